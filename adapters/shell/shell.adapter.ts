@@ -1,0 +1,136 @@
+import type { Readable, Writable } from 'node:stream';
+import type { App } from '../../src/app/app.js';
+import type { RawArgs } from '../../src/app/command.js';
+import type { ActionButton, FormView, Reply } from '../../src/app/view.js';
+import type { Actor } from '../../src/domain/directory.js';
+import { LineReader } from './line-reader.js';
+import { fieldPrompt, renderReply } from './shell.renderer.js';
+
+export interface ShellOptions {
+  app: App;
+  input: Readable;
+  output: Writable;
+  /** Who you are at start; the first first-line person when unset. */
+  actAs?: string;
+}
+
+/**
+ * The terminal chat: act as any configured person, type commands, press a card's buttons by
+ * number, fill forms field by field. The credential-free way to use the bot (like Hubot's shell).
+ */
+export class ShellAdapter {
+  private actor: Actor;
+  private buttons: ActionButton[] = [];
+  private readonly reader: LineReader;
+
+  constructor(private readonly options: ShellOptions) {
+    const { app } = options;
+    const start = (options.actAs && app.directory.findPerson(options.actAs)) || app.directory.firstLineGroups()[0]?.members[0];
+    const person = typeof start === 'string' ? app.directory.person(start) : start;
+    this.actor = person ? { id: person.id, name: person.name } : { id: 'shell:user', name: 'Shell user' };
+    this.reader = new LineReader(options.input, options.output);
+  }
+
+  /** Runs until the input ends or the user types "quit". */
+  async run(): Promise<void> {
+    const { m } = this.options.app;
+    this.say(m.shell.banner);
+    this.say(this.whoami());
+    for (;;) {
+      const line = await this.reader.next(`${this.actor.id}> `);
+      if (line === undefined) break;
+      const text = line.trim();
+      if (text === '') continue;
+      if (text === 'quit' || text === 'exit') break;
+      await this.handle(text);
+    }
+    this.say(m.shell.bye);
+  }
+
+  private async handle(text: string): Promise<void> {
+    const { app } = this.options;
+    const { m } = app;
+    const [word, ...rest] = text.split(/\s+/);
+    if (word === 'as') return this.switchTo(rest.join(' '));
+    if (word === 'whoami') return this.say(this.whoami());
+    if (word === 'people') return this.listPeople();
+    if (word === 'shell') return this.say(m.shell.shellHelp);
+    if (/^\d+$/.test(text)) return this.press(Number(text));
+    const parsed = app.registry.parseText(text);
+    if (!parsed) return this.say(`! ${m.error.unknown_command!({ command: word ?? text })}\n${m.shell.shellHelp}`);
+    if (parsed.name === 'help') this.say(m.shell.shellHelp);
+    await this.execute(parsed.name, parsed.args);
+  }
+
+  private async press(n: number): Promise<void> {
+    const { m } = this.options.app;
+    if (this.buttons.length === 0) return this.say(m.shell.noButtons);
+    const button = this.buttons[n - 1];
+    if (!button) return this.say(m.shell.noSuchButton({ n }));
+    await this.execute(button.command, button.args);
+  }
+
+  /** Runs a command; while it answers with a form, asks the fields and submits them. */
+  private async execute(name: string, args: RawArgs): Promise<void> {
+    const { app } = this.options;
+    let reply: Reply = await app.run(this.actor, name, args);
+    while (reply.form) {
+      const values = await this.fill(reply.form);
+      if (!values) return this.say(app.m.reply.formCancelled);
+      reply = await app.run(this.actor, reply.form.command, { ...reply.form.args, ...values }, { submitted: true });
+    }
+    const { text, buttons } = renderReply(reply, app.m);
+    if (buttons.length > 0) this.buttons = buttons;
+    this.say(text);
+  }
+
+  /** Asks each field (only the faulty ones when the form came back with errors); "." cancels. */
+  private async fill(form: FormView): Promise<RawArgs | undefined> {
+    const { m } = this.options.app;
+    const values: RawArgs = {};
+    const errors = form.errors ?? {};
+    const toAsk = Object.keys(errors).length > 0 ? form.fields.filter((f) => errors[f.name]) : form.fields;
+    for (const field of form.fields) if (!toAsk.includes(field) && field.initial) values[field.name] = field.initial;
+    if (Object.keys(errors).length === 0) this.say(m.shell.formHeading({ title: form.title }));
+    for (const field of toAsk) {
+      const answer = await this.reader.next(fieldPrompt(field, m, errors[field.name]));
+      if (answer === undefined || answer.trim() === '.') return undefined;
+      let value = answer.trim() || field.initial || '';
+      if (field.options && /^\d+$/.test(value)) value = field.options[Number(value) - 1]?.value ?? value;
+      if (value) values[field.name] = value;
+    }
+    return values;
+  }
+
+  private switchTo(ref: string): void {
+    const { app } = this.options;
+    const person = app.directory.findPerson(ref);
+    if (!person) return this.say(app.m.shell.unknownPerson({ ref }));
+    this.actor = { id: person.id, name: person.name };
+    this.say(this.whoami());
+  }
+
+  private whoami(): string {
+    const d = this.options.app.directory;
+    const roles = [
+      ...d.groupsOf(this.actor.id).map((g) => (g.firstLine ? `${g.name} (first line)` : g.name)),
+      ...(d.isIncidentManager(this.actor.id) ? ['incident manager'] : []),
+      ...(d.person(this.actor.id)?.vip ? ['VIP'] : []),
+    ];
+    return this.options.app.m.shell.actingAs({ name: this.actor.name, id: this.actor.id, roles: roles.join(', ') });
+  }
+
+  private listPeople(): void {
+    const d = this.options.app.directory;
+    const lines = d.allPeople().map((p) => {
+      const groups = d.groupsOf(p.id).map((g) => g.name);
+      if (d.isIncidentManager(p.id)) groups.push('incident manager');
+      return `  ${p.id.padEnd(12)} ${p.name}${groups.length ? ` — ${groups.join(', ')}` : ''}${p.vip ? ' (VIP)' : ''}`;
+    });
+    this.say([this.options.app.m.shell.peopleHeading, ...lines].join('\n'));
+  }
+
+  private say(text: string): void {
+    this.options.output.write(`${text}\n`);
+  }
+}

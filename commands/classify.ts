@@ -1,0 +1,19 @@
+import { actionCommand } from './support/action-command.js';
+import { options, select, text, textarea } from './support/fields.js';
+
+/** Set category, service, CI, impact and urgency; a resulting priority change needs a reason. */
+export default actionCommand({
+  name: 'classify',
+  async fields(ctx, args) {
+    const incident = args.id ? await ctx.service.get(args.id).catch(() => undefined) : undefined;
+    return [
+      select(ctx, 'category', options.categories(ctx), false, incident?.category),
+      text(ctx, 'subcategory', false, 100),
+      select(ctx, 'service', options.services(ctx), false, incident?.service),
+      text(ctx, 'ci', false, 100),
+      select(ctx, 'impact', options.levels(ctx, 'impact'), false, incident ? String(incident.impact) : undefined),
+      select(ctx, 'urgency', options.levels(ctx, 'urgency'), false, incident ? String(incident.urgency) : undefined),
+      textarea(ctx, 'reason', false),
+    ];
+  },
+});

@@ -1,0 +1,19 @@
+import { defineCommand, type CommandDef } from '../src/app/command.js';
+
+/** Help is built from the command declarations themselves, so it cannot drift from them. */
+export function helpCommand(all: () => readonly CommandDef[]): CommandDef {
+  return defineCommand({
+    name: 'help',
+    aliases: ['?'],
+    takesIncident: false,
+    fields: () => [],
+    async run(ctx) {
+      const lines = all().map((c) => {
+        const usage = `${c.name}${c.takesIncident ? ' INC-…' : ''}${c.positional?.length ? ` [${c.positional.join(' ')}]` : ''}`;
+        const aliases = c.aliases?.length ? ` (also: ${c.aliases.join(', ')})` : '';
+        return `${usage} — ${ctx.m.help[c.name] ?? ''}${aliases}`;
+      });
+      return { ephemeral: true, text: ctx.m.reply.helpHeading, lines };
+    },
+  });
+}

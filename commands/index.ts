@@ -1,0 +1,37 @@
+import type { CommandDef } from '../src/app/command.js';
+import { CommandRegistry } from '../src/app/registry.js';
+import accept from './accept.js';
+import changePriority from './change-priority.js';
+import classify from './classify.js';
+import close from './close.js';
+import confirm from './confirm.js';
+import declareMajor from './declare-major.js';
+import dispatch from './dispatch.js';
+import { helpCommand } from './help.js';
+import list from './list.js';
+import markDuplicate from './mark-duplicate.js';
+import pendingChange from './pending-change.js';
+import recur from './recur.js';
+import redispatch from './redispatch.js';
+import reject from './reject.js';
+import reopen from './reopen.js';
+import report from './report.js';
+import requestClosure from './request-closure.js';
+import resolve from './resolve.js';
+import resume from './resume.js';
+import show from './show.js';
+import suspend from './suspend.js';
+import timeline from './timeline.js';
+import update from './update.js';
+import withdraw from './withdraw.js';
+
+/** Every user intent, in the order help lists them. */
+const commands: CommandDef[] = [
+  report, show, list, timeline, classify, changePriority, dispatch, accept, reject, redispatch, update, suspend, resume,
+  pendingChange, resolve, confirm, reopen, close, withdraw, markDuplicate, declareMajor, requestClosure, recur,
+];
+commands.push(helpCommand(() => commands));
+
+export function createRegistry(): CommandRegistry {
+  return new CommandRegistry(commands);
+}

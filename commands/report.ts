@@ -1,0 +1,58 @@
+import { defineCommand, parseDateTime, type CommandContext, type RawArgs } from '../src/app/command.js';
+import type { Reply } from '../src/app/view.js';
+import type { Incident, Level } from '../src/domain/incident.js';
+import { presenterFor } from './support/action-command.js';
+import { options, select, text, textarea } from './support/fields.js';
+
+export function reportFields(ctx: CommandContext) {
+  return [
+    text(ctx, 'title', true, ctx.service.config.policy.limits.title),
+    textarea(ctx, 'description', true),
+    select(ctx, 'impact', options.levels(ctx, 'impact'), true),
+    select(ctx, 'urgency', options.levels(ctx, 'urgency'), true),
+    select(ctx, 'service', options.services(ctx), false),
+    text(ctx, 'ci', false, 100),
+    select(ctx, 'category', options.categories(ctx), false),
+    text(ctx, 'location', false, 100),
+    { ...text(ctx, 'outageStart', false, 30), type: 'datetime' as const },
+  ];
+}
+
+/** Runs the report and builds the receipt: id, priority (and why it was raised), the card. */
+export async function reportAndReceipt(ctx: CommandContext, args: RawArgs, links: { recurrenceOf?: string } = {}): Promise<Reply> {
+  const result = await ctx.service.report(
+    ctx.actor,
+    {
+      title: args.title ?? '',
+      description: args.description ?? '',
+      impact: Number(args.impact) as Level,
+      urgency: Number(args.urgency) as Level,
+      service: args.service,
+      ci: args.ci,
+      category: args.category,
+      location: args.location,
+      outageStart: args.outageStart ? parseDateTime(args.outageStart) : undefined,
+      ...links,
+    },
+    ctx.key,
+  );
+  return receipt(ctx, result.incident, result.event?.flags ?? []);
+}
+
+function receipt(ctx: CommandContext, incident: Incident, reasons: string[]): Reply {
+  const lines = [ctx.m.reply.reported({ id: incident.id, priority: incident.priority })];
+  const readable = reasons.map((r) => ctx.m.priorityReason[r.split(':')[0] ?? r]).filter(Boolean);
+  if (readable.length > 0) lines.push(ctx.m.reply.priorityReasons({ to: incident.priority, reasons: readable.join(', ') }));
+  return { ephemeral: true, text: lines.join('\n'), card: presenterFor(ctx).card(incident, ctx.clock.now()), changedIncidentId: incident.id };
+}
+
+/** Log a new incident; priority from impact × urgency, raised for major categories and VIP reporters. */
+export default defineCommand({
+  name: 'report',
+  aliases: ['new', 'open'],
+  takesIncident: false,
+  positional: ['title'],
+  fields: reportFields,
+  formTitle: (ctx) => ctx.m.action.report ?? 'Report',
+  run: (ctx, args) => reportAndReceipt(ctx, args),
+});

@@ -1,0 +1,46 @@
+import { defineCommand, type CommandContext, type CommandDef, type RawArgs } from '../../src/app/command.js';
+import { Presenter } from '../../src/app/presenter.js';
+import type { Reply } from '../../src/app/view.js';
+import type { Incident } from '../../src/domain/incident.js';
+import type { ActionName } from '../../src/domain/lifecycle.js';
+import type { FormField } from '../../src/app/view.js';
+
+export function presenterFor(ctx: CommandContext): Presenter {
+  return new Presenter(ctx.service.config, ctx.service.directory, ctx.m);
+}
+
+/** The reply after a change: what happened, for whom, and the card as it is now. */
+export function changedReply(ctx: CommandContext, incident: Incident, action: string, extra: string[] = []): Reply {
+  const text = [
+    ctx.m.reply.done({ id: incident.id, action: ctx.m.action[action] ?? action, status: ctx.m.status[incident.status] }),
+    ...extra,
+  ].join('\n');
+  return { ephemeral: true, text, card: presenterFor(ctx).card(incident, ctx.clock.now()), changedIncidentId: incident.id };
+}
+
+interface ActionCommandSpec {
+  name: ActionName;
+  aliases?: string[];
+  fields?: (ctx: CommandContext, args: RawArgs) => FormField[] | Promise<FormField[]>;
+}
+
+/** A command that runs one lifecycle action on one incident; most intents are exactly this. */
+export function actionCommand(spec: ActionCommandSpec): CommandDef {
+  return defineCommand({
+    name: spec.name,
+    aliases: spec.aliases,
+    takesIncident: true,
+    fields: spec.fields ?? (() => []),
+    formTitle: (ctx, args) => `${ctx.m.action[spec.name] ?? spec.name}${args.id ? ` ${args.id}` : ''}`,
+    async run(ctx, args) {
+      const { id, ...input } = args;
+      const result = await ctx.service.act(id ?? '', spec.name, ctx.actor, input, ctx.key);
+      if (result.duplicate) return { ephemeral: true, text: ctx.m.reply.duplicateRequest({ id: result.incident.id }) };
+      return changedReply(ctx, result.incident, spec.name, flagNotes(ctx, result.event?.flags ?? []));
+    },
+  });
+}
+
+function flagNotes(ctx: CommandContext, flags: string[]): string[] {
+  return flags.map((f) => ctx.m.flag[f]).filter((t): t is string => Boolean(t));
+}

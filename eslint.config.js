@@ -1,0 +1,40 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', '.data/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    // DESIGN.md: the core never imports a platform; a new platform is a new folder in adapters/.
+    files: ['src/**/*.ts', 'commands/**/*.ts'],
+    ignores: ['src/main.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['@slack/*', 'discord.js', '@discordjs/*'], message: 'The core and commands must not import a chat platform; only adapters/ may.' },
+          { group: ['**/adapters/**'], message: 'The core must not depend on an adapter.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['mongoose', 'mongodb', '@slack/*', 'discord.js'], message: 'The domain is pure: no database or platform types.' },
+        ],
+      }],
+    },
+  },
+);

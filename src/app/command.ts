@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import type { Actor } from '../domain/directory.js';
+import type { Catalog } from '../i18n/index.js';
+import type { Clock } from './clock.js';
+import type { IncidentService } from './incident-service.js';
+import type { FormField, Reply } from './view.js';
+
+/** Everything a command may use. Adapters build one per request. */
+export interface CommandContext {
+  service: IncidentService;
+  actor: Actor;
+  m: Catalog;
+  clock: Clock;
+  log: Logger;
+  /** Idempotency key of the platform request (event id, view id), when there is one. */
+  key?: string;
+}
+
+export type RawArgs = Record<string, string | undefined>;
+
+/** A command is a declaration: name, its fields (from which the argument schema is derived), and `run`. */
+export interface CommandDef {
+  name: string;
+  /** Words a user may type instead of the name ("escalate" for redispatch). */
+  aliases?: string[];
+  /** The incident the command acts on comes first when typed: "/incident accept INC-000042". */
+  takesIncident: boolean;
+  /** Argument names filled from the remaining typed words, in order. */
+  positional?: string[];
+  /** Input fields; empty when the command needs nothing but the incident. */
+  fields(ctx: CommandContext, args: RawArgs): FormField[] | Promise<FormField[]>;
+  /** Form title for this command. */
+  formTitle?(ctx: CommandContext, args: RawArgs): string;
+  run(ctx: CommandContext, args: Record<string, string | undefined>): Promise<Reply>;
+}
+
+export function defineCommand(def: CommandDef): CommandDef {
+  return def;
+}
+
+/** Derives the zod schema of a command's arguments from its fields, so form and validation cannot drift. */
+export function schemaFor(fields: FormField[], m: Catalog): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {};
+  for (const field of fields) {
+    let schema: z.ZodString;
+    const label = field.label;
+    if (field.type === 'select' && field.options) {
+      const values = field.options.map((o) => o.value);
+      schema = z.string().refine((v) => values.includes(v), { message: m.error.invalid_field!({ field: label, problem: `choose one of ${values.slice(0, 12).join(', ')}` }) });
+    } else if (field.type === 'datetime') {
+      schema = z.string().refine((v) => !Number.isNaN(parseDateTime(v)?.getTime() ?? NaN), {
+        message: m.error.invalid_field!({ field: label, problem: 'use YYYY-MM-DD HH:MM' }),
+      });
+    } else {
+      schema = z.string();
+      if (field.maxLength) schema = schema.max(field.maxLength, m.error.too_long!({ field: label, max: field.maxLength }));
+    }
+    const required = z.string().min(1, m.error.field_required!({ field: label })).pipe(schema);
+    shape[field.name] = field.required ? required : schema.optional();
+  }
+  return z.object(shape);
+}
+
+/** Blank answers count as absent; text is trimmed. */
+export function cleanArgs(args: RawArgs): RawArgs {
+  const out: RawArgs = {};
+  for (const [key, value] of Object.entries(args)) {
+    const trimmed = value?.trim();
+    if (trimmed) out[key] = trimmed;
+  }
+  return out;
+}
+
+export function parseDateTime(text: string): Date | undefined {
+  const normalised = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}/.test(text) ? text.replace(' ', 'T') : text;
+  const date = new Date(normalised);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}

@@ -1,0 +1,60 @@
+import { isUserError } from '../domain/errors.js';
+import { ACTIVE_STATUSES } from '../domain/incident.js';
+import type { CommittedChange, IncidentService } from './incident-service.js';
+
+/**
+ * Work that follows from a committed event (SPEC §10, §11). Each step carries an idempotency key
+ * derived from the event, so a replay after a crash does nothing twice.
+ */
+export async function runEffects(service: IncidentService, { incident, event }: CommittedChange): Promise<void> {
+  if (event.action === 'resolve') await resolveDuplicates(service, incident.id, event.seq, incident.resolutionCode, incident.solution);
+  if (event.action === 'close' && event.flags.includes('reopen_as_new')) await reopenAsNew(service, incident.id);
+}
+
+async function resolveDuplicates(service: IncidentService, masterId: string, seq: number, code?: string, solution?: string): Promise<void> {
+  const duplicates = await service.list({ masterId, statuses: ACTIVE_STATUSES });
+  for (const duplicate of duplicates) {
+    await ignoreRefusal(
+      service.systemAct(duplicate.id, 'resolve', {
+        resolutionCode: code,
+        solution: `Resolved with master ${masterId}: ${solution ?? ''}`.trim(),
+      }, `cascade:${masterId}:${seq}:${duplicate.id}`),
+    );
+  }
+}
+
+/** "Not completed" re-opens as a new incident to the same handler (SPEC §11). */
+async function reopenAsNew(service: IncidentService, originalId: string): Promise<void> {
+  const original = await service.get(originalId);
+  const { incident: followUp } = await service.report(
+    { id: original.reporterId, name: original.reporterName },
+    {
+      title: original.title,
+      description: original.description,
+      impact: original.impact,
+      urgency: original.urgency,
+      category: original.category,
+      subcategory: original.subcategory,
+      service: original.service,
+      ci: original.ci,
+      location: original.location,
+      source: original.source,
+      reporterId: service.directory.person(original.reporterId) ? original.reporterId : undefined,
+      followUpOf: original.id,
+    },
+    `follow-up:${original.id}`,
+  );
+  const groupId = original.groupId;
+  if (!groupId || followUp.status !== 'open') return;
+  const assigneeId = original.ownerId && service.directory.isMember(original.ownerId, groupId) ? original.ownerId : undefined;
+  await ignoreRefusal(service.systemAct(followUp.id, 'dispatch', { groupId, assigneeId }, `follow-up-dispatch:${original.id}`));
+}
+
+/** A cascade step refused because someone got there first is not a failure. */
+async function ignoreRefusal(work: Promise<unknown>): Promise<void> {
+  try {
+    await work;
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+  }
+}

@@ -1,0 +1,230 @@
+import type { Logger } from 'pino';
+import type { ConfigFile } from '../config/config.schema.js';
+import { SYSTEM_ACTOR, type Actor, type Directory } from '../domain/directory.js';
+import { UserError } from '../domain/errors.js';
+import { parseIncidentRef, type Incident, type IncidentEvent } from '../domain/incident.js';
+import { decide, type ActionName } from '../domain/lifecycle.js';
+import { newIncident, type ReportInput } from '../domain/report.js';
+import type { IncidentQuery, IncidentStore } from '../store/incident-store.js';
+import type { Clock } from './clock.js';
+import { runEffects } from './effects.js';
+
+/** Something that happened to an incident, handed to listeners (outbox, adapters) after the commit. */
+export interface CommittedChange {
+  incident: Incident;
+  event: IncidentEvent;
+}
+export type ChangeListener = (change: CommittedChange) => Promise<void>;
+
+export interface ActResult {
+  incident: Incident;
+  event?: IncidentEvent;
+  /** The same request (idempotency key) was already handled; nothing changed. */
+  duplicate: boolean;
+}
+
+export interface ServiceDeps {
+  store: IncidentStore;
+  config: ConfigFile;
+  directory: Directory;
+  clock: Clock;
+  log: Logger;
+}
+
+const MAX_ATTEMPTS = 12;
+const PENDING_KEY_WAIT_MS = 5_000;
+
+/** The core's one entry point: every change to an incident goes through `report` or `act`. */
+export class IncidentService {
+  private readonly listeners: ChangeListener[] = [];
+
+  constructor(readonly deps: ServiceDeps) {}
+
+  get directory(): Directory {
+    return this.deps.directory;
+  }
+
+  get config(): ConfigFile {
+    return this.deps.config;
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  async get(ref: string): Promise<Incident> {
+    const id = resolveRef(ref);
+    const incident = await this.deps.store.load(id);
+    if (!incident) throw new UserError('not_found', { id });
+    return incident;
+  }
+
+  async list(query: IncidentQuery): Promise<Incident[]> {
+    return this.deps.store.list(query);
+  }
+
+  async timeline(ref: string): Promise<IncidentEvent[]> {
+    const incident = await this.get(ref);
+    return this.deps.store.events(incident.id);
+  }
+
+  /** Logs a new incident. A repeated `key` (platform retry, double submit) returns the first result. */
+  async report(actor: Actor, input: ReportInput, key?: string): Promise<ActResult> {
+    const { store, config, directory, clock } = this.deps;
+    if (key) {
+      const earlier = await this.earlierResult(key);
+      if (earlier) return { incident: earlier, duplicate: true };
+    }
+    try {
+      const original = input.recurrenceOf ? await this.get(input.recurrenceOf) : undefined;
+      for (let attempt = 0; attempt < MAX_ATTEMPTS * 5; attempt++) {
+        const number = await store.allocateNumber();
+        const now = clock.now();
+        const { incident, priorityReasons } = newIncident(
+          { ...input, recurrenceOf: original?.id },
+          { number, actor, config, directory, now, original },
+        );
+        const event = this.event(incident, actor, 'report', now, {
+          changes: { ...incident },
+          data: { priorityReasons, recurrenceOf: original?.id, followUpOf: input.followUpOf },
+          to: 'open',
+          flags: priorityReasons,
+        });
+        if (await store.create(incident, event)) {
+          if (key) await store.settleKey(key, incident.id);
+          await this.afterCommit({ incident, event });
+          return { incident, event, duplicate: false };
+        }
+      }
+      throw new UserError('busy', { id: 'new incident' });
+    } catch (error) {
+      if (key) await store.releaseKey(key);
+      throw error;
+    }
+  }
+
+  /**
+   * Runs one action. The insert of the next event decides a race: a loser reloads and decides
+   * again, and is then usually refused with who won ("already accepted by Li Wei").
+   */
+  async act(ref: string, action: ActionName, actor: Actor, input: Record<string, unknown> = {}, key?: string): Promise<ActResult> {
+    const { store, config, directory, clock } = this.deps;
+    const id = resolveRef(ref);
+    if (key) {
+      const earlier = await this.earlierResult(key);
+      if (earlier) return { incident: earlier, duplicate: true };
+    }
+    try {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const incident = await store.load(id);
+        if (!incident) throw new UserError('not_found', { id });
+        const related = await this.related(input);
+        const now = clock.now();
+        const relations = directory.relationsOf(actor, incident);
+        const decision = decide({ incident, actor, relations, input, config, directory, now, related }, action);
+        const next: Incident = { ...incident, ...decision.next, rev: incident.rev + 1 };
+        for (const [field, value] of Object.entries(decision.next)) if (value === undefined) delete (next as unknown as Record<string, unknown>)[field];
+        const event = this.event(next, actor, action, now, {
+          changes: decision.next,
+          from: incident.status,
+          to: decision.row.to,
+          reason: decision.outcome.reason,
+          note: decision.outcome.note,
+          data: decision.outcome.data ?? {},
+          flags: decision.outcome.flags ?? [],
+        });
+        event.seq = incident.rev + 1;
+        if (await store.commit(incident, next, event)) {
+          if (key) await store.settleKey(key, id);
+          await this.afterCommit({ incident: next, event });
+          return { incident: next, event, duplicate: false };
+        }
+        await sleep(backoff(attempt));
+      }
+      throw new UserError('busy', { id });
+    } catch (error) {
+      if (key) await store.releaseKey(key);
+      throw error;
+    }
+  }
+
+  /** Re-runs after-commit work for events a crash left unprocessed; effects and listeners are idempotent. */
+  async replayUnprocessed(olderThanMs = 30_000): Promise<number> {
+    const events = await this.deps.store.unprocessedEvents(new Date(this.deps.clock.now().getTime() - olderThanMs));
+    for (const event of events) {
+      const incident = await this.deps.store.load(event.incidentId);
+      if (incident) await this.afterCommit({ incident, event });
+    }
+    return events.length;
+  }
+
+  private async afterCommit(change: CommittedChange): Promise<void> {
+    const { log, store } = this.deps;
+    try {
+      await runEffects(this, change);
+      for (const listener of this.listeners) await listener(change);
+      await store.markProcessed(change.event.incidentId, change.event.seq);
+    } catch (error) {
+      // The change itself is committed; the sweep retries what is left.
+      log.error({ err: error, incidentId: change.event.incidentId, seq: change.event.seq }, 'after-commit work failed; will retry');
+    }
+  }
+
+  private async related(input: Record<string, unknown>): Promise<Map<string, Incident>> {
+    const related = new Map<string, Incident>();
+    if (typeof input.masterId === 'string') {
+      const masterId = resolveRef(input.masterId);
+      input.masterId = masterId;
+      const master = await this.deps.store.load(masterId);
+      if (master) related.set(masterId, master);
+    }
+    return related;
+  }
+
+  /** For a repeated key: the incident the first request produced, waiting briefly if it is still running. */
+  private async earlierResult(key: string): Promise<Incident | undefined> {
+    const { store, clock } = this.deps;
+    const deadline = Date.now() + PENDING_KEY_WAIT_MS;
+    for (;;) {
+      const claim = await store.claimKey(key, clock.now());
+      if (claim.claimed) return undefined;
+      if (claim.result) return store.load(claim.result);
+      if (Date.now() > deadline) throw new UserError('busy', { id: key });
+      await sleep(100);
+    }
+  }
+
+  private event(incident: Incident, actor: Actor, action: string, at: Date, parts: Partial<IncidentEvent>): IncidentEvent {
+    return {
+      incidentId: incident.id,
+      seq: incident.rev,
+      at,
+      actorId: actor.id,
+      actorName: actor.name,
+      action,
+      data: {},
+      changes: {},
+      flags: [],
+      ...Object.fromEntries(Object.entries(parts).filter(([, v]) => v !== undefined)),
+    };
+  }
+
+  /** The bot acting on its own (cascades); it may take the `system` rows of the table. */
+  systemAct(ref: string, action: ActionName, input: Record<string, unknown>, key?: string): Promise<ActResult> {
+    return this.act(ref, action, SYSTEM_ACTOR, input, key);
+  }
+}
+
+export function resolveRef(ref: string): string {
+  const id = parseIncidentRef(ref);
+  if (!id) throw new UserError('bad_reference', { ref: ref.slice(0, 40) });
+  return id;
+}
+
+function backoff(attempt: number): number {
+  return Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

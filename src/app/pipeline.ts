@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { isUserError } from '../domain/errors.js';
+import { errorText } from '../i18n/index.js';
+import { cleanArgs, schemaFor, type CommandContext, type RawArgs } from './command.js';
+import type { CommandRegistry } from './registry.js';
+import type { FormField, Reply } from './view.js';
+
+export interface RunOptions {
+  /** The args come from a submitted form: problems are shown on its fields, not as a new blank form. */
+  submitted?: boolean;
+}
+
+/**
+ * The fixed run pipeline every adapter uses: find the command → collect and validate its input
+ * (a form when something is missing) → run → reply. User mistakes become replies; anything else
+ * is logged with an id the user can quote.
+ */
+export async function runCommand(
+  registry: CommandRegistry,
+  ctx: CommandContext,
+  name: string,
+  rawArgs: RawArgs,
+  options: RunOptions = {},
+): Promise<Reply> {
+  const command = registry.get(name);
+  if (!command) return { ephemeral: true, text: ctx.m.error.unknown_command!({ command: name.slice(0, 40) }), error: { code: 'unknown_command' } };
+  const args = cleanArgs(rawArgs);
+  try {
+    const fields: FormField[] = [...(await command.fields(ctx, args))];
+    if (command.takesIncident && !args.id) {
+      fields.unshift({ name: 'id', label: ctx.m.field.id ?? 'Incident', type: 'text', required: true, maxLength: 20 });
+    }
+    if (fields.length > 0) {
+      const parsed = schemaFor(fields, ctx.m).safeParse(args);
+      if (!parsed.success) {
+        const errors: Record<string, string> = {};
+        for (const issue of parsed.error.issues) {
+          const field = String(issue.path[0] ?? '');
+          // A fresh form only complains about what was actually typed.
+          if (options.submitted || args[field] !== undefined) errors[field] ??= issue.message;
+        }
+        const formArgs: Record<string, string> = command.takesIncident && args.id ? { id: args.id } : {};
+        return {
+          ephemeral: true,
+          form: {
+            title: command.formTitle?.(ctx, args) ?? ctx.m.action[command.name] ?? command.name,
+            submitLabel: ctx.m.action[command.name] ?? command.name,
+            command: command.name,
+            args: formArgs,
+            fields: fields.filter((f) => f.name !== 'id' || !args.id).map((f) => ({ ...f, initial: args[f.name] ?? f.initial })),
+            ...(Object.keys(errors).length > 0 ? { errors } : {}),
+          },
+        };
+      }
+    }
+    return await command.run(ctx, args);
+  } catch (error) {
+    if (isUserError(error)) return { ephemeral: true, text: errorText(error, ctx.m), error: { code: error.code } };
+    const ref = randomUUID().slice(0, 8);
+    ctx.log.error({ err: error, ref, command: name, actor: ctx.actor.id }, 'command failed');
+    return { ephemeral: true, text: ctx.m.error.internal!({ ref }), error: { code: 'internal', ref } };
+  }
+}

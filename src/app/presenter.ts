@@ -1,0 +1,144 @@
+import type { ConfigFile } from '../config/config.schema.js';
+import { SYSTEM_ACTOR, type Directory } from '../domain/directory.js';
+import type { Incident, IncidentEvent } from '../domain/incident.js';
+import { actionsAvailable, type ActionName } from '../domain/lifecycle.js';
+import { isBreached } from '../domain/sla.js';
+import type { Catalog } from '../i18n/index.js';
+import type { ActionButton, CardField, CardView, Colour } from './view.js';
+
+const COLOURS: Record<Incident['priority'], Colour> = { P1: 'red', P2: 'orange', P3: 'yellow', P4: 'blue' };
+
+/** Actions a card offers first, in this order; the rest follow. */
+const PRIMARY: readonly ActionName[] = ['accept', 'dispatch', 'resolve', 'confirm', 'close'];
+const DANGER: readonly ActionName[] = ['reject', 'withdraw'];
+
+export class Presenter {
+  private readonly time: Intl.DateTimeFormat;
+
+  constructor(
+    private readonly config: ConfigFile,
+    private readonly directory: Directory,
+    private readonly m: Catalog,
+  ) {
+    this.time = new Intl.DateTimeFormat('sv-SE', {
+      timeZone: config.organisation.timezone,
+      year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+    });
+  }
+
+  formatTime(at: Date | undefined): string {
+    return at ? `${this.time.format(at)} ${this.config.organisation.timezone === 'UTC' ? 'UTC' : ''}`.trim() : this.m.time.never;
+  }
+
+  card(incident: Incident, now: Date): CardView {
+    const { m, directory } = this;
+    const status = m.status[incident.status];
+    const fields: CardField[] = [
+      { label: m.card.status, value: status, short: true },
+      { label: m.card.priority, value: incident.major ? `${incident.priority} — ${m.card.major}` : incident.priority, short: true },
+      { label: m.card.impactUrgency, value: `${this.level('impact', incident.impact)} × ${this.level('urgency', incident.urgency)}`, short: true },
+      { label: m.card.reporter, value: incident.reporterName, short: true },
+      { label: m.card.group, value: directory.nameOf(incident.groupId), short: true },
+      { label: incident.ownerId ? m.card.owner : m.card.assignee, value: directory.nameOf(incident.ownerId ?? incident.assigneeId), short: true },
+    ];
+    if (incident.recorderId) fields.push({ label: m.card.recorder, value: directory.nameOf(incident.recorderId), short: true });
+    if (incident.category) fields.push({ label: m.card.category, value: this.categoryLabel(incident.category, incident.subcategory), short: true });
+    if (incident.service) fields.push({ label: m.card.service, value: this.serviceLabel(incident.service), short: true });
+    if (incident.ci) fields.push({ label: m.card.ci, value: incident.ci, short: true });
+    if (incident.majorIncidentManagerId) fields.push({ label: m.card.majorManager, value: directory.nameOf(incident.majorIncidentManagerId), short: true });
+    fields.push(...this.clockFields(incident, now));
+    if (incident.reDispatchCount > 0) fields.push({ label: m.card.reDispatches, value: String(incident.reDispatchCount), short: true });
+    if (incident.managerTakeover) fields.push({ label: m.card.managerTakeover, value: directory.nameOf(directory.incidentManagers()[0]), short: true });
+    if (incident.links.masterId) fields.push({ label: m.card.duplicates, value: m.card.duplicateOf({ id: incident.links.masterId }) });
+    if (incident.links.recurrenceOf) fields.push({ label: m.card.duplicates, value: m.card.recurrenceOf({ id: incident.links.recurrenceOf }) });
+    if (incident.solution) {
+      const code = this.config.policy.resolutionCodes.find((c) => c.id === incident.resolutionCode)?.label ?? incident.resolutionCode ?? '';
+      fields.push({ label: m.card.resolution, value: `${code}: ${incident.solution}` });
+    }
+    if (incident.status === 'resolved') {
+      fields.push({ label: m.card.confirmed, value: incident.confirmedAt ? this.formatTime(incident.confirmedAt) : m.card.awaitingConfirmation, short: true });
+    }
+    if (incident.closureRequested && incident.status !== 'closed') fields.push({ label: m.card.closureRequested, value: '✓', short: true });
+    if (incident.closureCode) {
+      fields.push({ label: m.card.closure, value: this.config.policy.closureCodes.find((c) => c.id === incident.closureCode)?.label ?? incident.closureCode });
+    }
+    return {
+      incidentId: incident.id,
+      title: `${incident.id} ${incident.title}`,
+      subtitle: incident.description,
+      colour: incident.status === 'closed' || incident.status === 'resolved' ? 'green' : COLOURS[incident.priority],
+      fields,
+      actions: this.buttons(incident),
+    };
+  }
+
+  /** The buttons the table allows in this status, minus those every person would be refused. */
+  buttons(incident: Incident): ActionButton[] {
+    const available = actionsAvailable(incident.status).filter((action) => !this.refusedForEveryone(action, incident));
+    const ordered = [...PRIMARY.filter((a) => available.includes(a)), ...available.filter((a) => !PRIMARY.includes(a))];
+    const buttons: ActionButton[] = ordered.map((action) => ({
+      label: this.m.action[action] ?? action,
+      command: action,
+      args: { id: incident.id },
+      ...(PRIMARY.includes(action) ? { style: 'primary' as const } : DANGER.includes(action) ? { style: 'danger' as const } : {}),
+    }));
+    if (incident.status === 'closed') buttons.push({ label: this.m.action.recur ?? 'recur', command: 'recur', args: { id: incident.id } });
+    buttons.push({ label: this.m.action.timeline ?? 'timeline', command: 'timeline', args: { id: incident.id } });
+    return buttons;
+  }
+
+  private refusedForEveryone(action: ActionName, incident: Incident): boolean {
+    if (action === 'declare-major') return incident.major && Boolean(incident.majorIncidentManagerId);
+    if (action === 'mark-duplicate') return Boolean(incident.links.masterId);
+    if (action === 'request-closure') return incident.closureRequested || incident.reporterId === SYSTEM_ACTOR.id;
+    if (action === 'confirm') return Boolean(incident.confirmedAt);
+    return false;
+  }
+
+  private clockFields(incident: Incident, now: Date): CardField[] {
+    const { m } = this;
+    const labels = { respond: m.card.respondDue, accept: m.card.acceptDue, resolve: m.card.resolveDue } as const;
+    const fields: CardField[] = [];
+    for (const target of ['respond', 'accept', 'resolve'] as const) {
+      const clock = incident.sla[target];
+      if (!clock.dueAt) continue;
+      let value: string;
+      if (clock.metAt) value = `${this.formatTime(clock.dueAt)} (${m.card.met({ at: this.formatTime(clock.metAt) })})`;
+      else if (incident.status === 'suspended') value = `${this.formatTime(clock.dueAt)} — ${m.card.paused}`;
+      else if (isBreached(clock, now)) value = m.card.overdue({ at: this.formatTime(clock.dueAt) });
+      else value = this.formatTime(clock.dueAt);
+      fields.push({ label: labels[target], value, short: true });
+    }
+    return fields;
+  }
+
+  /** One line per incident for queues: id, priority, status, title, owner, next due. */
+  listLine(incident: Incident): string {
+    const owner = this.directory.nameOf(incident.ownerId ?? incident.assigneeId ?? incident.groupId);
+    const due = (['respond', 'accept', 'resolve'] as const).map((t) => incident.sla[t]).find((c) => c.dueAt && !c.metAt)?.dueAt;
+    const dueText = due && incident.status !== 'suspended' ? ` · due ${this.formatTime(due)}` : '';
+    return `${incident.id} ${incident.priority} [${this.m.status[incident.status]}] ${incident.title} · ${owner}${dueText}`;
+  }
+
+  timelineLine(event: IncidentEvent): string {
+    const { m } = this;
+    const what = m.event[event.action] ?? event.action;
+    const transition = event.from && event.to && event.from !== event.to ? ` (${m.status[event.from]} → ${m.status[event.to]})` : '';
+    const details = [event.reason, event.note].filter(Boolean).join(' — ');
+    const flags = event.flags.map((f) => m.flag[f]).filter(Boolean);
+    return `${this.formatTime(event.at)} ${event.actorName} ${what}${transition}${details ? `: ${details}` : ''}${flags.length ? ` [${flags.join('; ')}]` : ''}`;
+  }
+
+  level(kind: 'impact' | 'urgency', level: number): string {
+    return `${level} ${this.config.policy[kind][level - 1]?.label ?? ''}`.trim();
+  }
+
+  categoryLabel(id: string, sub?: string): string {
+    const label = this.config.policy.categories.find((c) => c.id === id)?.label ?? id;
+    return sub ? `${label} / ${sub}` : label;
+  }
+
+  serviceLabel(id: string): string {
+    return this.config.policy.services.find((s) => s.id === id)?.label ?? id;
+  }
+}

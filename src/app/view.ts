@@ -1,0 +1,78 @@
+/**
+ * The neutral reply model every command returns and every adapter renders (Block Kit, discord.js
+ * components, terminal text). No platform types here.
+ */
+export interface ActionButton {
+  label: string;
+  command: string;
+  args: Record<string, string>;
+  style?: 'primary' | 'danger';
+}
+
+export interface CardField {
+  label: string;
+  value: string;
+  /** Short fields may sit side by side. */
+  short?: boolean;
+}
+
+export type Colour = 'red' | 'orange' | 'yellow' | 'blue' | 'green' | 'grey';
+
+export interface CardView {
+  incidentId: string;
+  title: string;
+  subtitle: string;
+  colour: Colour;
+  fields: CardField[];
+  actions: ActionButton[];
+}
+
+export interface FormOption {
+  value: string;
+  label: string;
+}
+
+export interface FormField {
+  name: string;
+  label: string;
+  type: 'text' | 'textarea' | 'select' | 'datetime';
+  required: boolean;
+  options?: FormOption[];
+  maxLength?: number;
+  initial?: string;
+  hint?: string;
+}
+
+export interface FormView {
+  title: string;
+  submitLabel: string;
+  /** The command the filled form runs, with `args` carried along unchanged (e.g. the incident id). */
+  command: string;
+  args: Record<string, string>;
+  fields: FormField[];
+  /** Problems with a submitted form, by field name (rendered on the field). */
+  errors?: Record<string, string>;
+}
+
+export interface ListItem {
+  incidentId: string;
+  line: string;
+}
+
+export interface ListSection {
+  heading: string;
+  items: ListItem[];
+}
+
+export interface Reply {
+  /** Shown only to the person who acted (ephemeral on chat platforms). */
+  ephemeral: boolean;
+  text?: string;
+  card?: CardView;
+  form?: FormView;
+  sections?: ListSection[];
+  lines?: string[];
+  error?: { code: string; ref?: string };
+  /** The incident the command changed; adapters refresh its shared card. */
+  changedIncidentId?: string;
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { formatIssues } from './load-config.js';
+
+const optionalText = z.string().trim().min(1).optional();
+
+/** Environment variables: secrets and endpoints. A missing or invalid one stops start-up, naming it. */
+export const Env = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Use this MongoDB instead of the embedded default. */
+    MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(),
+    /** Database name (the URI's own name wins when it has one). */
+    MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/).default('incident_bot'),
+    /** Where the embedded default keeps its data. */
+    DATA_DIR: z.string().min(1).default('.data'),
+    /** Policy and organisation file; the shipped default when unset. */
+    INCIDENT_CONFIG: optionalText,
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** Run the terminal chat even when a platform token is set. */
+    SHELL_ADAPTER: z.enum(['auto', 'on', 'off']).default('auto'),
+    SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token starting with xoxb-').optional(),
+    SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must be an app-level token starting with xapp-').optional(),
+    SLACK_SIGNING_SECRET: optionalText,
+    SLACK_API_URL: z.string().url().optional(),
+    DISCORD_TOKEN: optionalText,
+    DISCORD_APPLICATION_ID: optionalText,
+    DISCORD_GUILD_ID: optionalText,
+    DISCORD_API_URL: z.string().url().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_APP_TOKEN'],
+        message: 'SLACK_BOT_TOKEN needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)',
+      });
+    }
+    if ((env.SLACK_APP_TOKEN || env.SLACK_SIGNING_SECRET) && !env.SLACK_BOT_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'required when SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set' });
+    }
+    if (env.DISCORD_TOKEN && !env.DISCORD_APPLICATION_ID) {
+      ctx.addIssue({ code: 'custom', path: ['DISCORD_APPLICATION_ID'], message: 'required with DISCORD_TOKEN' });
+    }
+  });
+export type Env = z.infer<typeof Env>;
+
+export class EnvError extends Error {
+  override name = 'EnvError';
+}
+
+/** Empty strings count as unset, so `FOO=` in a .env file does not fail validation. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const result = Env.safeParse(cleaned);
+  if (!result.success) throw new EnvError(`Invalid environment:\n${formatIssues(result.error.issues)}`);
+  return result.data;
+}

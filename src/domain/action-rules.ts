@@ -1,0 +1,356 @@
+import { PRIORITIES, type Priority } from '../config/config.schema.js';
+import { UserError } from './errors.js';
+import type { Incident, Level } from './incident.js';
+import type { ActionContext, ActionOutcome, TransitionRow } from './lifecycle.js';
+import { higherOf, matrixPriority } from './priority.js';
+
+type Rule = Pick<TransitionRow, 'guard' | 'apply'>;
+
+/** Reads a required free-text field; empty or whitespace-only counts as missing. */
+function required(ctx: ActionContext, field: string): string {
+  const value = ctx.input[field];
+  if (typeof value !== 'string' || value.trim() === '') throw new UserError('field_required', { id: ctx.incident.id, field });
+  return value.trim();
+}
+
+function optional(ctx: ActionContext, field: string): string | undefined {
+  const value = ctx.input[field];
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+function requireGroup(ctx: ActionContext, field: string): string {
+  const groupId = required(ctx, field);
+  if (!ctx.directory.group(groupId)) throw new UserError('unknown_group', { group: groupId });
+  return groupId;
+}
+
+/** An optional assignee must be a member of the group it is dispatched with. */
+function assigneeIn(ctx: ActionContext, groupId: string): string | undefined {
+  const assigneeId = optional(ctx, 'assigneeId');
+  if (!assigneeId) return undefined;
+  if (!ctx.directory.person(assigneeId)) throw new UserError('unknown_person', { person: assigneeId });
+  if (!ctx.directory.isMember(assigneeId, groupId)) {
+    throw new UserError('assignee_not_in_group', { person: ctx.directory.nameOf(assigneeId), group: ctx.directory.nameOf(groupId) });
+  }
+  return assigneeId;
+}
+
+/** After two failed dispatches or too many re-dispatches, only the incident manager dispatches (SPEC §9). */
+function takeoverGuard(ctx: ActionContext): UserError | undefined {
+  if (ctx.incident.managerTakeover && !ctx.relations.has('incident_manager')) {
+    return new UserError('manager_takeover', { id: ctx.incident.id });
+  }
+  return undefined;
+}
+
+/** Priority after a change of impact/urgency: the matrix, never below what major or VIP rules demand. */
+function reclassifiedPriority(ctx: ActionContext, impact: Level, urgency: Level): Priority {
+  const { policy } = ctx.config;
+  let priority = matrixPriority(policy, impact, urgency);
+  if (ctx.incident.major) priority = higherOf(priority, policy.majorPriority);
+  const reporter = ctx.directory.person(ctx.incident.reporterId);
+  if (reporter?.vip) priority = higherOf(priority, policy.upgrades.vipMinimum);
+  return priority;
+}
+
+function priorityChange(ctx: ActionContext, to: Priority, reason: string): Partial<Incident> {
+  const { incident, actor, now } = ctx;
+  if (to === incident.priority) return {};
+  return {
+    priority: to,
+    priorityLog: [...incident.priorityLog, { at: now, byId: actor.id, byName: actor.name, from: incident.priority, to, reason }],
+  };
+}
+
+function level(value: unknown, field: string): Level | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = Number(value);
+  if (![1, 2, 3, 4].includes(n)) throw new UserError('bad_level', { field });
+  return n as Level;
+}
+
+const classify: Rule = {
+  apply(ctx) {
+    const { incident, config } = ctx;
+    const changes: Partial<Incident> = {};
+    const categoryId = optional(ctx, 'category');
+    if (categoryId) {
+      const category = config.policy.categories.find((c) => c.id === categoryId);
+      if (!category) throw new UserError('unknown_category', { category: categoryId });
+      changes.category = categoryId;
+      if (category.major && !incident.major) changes.major = true;
+    }
+    const serviceId = optional(ctx, 'service');
+    if (serviceId) {
+      if (!config.policy.services.some((s) => s.id === serviceId)) throw new UserError('unknown_service', { service: serviceId });
+      changes.service = serviceId;
+    }
+    for (const field of ['subcategory', 'ci', 'location', 'title', 'description'] as const) {
+      const value = optional(ctx, field);
+      if (value) changes[field] = value;
+    }
+    const impact = level(ctx.input.impact, 'impact') ?? incident.impact;
+    const urgency = level(ctx.input.urgency, 'urgency') ?? incident.urgency;
+    changes.impact = impact;
+    changes.urgency = urgency;
+    let target = reclassifiedPriority({ ...ctx, incident: { ...incident, ...changes } }, impact, urgency);
+    if (changes.major) target = higherOf(target, config.policy.majorPriority);
+    const reason = optional(ctx, 'reason');
+    if (target !== incident.priority) {
+      if (!reason) throw new UserError('priority_reason_required', { id: incident.id, from: incident.priority, to: target });
+      Object.assign(changes, priorityChange(ctx, target, reason));
+    }
+    return { changes, reason, data: { ...ctx.input } };
+  },
+};
+
+const changePriority: Rule = {
+  apply(ctx) {
+    const to = required(ctx, 'priority') as Priority;
+    if (!PRIORITIES.includes(to)) throw new UserError('bad_priority', { priority: to });
+    if (to === ctx.incident.priority) throw new UserError('priority_unchanged', { id: ctx.incident.id, priority: to });
+    const reason = required(ctx, 'reason');
+    return { changes: priorityChange(ctx, to, reason), reason, data: { from: ctx.incident.priority, to } };
+  },
+};
+
+const dispatch: Rule = {
+  guard: takeoverGuard,
+  apply(ctx) {
+    const groupId = requireGroup(ctx, 'groupId');
+    const assigneeId = assigneeIn(ctx, groupId);
+    return {
+      changes: { groupId, assigneeId, dispatchedAt: ctx.now, firstDispatchedAt: ctx.incident.firstDispatchedAt ?? ctx.now },
+      note: optional(ctx, 'note'),
+      data: { groupId, assigneeId },
+    };
+  },
+};
+
+const accept: Rule = {
+  apply(ctx) {
+    const { incident, actor, now } = ctx;
+    return {
+      changes: {
+        ownerId: actor.id,
+        assigneeId: actor.id,
+        acceptedAt: now,
+        firstAcceptedAt: incident.firstAcceptedAt ?? now,
+        escalated: false,
+      },
+      flags: incident.escalated ? ['accepted_after_escalation'] : [],
+    };
+  },
+};
+
+const reject: Rule = {
+  apply(ctx) {
+    const { incident, config } = ctx;
+    const reason = required(ctx, 'reason');
+    const suggestedGroupId = requireGroup(ctx, 'suggestedGroupId');
+    const rejectCount = incident.rejectCount + 1;
+    const takeover = rejectCount >= config.policy.dispatch.failedDispatchesToManager;
+    return {
+      changes: { rejectCount, assigneeId: undefined, groupId: undefined, ownerId: undefined, managerTakeover: incident.managerTakeover || takeover },
+      reason,
+      data: { suggestedGroupId, rejectedGroupId: incident.groupId },
+      flags: takeover && !incident.managerTakeover ? ['manager_takeover'] : [],
+    };
+  },
+};
+
+const redispatch: Rule = {
+  guard: takeoverGuard,
+  apply(ctx) {
+    const { incident, config } = ctx;
+    const groupId = requireGroup(ctx, 'groupId');
+    const assigneeId = assigneeIn(ctx, groupId);
+    const reason = required(ctx, 'reason');
+    const reDispatchCount = incident.reDispatchCount + 1;
+    const flags: string[] = [];
+    const crossGroup = incident.groupId !== undefined && incident.groupId !== groupId;
+    if (crossGroup) flags.push('cross_group_redispatch');
+    const exceeded = reDispatchCount > config.policy.dispatch.maxReDispatches;
+    if (exceeded && !incident.managerTakeover) flags.push('manager_takeover');
+    const escalation = ctx.input.escalate === true || ctx.input.escalate === 'true';
+    if (escalation) flags.push('functional_escalation');
+    return {
+      changes: {
+        groupId,
+        assigneeId,
+        ownerId: undefined,
+        acceptedAt: undefined,
+        dispatchedAt: ctx.now,
+        reDispatchCount,
+        managerTakeover: incident.managerTakeover || exceeded,
+        escalated: incident.escalated || escalation || crossGroup,
+      },
+      reason,
+      data: { fromGroupId: incident.groupId, groupId, assigneeId, reDispatchCount },
+      flags,
+    };
+  },
+};
+
+const noteOnly = (field: 'note' | 'reason', isRequired: boolean): Rule => ({
+  apply(ctx): ActionOutcome {
+    const text = isRequired ? required(ctx, field) : optional(ctx, field);
+    return field === 'reason' ? { changes: {}, reason: text } : { changes: {}, note: text };
+  },
+});
+
+const suspend: Rule = {
+  apply(ctx) {
+    return { changes: { suspendedAt: ctx.now }, reason: required(ctx, 'reason') };
+  },
+};
+
+const resume: Rule = {
+  apply(ctx) {
+    const { incident, now } = ctx;
+    const paused = incident.suspendedAt ? now.getTime() - incident.suspendedAt.getTime() : 0;
+    return {
+      changes: { suspendedAt: undefined, pausedMs: incident.pausedMs + paused },
+      note: optional(ctx, 'note'),
+      data: { pausedMs: paused, from: incident.status },
+    };
+  },
+};
+
+const pendingChange: Rule = {
+  apply(ctx) {
+    const change = required(ctx, 'change');
+    return { changes: { links: { ...ctx.incident.links, change } }, note: optional(ctx, 'note'), data: { change } };
+  },
+};
+
+const resolve: Rule = {
+  apply(ctx) {
+    const code = required(ctx, 'resolutionCode');
+    if (!ctx.config.policy.resolutionCodes.some((c) => c.id === code)) throw new UserError('unknown_resolution_code', { code });
+    const solution = required(ctx, 'solution');
+    return {
+      changes: { resolutionCode: code, solution, resolvedAt: ctx.now, resolvedById: ctx.actor.id, outageEnd: ctx.incident.outageEnd ?? ctx.now, confirmedAt: undefined },
+      note: solution,
+      data: { resolutionCode: code },
+    };
+  },
+};
+
+const confirm: Rule = {
+  apply(ctx) {
+    return { changes: { confirmedAt: ctx.now }, note: optional(ctx, 'note') };
+  },
+};
+
+const reopen: Rule = {
+  apply(ctx) {
+    return {
+      changes: { resolvedAt: undefined, resolvedById: undefined, resolutionCode: undefined, confirmedAt: undefined, outageEnd: undefined },
+      reason: required(ctx, 'reason'),
+    };
+  },
+};
+
+const close: Rule = {
+  guard(ctx) {
+    // The closure rule: the reporter confirms first; an incident manager may override it.
+    if (!ctx.incident.confirmedAt && !ctx.incident.closureRequested && !ctx.relations.has('incident_manager')) {
+      return new UserError('close_needs_confirmation', { id: ctx.incident.id, reporter: ctx.incident.reporterName });
+    }
+    return undefined;
+  },
+  apply(ctx) {
+    const code = required(ctx, 'closureCode');
+    const closure = ctx.config.policy.closureCodes.find((c) => c.id === code);
+    if (!closure) throw new UserError('unknown_closure_code', { code });
+    const flags: string[] = [];
+    if (!ctx.incident.confirmedAt && !ctx.incident.closureRequested) flags.push('closure_rule_overridden');
+    if (closure.reopensAsNew) flags.push('reopen_as_new');
+    if (closure.raisesProblem) flags.push('raise_problem');
+    return {
+      changes: { closureCode: code, closedAt: ctx.now, closedById: ctx.actor.id },
+      note: optional(ctx, 'note'),
+      data: { closureCode: code },
+      flags,
+    };
+  },
+};
+
+const withdraw: Rule = {
+  apply(ctx) {
+    const reason = required(ctx, 'reason');
+    return {
+      changes: {
+        withdrawn: true,
+        resolutionCode: 'withdrawn-by-user',
+        closedAt: ctx.now,
+        closedById: ctx.actor.id,
+        outageEnd: ctx.incident.outageEnd ?? ctx.now,
+      },
+      reason,
+    };
+  },
+};
+
+const markDuplicate: Rule = {
+  guard(ctx) {
+    const masterId = required(ctx, 'masterId');
+    const master = ctx.related.get(masterId);
+    if (!master) return new UserError('not_found', { id: masterId });
+    if (master.id === ctx.incident.id) return new UserError('duplicate_of_itself', { id: master.id });
+    if (master.links.masterId) return new UserError('master_is_duplicate', { id: master.id, master: master.links.masterId });
+    if (master.status === 'resolved' || master.status === 'closed') return new UserError('master_not_open', { id: master.id, status: master.status });
+    if (ctx.incident.links.masterId) return new UserError('already_duplicate', { id: ctx.incident.id, master: ctx.incident.links.masterId });
+    return undefined;
+  },
+  apply(ctx) {
+    const masterId = required(ctx, 'masterId');
+    return { changes: { links: { ...ctx.incident.links, masterId } }, data: { masterId } };
+  },
+};
+
+const declareMajor: Rule = {
+  guard(ctx) {
+    return ctx.incident.major && ctx.incident.majorIncidentManagerId ? new UserError('already_major', { id: ctx.incident.id }) : undefined;
+  },
+  apply(ctx) {
+    const { config, directory, incident } = ctx;
+    const managerId = optional(ctx, 'majorIncidentManagerId') ?? directory.majorIncidentManagers()[0];
+    if (!managerId || !directory.person(managerId)) throw new UserError('unknown_person', { person: managerId ?? '' });
+    const reason = required(ctx, 'reason');
+    const changes: Partial<Incident> = {
+      major: true,
+      majorIncidentManagerId: managerId,
+      ...priorityChange(ctx, higherOf(incident.priority, config.policy.majorPriority), reason),
+    };
+    return { changes, reason, data: { majorIncidentManagerId: managerId } };
+  },
+};
+
+const requestClosure: Rule = {
+  apply(ctx) {
+    return { changes: { closureRequested: true }, reason: required(ctx, 'reason') };
+  },
+};
+
+export const ACTION_RULES = {
+  classify,
+  changePriority,
+  dispatch,
+  accept,
+  reject,
+  redispatch,
+  update: noteOnly('note', true),
+  suspend,
+  resume,
+  pendingChange,
+  resolve,
+  confirm,
+  reopen,
+  close,
+  withdraw,
+  markDuplicate,
+  declareMajor,
+  requestClosure,
+} satisfies Record<string, Rule>;

@@ -1,0 +1,113 @@
+import type { ConfigFile, GroupConfig, PersonConfig } from '../config/config.schema.js';
+import type { Incident } from './incident.js';
+
+/** Who is acting. Unknown chat users act as guests: they may report and follow their own incidents. */
+export interface Actor {
+  id: string;
+  name: string;
+}
+
+export const SYSTEM_ACTOR: Actor = { id: 'system', name: 'Incident bot' };
+
+/** What an actor is with respect to one incident (SPEC §1). */
+export type Relation =
+  | 'anyone'
+  | 'reporter'
+  | 'first_line'
+  | 'assignee'
+  | 'group_member'
+  | 'incident_manager'
+  | 'major_incident_manager'
+  /** The bot itself, cascading a master's resolution to its duplicates. */
+  | 'system';
+
+/** Read-only view of the organisation: people, groups, roles. */
+export class Directory {
+  private readonly people: Map<string, PersonConfig>;
+  private readonly groups: Map<string, GroupConfig>;
+
+  constructor(private readonly config: ConfigFile) {
+    this.people = new Map(config.organisation.people.map((p) => [p.id, p]));
+    this.groups = new Map(config.organisation.groups.map((g) => [g.id, g]));
+  }
+
+  person(id: string): PersonConfig | undefined {
+    return this.people.get(id);
+  }
+
+  group(id: string): GroupConfig | undefined {
+    return this.groups.get(id);
+  }
+
+  allPeople(): PersonConfig[] {
+    return [...this.people.values()];
+  }
+
+  allGroups(): GroupConfig[] {
+    return [...this.groups.values()];
+  }
+
+  nameOf(id: string | undefined): string {
+    if (!id) return '—';
+    return this.people.get(id)?.name ?? this.groups.get(id)?.name ?? id;
+  }
+
+  /** Finds a person by id, chat identity or (case-insensitive) name. */
+  findPerson(ref: string): PersonConfig | undefined {
+    const needle = ref.trim().toLowerCase();
+    return this.allPeople().find(
+      (p) => p.id === needle || p.slack === ref || p.discord === ref || p.name.toLowerCase() === needle,
+    );
+  }
+
+  firstLineGroups(): GroupConfig[] {
+    return this.allGroups().filter((g) => g.firstLine);
+  }
+
+  isFirstLine(personId: string): boolean {
+    return this.firstLineGroups().some((g) => g.members.includes(personId));
+  }
+
+  isIncidentManager(personId: string): boolean {
+    return this.config.organisation.incidentManagers.includes(personId);
+  }
+
+  isMember(personId: string, groupId: string | undefined): boolean {
+    return groupId !== undefined && (this.groups.get(groupId)?.members.includes(personId) ?? false);
+  }
+
+  groupsOf(personId: string): GroupConfig[] {
+    return this.allGroups().filter((g) => g.members.includes(personId));
+  }
+
+  /** People holding a role for an incident of this group: the group's own holders, else the organisation's. */
+  holders(role: string, groupId?: string): string[] {
+    const fromGroup = groupId ? this.groups.get(groupId)?.roles[role] : undefined;
+    return fromGroup && fromGroup.length > 0 ? fromGroup : (this.config.organisation.roles[role] ?? []);
+  }
+
+  incidentManagers(): string[] {
+    return this.config.organisation.incidentManagers;
+  }
+
+  majorIncidentManagers(): string[] {
+    const named = this.config.organisation.majorIncidentManagers;
+    return named.length > 0 ? named : this.config.organisation.incidentManagers;
+  }
+
+  onDutyFirstLine(): string[] {
+    return this.firstLineGroups().flatMap((g) => (g.onDuty.length > 0 ? g.onDuty : g.members));
+  }
+
+  relationsOf(actor: Actor, incident: Incident): Set<Relation> {
+    if (actor.id === SYSTEM_ACTOR.id) return new Set<Relation>(['anyone', 'system', 'incident_manager']);
+    const relations = new Set<Relation>(['anyone']);
+    if (incident.reporterId === actor.id) relations.add('reporter');
+    if (this.isFirstLine(actor.id)) relations.add('first_line');
+    if (incident.assigneeId === actor.id) relations.add('assignee');
+    if (this.isMember(actor.id, incident.groupId)) relations.add('group_member');
+    if (this.isIncidentManager(actor.id)) relations.add('incident_manager');
+    if (incident.majorIncidentManagerId === actor.id) relations.add('major_incident_manager');
+    return relations;
+  }
+}

@@ -1,0 +1,141 @@
+import type { Priority } from '../config/config.schema.js';
+
+export type { Priority };
+
+export const STATUSES = ['open', 'assigned', 'in_progress', 'pending_change', 'suspended', 'resolved', 'closed'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const SOURCES = ['user', 'monitoring', 'operations'] as const;
+export type Source = (typeof SOURCES)[number];
+
+export type Level = 1 | 2 | 3 | 4;
+
+/** One SLA target (SPEC §5): when it is due and when it was met. */
+export interface Clock {
+  dueAt?: Date;
+  metAt?: Date;
+}
+
+export interface PriorityChange {
+  at: Date;
+  byId: string;
+  byName: string;
+  from: Priority;
+  to: Priority;
+  reason: string;
+}
+
+export interface IncidentLinks {
+  /** This incident duplicates that master; a master's duplicates are found by querying this field. */
+  masterId?: string;
+  recurrenceOf?: string;
+  /** Re-opened as a new incident from this one's "not completed" closure. */
+  followUpOf?: string;
+  problem?: string;
+  change?: string;
+}
+
+/** The current snapshot of an incident; the event log is the history that produced it. */
+export interface Incident {
+  id: string;
+  number: number;
+  rev: number;
+  title: string;
+  description: string;
+  status: Status;
+  priority: Priority;
+  impact: Level;
+  urgency: Level;
+  major: boolean;
+  category?: string;
+  subcategory?: string;
+  service?: string;
+  ci?: string;
+  ciOperable?: boolean;
+  location?: string;
+  source: Source;
+  reporterId: string;
+  reporterName: string;
+  /** First-line owner for the whole life of the incident (首问负责制). */
+  recorderId?: string;
+  groupId?: string;
+  assigneeId?: string;
+  /** The accepted assignee: the current owner. */
+  ownerId?: string;
+  majorIncidentManagerId?: string;
+  outageStart: Date;
+  outageEnd?: Date;
+  createdAt: Date;
+  updatedAt: Date;
+  firstDispatchedAt?: Date;
+  dispatchedAt?: Date;
+  firstAcceptedAt?: Date;
+  acceptedAt?: Date;
+  resolvedAt?: Date;
+  resolvedById?: string;
+  confirmedAt?: Date;
+  closedAt?: Date;
+  closedById?: string;
+  suspendedAt?: Date;
+  /** Total time spent suspended; SLA clocks are shifted by it. */
+  pausedMs: number;
+  sla: { respond: Clock; accept: Clock; resolve: Clock };
+  resolutionCode?: string;
+  solution?: string;
+  closureCode?: string;
+  withdrawn: boolean;
+  closureRequested: boolean;
+  reDispatchCount: number;
+  rejectCount: number;
+  /** Dispatching has been handed to the incident manager (SPEC §9). */
+  managerTakeover: boolean;
+  /** Functionally escalated since the last accept: the next accept notifies the next line. */
+  escalated: boolean;
+  lastChangeById?: string;
+  lastChangeByName?: string;
+  lastAction?: string;
+  links: IncidentLinks;
+  priorityLog: PriorityChange[];
+}
+
+export interface IncidentEvent {
+  incidentId: string;
+  seq: number;
+  at: Date;
+  actorId: string;
+  actorName: string;
+  action: string;
+  from?: Status;
+  to?: Status;
+  reason?: string;
+  note?: string;
+  /** Arguments of the action as given (codes, groups, links). */
+  data: Record<string, unknown>;
+  /** Fields the action set on the snapshot, so a snapshot left behind by a crash can be rebuilt. */
+  changes: Partial<Incident>;
+  /** Rules the event triggered, e.g. "cross_group_redispatch", "manager_takeover". */
+  flags: string[];
+}
+
+export const ACTIVE_STATUSES: readonly Status[] = ['open', 'assigned', 'in_progress', 'pending_change', 'suspended'];
+
+export function formatIncidentId(num: number): string {
+  return `INC-${String(num).padStart(6, '0')}`;
+}
+
+/** Accepts "INC-000042", "inc-42", "#42" or "42" and returns the canonical id. */
+export function parseIncidentRef(ref: string): string | undefined {
+  const match = /^(?:inc-?|#)?0*(\d{1,9})$/i.exec(ref.trim());
+  if (!match?.[1]) return undefined;
+  const num = Number(match[1]);
+  return num > 0 ? formatIncidentId(num) : undefined;
+}
+
+export function applyChanges(incident: Incident, changes: Partial<Incident>): Incident {
+  const next: Record<string, unknown> = { ...incident };
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined || value === null) delete next[key];
+    else next[key] = value;
+  }
+  return next as unknown as Incident;
+}

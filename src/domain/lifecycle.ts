@@ -1,0 +1,142 @@
+import type { ConfigFile } from '../config/config.schema.js';
+import type { Actor, Directory, Relation } from './directory.js';
+import { UserError } from './errors.js';
+import type { Incident, Status } from './incident.js';
+import { ACTION_RULES } from './action-rules.js';
+import { computeClocks } from './sla.js';
+
+export const ACTIONS = [
+  'classify', 'change-priority', 'dispatch', 'accept', 'reject', 'redispatch', 'update', 'suspend', 'resume',
+  'pending-change', 'resolve', 'confirm', 'reopen', 'close', 'withdraw', 'mark-duplicate', 'declare-major',
+  'request-closure',
+] as const;
+export type ActionName = (typeof ACTIONS)[number];
+
+/** Everything an action rule may read: the incident, who acts, the input, policy and directory, the time. */
+export interface ActionContext<I = Record<string, unknown>> {
+  incident: Incident;
+  actor: Actor;
+  relations: Set<Relation>;
+  input: I;
+  config: ConfigFile;
+  directory: Directory;
+  now: Date;
+  /** Other incidents the action names (e.g. the master of a duplicate), loaded by the service. */
+  related: Map<string, Incident>;
+}
+
+export interface ActionOutcome {
+  changes: Partial<Incident>;
+  reason?: string;
+  note?: string;
+  data?: Record<string, unknown>;
+  flags?: string[];
+}
+
+/** One row of the transition table (SPEC §3, §1): from which statuses, to which, who may, what it checks. */
+export interface TransitionRow {
+  action: ActionName;
+  from: readonly Status[];
+  /** `undefined` keeps the current status (notes, confirmations, classification). */
+  to?: Status;
+  who: readonly Relation[];
+  guard?: (ctx: ActionContext) => UserError | undefined;
+  apply?: (ctx: ActionContext) => ActionOutcome;
+}
+
+const ACTIVE: readonly Status[] = ['open', 'assigned', 'in_progress', 'pending_change', 'suspended'];
+const WORKING: readonly Relation[] = ['assignee', 'group_member', 'incident_manager'];
+const DESK: readonly Relation[] = ['first_line', 'incident_manager'];
+
+export const TRANSITIONS: readonly TransitionRow[] = [
+  { action: 'classify', from: ACTIVE, who: DESK, ...ACTION_RULES.classify },
+  { action: 'change-priority', from: ACTIVE, who: [...DESK, 'major_incident_manager'], ...ACTION_RULES.changePriority },
+  { action: 'dispatch', from: ['open'], to: 'assigned', who: DESK, ...ACTION_RULES.dispatch },
+  { action: 'accept', from: ['assigned'], to: 'in_progress', who: ['assignee', 'group_member'], ...ACTION_RULES.accept },
+  { action: 'reject', from: ['assigned'], to: 'open', who: ['assignee', 'group_member'], ...ACTION_RULES.reject },
+  { action: 'redispatch', from: ['assigned', 'in_progress'], to: 'assigned', who: [...WORKING, 'first_line'], ...ACTION_RULES.redispatch },
+  { action: 'update', from: [...ACTIVE, 'resolved'], who: [...WORKING, 'first_line', 'reporter', 'major_incident_manager'], ...ACTION_RULES.update },
+  { action: 'suspend', from: ['in_progress'], to: 'suspended', who: WORKING, ...ACTION_RULES.suspend },
+  { action: 'resume', from: ['suspended', 'pending_change'], to: 'in_progress', who: WORKING, ...ACTION_RULES.resume },
+  { action: 'pending-change', from: ['in_progress'], to: 'pending_change', who: WORKING, ...ACTION_RULES.pendingChange },
+  { action: 'resolve', from: ['open'], to: 'resolved', who: DESK, ...ACTION_RULES.resolve },
+  { action: 'resolve', from: ['in_progress'], to: 'resolved', who: WORKING, ...ACTION_RULES.resolve },
+  // Resolving a master resolves its duplicates wherever they stand (SPEC §10); only the bot does this.
+  { action: 'resolve', from: ['assigned', 'pending_change', 'suspended'], to: 'resolved', who: ['system'], ...ACTION_RULES.resolve },
+  { action: 'confirm', from: ['resolved'], who: ['reporter', 'incident_manager'], ...ACTION_RULES.confirm },
+  { action: 'reopen', from: ['resolved'], to: 'in_progress', who: ['reporter', ...DESK], ...ACTION_RULES.reopen },
+  { action: 'close', from: ['resolved'], to: 'closed', who: DESK, ...ACTION_RULES.close },
+  { action: 'withdraw', from: ['open', 'assigned'], to: 'closed', who: DESK, ...ACTION_RULES.withdraw },
+  { action: 'mark-duplicate', from: ['open', 'assigned'], who: DESK, ...ACTION_RULES.markDuplicate },
+  { action: 'declare-major', from: ACTIVE, who: ['incident_manager'], ...ACTION_RULES.declareMajor },
+  { action: 'request-closure', from: [...ACTIVE, 'resolved'], who: ['reporter'], ...ACTION_RULES.requestClosure },
+];
+
+export interface Decision {
+  row: TransitionRow;
+  outcome: ActionOutcome;
+  next: Partial<Incident>;
+}
+
+/** Decides one action against the table: the status must allow it, the actor must be allowed, the guard must pass. */
+export function decide(ctx: ActionContext, action: ActionName): Decision {
+  const { incident, relations } = ctx;
+  // Rows only the bot may take do not exist for people: for them the status is simply wrong.
+  const rows = TRANSITIONS.filter((row) => row.action === action && (relations.has('system') || row.who.some((w) => w !== 'system')));
+  const fromStatus = rows.filter((row) => row.from.includes(incident.status));
+  if (fromStatus.length === 0) throw refusalForStatus(incident, action, ctx.directory);
+  const permitted = fromStatus.filter((row) => row.who.some((relation) => relations.has(relation)));
+  const row = permitted[0];
+  if (!row) {
+    throw new UserError('not_allowed', { id: incident.id, action, who: whoMay(fromStatus).filter((r) => r !== 'system').join(',') });
+  }
+  const refused = row.guard?.(ctx);
+  if (refused) throw refused;
+  const outcome = row.apply?.(ctx) ?? { changes: {} };
+  const changes: Partial<Incident> = {
+    ...outcome.changes,
+    updatedAt: ctx.now,
+    lastChangeById: ctx.actor.id,
+    lastChangeByName: ctx.actor.name,
+    lastAction: action,
+  };
+  if (row.to) changes.status = row.to;
+  if (!incident.recorderId && relations.has('first_line')) changes.recorderId = ctx.actor.id;
+  const merged = { ...incident, ...changes } as Incident;
+  changes.sla = computeClocks(merged, ctx.config.policy);
+  return { row, outcome, next: changes };
+}
+
+/** The actions a card may offer in a status: those some relation may take (the table drives the buttons). */
+export function actionsAvailable(status: Status): ActionName[] {
+  const seen = new Set<ActionName>();
+  for (const row of TRANSITIONS) if (row.from.includes(status)) seen.add(row.action);
+  return [...seen];
+}
+
+/** Whether this actor may attempt the action now (status and relation), without running guards. */
+export function mayAttempt(action: ActionName, incident: Incident, relations: Set<Relation>): boolean {
+  return TRANSITIONS.some(
+    (row) => row.action === action && row.from.includes(incident.status) && row.who.some((r) => relations.has(r)),
+  );
+}
+
+export function whoMay(rows: readonly TransitionRow[]): Relation[] {
+  return [...new Set(rows.flatMap((row) => row.who))];
+}
+
+function refusalForStatus(incident: Incident, action: ActionName, directory: Directory): UserError {
+  const id = incident.id;
+  const by = incident.lastChangeByName ?? directory.nameOf(incident.lastChangeById);
+  if (action === 'accept' && incident.ownerId && incident.status !== 'open') {
+    return new UserError('already_accepted', { id, by: directory.nameOf(incident.ownerId) });
+  }
+  if (incident.status === 'closed') {
+    return new UserError('already_closed', { id, by: directory.nameOf(incident.closedById ?? incident.lastChangeById) });
+  }
+  if (incident.status === 'resolved' && ['resolve', 'suspend', 'resume', 'accept', 'withdraw'].includes(action)) {
+    return new UserError('already_resolved', { id, by: directory.nameOf(incident.resolvedById ?? incident.lastChangeById) });
+  }
+  const allowedFrom = [...new Set(TRANSITIONS.filter((r) => r.action === action).flatMap((r) => r.from))];
+  return new UserError('wrong_status', { id, action, status: incident.status, by, allowed: allowedFrom.join(', ') });
+}

@@ -1,0 +1,46 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface HttpOptions {
+  port: number;
+  ready: () => Promise<boolean>;
+  metrics: () => Promise<string>;
+  /** Extra routes (webhooks, platform endpoints) by "METHOD /path". */
+  routes?: Map<string, RouteHandler>;
+}
+
+/** Health (`/healthz`), readiness (`/readyz`: database reachable) and Prometheus metrics (`/metrics`). */
+export async function startHttp(options: HttpOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    void handle(options, req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end('internal error');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '0.0.0.0', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function handle(options: HttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  const route = options.routes?.get(`${req.method} ${path}`);
+  if (route) return route(req, res);
+  if (req.method === 'GET' && path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+  if (req.method === 'GET' && path === '/readyz') {
+    const ready = await options.ready().catch(() => false);
+    return void res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'database unreachable\n');
+  }
+  if (req.method === 'GET' && path === '/metrics') {
+    return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(await options.metrics());
+  }
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+}

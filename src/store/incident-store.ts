@@ -1,0 +1,197 @@
+import type { Connection } from 'mongoose';
+import { applyChanges, type Incident, type IncidentEvent, type Status } from '../domain/incident.js';
+import { ensureIndexes, isDuplicateKey, models, type Models } from './models.js';
+
+export interface IncidentQuery {
+  statuses?: readonly Status[];
+  groupIds?: readonly string[];
+  assigneeId?: string;
+  reporterId?: string;
+  masterId?: string;
+  followUpOf?: string;
+  limit?: number;
+}
+
+const PRIORITY_ORDER = { P1: 1, P2: 2, P3: 3, P4: 4 } as const;
+
+/**
+ * Incidents as a snapshot plus an append-only event log. The insert of event `rev + 1` under the
+ * unique (incidentId, seq) index decides every race; the snapshot follows with a conditional
+ * replace and is rebuilt from the log when a crash left it behind.
+ */
+export class IncidentStore {
+  readonly m: Models;
+
+  constructor(readonly conn: Connection) {
+    this.m = models(conn);
+  }
+
+  async init(): Promise<void> {
+    await ensureIndexes(this.m);
+  }
+
+  /** Next incident number. The unique index on `number` backs it up where the server's $inc is not atomic. */
+  async allocateNumber(): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const doc = await this.m.Counter.findOneAndUpdate({ _id: 'incident' }, { $inc: { seq: 1 } }, { upsert: true, new: true }).lean<{ seq: number }>();
+        if (doc) return doc.seq;
+      } catch (error) {
+        if (!isDuplicateKey(error) || attempt > 5) throw error; // two first-ever upserts raced
+      }
+    }
+  }
+
+  /** Inserts a new incident and its first event; false when the number was taken by a concurrent report. */
+  async create(incident: Incident, event: IncidentEvent): Promise<boolean> {
+    try {
+      await this.m.Incident.create([incident]);
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+    await this.insertEvent(event);
+    return true;
+  }
+
+  /** Loads the snapshot, replaying any logged events it has not caught up with. */
+  async load(id: string): Promise<Incident | undefined> {
+    const doc = await this.m.Incident.findOne({ id }).lean();
+    if (!doc) return undefined;
+    let incident = toIncident(doc);
+    const behind = await this.m.Event.find({ incidentId: id, seq: { $gt: incident.rev } }).sort({ seq: 1 }).lean();
+    if (behind.length === 0) return incident;
+    const stale = incident.rev;
+    for (const event of behind) incident = { ...applyChanges(incident, reviveDates(event.changes as Partial<Incident>)), rev: event.seq as number };
+    await this.replaceSnapshot(incident, stale);
+    return incident;
+  }
+
+  async loadMany(ids: readonly string[]): Promise<Incident[]> {
+    const found = await Promise.all(ids.map((id) => this.load(id)));
+    return found.filter((i): i is Incident => i !== undefined);
+  }
+
+  /**
+   * Commits `next` as revision `prev.rev + 1`. Returns false when another writer took that revision
+   * first: the caller reloads and decides again.
+   */
+  async commit(prev: Incident, next: Incident, event: IncidentEvent): Promise<boolean> {
+    if (!(await this.insertEvent(event))) return false;
+    await this.replaceSnapshot(next, prev.rev);
+    return true;
+  }
+
+  async events(incidentId: string): Promise<IncidentEvent[]> {
+    const docs = await this.m.Event.find({ incidentId }).sort({ seq: 1 }).lean();
+    return docs.map((d) => toEvent(d));
+  }
+
+  async markProcessed(incidentId: string, seq: number): Promise<void> {
+    await this.m.Event.updateOne({ incidentId, seq }, { $set: { processed: true } });
+  }
+
+  /** Events whose after-commit work may not have run (a crash right after the commit). */
+  async unprocessedEvents(olderThan: Date, limit = 100): Promise<IncidentEvent[]> {
+    const docs = await this.m.Event.find({ processed: false, at: { $lt: olderThan } }).sort({ at: 1 }).limit(limit).lean();
+    return docs.map((d) => toEvent(d));
+  }
+
+  async list(query: IncidentQuery): Promise<Incident[]> {
+    const filter: Record<string, unknown> = {};
+    if (query.statuses) filter.status = { $in: query.statuses };
+    if (query.groupIds) filter.groupId = { $in: query.groupIds };
+    if (query.assigneeId) filter.assigneeId = query.assigneeId;
+    if (query.reporterId) filter.reporterId = query.reporterId;
+    if (query.masterId) filter['links.masterId'] = query.masterId;
+    if (query.followUpOf) filter['links.followUpOf'] = query.followUpOf;
+    const docs = await this.m.Incident.find(filter).sort({ createdAt: -1 }).limit(query.limit ?? 200).lean();
+    // Priority first, then oldest first: computed here because the sort key is a label.
+    return docs
+      .map((d) => toIncident(d))
+      .sort((a, b) => PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] || a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  /** Claims an idempotency key. Returns the stored result when the key was already used. */
+  async claimKey(key: string, at: Date): Promise<{ claimed: true } | { claimed: false; result?: string; at: Date }> {
+    try {
+      await this.m.RequestKey.create([{ _id: key, at }]);
+      return { claimed: true };
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      const existing = await this.m.RequestKey.findById(key).lean<{ result?: string; at: Date }>();
+      return { claimed: false, result: existing?.result, at: existing?.at ?? at };
+    }
+  }
+
+  async settleKey(key: string, result: string): Promise<void> {
+    await this.m.RequestKey.updateOne({ _id: key }, { $set: { result } });
+  }
+
+  async releaseKey(key: string): Promise<void> {
+    await this.m.RequestKey.deleteOne({ _id: key });
+  }
+
+  private async insertEvent(event: IncidentEvent): Promise<boolean> {
+    try {
+      await this.m.Event.create([{ ...event, changes: toStorable(event.changes) }]);
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  private async replaceSnapshot(next: Incident, fromRev: number): Promise<void> {
+    // Matching the old revision means a slower writer can never move the snapshot backwards.
+    await this.m.Incident.replaceOne({ id: next.id, rev: { $lte: fromRev } }, stripUndefined(next));
+  }
+}
+
+/** `undefined` cannot be stored in an event's change set; null marks a field the action cleared. */
+function toStorable(changes: Partial<Incident>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, v === undefined ? null : v]));
+}
+
+const DATE_FIELDS = new Set([
+  'outageStart', 'outageEnd', 'createdAt', 'updatedAt', 'firstDispatchedAt', 'dispatchedAt', 'firstAcceptedAt',
+  'acceptedAt', 'resolvedAt', 'confirmedAt', 'closedAt', 'suspendedAt',
+]);
+
+/** Mixed fields come back from some servers with dates as strings; restore them. */
+function reviveDates(changes: Partial<Incident>): Partial<Incident> {
+  const out: Record<string, unknown> = { ...changes };
+  for (const key of Object.keys(out)) {
+    const value = out[key];
+    if (DATE_FIELDS.has(key) && typeof value === 'string') out[key] = new Date(value);
+  }
+  if (out.sla && typeof out.sla === 'object') {
+    const sla = out.sla as Record<string, Record<string, unknown>>;
+    for (const clock of Object.values(sla)) {
+      for (const k of ['dueAt', 'metAt']) if (typeof clock[k] === 'string') clock[k] = new Date(clock[k] as string);
+    }
+  }
+  return out as Partial<Incident>;
+}
+
+/** Drops undefined fields at every depth so the stored snapshot has no `null` placeholders. */
+function stripUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v: unknown) => stripUndefined(v)) as T;
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  return Object.fromEntries(entries.map(([k, v]) => [k, stripUndefined(v)])) as T;
+}
+
+function toIncident(doc: Record<string, unknown>): Incident {
+  const { _id, ...rest } = doc;
+  const incident = rest as unknown as Incident;
+  incident.links = incident.links ?? {};
+  incident.priorityLog = incident.priorityLog ?? [];
+  incident.sla = incident.sla ?? { respond: {}, accept: {}, resolve: {} };
+  return incident;
+}
+
+function toEvent(doc: Record<string, unknown>): IncidentEvent {
+  const { _id, processed: _processed, ...rest } = doc;
+  return rest as unknown as IncidentEvent;
+}

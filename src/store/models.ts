@@ -1,0 +1,146 @@
+import mongoose, { Schema, type Connection, type Model } from 'mongoose';
+
+/**
+ * Collections and their indexes (DESIGN.md: plain, compound and unique only; every field under a
+ * unique index is required). Documents are mapped to domain objects by the repository.
+ */
+const Clock = new Schema({ dueAt: Date, metAt: Date }, { _id: false });
+
+const IncidentSchema = new Schema(
+  {
+    id: { type: String, required: true },
+    number: { type: Number, required: true },
+    rev: { type: Number, required: true },
+    title: { type: String, required: true },
+    description: { type: String, default: '' },
+    status: { type: String, required: true },
+    priority: { type: String, required: true },
+    impact: Number,
+    urgency: Number,
+    major: Boolean,
+    category: String,
+    subcategory: String,
+    service: String,
+    ci: String,
+    ciOperable: Boolean,
+    location: String,
+    source: String,
+    reporterId: String,
+    reporterName: String,
+    recorderId: String,
+    groupId: String,
+    assigneeId: String,
+    ownerId: String,
+    majorIncidentManagerId: String,
+    outageStart: Date,
+    outageEnd: Date,
+    createdAt: Date,
+    updatedAt: Date,
+    firstDispatchedAt: Date,
+    dispatchedAt: Date,
+    firstAcceptedAt: Date,
+    acceptedAt: Date,
+    resolvedAt: Date,
+    resolvedById: String,
+    confirmedAt: Date,
+    closedAt: Date,
+    closedById: String,
+    suspendedAt: Date,
+    pausedMs: Number,
+    sla: { respond: Clock, accept: Clock, resolve: Clock },
+    resolutionCode: String,
+    solution: String,
+    closureCode: String,
+    withdrawn: Boolean,
+    closureRequested: Boolean,
+    reDispatchCount: Number,
+    rejectCount: Number,
+    managerTakeover: Boolean,
+    escalated: Boolean,
+    lastChangeById: String,
+    lastChangeByName: String,
+    lastAction: String,
+    links: {
+      masterId: String,
+      recurrenceOf: String,
+      followUpOf: String,
+      problem: String,
+      change: String,
+    },
+    priorityLog: [{ _id: false, at: Date, byId: String, byName: String, from: String, to: String, reason: String }],
+  },
+  { collection: 'incidents', versionKey: false, minimize: false, timestamps: false, autoIndex: false },
+);
+IncidentSchema.index({ id: 1 }, { unique: true });
+IncidentSchema.index({ number: 1 }, { unique: true });
+IncidentSchema.index({ status: 1, priority: 1, createdAt: 1 });
+IncidentSchema.index({ groupId: 1, status: 1 });
+IncidentSchema.index({ assigneeId: 1, status: 1 });
+IncidentSchema.index({ reporterId: 1, createdAt: -1 });
+IncidentSchema.index({ ci: 1, status: 1, createdAt: -1 });
+IncidentSchema.index({ 'links.masterId': 1 });
+IncidentSchema.index({ 'links.followUpOf': 1 });
+
+const EventSchema = new Schema(
+  {
+    incidentId: { type: String, required: true },
+    seq: { type: Number, required: true },
+    at: { type: Date, required: true },
+    actorId: String,
+    actorName: String,
+    action: String,
+    from: String,
+    to: String,
+    reason: String,
+    note: String,
+    data: { type: Schema.Types.Mixed, default: {} },
+    changes: { type: Schema.Types.Mixed, default: {} },
+    flags: [String],
+    /** Set once the after-commit work (effects, notifications) has run; a sweep retries the rest. */
+    processed: { type: Boolean, default: false },
+  },
+  { collection: 'incident_events', versionKey: false, minimize: false, autoIndex: false },
+);
+EventSchema.index({ incidentId: 1, seq: 1 }, { unique: true });
+EventSchema.index({ processed: 1, at: 1 });
+
+const CounterSchema = new Schema(
+  { _id: { type: String, required: true }, seq: { type: Number, required: true } },
+  { collection: 'counters', versionKey: false, autoIndex: false },
+);
+
+/** Idempotency keys of requests already handled (platform retries, double submissions). */
+const RequestKeySchema = new Schema(
+  { _id: { type: String, required: true }, at: { type: Date, required: true }, result: String },
+  { collection: 'request_keys', versionKey: false, autoIndex: false },
+);
+RequestKeySchema.index({ at: 1 });
+
+// Documents are loosely typed here on purpose: the repository maps them to domain types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyModel = Model<any>;
+
+function model(conn: Connection, name: string, schema: Schema): AnyModel {
+  return (conn.models[name] as AnyModel | undefined) ?? conn.model(name, schema);
+}
+
+export function models(conn: Connection) {
+  return {
+    Incident: model(conn, 'Incident', IncidentSchema),
+    Event: model(conn, 'IncidentEvent', EventSchema),
+    Counter: model(conn, 'Counter', CounterSchema),
+    RequestKey: model(conn, 'RequestKey', RequestKeySchema),
+  };
+}
+export type Models = ReturnType<typeof models>;
+
+/** Creates every declared index; run at start-up (autoIndex is off so start-up order is explicit). */
+export async function ensureIndexes(m: Models): Promise<void> {
+  for (const model of Object.values(m)) await model.createIndexes();
+}
+
+export function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: number }).code === 11000;
+}
+
+export { mongoose };
