@@ -43,7 +43,7 @@ function receipt(ctx: CommandContext, incident: Incident, reasons: string[]): Re
   const lines = [ctx.m.reply.reported({ id: incident.id, priority: incident.priority })];
   const readable = reasons.map((r) => ctx.m.priorityReason[r.split(':')[0] ?? r]).filter(Boolean);
   if (readable.length > 0) lines.push(ctx.m.reply.priorityReasons({ to: incident.priority, reasons: readable.join(', ') }));
-  return { ephemeral: true, text: lines.join('\n'), card: presenterFor(ctx).card(incident, ctx.clock.now()), changedIncidentId: incident.id };
+  return { ephemeral: true, text: lines.join('\n'), card: presenterFor(ctx).card(incident, ctx.clock.now(), ctx.actor), changedIncidentId: incident.id };
 }
 
 /** Log a new incident; priority from impact × urgency, raised for major categories and VIP reporters. */

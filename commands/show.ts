@@ -9,6 +9,6 @@ export default defineCommand({
   fields: () => [],
   async run(ctx, args) {
     const incident = await ctx.service.get(args.id ?? '');
-    return { ephemeral: true, card: presenterFor(ctx).card(incident, ctx.clock.now()) };
+    return { ephemeral: true, card: presenterFor(ctx).card(incident, ctx.clock.now(), ctx.actor) };
   },
 });

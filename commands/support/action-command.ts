@@ -2,7 +2,7 @@ import { defineCommand, type CommandContext, type CommandDef, type RawArgs } fro
 import { Presenter } from '../../src/app/presenter.js';
 import type { Reply } from '../../src/app/view.js';
 import type { Incident } from '../../src/domain/incident.js';
-import type { ActionName } from '../../src/domain/lifecycle.js';
+import { permittedRow, type ActionName } from '../../src/domain/lifecycle.js';
 import type { FormField } from '../../src/app/view.js';
 
 export function presenterFor(ctx: CommandContext): Presenter {
@@ -15,7 +15,7 @@ export function changedReply(ctx: CommandContext, incident: Incident, action: st
     ctx.m.reply.done({ id: incident.id, action: ctx.m.action[action] ?? action, status: ctx.m.status[incident.status] }),
     ...extra,
   ].join('\n');
-  return { ephemeral: true, text, card: presenterFor(ctx).card(incident, ctx.clock.now()), changedIncidentId: incident.id };
+  return { ephemeral: true, text, card: presenterFor(ctx).card(incident, ctx.clock.now(), ctx.actor), changedIncidentId: incident.id };
 }
 
 interface ActionCommandSpec {
@@ -31,6 +31,10 @@ export function actionCommand(spec: ActionCommandSpec): CommandDef {
     aliases: spec.aliases,
     takesIncident: true,
     fields: spec.fields ?? (() => []),
+    async precheck(ctx, args) {
+      const incident = await ctx.service.get(args.id ?? '');
+      permittedRow(incident, spec.name, ctx.service.directory.relationsOf(ctx.actor, incident), ctx.service.directory);
+    },
     formTitle: (ctx, args) => `${ctx.m.action[spec.name] ?? spec.name}${args.id ? ` ${args.id}` : ''}`,
     async run(ctx, args) {
       const { id, ...input } = args;

@@ -30,6 +30,8 @@ export interface CommandDef {
   positional?: string[];
   /** Input fields; empty when the command needs nothing but the incident. */
   fields(ctx: CommandContext, args: RawArgs): FormField[] | Promise<FormField[]>;
+  /** Refuses early (throws a UserError) before any form is shown, e.g. when the actor may not act. */
+  precheck?(ctx: CommandContext, args: RawArgs): Promise<void>;
   /** Form title for this command. */
   formTitle?(ctx: CommandContext, args: RawArgs): string;
   run(ctx: CommandContext, args: Record<string, string | undefined>): Promise<Reply>;
@@ -56,7 +58,9 @@ export function schemaFor(fields: FormField[], m: Catalog): z.ZodObject {
       schema = z.string();
       if (field.maxLength) schema = schema.max(field.maxLength, m.error.too_long!({ field: label, max: field.maxLength }));
     }
-    const required = z.string().min(1, m.error.field_required!({ field: label })).pipe(schema);
+    const missing = m.error.field_required!({ field: label });
+    // An absent value and an empty one read the same to the user: "Urgency is required."
+    const required = z.string({ error: missing }).min(1, missing).pipe(schema);
     shape[field.name] = field.required ? required : schema.optional();
   }
   return z.object(shape);

@@ -26,6 +26,7 @@ export async function runCommand(
   if (!command) return { ephemeral: true, text: ctx.m.error.unknown_command!({ command: name.slice(0, 40) }), error: { code: 'unknown_command' } };
   const args = cleanArgs(rawArgs);
   try {
+    if (!command.takesIncident || args.id) await command.precheck?.(ctx, args);
     const fields: FormField[] = [...(await command.fields(ctx, args))];
     if (command.takesIncident && !args.id) {
       fields.unshift({ name: 'id', label: ctx.m.field.id ?? 'Incident', type: 'text', required: true, maxLength: 20 });

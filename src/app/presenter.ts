@@ -1,7 +1,7 @@
 import type { ConfigFile } from '../config/config.schema.js';
-import { SYSTEM_ACTOR, type Directory } from '../domain/directory.js';
+import { SYSTEM_ACTOR, type Actor, type Directory } from '../domain/directory.js';
 import type { Incident, IncidentEvent } from '../domain/incident.js';
-import { actionsAvailable, type ActionName } from '../domain/lifecycle.js';
+import { actionsAvailable, mayAttempt, type ActionName } from '../domain/lifecycle.js';
 import { isBreached } from '../domain/sla.js';
 import type { Catalog } from '../i18n/index.js';
 import type { ActionButton, CardField, CardView, Colour } from './view.js';
@@ -30,7 +30,8 @@ export class Presenter {
     return at ? `${this.time.format(at)} ${this.config.organisation.timezone === 'UTC' ? 'UTC' : ''}`.trim() : this.m.time.never;
   }
 
-  card(incident: Incident, now: Date): CardView {
+  /** With a `viewer`, the card is theirs alone (ephemeral): only buttons they may press are shown. */
+  card(incident: Incident, now: Date, viewer?: Actor): CardView {
     const { m, directory } = this;
     const status = m.status[incident.status];
     const fields: CardField[] = [
@@ -68,13 +69,16 @@ export class Presenter {
       subtitle: incident.description,
       colour: incident.status === 'closed' || incident.status === 'resolved' ? 'green' : COLOURS[incident.priority],
       fields,
-      actions: this.buttons(incident),
+      actions: this.buttons(incident, viewer),
     };
   }
 
   /** The buttons the table allows in this status, minus those every person would be refused. */
-  buttons(incident: Incident): ActionButton[] {
-    const available = actionsAvailable(incident.status).filter((action) => !this.refusedForEveryone(action, incident));
+  buttons(incident: Incident, viewer?: Actor): ActionButton[] {
+    const relations = viewer ? this.directory.relationsOf(viewer, incident) : undefined;
+    const available = actionsAvailable(incident.status).filter(
+      (action) => !this.refusedForEveryone(action, incident) && (!relations || mayAttempt(action, incident, relations)),
+    );
     const ordered = [...PRIMARY.filter((a) => available.includes(a)), ...available.filter((a) => !PRIMARY.includes(a))];
     const buttons: ActionButton[] = ordered.map((action) => ({
       label: this.m.action[action] ?? action,

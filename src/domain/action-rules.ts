@@ -114,17 +114,52 @@ const changePriority: Rule = {
   },
 };
 
+/**
+ * Every dispatch after the first is a re-dispatch (SPEC §9): counted, a change of group flagged for
+ * the incident manager, and more than the policy allows hands the incident to the incident manager.
+ */
+function redispatchCounting(ctx: ActionContext, toGroupId: string): { changes: Partial<Incident>; flags: string[] } {
+  const { incident, config } = ctx;
+  if (!incident.firstDispatchedAt) return { changes: {}, flags: [] };
+  const reDispatchCount = incident.reDispatchCount + 1;
+  const fromGroupId = incident.groupId ?? incident.lastGroupId;
+  const flags: string[] = [];
+  if (fromGroupId !== undefined && fromGroupId !== toGroupId) flags.push('cross_group_redispatch');
+  const exceeded = reDispatchCount > config.policy.dispatch.maxReDispatches;
+  if (exceeded && !incident.managerTakeover) flags.push('manager_takeover');
+  return { changes: { reDispatchCount, managerTakeover: incident.managerTakeover || exceeded }, flags };
+}
+
+function dispatchTo(ctx: ActionContext, reasonRequired: boolean): ActionOutcome {
+  const { incident } = ctx;
+  const groupId = requireGroup(ctx, 'groupId');
+  const assigneeId = assigneeIn(ctx, groupId);
+  const reason = reasonRequired ? required(ctx, 'reason') : optional(ctx, 'reason');
+  const counting = redispatchCounting(ctx, groupId);
+  const escalation = ctx.input.escalate === true || ctx.input.escalate === 'true';
+  const flags = [...counting.flags, ...(escalation ? ['functional_escalation'] : [])];
+  return {
+    changes: {
+      ...counting.changes,
+      groupId,
+      assigneeId,
+      lastGroupId: incident.groupId ?? incident.lastGroupId,
+      ownerId: undefined,
+      acceptedAt: undefined,
+      dispatchedAt: ctx.now,
+      firstDispatchedAt: incident.firstDispatchedAt ?? ctx.now,
+      escalated: incident.escalated || escalation || flags.includes('cross_group_redispatch'),
+    },
+    reason,
+    note: optional(ctx, 'note'),
+    data: { fromGroupId: incident.groupId ?? incident.lastGroupId, groupId, assigneeId, reDispatchCount: counting.changes.reDispatchCount ?? 0 },
+    flags,
+  };
+}
+
 const dispatch: Rule = {
   guard: takeoverGuard,
-  apply(ctx) {
-    const groupId = requireGroup(ctx, 'groupId');
-    const assigneeId = assigneeIn(ctx, groupId);
-    return {
-      changes: { groupId, assigneeId, dispatchedAt: ctx.now, firstDispatchedAt: ctx.incident.firstDispatchedAt ?? ctx.now },
-      note: optional(ctx, 'note'),
-      data: { groupId, assigneeId },
-    };
-  },
+  apply: (ctx) => dispatchTo(ctx, false),
 };
 
 const accept: Rule = {
@@ -151,7 +186,14 @@ const reject: Rule = {
     const rejectCount = incident.rejectCount + 1;
     const takeover = rejectCount >= config.policy.dispatch.failedDispatchesToManager;
     return {
-      changes: { rejectCount, assigneeId: undefined, groupId: undefined, ownerId: undefined, managerTakeover: incident.managerTakeover || takeover },
+      changes: {
+        rejectCount,
+        lastGroupId: incident.groupId,
+        assigneeId: undefined,
+        groupId: undefined,
+        ownerId: undefined,
+        managerTakeover: incident.managerTakeover || takeover,
+      },
       reason,
       data: { suggestedGroupId, rejectedGroupId: incident.groupId },
       flags: takeover && !incident.managerTakeover ? ['manager_takeover'] : [],
@@ -160,36 +202,14 @@ const reject: Rule = {
 };
 
 const redispatch: Rule = {
-  guard: takeoverGuard,
-  apply(ctx) {
-    const { incident, config } = ctx;
-    const groupId = requireGroup(ctx, 'groupId');
-    const assigneeId = assigneeIn(ctx, groupId);
-    const reason = required(ctx, 'reason');
-    const reDispatchCount = incident.reDispatchCount + 1;
-    const flags: string[] = [];
-    const crossGroup = incident.groupId !== undefined && incident.groupId !== groupId;
-    if (crossGroup) flags.push('cross_group_redispatch');
-    const exceeded = reDispatchCount > config.policy.dispatch.maxReDispatches;
-    if (exceeded && !incident.managerTakeover) flags.push('manager_takeover');
-    const escalation = ctx.input.escalate === true || ctx.input.escalate === 'true';
-    if (escalation) flags.push('functional_escalation');
-    return {
-      changes: {
-        groupId,
-        assigneeId,
-        ownerId: undefined,
-        acceptedAt: undefined,
-        dispatchedAt: ctx.now,
-        reDispatchCount,
-        managerTakeover: incident.managerTakeover || exceeded,
-        escalated: incident.escalated || escalation || crossGroup,
-      },
-      reason,
-      data: { fromGroupId: incident.groupId, groupId, assigneeId, reDispatchCount },
-      flags,
-    };
+  guard(ctx) {
+    // From open, a re-dispatch is the dispatch that follows a rejection: there must have been one before.
+    if (ctx.incident.status === 'open' && !ctx.incident.firstDispatchedAt) {
+      return new UserError('never_dispatched', { id: ctx.incident.id });
+    }
+    return takeoverGuard(ctx);
   },
+  apply: (ctx) => dispatchTo(ctx, true),
 };
 
 const noteOnly = (field: 'note' | 'reason', isRequired: boolean): Rule => ({

@@ -59,6 +59,8 @@ export interface Incident {
   /** First-line owner for the whole life of the incident (首问负责制). */
   recorderId?: string;
   groupId?: string;
+  /** The group it was last with (a rejection clears groupId); re-dispatch compares against it. */
+  lastGroupId?: string;
   assigneeId?: string;
   /** The accepted assignee: the current owner. */
   ownerId?: string;

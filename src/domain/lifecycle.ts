@@ -55,6 +55,7 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   { action: 'accept', from: ['assigned'], to: 'in_progress', who: ['assignee', 'group_member'], ...ACTION_RULES.accept },
   { action: 'reject', from: ['assigned'], to: 'open', who: ['assignee', 'group_member'], ...ACTION_RULES.reject },
   { action: 'redispatch', from: ['assigned', 'in_progress'], to: 'assigned', who: [...WORKING, 'first_line'], ...ACTION_RULES.redispatch },
+  { action: 'redispatch', from: ['open'], to: 'assigned', who: DESK, ...ACTION_RULES.redispatch },
   { action: 'update', from: [...ACTIVE, 'resolved'], who: [...WORKING, 'first_line', 'reporter', 'major_incident_manager'], ...ACTION_RULES.update },
   { action: 'suspend', from: ['in_progress'], to: 'suspended', who: WORKING, ...ACTION_RULES.suspend },
   { action: 'resume', from: ['suspended', 'pending_change'], to: 'in_progress', who: WORKING, ...ACTION_RULES.resume },
@@ -81,15 +82,7 @@ export interface Decision {
 /** Decides one action against the table: the status must allow it, the actor must be allowed, the guard must pass. */
 export function decide(ctx: ActionContext, action: ActionName): Decision {
   const { incident, relations } = ctx;
-  // Rows only the bot may take do not exist for people: for them the status is simply wrong.
-  const rows = TRANSITIONS.filter((row) => row.action === action && (relations.has('system') || row.who.some((w) => w !== 'system')));
-  const fromStatus = rows.filter((row) => row.from.includes(incident.status));
-  if (fromStatus.length === 0) throw refusalForStatus(incident, action, ctx.directory);
-  const permitted = fromStatus.filter((row) => row.who.some((relation) => relations.has(relation)));
-  const row = permitted[0];
-  if (!row) {
-    throw new UserError('not_allowed', { id: incident.id, action, who: whoMay(fromStatus).filter((r) => r !== 'system').join(',') });
-  }
+  const row = permittedRow(incident, action, relations, ctx.directory);
   const refused = row.guard?.(ctx);
   if (refused) throw refused;
   const outcome = row.apply?.(ctx) ?? { changes: {} };
@@ -105,6 +98,20 @@ export function decide(ctx: ActionContext, action: ActionName): Decision {
   const merged = { ...incident, ...changes } as Incident;
   changes.sla = computeClocks(merged, ctx.config.policy);
   return { row, outcome, next: changes };
+}
+
+/**
+ * The row this actor may take now, or the refusal: wrong status first (with who changed it), then
+ * who may. Also used before a form is shown, so nobody fills in a form only to be refused.
+ */
+export function permittedRow(incident: Incident, action: ActionName, relations: Set<Relation>, directory: Directory): TransitionRow {
+  // Rows only the bot may take do not exist for people: for them the status is simply wrong.
+  const rows = TRANSITIONS.filter((row) => row.action === action && (relations.has('system') || row.who.some((w) => w !== 'system')));
+  const fromStatus = rows.filter((row) => row.from.includes(incident.status));
+  if (fromStatus.length === 0) throw refusalForStatus(incident, action, directory);
+  const row = fromStatus.find((r) => r.who.some((relation) => relations.has(relation)));
+  if (!row) throw new UserError('not_allowed', { id: incident.id, action, who: whoMay(fromStatus).filter((r) => r !== 'system').join(',') });
+  return row;
 }
 
 /** The actions a card may offer in a status: those some relation may take (the table drives the buttons). */

@@ -34,7 +34,7 @@ export class IncidentStore {
   async allocateNumber(): Promise<number> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const doc = await this.m.Counter.findOneAndUpdate({ _id: 'incident' }, { $inc: { seq: 1 } }, { upsert: true, new: true }).lean<{ seq: number }>();
+        const doc = await this.m.Counter.findOneAndUpdate({ _id: 'incident' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean<{ seq: number }>();
         if (doc) return doc.seq;
       } catch (error) {
         if (!isDuplicateKey(error) || attempt > 5) throw error; // two first-ever upserts raced

@@ -29,6 +29,7 @@ const IncidentSchema = new Schema(
     reporterName: String,
     recorderId: String,
     groupId: String,
+    lastGroupId: String,
     assigneeId: String,
     ownerId: String,
     majorIncidentManagerId: String,

@@ -11,6 +11,8 @@ const SPEC_TRANSITIONS: Record<string, Status> = {
   'open dispatch': 'assigned',
   'open resolve': 'resolved',
   'open withdraw': 'closed',
+  // Chosen: after a rejection, first line re-dispatches from open (counted as a re-dispatch, SPEC §9).
+  'open redispatch': 'assigned',
   'assigned accept': 'in_progress',
   'assigned reject': 'open',
   'assigned redispatch': 'assigned',
@@ -40,7 +42,9 @@ const CHANGING: ActionName[] = ['dispatch', 'accept', 'reject', 'redispatch', 's
 const EVERY_HUMAN = new Set<Relation>(['anyone', 'reporter', 'first_line', 'assignee', 'group_member', 'incident_manager', 'major_incident_manager']);
 
 function inStatus(status: Status): Incident {
-  return anIncident({ status, groupId: 'network', assigneeId: people.network.id, suspendedAt: status === 'suspended' ? T0 : undefined });
+  // Open here means a group rejected it, so every action SPEC allows from open applies.
+  const dispatched = status === 'open' ? { firstDispatchedAt: T0, lastGroupId: 'network' } : { groupId: 'network', assigneeId: people.network.id, firstDispatchedAt: T0, dispatchedAt: T0 };
+  return anIncident({ status, ...dispatched, suspendedAt: status === 'suspended' ? T0 : undefined });
 }
 
 function attempt(incident: Incident, action: ActionName, actor: Actor, input: Record<string, unknown> = {}, relations = directory.relationsOf(actor, incident)) {
@@ -129,7 +133,7 @@ describe('who may do what (SPEC §1)', () => {
 
 describe('dispatch rules (SPEC §9)', () => {
   it('GIVEN two rejected dispatches THEN dispatching is handed to the incident manager', () => {
-    let incident = inStatus('open');
+    let incident = anIncident();
     for (let i = 0; i < 2; i++) {
       incident = applyChanges(incident, attempt(incident, 'dispatch', people.desk, { groupId: 'network' }).next);
       incident = applyChanges(incident, attempt(incident, 'reject', people.network, INPUTS.reject).next);
@@ -140,7 +144,7 @@ describe('dispatch rules (SPEC §9)', () => {
   });
 
   it('GIVEN re-dispatches THEN cross-group ones are flagged and the third hands the incident to the incident manager', () => {
-    let incident = applyChanges(inStatus('open'), attempt(inStatus('open'), 'dispatch', people.desk, { groupId: 'network' }).next);
+    let incident = applyChanges(anIncident(), attempt(anIncident(), 'dispatch', people.desk, { groupId: 'network' }).next);
     const route = ['network', 'applications', 'infrastructure'];
     const flags: string[][] = [];
     for (const groupId of route) {
@@ -171,5 +175,21 @@ describe('priority changes keep a log with a reason', () => {
     const { next } = attempt(inStatus('in_progress'), 'declare-major', people.manager, { reason: 'all branches down' });
     expect(next).toMatchObject({ major: true, priority: 'P1', majorIncidentManagerId: 'zhao.lei' });
     expect(next.priorityLog?.at(-1)).toMatchObject({ from: 'P3', to: 'P1', reason: 'all branches down' });
+  });
+});
+
+describe('dispatch after a rejection (SPEC §9)', () => {
+  it('GIVEN Network rejected WHEN first line re-dispatches from open to Applications THEN it counts as a cross-group re-dispatch', () => {
+    let incident = anIncident();
+    incident = applyChanges(incident, attempt(incident, 'dispatch', people.desk, { groupId: 'network' }).next);
+    incident = applyChanges(incident, attempt(incident, 'reject', people.network, INPUTS.reject).next);
+    expect(incident).toMatchObject({ status: 'open', lastGroupId: 'network', reDispatchCount: 0 });
+    const decision = attempt(incident, 'redispatch', people.desk, { groupId: 'applications', reason: 'suggested by Network' });
+    expect(decision.next).toMatchObject({ status: 'assigned', groupId: 'applications', reDispatchCount: 1 });
+    expect(decision.outcome.flags).toContain('cross_group_redispatch');
+  });
+
+  it('GIVEN a never-dispatched incident WHEN someone re-dispatches THEN they are told to dispatch', () => {
+    expect(refusal(() => attempt(anIncident(), 'redispatch', people.desk, { groupId: 'network', reason: 'x' })).code).toBe('never_dispatched');
   });
 });

@@ -1,0 +1,44 @@
+import mongoose, { type Connection } from 'mongoose';
+import pino from 'pino';
+import { createApp, type App } from '../../src/app/app.js';
+import { FakeClock } from '../../src/app/clock.js';
+import type { ConfigFile } from '../../src/config/config.schema.js';
+import { T0, config as defaultConfig } from './fixtures.js';
+import { testMongoUri } from './db.js';
+
+export interface TestApp {
+  app: App;
+  clock: FakeClock;
+  conn: Connection;
+  dbName: string;
+  /** Another process's view of the same database: its own connection and app. */
+  peer(): Promise<App>;
+  close(): Promise<void>;
+}
+
+/** A full core (store, service, commands) on a fresh database of the test server, with a fake clock. */
+export async function startTestApp(config: ConfigFile = defaultConfig): Promise<TestApp> {
+  const uri = testMongoUri();
+  const dbName = `t_${Math.random().toString(36).slice(2, 10)}`;
+  const clock = new FakeClock(T0);
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const connections: Connection[] = [];
+  const open = async () => {
+    const conn = await mongoose.createConnection(uri, { dbName }).asPromise();
+    connections.push(conn);
+    return conn;
+  };
+  const conn = await open();
+  const app = await createApp({ conn, config, log, clock });
+  return {
+    app,
+    clock,
+    conn,
+    dbName,
+    peer: async () => createApp({ conn: await open(), config, log, clock }),
+    async close() {
+      await conn.dropDatabase().catch(() => undefined);
+      await Promise.all(connections.map((c) => c.close()));
+    },
+  };
+}
