@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import mongoose from 'mongoose';
+import { createPlatformAdapters } from '../adapters/index.js';
 import { ShellAdapter } from '../adapters/shell/shell.adapter.js';
+import type { Messenger } from './app/platform.js';
+import type { RouteHandler } from './http/server.js';
 import { createApp } from './app/app.js';
 import { systemClock } from './app/clock.js';
 import { EnvError, loadEnv, type Env } from './config/env.js';
@@ -25,18 +28,27 @@ async function main(): Promise<void> {
   const replayed = await app.service.replayUnprocessed(0);
   if (replayed > 0) log.warn({ replayed }, 'finished after-commit work left over from an earlier run');
 
+  const routes = new Map<string, RouteHandler>();
+  const messengers: Messenger[] = [];
+  const adapters = createPlatformAdapters({ app, env, log, routes, messengers });
   const http = await startHttp({
     port: env.PORT,
     ready: async () => (await conn.db?.admin().ping())?.ok === 1,
     metrics: () => incidentMetrics(app.store),
+    routes,
   });
   log.info({ port: http.port }, 'health, readiness and metrics listening');
+  for (const adapter of adapters) {
+    await adapter.start();
+    log.info({ adapter: adapter.name }, 'adapter started');
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    for (const adapter of adapters) await adapter.stop().catch((err: unknown) => log.error({ err, adapter: adapter.name }, 'adapter stop failed'));
     await http.close();
     await conn.close();
     await db.stop();

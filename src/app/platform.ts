@@ -1,0 +1,62 @@
+import type { Logger } from 'pino';
+import type { Env } from '../config/env.js';
+import type { RouteHandler } from '../http/server.js';
+import type { App } from './app.js';
+import type { CardView } from './view.js';
+
+/**
+ * The two contracts a chat platform plugs into (like Hubot's Adapter): receive → commands, and
+ * send out what the outbox must say. A new platform is a new folder in adapters/, nothing else.
+ */
+export interface PlatformAdapter {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Where a message goes: a person (DM), a configured channel, or everyone in a group. */
+export type Destination =
+  | { kind: 'person'; personId: string }
+  | { kind: 'channel'; channel: 'serviceDesk' | 'stakeholders' | 'management' }
+  | { kind: 'group'; groupId: string };
+
+export interface OutgoingMessage {
+  /** The outbox key (incident + rule + step): unique, so a platform-side retry can be recognised. */
+  key: string;
+  incidentId?: string;
+  text: string;
+  card?: CardView;
+  /** P1: use every channel the person has (mention + direct message, plus hooks). */
+  urgent: boolean;
+}
+
+/** A failed delivery; `retryAfterMs` carries a platform's Retry-After, `permanent` stops retries. */
+export class DeliveryError extends Error {
+  override name = 'DeliveryError';
+
+  constructor(
+    message: string,
+    readonly options: { retryAfterMs?: number; permanent?: boolean } = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Sends outbox messages through one platform. Throws DeliveryError on failure. */
+export interface Messenger {
+  readonly platform: string;
+  /** Whether this platform knows how to reach the destination (the person has an id here, the channel is configured). */
+  reaches(destination: Destination): boolean;
+  deliver(destination: Destination, message: OutgoingMessage): Promise<void>;
+}
+
+/** What main.ts hands every adapter. */
+export interface AdapterHost {
+  app: App;
+  env: Env;
+  log: Logger;
+  /** Extra HTTP routes on the bot's one server (e.g. "POST /slack/events"). */
+  routes: Map<string, RouteHandler>;
+  /** Messengers adapters register for the outbox delivery worker. */
+  messengers: Messenger[];
+}
