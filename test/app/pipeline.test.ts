@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { people } from '../support/fixtures.js';
+
+describe('the command pipeline (every adapter goes through it)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t.close());
+
+  const full = { title: 'Mail down', description: 'Nobody can send mail', impact: '2', urgency: '2' };
+
+  it('GIVEN "report" with nothing else THEN a form asks every field, none flagged yet', async () => {
+    const reply = await t.app.run(people.user, 'report', {});
+    expect(reply.form?.fields.map((f) => f.name)).toEqual(['title', 'description', 'impact', 'urgency', 'service', 'ci', 'category', 'location', 'outageStart']);
+    expect(reply.form?.fields.find((f) => f.name === 'impact')?.options?.[0]).toEqual({ value: '1', label: '1 — Very important (Leadership affected)' });
+    expect(reply.form?.errors).toBeUndefined();
+  });
+
+  it('GIVEN a submitted form with a missing and an oversized field THEN each error sits on its field', async () => {
+    const reply = await t.app.run(people.user, 'report', { ...full, urgency: '', title: 'x'.repeat(151) }, { submitted: true });
+    expect(reply.form?.errors).toEqual({ urgency: 'Urgency is required.', title: 'Title is too long (at most 150 characters).' });
+    expect(reply.form?.fields.find((f) => f.name === 'description')?.initial).toBe('Nobody can send mail');
+  });
+
+  it('GIVEN an option that is not offered THEN the error lists the choices', async () => {
+    const reply = await t.app.run(people.user, 'report', { ...full, impact: '7' }, { submitted: true });
+    expect(reply.form?.errors?.impact).toBe('Impact: choose one of 1, 2, 3, 4');
+  });
+
+  it('stores hostile text as given (adapters escape it when rendering)', async () => {
+    const hostile = '<!channel> @here <@U123> **bold** `code` <script>';
+    const reply = await t.app.run(people.user, 'report', { ...full, title: hostile });
+    const incident = await t.app.service.get(reply.changedIncidentId!);
+    expect(incident.title).toBe(hostile);
+    expect(reply.card?.title).toBe(`${incident.id} ${hostile}`);
+  });
+
+  it('GIVEN a button press without required input THEN the form comes back carrying the incident id', async () => {
+    const { changedIncidentId: id } = await t.app.run(people.user, 'report', full);
+    await t.app.run(people.desk, 'dispatch', { id, groupId: 'network' });
+    const reply = await t.app.run(people.network, 'reject', { id });
+    expect(reply.form).toMatchObject({ command: 'reject', args: { id }, title: `Reject ${id}` });
+    expect(reply.form?.fields.map((f) => [f.name, f.required])).toEqual([['reason', true], ['suggestedGroupId', true]]);
+    const done = await t.app.run(people.network, 'reject', { id, reason: 'Not network', suggestedGroupId: 'applications' }, { submitted: true });
+    expect(done.text).toBe(`${id}: Reject done — now Open.`);
+  });
+
+  it('GIVEN someone who may not act THEN they are refused before any form', async () => {
+    const { changedIncidentId: id } = await t.app.run(people.user, 'report', full);
+    const reply = await t.app.run(people.user, 'dispatch', { id });
+    expect(reply.form).toBeUndefined();
+    expect(reply).toMatchObject({ ephemeral: true, error: { code: 'not_allowed' } });
+  });
+
+  it('GIVEN an unexpected failure THEN the user gets an id to quote and the error is logged with it', async () => {
+    const error = vi.spyOn(t.app.log, 'error');
+    const get = vi.spyOn(t.app.service, 'get').mockRejectedValueOnce(new Error('disk on fire'));
+    const reply = await t.app.run(people.user, 'show', { id: 'INC-000001' });
+    expect(reply.error?.code).toBe('internal');
+    expect(reply.text).toBe(`Something went wrong on our side (error id ${reply.error?.ref}). Nothing was lost; quote this id to the service desk.`);
+    expect(error).toHaveBeenCalledWith(expect.objectContaining({ ref: reply.error?.ref, command: 'show' }), 'command failed');
+    get.mockRestore();
+  });
+
+  it('answers an unknown command and a bad reference clearly', async () => {
+    expect((await t.app.run(people.user, 'frobnicate', {})).text).toBe('Unknown command "frobnicate". Try "help".');
+    expect((await t.app.run(people.user, 'show', { id: 'printer' })).text).toBe('"printer" is not an incident id; use the form INC-000042.');
+  });
+
+  it('builds help from the command declarations', async () => {
+    const reply = await t.app.run(people.user, 'help', {});
+    const names = t.app.registry.commands.map((c) => c.name);
+    expect(reply.lines).toHaveLength(names.length);
+    for (const [i, name] of names.entries()) expect(reply.lines?.[i]).toMatch(new RegExp(`^${name}\\b.* — \\S`));
+  });
+
+  it('lets an unknown chat user report and follow their own incident as a guest', async () => {
+    const guest = t.app.actorFor('slack', 'U999', 'Visitor');
+    expect(guest).toEqual({ id: 'slack:U999', name: 'Visitor' });
+    const reply = await t.app.run(guest, 'report', full);
+    expect(reply.text).toMatch(/^Logged INC-\d{6} \(P2\)/);
+    const list = await t.app.run(guest, 'list', {});
+    expect(list.sections?.[0]?.items.map((i) => i.incidentId)).toEqual([reply.changedIncidentId]);
+  });
+
+  it('parses typed commands: id first, then positional words', () => {
+    expect(t.app.registry.parseText('/incident show inc-7')).toEqual({ name: 'show', args: { id: 'inc-7' } });
+    expect(t.app.registry.parseText('report Printer on fire')).toEqual({ name: 'report', args: { title: 'Printer on fire' } });
+    expect(t.app.registry.parseText('escalate INC-000003')).toEqual({ name: 'redispatch', args: { id: 'INC-000003' } });
+    expect(t.app.registry.parseText('')).toEqual({ name: 'help', args: {} });
+    expect(t.app.registry.parseText('dance')).toBeUndefined();
+  });
+});
