@@ -89,7 +89,7 @@ export class ShellAdapter {
     const { m } = this.options.app;
     const values: RawArgs = {};
     const errors = form.errors ?? {};
-    const toAsk = Object.keys(errors).length > 0 ? form.fields.filter((f) => errors[f.name]) : form.fields;
+    const toAsk = Object.keys(errors).length > 0 ? form.fields.filter((f) => errors[f.name]) : form.fields.filter((f) => !f.given);
     for (const field of form.fields) if (!toAsk.includes(field) && field.initial) values[field.name] = field.initial;
     if (Object.keys(errors).length === 0) this.say(m.shell.formHeading({ title: form.title }));
     for (const field of toAsk) {

@@ -48,7 +48,9 @@ export async function runCommand(
             submitLabel: ctx.m.action[command.name] ?? command.name,
             command: command.name,
             args: formArgs,
-            fields: fields.filter((f) => f.name !== 'id' || !args.id).map((f) => ({ ...f, initial: args[f.name] ?? f.initial })),
+            fields: fields
+              .filter((f) => f.name !== 'id' || !args.id)
+              .map((f) => (args[f.name] !== undefined ? { ...f, initial: args[f.name], given: true } : f)),
             ...(Object.keys(errors).length > 0 ? { errors } : {}),
           },
         };

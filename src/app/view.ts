@@ -40,6 +40,8 @@ export interface FormField {
   options?: FormOption[];
   maxLength?: number;
   initial?: string;
+  /** The user already gave this value (typed it, or submitted it): a terminal need not ask again. */
+  given?: boolean;
   hint?: string;
 }
 
