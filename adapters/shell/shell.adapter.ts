@@ -107,6 +107,8 @@ export class ShellAdapter {
     const person = app.directory.findPerson(ref);
     if (!person) return this.say(app.m.shell.unknownPerson({ ref }));
     this.actor = { id: person.id, name: person.name };
+    // Buttons belong to the card shown to one person; the new one must look at the card again.
+    this.buttons = [];
     this.say(this.whoami());
   }
 

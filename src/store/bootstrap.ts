@@ -150,7 +150,8 @@ export function memoryServerCandidate(): DatabaseCandidate {
 async function locateMongod(log: (msg: string) => void): Promise<string> {
   const options = await DryMongoBinary.generateOptions();
   if ((await DryMongoBinary.locateBinary(options)) === undefined) {
-    log(`No cached mongod ${options.version}; trying to download it (giving up after ${MONGOD_DOWNLOAD_LIMIT_MS / 1000} s)…`);
+    const limit = `${MONGOD_DOWNLOAD_LIMIT_MS / 1000} s`;
+    log(`No cached mongod ${options.version}; downloading it unless MONGOMS_RUNTIME_DOWNLOAD=false (${limit} max)…`);
   }
   // One attempt is enough to learn we are offline; the library default (3, with backoff) costs ~8 s.
   const restore = setEnvDefault('MONGOMS_MAX_RETRIES', '1');
@@ -259,8 +260,9 @@ async function buildFerretDb(dir: string, binary: string, env: NodeJS.ProcessEnv
       GOTOOLCHAIN: 'local', // never try to download another Go toolchain
       CGO_ENABLED: '0', // SQLite is pure Go (modernc.org/sqlite); no C compiler needed
     };
-    await run('go', ['mod', 'tidy'], { cwd: work, env: goEnv, timeoutMs: BUILD_TIMEOUT_MS });
-    await run('go', ['build', '-trimpath', '-o', tmpBinary, '.'], { cwd: work, env: goEnv, timeoutMs: BUILD_TIMEOUT_MS });
+    const go = { cwd: work, env: goEnv, timeoutMs: BUILD_TIMEOUT_MS };
+    await run('go', ['mod', 'tidy'], go);
+    await run('go', ['build', '-trimpath', '-o', tmpBinary, '.'], go);
     await rename(tmpBinary, binary);
     log(`Built FerretDB ${FERRETDB_VERSION} in ${Math.round((Date.now() - started) / 1000)} s: ${binary}`);
   } finally {
@@ -335,7 +337,9 @@ function isAlive(pid: number): boolean {
 type ServerProcess = ChildProcessByStdio<Writable, Readable, Readable>;
 
 async function startFerretDb(binary: string, dataDir: string | undefined): Promise<StartedDatabase> {
-  const dir = dataDir === undefined ? await mkdtemp(join(tmpdir(), 'incident-bot-ferretdb-')) : join(dataDir, 'ferretdb');
+  const dir = dataDir === undefined
+    ? await mkdtemp(join(tmpdir(), 'incident-bot-ferretdb-'))
+    : join(dataDir, 'ferretdb');
   const tempDir = dataDir === undefined ? dir : undefined;
   await mkdir(dir, { recursive: true });
 
@@ -384,7 +388,8 @@ function waitForReady(child: ServerProcess, stderr: () => string): Promise<strin
       cleanup();
       resolve(m[1]);
     };
-    const onExit = (code: number | null, signal: string | null) => fail(`exited before it was ready (${signal ?? `code ${code}`})`);
+    const onExit = (code: number | null, signal: string | null) =>
+      fail(`exited before it was ready (${signal ?? `code ${code}`})`);
     const onError = (err: Error) => fail(`could not be started: ${err.message}`);
     const timer = setTimeout(() => fail(`was not ready after ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS);
     function cleanup() {
@@ -484,7 +489,8 @@ function setEnvDefault(name: string, value: string): () => void {
 }
 
 function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+  const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function errorMessage(err: unknown): string {

@@ -93,6 +93,9 @@ describe('the shell adapter, end to end', () => {
 
     s.send('as chen.jing');
     await s.expect('You are acting as Chen Jing');
+    // A card shown to someone else has no buttons for the new identity.
+    s.send('1');
+    await s.expect('No card with buttons yet: show an incident first.');
     await s.answer('close 1', '1', '');
     await s.expect('INC-000001: Close done — now Closed.');
 

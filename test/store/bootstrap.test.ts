@@ -80,7 +80,8 @@ describe('startDatabase', () => {
     const dataDir = join(scratch, 'data');
     const first = await startDatabase({ dataDir });
     try {
-      await withClient(first.uri, (c) => c.db('persist').collection<Note>('notes').insertOne({ _id: 'n1', text: 'kept' }));
+      const notes = (c: MongoClient) => c.db('persist').collection<Note>('notes');
+      await withClient(first.uri, (c) => notes(c).insertOne({ _id: 'n1', text: 'kept' }));
     } finally {
       await first.stop();
     }

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
+    testTimeout: 30_000,
+    // The first run on a machine without mongod builds FerretDB (~1-2 min).
+    hookTimeout: 180_000,
+    pool: 'forks',
+  },
+});
