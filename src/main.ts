@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   if (wantsShell(env)) {
-    const shell = new ShellAdapter({ app, input: process.stdin, output: process.stdout, actAs: process.env.SHELL_ACT_AS });
+    const shell = new ShellAdapter({ app, input: process.stdin, output: process.stdout, actAs: env.SHELL_ACT_AS });
     await shell.run();
     await stop('end of terminal input');
   } else {

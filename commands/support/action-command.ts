@@ -3,6 +3,7 @@ import { Presenter } from '../../src/app/presenter.js';
 import type { Reply } from '../../src/app/view.js';
 import type { Incident } from '../../src/domain/incident.js';
 import { permittedRow, type ActionName } from '../../src/domain/lifecycle.js';
+import { parseIncidentRef } from '../../src/domain/incident.js';
 import type { FormField } from '../../src/app/view.js';
 
 export function presenterFor(ctx: CommandContext): Presenter {
@@ -35,7 +36,7 @@ export function actionCommand(spec: ActionCommandSpec): CommandDef {
       const incident = await ctx.service.get(args.id ?? '');
       permittedRow(incident, spec.name, ctx.service.directory.relationsOf(ctx.actor, incident), ctx.service.directory);
     },
-    formTitle: (ctx, args) => `${ctx.m.action[spec.name] ?? spec.name}${args.id ? ` ${args.id}` : ''}`,
+    formTitle: (ctx, args) => `${ctx.m.action[spec.name] ?? spec.name}${args.id ? ` ${parseIncidentRef(args.id) ?? args.id}` : ''}`,
     async run(ctx, args) {
       const { id, ...input } = args;
       const result = await ctx.service.act(id ?? '', spec.name, ctx.actor, input, ctx.key);

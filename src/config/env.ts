@@ -19,6 +19,8 @@ export const Env = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     /** Run the terminal chat even when a platform token is set. */
     SHELL_ADAPTER: z.enum(['auto', 'on', 'off']).default('auto'),
+    /** Who you are when the terminal chat starts (a person id or name). */
+    SHELL_ACT_AS: optionalText,
     SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token starting with xoxb-').optional(),
     SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must be an app-level token starting with xapp-').optional(),
     SLACK_SIGNING_SECRET: optionalText,
