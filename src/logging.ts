@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** Anything that may carry a secret is replaced before a line is written. */
 export const REDACT_PATHS = [
@@ -14,6 +14,8 @@ export interface LogOptions {
   pretty: boolean;
   /** File descriptor to write to; 2 keeps stdout free for the terminal chat. */
   fd?: number;
+  /** A stream instead of a file descriptor (tests). */
+  destination?: DestinationStream;
 }
 
 export function createLogger(options: LogOptions): Logger {
@@ -24,7 +26,7 @@ export function createLogger(options: LogOptions): Logger {
       transport: { target: 'pino-pretty', options: { destination: options.fd ?? 2, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } },
     });
   }
-  return pino(base, pino.destination({ fd: options.fd ?? 2, sync: false }));
+  return pino(base, options.destination ?? pino.destination({ fd: options.fd ?? 2, sync: false }));
 }
 
 /** Masks the password part of a connection string before it is shown anywhere. */

@@ -1,0 +1,57 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttp } from '../../src/http/server.js';
+import { incidentMetrics } from '../../src/http/metrics.js';
+import { createLogger } from '../../src/logging.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { people, reportInput } from '../support/fixtures.js';
+
+describe('health, readiness and metrics', () => {
+  let t: TestApp;
+  let http: Awaited<ReturnType<typeof startHttp>>;
+  let ready = true;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    http = await startHttp({ port: 0, ready: async () => ready, metrics: () => incidentMetrics(t.app.store) });
+  });
+  afterAll(async () => {
+    await http.close();
+    await t.close();
+  });
+
+  const get = (path: string) => fetch(`http://127.0.0.1:${http.port}${path}`);
+
+  it('answers /healthz, and /readyz by whether the database is reachable', async () => {
+    expect((await get('/healthz')).status).toBe(200);
+    expect((await get('/readyz')).status).toBe(200);
+    ready = false;
+    const down = await get('/readyz');
+    expect([down.status, await down.text()]).toEqual([503, 'database unreachable\n']);
+    ready = true;
+  });
+
+  it('counts incidents by status and priority in /metrics', async () => {
+    await t.app.service.report(people.user, reportInput({ impact: 1, urgency: 1 }));
+    await t.app.service.report(people.user, reportInput());
+    const text = await (await get('/metrics')).text();
+    expect(text).toContain('incidents{status="open",priority="P1"} 1');
+    expect(text).toContain('incidents{status="open",priority="P3"} 1');
+  });
+
+  it('answers 404 for anything else', async () => {
+    expect((await get('/nope')).status).toBe(404);
+  });
+});
+
+describe('logs', () => {
+  it('redacts tokens and secrets wherever they appear', () => {
+    let out = '';
+    const sink = new Writable({ write: (chunk, _enc, done) => ((out += String(chunk)), done()) });
+    const log = createLogger({ level: 'info', pretty: false, destination: sink });
+    log.info({ token: 'xoxb-123', env: { SLACK_BOT_TOKEN: 'xoxb-456', DISCORD_TOKEN: 'abc' }, req: { headers: { authorization: 'Bearer x' } } }, 'hello');
+    const line = JSON.parse(out) as Record<string, unknown>;
+    expect(line).toMatchObject({ msg: 'hello', token: '[redacted]', env: { SLACK_BOT_TOKEN: '[redacted]', DISCORD_TOKEN: '[redacted]' }, req: { headers: { authorization: '[redacted]' } } });
+    expect(out).not.toMatch(/xoxb-|Bearer/);
+  });
+});
