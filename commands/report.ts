@@ -36,14 +36,23 @@ export async function reportAndReceipt(ctx: CommandContext, args: RawArgs, links
     },
     ctx.key,
   );
-  return receipt(ctx, result.incident, result.event?.flags ?? []);
+  return receipt(ctx, result.incident, result.event?.flags ?? [], await ctx.service.possibleDuplicates(result.incident));
 }
 
-function receipt(ctx: CommandContext, incident: Incident, reasons: string[]): Reply {
+function receipt(ctx: CommandContext, incident: Incident, reasons: string[], duplicates: Incident[]): Reply {
   const lines = [ctx.m.reply.reported({ id: incident.id, priority: incident.priority })];
   const readable = reasons.map((r) => ctx.m.priorityReason[r.split(':')[0] ?? r]).filter(Boolean);
   if (readable.length > 0) lines.push(ctx.m.reply.priorityReasons({ to: incident.priority, reasons: readable.join(', ') }));
-  return { ephemeral: true, text: lines.join('\n'), card: presenterFor(ctx).card(incident, ctx.clock.now(), ctx.actor), changedIncidentId: incident.id };
+  const card = presenterFor(ctx).card(incident, ctx.clock.now(), ctx.actor);
+  const master = duplicates[0];
+  if (master) {
+    lines.push(ctx.m.reply.possibleDuplicate({ ids: duplicates.map((d) => d.id).join(', '), ci: incident.ci ?? '' }));
+    // Only first line may confirm it; the reporter just sees the hint.
+    if (ctx.service.directory.isFirstLine(ctx.actor.id) || ctx.service.directory.isIncidentManager(ctx.actor.id)) {
+      card.actions.unshift({ label: ctx.m.reply.markDuplicateOf({ id: master.id }), command: 'mark-duplicate', args: { id: incident.id, masterId: master.id } });
+    }
+  }
+  return { ephemeral: true, text: lines.join('\n'), card, changedIncidentId: incident.id };
 }
 
 /** Log a new incident; priority from impact × urgency, raised for major categories and VIP reporters. */

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ConfigFile } from '../config/config.schema.js';
 import { SYSTEM_ACTOR, type Actor, type Directory } from '../domain/directory.js';
 import { UserError } from '../domain/errors.js';
-import { parseIncidentRef, type Incident, type IncidentEvent } from '../domain/incident.js';
+import { ACTIVE_STATUSES, parseIncidentRef, type Incident, type IncidentEvent } from '../domain/incident.js';
 import { decide, type ActionName } from '../domain/lifecycle.js';
 import { newIncident, type ReportInput } from '../domain/report.js';
 import type { IncidentQuery, IncidentStore } from '../store/incident-store.js';
@@ -61,6 +61,17 @@ export class IncidentService {
 
   async list(query: IncidentQuery): Promise<Incident[]> {
     return this.deps.store.list(query);
+  }
+
+  /**
+   * Unresolved incidents on the same CI logged within the duplicate window before this one
+   * (SPEC §10): detection proposes, a person confirms with "mark duplicate".
+   */
+  async possibleDuplicates(incident: Incident): Promise<Incident[]> {
+    if (!incident.ci || incident.links.masterId) return [];
+    const since = new Date(incident.createdAt.getTime() - this.config.policy.duplicates.window);
+    const candidates = await this.deps.store.list({ ci: incident.ci, createdSince: since, statuses: ACTIVE_STATUSES, limit: 20 });
+    return candidates.filter((c) => c.id !== incident.id && !c.links.masterId && c.createdAt <= incident.createdAt);
   }
 
   async timeline(ref: string): Promise<IncidentEvent[]> {

@@ -157,6 +157,8 @@ export const en = {
     cascade: (p: P) => `${s(p.count)} duplicate(s) resolved with the master.`,
     followUp: (p: P) => `Closed as not completed: re-opened as ${s(p.id)} for the same handler.`,
     timelineHeading: (p: P) => `Timeline of ${s(p.id)}`,
+    possibleDuplicate: (p: P) => `Possible duplicate of ${s(p.ids)} (same CI ${s(p.ci)}, still unresolved).`,
+    markDuplicateOf: (p: P) => `Mark duplicate of ${s(p.id)}`,
   },
   priorityReason: {
     vip_reporter: 'VIP reporter',
@@ -255,6 +257,24 @@ export const en = {
   },
   time: {
     never: '—',
+  },
+  /** Sentences only the Slack adapter says. */
+  slack: {
+    working: 'Working on it…',
+    modalTitle: 'Incident',
+    done: 'Done.',
+    apiFailed: (p: P) => `Slack could not do that (${s(p.error)}). Error id ${s(p.ref)}; nothing was lost, try again or quote the id to the service desk.`,
+    syncFailed: (p: P) => `${s(p.id)} was saved, but Slack could not be updated (${s(p.error)}). Error id ${s(p.ref)}.`,
+    badButton: 'This button is out of date; use /incident show INC-… to get a fresh card.',
+    warRoomLink: (p: P) => `War room: ${s(p.channel)}`,
+    warRoomOpened: (p: P) => `War room for ${s(p.id)} (${s(p.priority)}). The recovery team works here; the summary is pinned.`,
+    warRoomClosed: (p: P) => `${s(p.id)} is closed (${s(p.code)}). This war room is archived.`,
+    threadParent: (p: P) => `Stakeholder updates for ${s(p.id)} (${s(p.priority)}): ${s(p.title)}`,
+    cardLink: (p: P) => `Card: ${s(p.link)}`,
+    fromMessage: (p: P) => `Reported from a Slack message: ${s(p.link)}`,
+    reportedFromMessage: (p: P) => `Reported as ${s(p.id)}.`,
+    homeHeading: 'Incidents',
+    homeUpdated: (p: P) => `Updated ${s(p.at)}`,
   },
 };
 

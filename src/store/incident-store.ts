@@ -9,6 +9,8 @@ export interface IncidentQuery {
   reporterId?: string;
   masterId?: string;
   followUpOf?: string;
+  ci?: string;
+  createdSince?: Date;
   limit?: number;
 }
 
@@ -105,6 +107,8 @@ export class IncidentStore {
     if (query.reporterId) filter.reporterId = query.reporterId;
     if (query.masterId) filter['links.masterId'] = query.masterId;
     if (query.followUpOf) filter['links.followUpOf'] = query.followUpOf;
+    if (query.ci) filter.ci = query.ci;
+    if (query.createdSince) filter.createdAt = { $gte: query.createdSince };
     const docs = await this.m.Incident.find(filter).sort({ createdAt: -1 }).limit(query.limit ?? 200).lean();
     // Priority first, then oldest first: computed here because the sort key is a label.
     return docs

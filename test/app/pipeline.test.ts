@@ -93,3 +93,39 @@ describe('the command pipeline (every adapter goes through it)', () => {
     expect(t.app.registry.parseText('dance')).toBeUndefined();
   });
 });
+
+describe('duplicate detection proposes (SPEC §10)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t.close());
+
+  const on = (ci: string) => ({ title: 'VPN down', description: 'again', impact: '3', urgency: '3', ci });
+
+  it('GIVEN an unresolved incident on the same CI within the window WHEN first line logs another THEN it offers to mark it a duplicate', async () => {
+    const first = await t.app.run(people.user, 'report', on('vpn-gw-9'));
+    t.clock.advance(30 * 60_000);
+    const second = await t.app.run(people.desk, 'report', on('vpn-gw-9'));
+    expect(second.text).toContain(`Possible duplicate of ${first.changedIncidentId} (same CI vpn-gw-9, still unresolved).`);
+    const button = second.card?.actions[0];
+    expect(button).toEqual({ label: `Mark duplicate of ${first.changedIncidentId}`, command: 'mark-duplicate', args: { id: second.changedIncidentId, masterId: first.changedIncidentId } });
+    const pressed = await t.app.run(people.desk, button!.command, button!.args);
+    expect(pressed.text).toBe(`${second.changedIncidentId}: Mark duplicate done — now Open.`);
+    expect((await t.app.service.get(second.changedIncidentId!)).links.masterId).toBe(first.changedIncidentId);
+  });
+
+  it('GIVEN the earlier one is older than the window, or on another CI THEN nothing is proposed', async () => {
+    await t.app.run(people.user, 'report', on('printer-1'));
+    t.clock.advance(61 * 60_000);
+    expect((await t.app.run(people.user, 'report', on('printer-1'))).text).not.toContain('Possible duplicate');
+    expect((await t.app.run(people.user, 'report', on('printer-2'))).text).not.toContain('Possible duplicate');
+  });
+
+  it('shows the reporter the hint but not the button', async () => {
+    await t.app.run(people.user, 'report', on('scanner-3'));
+    const reply = await t.app.run(people.vip, 'report', on('scanner-3'));
+    expect(reply.text).toContain('Possible duplicate of');
+    expect(reply.card?.actions.some((a) => a.command === 'mark-duplicate')).toBe(false);
+  });
+});
