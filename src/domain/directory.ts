@@ -5,6 +5,8 @@ import type { Incident } from './incident.js';
 export interface Actor {
   id: string;
   name: string;
+  /** Group memberships the chat platform vouches for (e.g. a Discord role mapped to a group), beyond the configured members. */
+  groups?: readonly string[];
 }
 
 export const SYSTEM_ACTOR: Actor = { id: 'system', name: 'Incident bot' };
@@ -103,9 +105,10 @@ export class Directory {
     if (actor.id === SYSTEM_ACTOR.id) return new Set<Relation>(['anyone', 'system', 'incident_manager']);
     const relations = new Set<Relation>(['anyone']);
     if (incident.reporterId === actor.id) relations.add('reporter');
-    if (this.isFirstLine(actor.id)) relations.add('first_line');
+    const viaPlatform = actor.groups ?? [];
+    if (this.isFirstLine(actor.id) || viaPlatform.some((g) => this.groups.get(g)?.firstLine)) relations.add('first_line');
     if (incident.assigneeId === actor.id) relations.add('assignee');
-    if (this.isMember(actor.id, incident.groupId)) relations.add('group_member');
+    if (this.isMember(actor.id, incident.groupId) || (incident.groupId !== undefined && viaPlatform.includes(incident.groupId))) relations.add('group_member');
     if (this.isIncidentManager(actor.id)) relations.add('incident_manager');
     if (incident.majorIncidentManagerId === actor.id) relations.add('major_incident_manager');
     return relations;
