@@ -1,4 +1,5 @@
 import type { AdapterHost, PlatformAdapter } from '../src/app/platform.js';
+import { createSlackAdapter } from './slack/slack.adapter.js';
 
 /**
  * The platform adapters the environment asks for. Each platform adds one line here;
@@ -6,6 +7,6 @@ import type { AdapterHost, PlatformAdapter } from '../src/app/platform.js';
  */
 export function createPlatformAdapters(host: AdapterHost): PlatformAdapter[] {
   const adapters: PlatformAdapter[] = [];
-  void host;
+  if (host.env.SLACK_BOT_TOKEN) adapters.push(createSlackAdapter(host));
   return adapters;
 }

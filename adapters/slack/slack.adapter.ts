@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { App as BoltApp, HTTPReceiver, LogLevel } from '@slack/bolt';
+import type { AdapterHost, PlatformAdapter } from '../../src/app/platform.js';
+import { backgroundClient, boltLogger, clientOptions, deliveryClient } from './slack.clients.js';
+import { SlackDirectory } from './slack.directory.js';
+import { HomeTab } from './slack.home.js';
+import { Interactions } from './slack.interactions.js';
+import { SlackMessenger } from './slack.messenger.js';
+import { SlackRefs } from './slack.refs.js';
+import { ReplySender } from './slack.replies.js';
+import { SlackSync } from './slack.sync.js';
+import { WarRooms } from './slack.war-room.js';
+
+export const SLACK_EVENTS_ROUTE = 'POST /slack/events';
+
+export interface SlackAdapter extends PlatformAdapter {
+  readonly mode: 'socket' | 'http';
+  /** Resolves when every request's after-ack work and every queued Slack update has finished (tests, shutdown). */
+  idle(): Promise<void>;
+}
+
+/**
+ * Slack over Socket Mode (SLACK_APP_TOKEN) or HTTP (SLACK_SIGNING_SECRET). In HTTP mode Bolt's
+ * HTTPReceiver does not open a port: its request listener is mounted on the bot's one server at
+ * `POST /slack/events`, where it checks Slack's signature (bad or older than 5 minutes → 401).
+ */
+export function createSlackAdapter(host: AdapterHost): SlackAdapter {
+  const { app, env } = host;
+  const token = env.SLACK_BOT_TOKEN;
+  if (!token) throw new Error('SLACK_BOT_TOKEN is required for the Slack adapter');
+  const log = host.log.child({ adapter: 'slack' });
+  const mode = env.SLACK_APP_TOKEN ? 'socket' : 'http';
+  const logger = boltLogger(log, 'bolt');
+  const options = clientOptions(env.SLACK_API_URL, log, 'slack-interactive');
+
+  let receiver: HTTPReceiver | undefined;
+  let bolt: BoltApp;
+  if (mode === 'socket') {
+    bolt = new BoltApp({ token, appToken: env.SLACK_APP_TOKEN, socketMode: true, logger, logLevel: LogLevel.INFO, clientOptions: options, deferInitialization: true });
+  } else {
+    receiver = new HTTPReceiver({ signingSecret: env.SLACK_SIGNING_SECRET ?? '', endpoints: '/slack/events', logger, logLevel: LogLevel.INFO });
+    bolt = new BoltApp({ token, receiver, logger, logLevel: LogLevel.INFO, clientOptions: options, deferInitialization: true });
+  }
+
+  const refs = new SlackRefs(app.store.conn);
+  const dir = new SlackDirectory(app);
+  const background = backgroundClient(token, env.SLACK_API_URL, log);
+  const warRooms = new WarRooms(app, background, refs, dir, log);
+  const sync = new SlackSync(app, background, refs, dir, warRooms, log);
+  const replies = new ReplySender(bolt.client, log, app.m);
+  const home = new HomeTab(app, bolt.client, log);
+
+  const inFlight = new Set<Promise<void>>();
+  const track = (work: () => Promise<void>) => {
+    const running = work().catch((err: unknown) => log.error({ err, ref: randomUUID().slice(0, 8) }, 'Slack request failed after its ack'));
+    inFlight.add(running);
+    void running.finally(() => inFlight.delete(running));
+  };
+  new Interactions({ app, client: bolt.client, background, replies, sync, refs, home, log, track }).register(bolt);
+  bolt.error(async (error) => {
+    log.error({ err: error }, 'Slack handler failed');
+  });
+
+  app.service.onChange(sync.onChange);
+  host.messengers.push(new SlackMessenger(deliveryClient(token, env.SLACK_API_URL, log), dir));
+
+  // Requests may arrive before start() has verified the token: they wait for it rather than fail.
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  if (receiver) {
+    const listener = receiver.requestListener;
+    host.routes.set(SLACK_EVENTS_ROUTE, async (req, res) => {
+      await ready;
+      listener(req, res);
+    });
+  }
+
+  return {
+    name: 'slack',
+    mode,
+    async start() {
+      await refs.init();
+      await bolt.init(); // auth.test: a wrong token stops start-up here, with Slack's error
+      if (mode === 'socket') await bolt.start();
+      markReady();
+      log.info({ mode }, mode === 'socket' ? 'Slack connected over Socket Mode' : `Slack listening on ${SLACK_EVENTS_ROUTE}`);
+    },
+    async stop() {
+      if (mode === 'socket') await bolt.stop().catch((err: unknown) => log.warn({ err }, 'Socket Mode did not stop cleanly'));
+      await this.idle();
+    },
+    async idle() {
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+      await sync.idle();
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+    },
+  };
+}

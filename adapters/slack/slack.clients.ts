@@ -1,0 +1,62 @@
+import { LogLevel, webApi, type Logger as BoltLogger } from '@slack/bolt';
+import type { Logger } from 'pino';
+
+type WebClient = webApi.WebClient;
+type WebClientOptions = webApi.WebClientOptions;
+
+/**
+ * Two Web API clients (PLATFORMS.md "Rate limits"): `@slack/web-api` pauses a client's whole queue
+ * for a 429's Retry-After, so background posting (cards, threads, war rooms) gets its own client and
+ * never stalls the calls a person is waiting for (views.open within 3 s). Both honour Retry-After;
+ * 5xx answers are retried briefly, then reported instead of retried for half an hour.
+ */
+export const RETRY = { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 2_000, randomize: false };
+
+export function clientOptions(apiUrl: string | undefined, log: Logger, name: string): WebClientOptions {
+  return {
+    ...(apiUrl ? { slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` } : {}),
+    retryConfig: RETRY,
+    logger: boltLogger(log, name),
+    timeout: 15_000,
+  };
+}
+
+export function backgroundClient(token: string, apiUrl: string | undefined, log: Logger): WebClient {
+  return new webApi.WebClient(token, clientOptions(apiUrl, log, 'slack-background'));
+}
+
+/** The outbox retries on its own schedule: its client throws on 429 with the wait instead of pausing. */
+export function deliveryClient(token: string, apiUrl: string | undefined, log: Logger): WebClient {
+  return new webApi.WebClient(token, { ...clientOptions(apiUrl, log, 'slack-delivery'), rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
+}
+
+/** A short, stable name for a Web API failure: the platform error code, "ratelimited", or the HTTP status. */
+export function slackErrorCode(error: unknown): string {
+  const e = error as { code?: string; data?: { error?: string }; statusCode?: number; retryAfter?: number; original?: Error; message?: string };
+  if (e?.data?.error) return e.data.error;
+  if (e?.code === 'slack_webapi_rate_limited_error') return 'ratelimited';
+  if (typeof e?.statusCode === 'number') return `http ${e.statusCode}`;
+  if (e?.code === 'slack_webapi_request_error') return 'unreachable';
+  return e?.message?.slice(0, 80) ?? 'unknown error';
+}
+
+export function retryAfterMs(error: unknown): number | undefined {
+  const e = error as { code?: string; retryAfter?: number };
+  return e?.code === 'slack_webapi_rate_limited_error' && typeof e.retryAfter === 'number' ? e.retryAfter * 1000 : undefined;
+}
+
+/** Bolt and web-api log through pino, so one log stream (with redaction) covers everything. */
+export function boltLogger(log: Logger, name: string): BoltLogger {
+  let level = LogLevel.INFO;
+  const child = log.child({ component: name });
+  const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
+  return {
+    debug: (...msg: unknown[]) => child.debug(text(msg)),
+    info: (...msg: unknown[]) => child.info(text(msg)),
+    warn: (...msg: unknown[]) => child.warn(text(msg)),
+    error: (...msg: unknown[]) => child.error(text(msg)),
+    setLevel: (l: LogLevel) => void (level = l),
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}

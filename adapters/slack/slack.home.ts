@@ -1,0 +1,29 @@
+import type { webApi } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { App } from '../../src/app/app.js';
+import { capBlocks, renderButtons, renderSections, type SlackBlock } from './slack.renderer.js';
+import { LIMITS, mrkdwn, plain, safeMrkdwn } from './slack.text.js';
+
+/** The Home tab: a Report button, then my queue and my groups' queue with due times (the `list` command). */
+export class HomeTab {
+  constructor(
+    private readonly app: App,
+    private readonly client: webApi.WebClient,
+    private readonly log: Logger,
+  ) {}
+
+  async publish(userId: string): Promise<void> {
+    const { app } = this;
+    const actor = app.actorFor('slack', userId);
+    const reply = await app.run(actor, 'list', {});
+    const blocks: SlackBlock[] = [
+      { type: 'header', text: plain(app.m.slack.homeHeading, LIMITS.headerText) },
+      ...renderButtons([{ label: app.m.action.report ?? 'Report', command: 'report', args: {}, style: 'primary' }], 'home'),
+    ];
+    if (reply.text) blocks.push({ type: 'section', text: mrkdwn(safeMrkdwn(reply.text)) });
+    if (reply.sections) blocks.push(...renderSections(reply.sections, app.m.action.show));
+    blocks.push({ type: 'context', elements: [mrkdwn(safeMrkdwn(app.m.slack.homeUpdated({ at: app.presenter.formatTime(app.clock.now()) })))] });
+    await this.client.views.publish({ user_id: userId, view: { type: 'home', blocks: capBlocks(blocks, LIMITS.blocksPerView) } as never });
+    this.log.debug({ userId }, 'home tab published');
+  }
+}

@@ -1,0 +1,282 @@
+import type { App as BoltApp, webApi } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { App } from '../../src/app/app.js';
+import type { RawArgs } from '../../src/app/command.js';
+import type { FormView, Reply } from '../../src/app/view.js';
+import type { Actor } from '../../src/domain/directory.js';
+import type { HomeTab } from './slack.home.js';
+import type { SlackRefs } from './slack.refs.js';
+import { refKey } from './slack.refs.js';
+import type { Origin, ReplySender } from './slack.replies.js';
+import {
+  ACTION_PREFIX, FORM_CALLBACK, fieldErrors, parseButtonValue, readSubmission, renderModal, renderNoticeModal, type SlackModal,
+} from './slack.renderer.js';
+import type { SlackSync } from './slack.sync.js';
+import { truncate } from './slack.text.js';
+
+export const SHORTCUT_REPORT = 'report_incident';
+export const SHORTCUT_REPORT_MESSAGE = 'report_as_incident';
+
+/** How long a request may wait for the core before the person sees "Working on it…" (Slack's limit is 3 s). */
+export const TRIGGER_BUDGET_MS = 1_500;
+export const SUBMIT_BUDGET_MS = 2_000;
+
+interface FormMetadata {
+  c: string;
+  a: Record<string, string>;
+  o: Origin;
+}
+
+export interface InteractionDeps {
+  app: App;
+  /** The interactive client (views.*, replies); background work has its own. */
+  client: webApi.WebClient;
+  /** The background client, for posts that follow a submission (thread reply on a reported message). */
+  background: webApi.WebClient;
+  replies: ReplySender;
+  sync: SlackSync;
+  refs: SlackRefs;
+  home: HomeTab;
+  log: Logger;
+  /** Keeps work running after the ack visible to `idle()` and to error logging. */
+  track(work: () => Promise<void>): void;
+}
+
+type Viewed = { done: true; reply: Reply } | { done: false };
+
+/**
+ * Slack requests → commands. Every handler acknowledges first and works after (PLATFORMS.md
+ * "3 seconds"); a trigger_id is spent on a modal straight away, a "Working on it…" one when the core
+ * is slow. Button presses carry the incident revision, so a double click acts once.
+ */
+export class Interactions {
+  constructor(private readonly deps: InteractionDeps) {}
+
+  register(bolt: BoltApp): void {
+    const { track } = this.deps;
+
+    bolt.command(/^\/.+/, async ({ ack, command }) => {
+      await ack();
+      track(() => this.slashCommand(command));
+    });
+
+    bolt.action({ type: 'block_actions', action_id: new RegExp(`^${ACTION_PREFIX}`) }, async ({ ack, body, action }) => {
+      await ack();
+      track(() => this.button(body as unknown as BlockActionBody, action as { value?: string }));
+    });
+
+    bolt.view({ callback_id: FORM_CALLBACK, type: 'view_submission' }, async ({ ack, body, view }) => {
+      // The answer to a submission must be in the ack, so the core gets a short budget before it.
+      await this.submission(body.user, view as unknown as SubmittedView, (response) => ack(response as never));
+    });
+
+    bolt.view({ callback_id: FORM_CALLBACK, type: 'view_closed' }, async ({ ack }) => {
+      await ack();
+    });
+
+    bolt.shortcut(SHORTCUT_REPORT, async ({ ack, body }) => {
+      await ack();
+      track(() => this.execute(this.actor(body.user.id, body.user.username), 'report', {}, { user: body.user.id }, body.trigger_id));
+    });
+
+    bolt.shortcut(SHORTCUT_REPORT_MESSAGE, async ({ ack, body }) => {
+      await ack();
+      track(() => this.messageShortcut(body as unknown as MessageShortcutBody));
+    });
+
+    bolt.event('app_home_opened', async ({ event, body }) => {
+      if (event.tab && event.tab !== 'home') return;
+      // Events are retried when slow (same event_id): the first insert of its key wins.
+      const eventId = (body as { event_id?: string }).event_id;
+      if (eventId && !(await this.deps.refs.claim(refKey.event(eventId), 'home'))) return;
+      track(() => this.deps.home.publish(event.user));
+    });
+  }
+
+  private actor(userId: string, name?: string): Actor {
+    return this.deps.app.actorFor('slack', userId, name);
+  }
+
+  /** `/incident` alone or with free text reports; `/incident <command> …` runs that command. */
+  private async slashCommand(command: { text: string; user_id: string; user_name: string; channel_id: string; response_url: string; trigger_id: string }): Promise<void> {
+    const { app } = this.deps;
+    const text = command.text.trim();
+    const parsed = text === '' ? { name: 'report', args: {} } : (app.registry.parseText(text) ?? { name: 'report', args: { title: truncate(text, app.service.config.policy.limits.title) } });
+    const origin: Origin = { user: command.user_id, channel: command.channel_id, responseUrl: command.response_url };
+    await this.execute(this.actor(command.user_id, command.user_name), parsed.name, parsed.args, origin, command.trigger_id);
+  }
+
+  private async button(body: BlockActionBody, action: { value?: string }): Promise<void> {
+    const origin: Origin = {
+      user: body.user.id,
+      channel: body.channel?.id ?? body.container?.channel_id,
+      responseUrl: body.response_url,
+    };
+    const value = parseButtonValue(action.value);
+    if (!value) return this.deps.replies.text(origin, this.deps.app.m.slack.badButton);
+    // The same person pressing the same button on the same card version twice acts once.
+    const key = value.r !== undefined && value.a.id ? `slack:button:${body.user.id}:${value.a.id}:${value.c}:${value.r}` : undefined;
+    await this.execute(this.actor(body.user.id, body.user.name ?? body.user.username), value.c, value.a, origin, body.trigger_id, key);
+  }
+
+  private async messageShortcut(body: MessageShortcutBody): Promise<void> {
+    const { app } = this.deps;
+    const message = body.message;
+    const text = message.text ?? '';
+    const link = body.team?.domain
+      ? `https://${body.team.domain}.slack.com/archives/${body.channel.id}/p${message.ts.replace('.', '')}`
+      : `${body.channel.id}/${message.ts}`;
+    const firstLine = text.split('\n').find((l) => l.trim()) ?? '';
+    const args: RawArgs = {
+      title: truncate(firstLine.trim(), app.service.config.policy.limits.title),
+      description: truncate(`${text}\n\n${app.m.slack.fromMessage({ link })}`, app.service.config.policy.limits.text),
+    };
+    const origin: Origin = { user: body.user.id, channel: body.channel.id, responseUrl: body.response_url, message: { channel: body.channel.id, ts: message.ts } };
+    await this.execute(this.actor(body.user.id, body.user.name ?? body.user.username), 'report', args, origin, body.trigger_id);
+  }
+
+  /**
+   * Runs a command for a request that carries a trigger_id. If the core answers within the budget,
+   * a form opens as a modal and anything else goes back to the person; if not, a "Working on it…"
+   * modal is opened while the trigger is still valid and updated with the outcome.
+   */
+  async execute(actor: Actor, name: string, args: RawArgs, origin: Origin, triggerId?: string, key?: string): Promise<void> {
+    const { app, client, replies } = this.deps;
+    const running = app.run(actor, name, args, key ? { key } : {});
+    const first = await withinBudget(running, triggerId ? TRIGGER_BUDGET_MS : Number.POSITIVE_INFINITY);
+    let waitingViewId: string | undefined;
+    if (!first.done && triggerId) {
+      try {
+        const opened = await client.views.open({ trigger_id: triggerId, view: renderNoticeModal(app.m.slack.modalTitle, app.m.slack.working) as never });
+        waitingViewId = opened.view?.id;
+      } catch (error) {
+        await replies.failure(origin, error, { method: 'views.open' });
+      }
+    }
+    const reply = first.done ? first.reply : await running;
+    if (reply.form) {
+      const view = this.modal(reply.form, origin);
+      try {
+        if (waitingViewId) await client.views.update({ view_id: waitingViewId, view: view as never });
+        else if (triggerId) await client.views.open({ trigger_id: triggerId, view: view as never });
+        else await replies.text(origin, reply.form.title);
+      } catch (error) {
+        await replies.failure(origin, error, { method: waitingViewId ? 'views.update' : 'views.open', command: name });
+      }
+      return;
+    }
+    if (waitingViewId) {
+      await client.views.update({ view_id: waitingViewId, view: renderNoticeModal(app.m.slack.modalTitle, reply.text ?? app.m.slack.done) as never })
+        .catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not update the waiting modal'));
+    }
+    await this.answer(origin, reply);
+  }
+
+  /** A submitted modal: field errors go back in the ack; otherwise the modal closes and the outcome is posted. */
+  private async submission(user: { id: string; name?: string; username?: string }, view: SubmittedView, ack: (response?: object) => Promise<void>): Promise<void> {
+    const { app, client, log, track } = this.deps;
+    const meta = parseMetadata(view.private_metadata);
+    if (!meta) {
+      await ack();
+      return;
+    }
+    const args = { ...meta.a, ...readSubmission(view.state) };
+    const actor = this.actor(user.id, user.name ?? user.username);
+    // The view id names this one form: submitting it twice (double click, retry) acts once.
+    const running = app.run(actor, meta.c, args, { submitted: true, key: `slack:view:${view.id}` });
+    const first = await withinBudget(running, SUBMIT_BUDGET_MS);
+    if (first.done) {
+      const form = first.reply.form;
+      if (form) {
+        const errors = fieldErrors(form);
+        if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
+        return ack({ response_action: 'update', view: this.modal(form, meta.o) });
+      }
+      await ack();
+      track(() => this.afterSubmit(meta, first.reply));
+      return;
+    }
+    await ack({ response_action: 'update', view: renderNoticeModal(app.m.slack.modalTitle, app.m.slack.working) });
+    track(async () => {
+      const reply = await running;
+      const next = reply.form ? this.modal(reply.form, meta.o) : renderNoticeModal(app.m.slack.modalTitle, reply.text ?? app.m.slack.done);
+      await client.views.update({ view_id: view.id, view: next as never }).catch((error: unknown) => log.warn({ err: error }, 'could not update the submitted modal'));
+      if (!reply.form) await this.afterSubmit(meta, reply);
+    });
+  }
+
+  private async afterSubmit(meta: FormMetadata, reply: Reply): Promise<void> {
+    await this.answer(meta.o, reply);
+    const id = reply.changedIncidentId;
+    if (id && meta.c === 'report' && meta.o.message) {
+      // The reported message gets a reply in its thread pointing at the incident.
+      await this.deps.background.chat
+        .postMessage({ channel: meta.o.message.channel, thread_ts: meta.o.message.ts, text: this.deps.app.m.slack.reportedFromMessage({ id }) })
+        .catch((error: unknown) => this.deps.replies.failure(meta.o, error, { method: 'chat.postMessage', incidentId: id }));
+    }
+  }
+
+  /** The person's answer, then any Slack update that failed for the change they made (never swallowed). */
+  private async answer(origin: Origin, reply: Reply): Promise<void> {
+    const { replies, sync, app } = this.deps;
+    const rev = reply.card ? (await app.store.load(reply.card.incidentId).catch(() => undefined))?.rev : undefined;
+    await replies.reply(origin, reply, rev).catch((error: unknown) => replies.failure(origin, error, { method: 'reply' }));
+    if (!reply.changedIncidentId) return;
+    for (const failure of await sync.settled(reply.changedIncidentId)) {
+      await replies.text(origin, app.m.slack.syncFailed({ id: failure.incidentId, error: `${failure.step}: ${failure.error}`, ref: failure.ref }))
+        .catch((error: unknown) => this.deps.log.error({ err: error }, 'could not report a Slack update failure'));
+    }
+  }
+
+  private modal(form: FormView, origin: Origin): SlackModal {
+    const meta: FormMetadata = { c: form.command, a: form.args, o: origin };
+    let text = JSON.stringify(meta);
+    // private_metadata holds 3000 characters: the response_url is the first thing to give up.
+    if (text.length > 3000) text = JSON.stringify({ ...meta, o: { ...origin, responseUrl: undefined } });
+    return renderModal(form, text);
+  }
+}
+
+function parseMetadata(text: string | undefined): FormMetadata | undefined {
+  try {
+    const meta = JSON.parse(text ?? '') as Partial<FormMetadata>;
+    if (typeof meta.c !== 'string' || typeof meta.o?.user !== 'string') return undefined;
+    return { c: meta.c, a: meta.a ?? {}, o: meta.o };
+  } catch {
+    return undefined;
+  }
+}
+
+async function withinBudget(running: Promise<Reply>, ms: number): Promise<Viewed> {
+  if (!Number.isFinite(ms)) return { done: true, reply: await running };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Viewed>((resolve) => (timer = setTimeout(() => resolve({ done: false }), ms)));
+  try {
+    return await Promise.race([running.then((reply): Viewed => ({ done: true, reply })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface BlockActionBody {
+  user: { id: string; name?: string; username?: string };
+  channel?: { id: string };
+  container?: { channel_id?: string; type?: string };
+  response_url?: string;
+  trigger_id: string;
+}
+
+interface MessageShortcutBody {
+  user: { id: string; name?: string; username?: string };
+  channel: { id: string };
+  team?: { domain?: string };
+  message: { ts: string; text?: string };
+  response_url?: string;
+  trigger_id: string;
+}
+
+interface SubmittedView {
+  id: string;
+  private_metadata?: string;
+  state?: { values?: Record<string, Record<string, { value?: string | null; selected_option?: { value?: string } | null }>> };
+}

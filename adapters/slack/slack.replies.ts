@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import type { webApi } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { Reply } from '../../src/app/view.js';
+import type { Catalog } from '../../src/i18n/index.js';
+import { slackErrorCode } from './slack.clients.js';
+import { renderReply, type SlackMessage } from './slack.renderer.js';
+
+/** Where a request came from, so its answer goes back there (also kept in a modal's private_metadata). */
+export interface Origin {
+  user: string;
+  channel?: string;
+  /** Valid for 30 minutes and 5 posts (PLATFORMS.md); preferred for ephemeral answers. */
+  responseUrl?: string;
+  /** The message a message shortcut was used on. */
+  message?: { channel: string; ts: string };
+}
+
+/**
+ * Sends a person the answer to what they did: through the request's response_url, else as an
+ * ephemeral message in the channel, else as a direct message. Failures are logged and tried the next way.
+ */
+export class ReplySender {
+  constructor(
+    private readonly client: webApi.WebClient,
+    private readonly log: Logger,
+    private readonly m: Catalog,
+  ) {}
+
+  async reply(origin: Origin, reply: Reply, rev?: number): Promise<void> {
+    await this.send(origin, renderReply(reply, rev !== undefined ? { rev } : {}));
+  }
+
+  async text(origin: Origin, text: string): Promise<void> {
+    await this.reply(origin, { ephemeral: true, text });
+  }
+
+  /** Logs an API failure with an id and tells the person, naming Slack's error code. */
+  async failure(origin: Origin, error: unknown, context: Record<string, unknown> = {}): Promise<void> {
+    const ref = randomUUID().slice(0, 8);
+    const code = slackErrorCode(error);
+    this.log.error({ err: error, ref, slackError: code, ...context }, 'Slack request failed');
+    await this.text(origin, this.m.slack.apiFailed({ error: code, ref })).catch((err: unknown) =>
+      this.log.error({ err, ref }, 'could not tell the user about a Slack failure'),
+    );
+  }
+
+  private async send(origin: Origin, message: SlackMessage): Promise<void> {
+    if (origin.responseUrl) {
+      try {
+        const res = await fetch(origin.responseUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message }),
+        });
+        if (res.ok) return;
+        this.log.warn({ status: res.status }, 'response_url refused the answer; trying chat.postEphemeral');
+      } catch (err) {
+        this.log.warn({ err }, 'response_url unreachable; trying chat.postEphemeral');
+      }
+    }
+    if (origin.channel && !origin.channel.startsWith('D')) {
+      try {
+        await this.client.chat.postEphemeral({ channel: origin.channel, user: origin.user, ...message });
+        return;
+      } catch (err) {
+        this.log.warn({ err, slackError: slackErrorCode(err) }, 'chat.postEphemeral failed; sending a direct message');
+      }
+    }
+    await this.client.chat.postMessage({ channel: origin.user, ...message });
+  }
+}
