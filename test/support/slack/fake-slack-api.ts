@@ -1,0 +1,187 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request the bot made: a Web API method (form fields, JSON ones parsed) or a response_url post. */
+export interface ApiCall {
+  method: string;
+  params: Record<string, unknown>;
+  token?: string;
+  at: number;
+  /** What the fake answered (ok responses), e.g. the ts of a posted message. */
+  response?: Record<string, unknown>;
+}
+
+/** A scripted answer: an HTTP status (500, 429 with Retry-After) or a Slack error (`ok: false`). */
+export type Scripted =
+  | { status: 429; retryAfter: number }
+  | { status: number; body?: string }
+  | { error: string }
+  | { ok: true; [key: string]: unknown };
+
+export interface Block {
+  type: string;
+  block_id?: string;
+  [key: string]: unknown;
+}
+
+const JSON_FIELDS = new Set(['blocks', 'view', 'attachments']);
+
+/**
+ * A local stand-in for Slack's Web API (PLATFORMS.md "Testing without Slack"): records every call,
+ * answers like Slack by default, and can be told to answer the next calls of a method with
+ * `ratelimited` (429 + Retry-After), `name_taken`, or a 500.
+ */
+export class FakeSlackApi {
+  readonly calls: ApiCall[] = [];
+  private readonly scripts = new Map<string, Scripted[]>();
+  private server?: Server;
+  private ts = 1_700_000_000;
+  private channelCount = 0;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+
+  /** A response_url for a request; posts to it are recorded as method "response_url". */
+  responseUrl(id: string): string {
+    return `${this.url}/respond/${id}`;
+  }
+
+  /** The next calls of `method` get these answers, in order; later calls get the default again. */
+  script(method: string, ...answers: Scripted[]): void {
+    this.scripts.set(method, [...(this.scripts.get(method) ?? []), ...answers]);
+  }
+
+  callsOf(method: string): ApiCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  /** Waits until a call of `method` matches; returns it. */
+  async waitFor(method: string, match: (call: ApiCall) => boolean = () => true, timeoutMs = 10_000, from = 0): Promise<ApiCall> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.calls.slice(from).find((c) => c.method === method && match(c));
+      if (found) return found;
+      if (Date.now() > deadline) {
+        const seen = this.calls.map((c) => c.method).join(', ');
+        throw new Error(`no ${method} call matched within ${timeoutMs} ms; calls so far: ${seen}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    const type = req.headers['content-type'] ?? '';
+    const params = type.includes('application/json') ? (JSON.parse(raw || '{}') as Record<string, unknown>) : parseForm(raw);
+    const token = (req.headers.authorization ?? '').replace(/^Bearer /, '') || (params.token as string | undefined);
+    if (path.startsWith('/respond/')) {
+      this.calls.push({ method: 'response_url', params: { ...params, url: path }, at: Date.now() });
+      return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    }
+    const method = path.replace(/^\/api\//, '');
+    const call: ApiCall = { method, params, token, at: Date.now() };
+    this.calls.push(call);
+    const scripted = this.scripts.get(method)?.shift();
+    if (scripted) return this.answerScripted(res, scripted, method, params);
+    call.response = this.defaultAnswer(method, params);
+    return json(res, call.response);
+  }
+
+  private answerScripted(res: ServerResponse, scripted: Scripted, method: string, params: Record<string, unknown>): void {
+    if ('retryAfter' in scripted) {
+      return void res.writeHead(429, { 'retry-after': String(scripted.retryAfter), 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+    }
+    if ('status' in scripted && typeof scripted.status === 'number') {
+      return void res.writeHead(scripted.status, { 'content-type': 'text/plain' }).end(String(scripted.body ?? 'server error'));
+    }
+    if ('error' in scripted) return json(res, { ok: false, error: scripted.error });
+    return json(res, { ...this.defaultAnswer(method, params), ...scripted });
+  }
+
+  private defaultAnswer(method: string, params: Record<string, unknown>): Record<string, unknown> {
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, url: 'https://acme.slack.com/', team: 'Acme', user: 'incidentbot', team_id: 'T0001', user_id: 'UBOT', bot_id: 'BBOT' };
+      case 'chat.postMessage':
+        return { ok: true, channel: params.channel, ts: this.nextTs(), message: { text: params.text } };
+      case 'chat.update':
+        return { ok: true, channel: params.channel, ts: params.ts };
+      case 'chat.postEphemeral':
+        return { ok: true, message_ts: this.nextTs() };
+      case 'views.open':
+      case 'views.update':
+      case 'views.publish':
+        return { ok: true, view: { id: (params.view_id as string | undefined) ?? `V${this.nextTs().replace('.', '')}`, ...(params.view as object) } };
+      case 'conversations.create':
+        this.channelCount++;
+        return { ok: true, channel: { id: `CWAR${this.channelCount}`, name: params.name } };
+      default:
+        return { ok: true };
+    }
+  }
+
+  /** Messages as they stand now in a channel: posted, then replaced by chat.update. */
+  messages(channel?: string): { channel: string; ts: string; text: string; blocks: Block[]; threadTs?: string }[] {
+    const byTs = new Map<string, { channel: string; ts: string; text: string; blocks: Block[]; threadTs?: string }>();
+    for (const call of this.calls) {
+      const p = call.params;
+      if (call.method === 'chat.postMessage' && call.response) {
+        const ts = String(call.response.ts);
+        byTs.set(ts, { channel: String(p.channel), ts, text: String(p.text ?? ''), blocks: (p.blocks as Block[] | undefined) ?? [], threadTs: p.thread_ts as string | undefined });
+      }
+      if (call.method === 'chat.update' && call.response) {
+        const existing = byTs.get(String(p.ts));
+        if (existing) Object.assign(existing, { text: String(p.text ?? ''), blocks: (p.blocks as Block[] | undefined) ?? [] });
+      }
+    }
+    return [...byTs.values()].filter((m) => channel === undefined || m.channel === channel);
+  }
+
+  private nextTs(): string {
+    this.ts += 1;
+    return `${this.ts}.000100`;
+  }
+}
+
+function parseForm(raw: string): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    params[key] = JSON_FIELDS.has(key) ? safeJson(value) : value;
+  }
+  return params;
+}
+
+function safeJson(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+function json(res: ServerResponse, body: unknown): void {
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (data += chunk));
+    req.on('end', () => resolve(data));
+    req.on('error', reject);
+  });
+}
