@@ -88,8 +88,10 @@ export class Interactions {
       if (event.tab && event.tab !== 'home') return;
       // Events are retried when slow (same event_id): the first insert of its key wins.
       const eventId = (body as { event_id?: string }).event_id;
-      if (eventId && !(await this.deps.refs.claim(refKey.event(eventId), 'home'))) return;
-      track(() => this.deps.home.publish(event.user));
+      track(async () => {
+        if (eventId && !(await this.deps.refs.claim(refKey.event(eventId), 'home'))) return;
+        await this.deps.home.publish(event.user);
+      });
     });
   }
 
