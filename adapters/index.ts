@@ -1,4 +1,5 @@
 import type { AdapterHost, PlatformAdapter } from '../src/app/platform.js';
+import { createDiscordAdapter } from './discord/discord.adapter.js';
 import { createSlackAdapter } from './slack/slack.adapter.js';
 
 /**
@@ -8,5 +9,6 @@ import { createSlackAdapter } from './slack/slack.adapter.js';
 export function createPlatformAdapters(host: AdapterHost): PlatformAdapter[] {
   const adapters: PlatformAdapter[] = [];
   if (host.env.SLACK_BOT_TOKEN) adapters.push(createSlackAdapter(host));
+  if (host.env.DISCORD_TOKEN) adapters.push(createDiscordAdapter(host));
   return adapters;
 }

@@ -1,0 +1,66 @@
+import {
+  DiscordAPIError,
+  HTTPError,
+  RateLimitError,
+  Routes,
+  type REST,
+  type APIChannel,
+  type APIMessage,
+  type APIOverwrite,
+  type ChannelType,
+} from 'discord.js';
+import type { DiscordMessage } from './discord.renderer.js';
+
+/**
+ * The few Discord REST calls the adapter makes, on raw routes: they need no gateway cache, so the
+ * same code works in a process that only delivers notifications, and in tests against a fake API.
+ * @discordjs/rest queues per bucket, waits out 429s and retries 5xx.
+ */
+export class DiscordApi {
+  constructor(readonly rest: REST) {}
+
+  async postMessage(channelId: string, message: DiscordMessage, nonce?: string): Promise<APIMessage> {
+    const body = nonce ? { ...message, nonce, enforce_nonce: true } : message;
+    return (await this.rest.post(Routes.channelMessages(channelId), { body })) as APIMessage;
+  }
+
+  async editMessage(channelId: string, messageId: string, message: DiscordMessage): Promise<APIMessage> {
+    return (await this.rest.patch(Routes.channelMessage(channelId, messageId), { body: message })) as APIMessage;
+  }
+
+  async startThread(channelId: string, messageId: string, name: string): Promise<APIChannel> {
+    return (await this.rest.post(Routes.threads(channelId, messageId), { body: { name, auto_archive_duration: 10080 } })) as APIChannel;
+  }
+
+  async channel(channelId: string): Promise<APIChannel & { guild_id?: string }> {
+    return (await this.rest.get(Routes.channel(channelId))) as APIChannel & { guild_id?: string };
+  }
+
+  async guildChannels(guildId: string): Promise<(APIChannel & { parent_id?: string | null; topic?: string | null })[]> {
+    return (await this.rest.get(Routes.guildChannels(guildId))) as (APIChannel & { parent_id?: string | null; topic?: string | null })[];
+  }
+
+  async createChannel(
+    guildId: string,
+    body: { name: string; type: ChannelType; parent_id?: string; topic?: string; permission_overwrites?: APIOverwrite[] },
+    reason?: string,
+  ): Promise<APIChannel> {
+    return (await this.rest.post(Routes.guildChannels(guildId), { body, ...(reason ? { reason } : {}) })) as APIChannel;
+  }
+
+  async editChannel(channelId: string, body: Record<string, unknown>, reason?: string): Promise<APIChannel> {
+    return (await this.rest.patch(Routes.channel(channelId), { body, ...(reason ? { reason } : {}) })) as APIChannel;
+  }
+
+  async openDm(userId: string): Promise<APIChannel> {
+    return (await this.rest.post(Routes.userChannels(), { body: { recipient_id: userId } })) as APIChannel;
+  }
+}
+
+/** A short, user-readable reason for a failed Discord call ("429 rate limited", "500 Internal Server Error", "50013 Missing Permissions"). */
+export function describeDiscordError(error: unknown): string {
+  if (error instanceof RateLimitError) return `rate limited, retry after ${Math.ceil(error.retryAfter / 1000)} s`;
+  if (error instanceof DiscordAPIError) return `${error.status} ${error.code}: ${error.message}`.slice(0, 200);
+  if (error instanceof HTTPError) return `${error.status} ${error.message}`.slice(0, 200);
+  return (error instanceof Error ? error.message : String(error)).slice(0, 200);
+}

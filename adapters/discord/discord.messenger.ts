@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
+import type { ConfigFile } from '../../src/config/config.schema.js';
+import { DeliveryError, type Destination, type Messenger, type OutgoingMessage } from '../../src/app/platform.js';
+import type { DiscordApi } from './discord.api.js';
+import { cardEmbed, renderText, type DiscordMessage } from './discord.renderer.js';
+
+/**
+ * Delivers outbox messages on Discord: a person by direct message, a configured channel, or a
+ * group's channel with its role mentioned (the one ping the bot makes on purpose). It uses its own
+ * REST client that rejects on 429, so a rate limit comes back to the outbox as `retryAfterMs`
+ * instead of stalling interactive calls.
+ */
+export class DiscordMessenger implements Messenger {
+  readonly platform = 'discord';
+  private readonly dms = new Map<string, string>();
+
+  constructor(
+    private readonly api: DiscordApi,
+    private readonly config: ConfigFile,
+  ) {}
+
+  reaches(destination: Destination): boolean {
+    if (destination.kind === 'person') return Boolean(this.userIdOf(destination.personId));
+    if (destination.kind === 'channel') return Boolean(this.config.organisation.channels[destination.channel].discord);
+    const group = this.config.organisation.groups.find((g) => g.id === destination.groupId);
+    return Boolean(group?.discord.channel || group?.members.some((id) => this.userIdOf(id)));
+  }
+
+  async deliver(destination: Destination, message: OutgoingMessage): Promise<void> {
+    try {
+      const body = this.body(message);
+      const nonce = nonceOf(message.key);
+      if (destination.kind === 'person') {
+        await this.api.postMessage(await this.dmChannel(destination.personId), body, nonce);
+      } else if (destination.kind === 'channel') {
+        const channelId = this.config.organisation.channels[destination.channel].discord;
+        if (!channelId) throw new DeliveryError(`no Discord channel configured for ${destination.channel}`, { permanent: true });
+        await this.api.postMessage(channelId, body, nonce);
+      } else {
+        const group = this.config.organisation.groups.find((g) => g.id === destination.groupId);
+        if (!group) throw new DeliveryError(`unknown group ${destination.groupId}`, { permanent: true });
+        if (group.discord.channel) {
+          const role = group.discord.role;
+          const withPing: DiscordMessage = role
+            ? { ...body, content: `<@&${role}> ${body.content ?? ''}`.slice(0, 2000), allowed_mentions: { parse: [], roles: [role] } }
+            : body;
+          await this.api.postMessage(group.discord.channel, withPing, nonce);
+        } else {
+          for (const personId of group.members.filter((id) => this.userIdOf(id))) {
+            await this.api.postMessage(await this.dmChannel(personId), body, nonceOf(`${message.key}:${personId}`));
+          }
+        }
+      }
+    } catch (error) {
+      throw toDeliveryError(error);
+    }
+  }
+
+  private body(message: OutgoingMessage): DiscordMessage {
+    const text = renderText(message.text);
+    return message.card ? { ...text, embeds: [cardEmbed(message.card)] } : text;
+  }
+
+  /** Configured people by their Discord id; guests who used the bot are "discord:<user id>". */
+  private userIdOf(personId: string): string | undefined {
+    if (personId.startsWith('discord:')) return personId.slice('discord:'.length);
+    return this.config.organisation.people.find((p) => p.id === personId)?.discord;
+  }
+
+  private async dmChannel(personId: string): Promise<string> {
+    const userId = this.userIdOf(personId);
+    if (!userId) throw new DeliveryError(`${personId} has no Discord user id`, { permanent: true });
+    let channelId = this.dms.get(userId);
+    if (!channelId) {
+      channelId = (await this.api.openDm(userId)).id;
+      this.dms.set(userId, channelId);
+    }
+    return channelId;
+  }
+}
+
+/** Discord drops a repeated nonce (≤ 25 characters) for a few minutes: a retried delivery posts once. */
+function nonceOf(key: string): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 25);
+}
+
+/** 429 → retry after Discord's delay; 5xx → retry; other 4xx (missing access, DMs closed) → permanent. */
+export function toDeliveryError(error: unknown): DeliveryError {
+  if (error instanceof DeliveryError) return error;
+  if (error instanceof RateLimitError) {
+    return new DeliveryError(`Discord rate limit on ${error.route}`, { retryAfterMs: Math.max(error.retryAfter, error.timeToReset, 1000) });
+  }
+  if (error instanceof DiscordAPIError) {
+    return new DeliveryError(`Discord refused: ${error.status} ${error.code} ${error.message}`, { permanent: error.status < 500 && error.status !== 429 });
+  }
+  if (error instanceof HTTPError) return new DeliveryError(`Discord unavailable: ${error.status}`);
+  return new DeliveryError(error instanceof Error ? error.message : String(error));
+}

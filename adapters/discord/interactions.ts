@@ -1,0 +1,316 @@
+import { randomUUID } from 'node:crypto';
+import {
+  MessageFlags,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+  type MessageContextMenuCommandInteraction,
+  type ModalSubmitInteraction,
+  type RepliableInteraction,
+  type StringSelectMenuInteraction,
+} from 'discord.js';
+import type { Logger } from 'pino';
+import type { App } from '../../src/app/app.js';
+import type { RawArgs } from '../../src/app/command.js';
+import type { FormView, Reply } from '../../src/app/view.js';
+import type { Actor } from '../../src/domain/directory.js';
+import { decodeRef, encodeRef } from './custom-id.js';
+import { describeDiscordError } from './discord.api.js';
+import type { Draft, DiscordStore } from './discord.models.js';
+import { forInteraction, renderReply, renderText, type DiscordMessage } from './discord.renderer.js';
+import { LIMITS, cut } from './discord.text.js';
+import { panelLayout, planForm, renderModal, renderPanel } from './form.renderer.js';
+import type { IncidentSync } from './incident.sync.js';
+
+export interface InteractionDeps {
+  app: App;
+  store: DiscordStore;
+  sync: IncidentSync;
+  log: Logger;
+  /** Past this, an interaction is deferred before the work ends (Discord allows 3 s). */
+  deadlineMs?: number;
+}
+
+type How = 'reply' | 'update';
+
+/**
+ * Every interaction the gateway delivers: claimed once (a redelivery is ignored), mapped to a
+ * command run as the Discord user, answered or deferred within the deadline, and rendered.
+ */
+export class InteractionHandler {
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly deadlineMs: number;
+
+  constructor(private readonly deps: InteractionDeps) {
+    this.deadlineMs = deps.deadlineMs ?? 2000;
+  }
+
+  /** The `interactionCreate` listener; tracks the work so `idle()` can wait for it. */
+  readonly dispatch = (interaction: Interaction): void => {
+    const work = this.handle(interaction, Date.now()).catch((error: unknown) => this.deps.log.error({ err: error }, 'discord: interaction failed'));
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  };
+
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  async handle(interaction: Interaction, startedAt = Date.now()): Promise<void> {
+    if (!interaction.isRepliable()) return;
+    if (!(await this.deps.store.claimOnce(`i:${interaction.id}`))) {
+      this.deps.log.info({ interaction: interaction.id }, 'discord: interaction delivered again; already handled');
+      return;
+    }
+    const actor = this.actorOf(interaction);
+    const ctx = { startedAt, actor };
+    try {
+      if (interaction.isChatInputCommand()) return await this.slashCommand(interaction, ctx);
+      if (interaction.isMessageContextMenuCommand()) return await this.reportFromMessage(interaction, ctx);
+      if (interaction.isModalSubmit()) return await this.modalSubmit(interaction, ctx);
+      if (interaction.isButton() || interaction.isStringSelectMenu()) return await this.component(interaction, ctx);
+    } catch (error) {
+      await this.fail(interaction, error);
+    }
+  }
+
+  /** The Discord user as a configured person (or a guest), with the groups their roles stand for. */
+  actorOf(interaction: RepliableInteraction): Actor {
+    const { app } = this.deps;
+    const member = interaction.member as unknown as { displayName?: string; nick?: string | null; roles?: unknown; _roles?: string[] } | null;
+    const name = member?.displayName ?? member?.nick ?? interaction.user.globalName ?? interaction.user.username;
+    const actor = app.actorFor('discord', interaction.user.id, name ?? undefined);
+    const roles = rolesOf(member);
+    const groups = app.directory.allGroups().filter((g) => g.discord.role && roles.includes(g.discord.role)).map((g) => g.id);
+    return groups.length > 0 ? { ...actor, groups } : actor;
+  }
+
+  private async slashCommand(i: ChatInputCommandInteraction, ctx: Ctx): Promise<void> {
+    const name = i.options.getSubcommand(false) ?? 'help';
+    const args: RawArgs = {};
+    const sub = i.options.data.find((o) => o.name === name);
+    for (const option of sub?.options ?? []) if (option.value !== undefined) args[option.name] = String(option.value);
+    await this.runCommand(i, ctx, name, args, 'reply');
+  }
+
+  /** "Report as incident" on a message: the report form, pre-filled from the message. */
+  private async reportFromMessage(i: MessageContextMenuCommandInteraction, ctx: Ctx): Promise<void> {
+    const { app } = this.deps;
+    const message = i.targetMessage;
+    const text = (message.content || message.embeds[0]?.description || '').trim();
+    const limits = app.service.config.policy.limits;
+    const title = cut(text.split('\n')[0] ?? '', limits.title);
+    const source = app.m.discord.fromMessage({ author: message.author?.username ?? '?', url: message.url });
+    const description = `${cut(text, Math.max(0, limits.text - source.length - 2))}\n\n${source}`.trim();
+    await this.runCommand(i, ctx, 'report', { title, description }, 'reply');
+  }
+
+  private async component(i: ButtonInteraction | StringSelectMenuInteraction, ctx: Ctx): Promise<void> {
+    const ref = decodeRef(i.customId);
+    if (!ref) return this.send(i, renderText(this.deps.app.m.discord.formExpired), 'reply');
+    const chosen = i.isStringSelectMenu() ? (i.values[0] ?? '') : '';
+    switch (ref.kind) {
+      case 'action':
+        return this.runCommand(i, ctx, ref.command, ref.args, 'reply');
+      case 'pick':
+        return this.runCommand(i, ctx, ref.command, { id: chosen }, 'reply');
+      case 'modal':
+        return this.send(i, renderText(this.deps.app.m.discord.formExpired), 'reply');
+      default: {
+        const draft = await this.draftFor(i, ref.draftId, ctx.actor);
+        if (!draft) return;
+        if (ref.kind === 'field') {
+          if (chosen) draft.values[ref.field] = chosen;
+          else delete draft.values[ref.field];
+          delete draft.problems[ref.field];
+          if (!draft.asked.includes(ref.field)) draft.asked.push(ref.field);
+          await this.deps.store.saveDraft(draft);
+          return this.send(i, this.panel(draft), 'update');
+        }
+        if (ref.kind === 'edit') {
+          const { modalFields } = panelLayout(draft.form, draft.asked, draft.problems);
+          const fields = draft.asked.length === 0 ? planForm(draft.form).modal : modalFields;
+          return i.showModal(renderModal(draft.form.title, encodeRef({ kind: 'modal', draftId: draft._id, step: draft.asked.length === 0 ? 1 : 2 }), fields, draft.values, draft.problems, this.deps.app.m));
+        }
+        if (ref.kind === 'cancel') {
+          await this.deps.store.deleteDraft(draft._id);
+          return this.send(i, renderText(this.deps.app.m.reply.formCancelled), 'update');
+        }
+        return this.submit(i, ctx, draft, 'update');
+      }
+    }
+  }
+
+  private async modalSubmit(i: ModalSubmitInteraction, ctx: Ctx): Promise<void> {
+    const ref = decodeRef(i.customId);
+    if (ref?.kind !== 'modal') return this.send(i, renderText(this.deps.app.m.discord.formExpired), 'reply');
+    const draft = await this.draftFor(i, ref.draftId, ctx.actor);
+    if (!draft) return;
+    const fixing = Object.keys(draft.problems).length > 0;
+    for (const [name, value] of Object.entries(modalValues(i))) {
+      if (value.trim()) draft.values[name] = value;
+      else delete draft.values[name];
+      delete draft.problems[name];
+      if (!draft.asked.includes(name)) draft.asked.push(name);
+    }
+    const remaining = draft.form.fields.filter((f) => !draft.asked.includes(f.name));
+    // The first modal held everything, or the user just fixed what was refused: send it.
+    if (remaining.length === 0 && (ref.step === 1 || fixing)) return this.submit(i, ctx, draft, ref.step === 2 ? 'update' : 'reply');
+    await this.deps.store.saveDraft(draft);
+    await this.send(i, this.panel(draft), ref.step === 2 ? 'update' : 'reply');
+  }
+
+  /** Runs a command and answers: a form opens as a modal (or a panel), anything else is rendered. */
+  private async runCommand(i: RepliableInteraction, ctx: Ctx, name: string, args: RawArgs, how: How): Promise<void> {
+    const { app } = this.deps;
+    const reply = await this.beforeDeadline(i, ctx, app.run(ctx.actor, name, args, { key: `discord:${i.id}` }), how);
+    if (reply.form) return this.openForm(i, reply.form, how);
+    await this.send(i, renderReply(reply, app.m), how);
+    await this.reportSync(i, reply);
+  }
+
+  private async submit(i: RepliableInteraction, ctx: Ctx, draft: Draft, how: How): Promise<void> {
+    const { app, store } = this.deps;
+    const args = { ...draft.args, ...draft.values };
+    // One key per form: a double press of "Report" logs one incident.
+    const reply = await this.beforeDeadline(i, ctx, app.run(ctx.actor, draft.command, args, { submitted: true, key: `discord:form:${draft._id}` }), how);
+    if (reply.form) {
+      draft.form = { ...reply.form, args: draft.args };
+      draft.problems = reply.form.errors ?? {};
+      await store.saveDraft(draft);
+      return this.send(i, this.panel(draft), how);
+    }
+    await store.deleteDraft(draft._id);
+    await this.send(i, renderReply(reply, app.m), how);
+    await this.reportSync(i, reply);
+  }
+
+  private async openForm(i: RepliableInteraction, form: FormView, how: How): Promise<void> {
+    const { app, store } = this.deps;
+    const canShowModal = !i.deferred && !i.replied && !i.isModalSubmit() && 'showModal' in i;
+    const plan = planForm(form);
+    const values: Record<string, string> = {};
+    for (const field of form.fields) if (field.initial) values[field.name] = field.initial;
+    const draft: Draft = {
+      _id: randomUUID().replace(/-/g, '').slice(0, 20),
+      userId: i.user.id,
+      command: form.command,
+      args: form.args,
+      values,
+      form,
+      asked: canShowModal ? plan.modal.map((f) => f.name) : [],
+      problems: form.errors ?? {},
+      createdAt: new Date(),
+    };
+    await store.createDraft(draft);
+    if (canShowModal) {
+      await i.showModal(renderModal(form.title, encodeRef({ kind: 'modal', draftId: draft._id, step: 1 }), plan.modal, values, draft.problems, app.m));
+      return;
+    }
+    await this.send(i, this.panel(draft), how);
+  }
+
+  private panel(draft: Draft): DiscordMessage {
+    const layout = panelLayout(draft.form, draft.asked, draft.problems);
+    return renderPanel({ draftId: draft._id, form: draft.form, values: draft.values, errors: draft.problems, ...layout }, this.deps.app.m);
+  }
+
+  private async draftFor(i: RepliableInteraction, draftId: string, actor: Actor): Promise<Draft | undefined> {
+    const { app, store } = this.deps;
+    const draft = await store.draft(draftId);
+    if (!draft) {
+      await this.send(i, renderText(app.m.discord.formExpired), 'reply');
+      return undefined;
+    }
+    if (draft.userId !== i.user.id) {
+      this.deps.log.info({ draftId, actor: actor.id }, 'discord: someone else pressed a form button');
+      await this.send(i, renderText(app.m.discord.notYours), 'reply');
+      return undefined;
+    }
+    return draft;
+  }
+
+  /**
+   * Waits for the work until the deadline, then defers (Discord's 3 s) and keeps waiting. A modal
+   * can no longer be shown once deferred; forms then continue in a panel.
+   */
+  private async beforeDeadline<T>(i: RepliableInteraction, ctx: Ctx, work: Promise<T>, how: How): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const left = Math.max(0, this.deadlineMs - (Date.now() - ctx.startedAt));
+    const early = await Promise.race([work.then((value) => ({ value })), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), left)))]);
+    clearTimeout(timer);
+    if (early) return early.value;
+    if (!i.deferred && !i.replied) {
+      if (how === 'update' && canUpdate(i)) await (i as ButtonInteraction).deferUpdate();
+      else await i.deferReply({ flags: MessageFlags.Ephemeral });
+      this.deps.log.info({ interaction: i.id }, 'discord: deferred a slow interaction');
+    }
+    return work;
+  }
+
+  private async send(i: RepliableInteraction, message: DiscordMessage, how: How): Promise<void> {
+    const payload = forInteraction(message);
+    if (i.deferred || i.replied) {
+      await i.editReply(payload);
+    } else if (how === 'update' && canUpdate(i)) {
+      await (i as ButtonInteraction).update(payload);
+    } else {
+      await i.reply({ ...payload, flags: MessageFlags.Ephemeral });
+    }
+  }
+
+  /** Tells the person who acted when Discord could not be brought up to date after their change. */
+  private async reportSync(i: RepliableInteraction, reply: Reply): Promise<void> {
+    if (!reply.changedIncidentId) return;
+    const { app } = this.deps;
+    for (const failure of await this.deps.sync.settled(reply.changedIncidentId)) {
+      const text = app.m.discord.syncFailed({ id: failure.incidentId, what: app.m.discord.what[failure.what] ?? failure.what, why: failure.why, ref: failure.ref });
+      await i.followUp({ ...forInteraction(renderText(text)), flags: MessageFlags.Ephemeral }).catch((error: unknown) =>
+        this.deps.log.error({ err: error, ref: failure.ref }, 'discord: could not report a sync failure to the user'),
+      );
+    }
+  }
+
+  /** Unexpected errors: logged with an id, and the user sees the id. */
+  private async fail(i: RepliableInteraction, error: unknown): Promise<void> {
+    const ref = randomUUID().slice(0, 8);
+    this.deps.log.error({ err: error, ref, interaction: i.id, why: describeDiscordError(error) }, 'discord: interaction failed');
+    const message = forInteraction(renderText(this.deps.app.m.error.internal!({ ref })));
+    try {
+      if (i.deferred || i.replied) await i.followUp({ ...message, flags: MessageFlags.Ephemeral });
+      else await i.reply({ ...message, flags: MessageFlags.Ephemeral });
+    } catch (second) {
+      this.deps.log.error({ err: second, ref }, 'discord: could not tell the user about a failure');
+    }
+  }
+}
+
+interface Ctx {
+  startedAt: number;
+  actor: Actor;
+}
+
+/** Components, and modals opened from a component, may edit the message they came from. */
+function canUpdate(i: RepliableInteraction): boolean {
+  return i.isMessageComponent() || (i.isModalSubmit() && i.isFromMessage());
+}
+
+/** Text inputs give `value`, selects `values`; an untouched optional select gives nothing. */
+function modalValues(i: ModalSubmitInteraction): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [customId, field] of i.fields.fields) {
+    const data = field as { value?: unknown; values?: unknown };
+    if (typeof data.value === 'string') values[customId] = data.value.slice(0, LIMITS.textInput);
+    else if (Array.isArray(data.values)) values[customId] = String(data.values[0] ?? '');
+  }
+  return values;
+}
+
+/** Role ids of a member: a cached GuildMember, or the raw member of an uncached guild. */
+function rolesOf(member: { roles?: unknown; _roles?: string[] } | null): string[] {
+  if (!member) return [];
+  if (Array.isArray(member.roles)) return member.roles.map(String);
+  if (Array.isArray(member._roles)) return member._roles;
+  const cache = (member.roles as { cache?: Map<string, unknown> } | undefined)?.cache;
+  return cache ? [...cache.keys()] : [];
+}

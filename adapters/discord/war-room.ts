@@ -1,0 +1,151 @@
+import { ChannelType, OverwriteType, PermissionFlagsBits, type APIOverwrite } from 'discord.js';
+import type { App } from '../../src/app/app.js';
+import type { Incident } from '../../src/domain/incident.js';
+import type { DiscordApi } from './discord.api.js';
+import type { DiscordStore } from './discord.models.js';
+import { renderCardMessage, renderText } from './discord.renderer.js';
+import { LIMITS, cut } from './discord.text.js';
+
+const P = PermissionFlagsBits;
+const TEAM = P.ViewChannel | P.SendMessages | P.SendMessagesInThreads | P.ReadMessageHistory | P.AttachFiles | P.EmbedLinks | P.AddReactions;
+const READ_ONLY = P.ViewChannel | P.ReadMessageHistory;
+const WRITE = P.SendMessages | P.SendMessagesInThreads | P.AddReactions;
+const BOT = P.ViewChannel | P.SendMessages | P.ReadMessageHistory | P.EmbedLinks | P.ManageChannels;
+
+export interface WarRoomDeps {
+  app: App;
+  api: DiscordApi;
+  store: DiscordStore;
+  /** The server; when unset it is read from the service-desk channel. */
+  guildId?: string;
+  /** The bot's own user id (the application id for bots made since 2020), so it never locks itself out. */
+  botUserId: () => string;
+}
+
+/**
+ * A major incident's war room (SPEC §12): a text channel under "Incidents", visible only to the
+ * recovery team (the assigned group's role and members) and the managers; archived on close by
+ * moving it under "Incidents archive" with everyone's write permissions removed.
+ */
+export class WarRooms {
+  private guild?: Promise<string>;
+  private readonly categories = new Map<string, Promise<string>>();
+
+  constructor(private readonly deps: WarRoomDeps) {}
+
+  /** Creates the war room once (any number of retries or processes), storing its id before anything else. */
+  async ensure(incident: Incident): Promise<{ channelId?: string; created: boolean }> {
+    const { store, api, app } = this.deps;
+    const { created, ref } = await store.claimRef(incident.id, 'warroom');
+    if (!created) return { channelId: ref.channelId, created: false };
+    try {
+      const guildId = await this.guildId();
+      // A crash after creating the channel but before storing its id leaves a channel to adopt.
+      const existing = (await api.guildChannels(guildId)).find((c) => c.type === ChannelType.GuildText && c.topic?.startsWith(`${incident.id} `));
+      const channelId =
+        existing?.id ??
+        (
+          await api.createChannel(
+            guildId,
+            {
+              name: channelName(incident),
+              type: ChannelType.GuildText,
+              parent_id: await this.category(app.m.discord.incidentsCategory),
+              topic: cut(`${incident.id} war room: ${incident.title}`, 1024),
+              permission_overwrites: this.overwrites(incident, guildId, false),
+            },
+            `War room for major incident ${incident.id}`,
+          )
+        ).id;
+      await store.setRef(incident.id, 'warroom', { channelId });
+      const manager = app.directory.nameOf(incident.majorIncidentManagerId ?? app.directory.majorIncidentManagers()[0]);
+      const welcome = app.m.discord.warRoomWelcome({ id: incident.id, priority: incident.priority, title: incident.title, manager });
+      await api.postMessage(channelId, renderCardMessage(app.presenter.card(incident, app.clock.now()), welcome));
+      return { channelId, created: true };
+    } catch (error) {
+      await store.releaseRef(incident.id, 'warroom');
+      throw error;
+    }
+  }
+
+  /** Re-applies who may see the room (after a re-dispatch, an accept or a new major incident manager). */
+  async refreshAccess(incident: Incident, channelId: string): Promise<void> {
+    await this.deps.api.editChannel(channelId, { permission_overwrites: this.overwrites(incident, await this.guildId(), false) }, `Recovery team of ${incident.id} changed`);
+  }
+
+  /** Locks and moves the room; a second call does nothing. */
+  async archive(incident: Incident): Promise<boolean> {
+    const { store, api, app } = this.deps;
+    const ref = await store.ref(incident.id, 'warroom');
+    if (!ref?.channelId || ref.archived) return false;
+    if (await store.claimOnce(`p:${incident.id}:warroom:archived`)) {
+      await api.postMessage(ref.channelId, renderText(app.m.discord.warRoomArchived({ id: incident.id }))).catch(async (error: unknown) => {
+        await store.releaseOnce(`p:${incident.id}:warroom:archived`);
+        throw error;
+      });
+    }
+    await api.editChannel(
+      ref.channelId,
+      { parent_id: await this.category(app.m.discord.archiveCategory), permission_overwrites: this.overwrites(incident, await this.guildId(), true) },
+      `${incident.id} closed: war room archived`,
+    );
+    await store.setRef(incident.id, 'warroom', { archived: true });
+    return true;
+  }
+
+  /** @everyone may not see it; the bot, the team's role, the team and the managers may (read-only once archived). */
+  overwrites(incident: Incident, guildId: string, locked: boolean): APIOverwrite[] {
+    const { app } = this.deps;
+    const d = app.directory;
+    const perms = locked ? { allow: String(READ_ONLY), deny: String(WRITE) } : { allow: String(TEAM), deny: '0' };
+    const list: APIOverwrite[] = [
+      { id: guildId, type: OverwriteType.Role, allow: '0', deny: String(P.ViewChannel) },
+      { id: this.deps.botUserId(), type: OverwriteType.Member, allow: String(BOT), deny: '0' },
+    ];
+    const groups = [incident.groupId, incident.lastGroupId].filter((g): g is string => Boolean(g));
+    const roles = new Set(groups.map((g) => d.group(g)?.discord.role).filter((r): r is string => Boolean(r)));
+    const people = new Set([
+      ...groups.flatMap((g) => d.group(g)?.members ?? []),
+      incident.assigneeId, incident.ownerId, incident.majorIncidentManagerId, incident.recorderId,
+      ...d.incidentManagers(), ...d.majorIncidentManagers(),
+    ]);
+    for (const role of roles) list.push({ id: role, type: OverwriteType.Role, ...perms });
+    const users = new Set([...people].map((id) => (id ? d.person(id)?.discord : undefined)).filter((u): u is string => Boolean(u)));
+    users.delete(this.deps.botUserId());
+    for (const user of users) list.push({ id: user, type: OverwriteType.Member, ...perms });
+    return list;
+  }
+
+  async guildId(): Promise<string> {
+    this.guild ??= (async () => {
+      if (this.deps.guildId) return this.deps.guildId;
+      const deskChannel = this.deps.app.service.config.organisation.channels.serviceDesk.discord;
+      const guildId = deskChannel ? (await this.deps.api.channel(deskChannel)).guild_id : undefined;
+      if (!guildId) throw new Error('set DISCORD_GUILD_ID (or organisation.channels.serviceDesk.discord) so war rooms know their server');
+      return guildId;
+    })();
+    this.guild.catch(() => (this.guild = undefined));
+    return this.guild;
+  }
+
+  /** Finds the category by name, or creates it; remembered for the life of the process. */
+  private category(name: string): Promise<string> {
+    let found = this.categories.get(name);
+    if (!found) {
+      found = (async () => {
+        const guildId = await this.guildId();
+        const existing = (await this.deps.api.guildChannels(guildId)).find((c) => c.type === ChannelType.GuildCategory && 'name' in c && c.name === name);
+        return existing?.id ?? (await this.deps.api.createChannel(guildId, { name, type: ChannelType.GuildCategory })).id;
+      })();
+      this.categories.set(name, found);
+      found.catch(() => this.categories.delete(name));
+    }
+    return found;
+  }
+}
+
+/** "inc-000042-core-switch-down": lowercase letters, digits and dashes, ≤ 100 characters. */
+export function channelName(incident: Incident): string {
+  const slug = incident.title.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return `${incident.id.toLowerCase()}${slug ? `-${slug}` : ''}`.slice(0, LIMITS.channelName).replace(/-+$/, '');
+}
