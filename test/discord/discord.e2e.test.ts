@@ -109,4 +109,57 @@ describe('Discord: an incident from report to close', () => {
     expect(h.answerOf(good).content).toContain('INC-000001: Reject done — now Open.');
     expect(await h.t.app.service.get('INC-000001')).toMatchObject({ status: 'open', rejectCount: 1 });
   });
+
+  it('WHEN Chen Jing dispatches again and Liu Yang accepts, delivered twice by the gateway THEN it is accepted once', async () => {
+    const dispatched = await press(users.desk, 'Dispatch', { groupId: 'applications' });
+    expect(dispatched.content).toContain('now Assigned');
+    const card = await h.card('INC-000001');
+    const accept = button(users.apps, buttonId(card, 'Accept'), card);
+    await Promise.all([h.deliver(accept), h.deliver(structuredClone(accept))]);
+    await h.deliver(structuredClone(accept));
+    expect(h.fake.callbacks(accept.id)).toHaveLength(1);
+    expect(h.answerOf(accept).content).toContain('INC-000001: Accept done — now In progress.');
+    const events = await h.t.app.service.timeline('INC-000001');
+    expect(events.filter((e) => e.action === 'accept')).toHaveLength(1);
+    expect(await h.t.app.service.get('INC-000001')).toMatchObject({ status: 'in_progress', ownerId: 'liu.yang' });
+  });
+
+  it('WHEN Li Wei, no longer in the group, presses Resolve THEN he is refused ephemerally', async () => {
+    const card = await h.card('INC-000001');
+    const pressed = await h.deliver(button(users.network, buttonId(card, 'Resolve'), card));
+    const answer = h.answerOf(pressed);
+    expect(answer.flags & 64).toBe(64);
+    expect(answer.content).toMatch(/You cannot resolve INC-000001/);
+  });
+
+  it('WHEN Liu Yang resolves, Lin Na confirms and Chen Jing closes THEN the incident is closed and the card says so', async () => {
+    const resolved = await press(users.apps, 'Resolve', { resolutionCode: 'resolved-by-workaround', solution: 'Restarted the routing service' });
+    expect(resolved.content).toContain('INC-000001: Resolve done — now Resolved.');
+    const confirmed = await press(users.user, 'Confirm resolution');
+    expect(confirmed.content).toContain('INC-000001: Confirm resolution done — now Resolved.');
+    const closed = await press(users.desk, 'Close', { closureCode: 'completed' });
+    expect(closed.content).toContain('INC-000001: Close done — now Closed.');
+
+    const incident = await h.t.app.service.get('INC-000001');
+    expect(incident).toMatchObject({ status: 'closed', closureCode: 'completed', resolutionCode: 'resolved-by-workaround' });
+    expect(incident.confirmedAt).toBeDefined();
+    const actions = (await h.t.app.service.timeline('INC-000001')).map((e) => e.action);
+    expect(actions).toEqual(['report', 'dispatch', 'reject', 'dispatch', 'accept', 'resolve', 'confirm', 'close']);
+
+    // Still one card, edited after every change; its embed shows Closed.
+    expect(h.fake.find('POST', `/channels/${IDS.serviceDesk}/messages`)).toHaveLength(1);
+    const card = await h.card('INC-000001');
+    expect(card.embeds[0].fields.find((f: Raw) => f.name === 'Status').value).toBe('Closed');
+    const ref = await h.adapter.store.ref('INC-000001', 'card');
+    expect(ref?.seq).toBe(incident.rev);
+    // Every event went to the stakeholder thread once; no war room for a P3.
+    const thread = (await h.adapter.store.ref('INC-000001', 'stakeholders'))!;
+    expect(h.fake.find('POST', `/channels/${thread.channelId}/messages`)).toHaveLength(actions.length);
+    expect(h.fake.find('POST', `/guilds/${IDS.guild}/channels`)).toHaveLength(0);
+    // Nothing the bot sent could ping anyone.
+    for (const call of h.fake.calls.filter((c) => c.method !== 'GET' && c.body && typeof c.body === 'object' && ('content' in c.body || 'data' in c.body))) {
+      const body = call.body.data ?? call.body;
+      if (body.content !== undefined) expect(body.allowed_mentions ?? body.allowedMentions).toEqual({ parse: [] });
+    }
+  });
 });

@@ -24,6 +24,8 @@ interface Fault {
   retryAfterS: number;
   /** Send Retry-After as a header too (Discord does); discord.js reads the header. */
   header: boolean;
+  /** Only calls whose JSON body matches. */
+  body?: RegExp;
 }
 
 export const BOT_USER = { id: '900000000000000001', username: 'incident-bot', discriminator: '0', global_name: null, avatar: null, bot: true };
@@ -54,8 +56,8 @@ export class FakeDiscord {
   }
 
   /** The next `times` calls matching method and path get `status`. */
-  fail(method: string, pattern: RegExp, status: Fault['status'], options: { times?: number; retryAfterS?: number; header?: boolean } = {}): void {
-    this.faults.push({ method, pattern, status, times: options.times ?? 1, retryAfterS: options.retryAfterS ?? 0.05, header: options.header ?? true });
+  fail(method: string, pattern: RegExp, status: Fault['status'], options: { times?: number; retryAfterS?: number; header?: boolean; body?: RegExp } = {}): void {
+    this.faults.push({ method, pattern, status, times: options.times ?? 1, retryAfterS: options.retryAfterS ?? 0.05, header: options.header ?? true, body: options.body });
   }
 
   find(method: string, pattern: RegExp | string): RecordedCall[] {
@@ -106,7 +108,7 @@ export class FakeDiscord {
     }
     const call: RecordedCall = { method, path, query: url.search, body, status: 200 };
     this.calls.push(call);
-    const fault = this.faults.find((f) => f.times > 0 && f.method === method && f.pattern.test(path));
+    const fault = this.faults.find((f) => f.times > 0 && f.method === method && f.pattern.test(path) && (!f.body || f.body.test(raw)));
     if (fault) {
       fault.times--;
       call.status = fault.status;
