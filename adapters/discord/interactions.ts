@@ -100,7 +100,8 @@ export class InteractionHandler {
     const text = (message.content || message.embeds[0]?.description || '').trim();
     const limits = app.service.config.policy.limits;
     const title = cut(text.split('\n')[0] ?? '', limits.title);
-    const source = app.m.discord.fromMessage({ author: message.author?.username ?? '?', url: message.url });
+    const url = `https://discord.com/channels/${i.guildId ?? '@me'}/${message.channelId}/${message.id}`;
+    const source = app.m.discord.fromMessage({ author: message.author?.username ?? '?', url });
     const description = `${cut(text, Math.max(0, limits.text - source.length - 2))}\n\n${source}`.trim();
     await this.runCommand(i, ctx, 'report', { title, description }, 'reply');
   }
