@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { applyChanges, type Incident, type IncidentEvent, type Status } from '../domain/incident.js';
 import { ensureIndexes, isDuplicateKey, models, type Models } from './models.js';
+import { retryTransient } from './transient.js';
 
 export interface IncidentQuery {
   statuses?: readonly Status[];
@@ -15,6 +16,8 @@ export interface IncidentQuery {
 }
 
 const PRIORITY_ORDER = { P1: 1, P2: 2, P3: 3, P4: 4 } as const;
+/** How old a logged event must be before a reader writes the snapshot it left behind. */
+const REPAIR_AFTER_MS = 5_000;
 
 /**
  * Incidents as a snapshot plus an append-only event log. The insert of event `rev + 1` under the
@@ -36,7 +39,7 @@ export class IncidentStore {
   async allocateNumber(): Promise<number> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const doc = await this.m.Counter.findOneAndUpdate({ _id: 'incident' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean<{ seq: number }>();
+        const doc = await retryTransient(() => this.m.Counter.findOneAndUpdate({ _id: 'incident' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean<{ seq: number }>());
         if (doc) return doc.seq;
       } catch (error) {
         if (!isDuplicateKey(error) || attempt > 5) throw error; // two first-ever upserts raced
@@ -47,7 +50,7 @@ export class IncidentStore {
   /** Inserts a new incident and its first event; false when the number was taken by a concurrent report. */
   async create(incident: Incident, event: IncidentEvent): Promise<boolean> {
     try {
-      await this.m.Incident.create([incident]);
+      await retryTransient(() => this.m.Incident.create([incident]));
     } catch (error) {
       if (isDuplicateKey(error)) return false;
       throw error;
@@ -58,14 +61,17 @@ export class IncidentStore {
 
   /** Loads the snapshot, replaying any logged events it has not caught up with. */
   async load(id: string): Promise<Incident | undefined> {
-    const doc = await this.m.Incident.findOne({ id }).lean();
+    const doc = await retryTransient(() => this.m.Incident.findOne({ id }).lean());
     if (!doc) return undefined;
     let incident = toIncident(doc);
-    const behind = await this.m.Event.find({ incidentId: id, seq: { $gt: incident.rev } }).sort({ seq: 1 }).lean();
+    const behind = await retryTransient(() => this.m.Event.find({ incidentId: id, seq: { $gt: incident.rev } }).sort({ seq: 1 }).lean());
     if (behind.length === 0) return incident;
     const stale = incident.rev;
     for (const event of behind) incident = { ...applyChanges(incident, reviveDates(event.changes as Partial<Incident>)), rev: event.seq as number };
-    await this.replaceSnapshot(incident, stale);
+    // A fresh event's own writer is about to advance the snapshot; only one left behind (a crash) is
+    // written back here, so racing readers do not pile extra writes onto the winner's.
+    const newest = behind.at(-1)?.at as Date | undefined;
+    if (!newest || Date.now() - new Date(newest).getTime() > REPAIR_AFTER_MS) await this.replaceSnapshot(incident, stale);
     return incident;
   }
 
@@ -85,17 +91,17 @@ export class IncidentStore {
   }
 
   async events(incidentId: string): Promise<IncidentEvent[]> {
-    const docs = await this.m.Event.find({ incidentId }).sort({ seq: 1 }).lean();
+    const docs = await retryTransient(() => this.m.Event.find({ incidentId }).sort({ seq: 1 }).lean());
     return docs.map((d) => toEvent(d));
   }
 
   async markProcessed(incidentId: string, seq: number): Promise<void> {
-    await this.m.Event.updateOne({ incidentId, seq }, { $set: { processed: true } });
+    await retryTransient(() => this.m.Event.updateOne({ incidentId, seq }, { $set: { processed: true } }));
   }
 
   /** Events whose after-commit work may not have run (a crash right after the commit). */
   async unprocessedEvents(olderThan: Date, limit = 100): Promise<IncidentEvent[]> {
-    const docs = await this.m.Event.find({ processed: false, at: { $lt: olderThan } }).sort({ at: 1 }).limit(limit).lean();
+    const docs = await retryTransient(() => this.m.Event.find({ processed: false, at: { $lt: olderThan } }).sort({ at: 1 }).limit(limit).lean());
     return docs.map((d) => toEvent(d));
   }
 
@@ -109,7 +115,7 @@ export class IncidentStore {
     if (query.followUpOf) filter['links.followUpOf'] = query.followUpOf;
     if (query.ci) filter.ci = query.ci;
     if (query.createdSince) filter.createdAt = { $gte: query.createdSince };
-    const docs = await this.m.Incident.find(filter).sort({ createdAt: -1 }).limit(query.limit ?? 200).lean();
+    const docs = await retryTransient(() => this.m.Incident.find(filter).sort({ createdAt: -1 }).limit(query.limit ?? 200).lean());
     // Priority first, then oldest first: computed here because the sort key is a label.
     return docs
       .map((d) => toIncident(d))
@@ -119,26 +125,26 @@ export class IncidentStore {
   /** Claims an idempotency key. Returns the stored result when the key was already used. */
   async claimKey(key: string, at: Date): Promise<{ claimed: true } | { claimed: false; result?: string; at: Date }> {
     try {
-      await this.m.RequestKey.create([{ _id: key, at }]);
+      await retryTransient(() => this.m.RequestKey.create([{ _id: key, at }]));
       return { claimed: true };
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
-      const existing = await this.m.RequestKey.findById(key).lean<{ result?: string; at: Date }>();
+      const existing = await retryTransient(() => this.m.RequestKey.findById(key).lean<{ result?: string; at: Date }>());
       return { claimed: false, result: existing?.result, at: existing?.at ?? at };
     }
   }
 
   async settleKey(key: string, result: string): Promise<void> {
-    await this.m.RequestKey.updateOne({ _id: key }, { $set: { result } });
+    await retryTransient(() => this.m.RequestKey.updateOne({ _id: key }, { $set: { result } }));
   }
 
   async releaseKey(key: string): Promise<void> {
-    await this.m.RequestKey.deleteOne({ _id: key });
+    await retryTransient(() => this.m.RequestKey.deleteOne({ _id: key }));
   }
 
   private async insertEvent(event: IncidentEvent): Promise<boolean> {
     try {
-      await this.m.Event.create([{ ...event, changes: toStorable(event.changes) }]);
+      await retryTransient(() => this.m.Event.create([{ ...event, changes: toStorable(event.changes) }]));
       return true;
     } catch (error) {
       if (isDuplicateKey(error)) return false;
@@ -148,7 +154,7 @@ export class IncidentStore {
 
   private async replaceSnapshot(next: Incident, fromRev: number): Promise<void> {
     // Matching the old revision means a slower writer can never move the snapshot backwards.
-    await this.m.Incident.replaceOne({ id: next.id, rev: { $lte: fromRev } }, stripUndefined(next));
+    await retryTransient(() => this.m.Incident.replaceOne({ id: next.id, rev: { $lte: fromRev } }, stripUndefined(next)));
   }
 }
 
