@@ -4,6 +4,8 @@ import { options, select, text, textarea } from './support/fields.js';
 /** Set category, service, CI, impact and urgency; a resulting priority change needs a reason. */
 export default actionCommand({
   name: 'classify',
+  // Every field is optional, but pressing Classify means "let me classify", not "change nothing".
+  alwaysAsk: true,
   async fields(ctx, args) {
     const incident = args.id ? await ctx.service.get(args.id).catch(() => undefined) : undefined;
     return [

@@ -22,6 +22,7 @@ export function changedReply(ctx: CommandContext, incident: Incident, action: st
 interface ActionCommandSpec {
   name: ActionName;
   aliases?: string[];
+  alwaysAsk?: boolean;
   fields?: (ctx: CommandContext, args: RawArgs) => FormField[] | Promise<FormField[]>;
 }
 
@@ -30,6 +31,7 @@ export function actionCommand(spec: ActionCommandSpec): CommandDef {
   return defineCommand({
     name: spec.name,
     aliases: spec.aliases,
+    alwaysAsk: spec.alwaysAsk,
     takesIncident: true,
     fields: spec.fields ?? (() => []),
     async precheck(ctx, args) {

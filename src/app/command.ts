@@ -30,6 +30,8 @@ export interface CommandDef {
   positional?: string[];
   /** Input fields; empty when the command needs nothing but the incident. */
   fields(ctx: CommandContext, args: RawArgs): FormField[] | Promise<FormField[]>;
+  /** Show the form even when every field is optional and none was given (a button press on "Classify"). */
+  alwaysAsk?: boolean;
   /** Refuses early (throws a UserError) before any form is shown, e.g. when the actor may not act. */
   precheck?(ctx: CommandContext, args: RawArgs): Promise<void>;
   /** Form title for this command. */

@@ -33,9 +33,10 @@ export async function runCommand(
     }
     if (fields.length > 0) {
       const parsed = schemaFor(fields, ctx.m).safeParse(args);
-      if (!parsed.success) {
+      const nothingGiven = fields.every((f) => args[f.name] === undefined);
+      if (!parsed.success || (command.alwaysAsk && nothingGiven && !options.submitted)) {
         const errors: Record<string, string> = {};
-        for (const issue of parsed.error.issues) {
+        for (const issue of parsed.error?.issues ?? []) {
           const field = String(issue.path[0] ?? '');
           // A fresh form only complains about what was actually typed.
           if (options.submitted || args[field] !== undefined) errors[field] ??= issue.message;

@@ -129,3 +129,27 @@ describe('duplicate detection proposes (SPEC §10)', () => {
     expect(reply.card?.actions.some((a) => a.command === 'mark-duplicate')).toBe(false);
   });
 });
+
+describe('a form whose fields are all optional', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t.close());
+
+  it('GIVEN the Classify button WHEN pressed THEN the form opens instead of changing nothing', async () => {
+    const { changedIncidentId: id } = await t.app.run(people.user, 'report', { title: 'Slow ERP', description: 'slow', impact: '3', urgency: '3' });
+    const pressed = await t.app.run(people.desk, 'classify', { id });
+    expect(pressed.form?.command).toBe('classify');
+    expect(pressed.form?.fields.find((f) => f.name === 'impact')?.initial).toBe('3');
+    const submitted = await t.app.run(people.desk, 'classify', { id, category: 'performance', service: 'finance' }, { submitted: true });
+    expect(submitted.text).toBe(`${id}: Classify done — now Open.`);
+    expect(await t.app.service.get(id!)).toMatchObject({ category: 'performance', service: 'finance' });
+  });
+
+  it('GIVEN Confirm (an optional note only) WHEN pressed THEN it just confirms', async () => {
+    const { changedIncidentId: id } = await t.app.run(people.user, 'report', { title: 'Slow ERP', description: 'slow', impact: '3', urgency: '3' });
+    await t.app.run(people.desk, 'resolve', { id, resolutionCode: 'resolved-by-user-instruction', solution: 'cleared the cache' });
+    expect((await t.app.run(people.user, 'confirm', { id })).text).toBe(`${id}: Confirm resolution done — now Resolved.`);
+  });
+});
