@@ -22,6 +22,8 @@ export class CommandRegistry {
    * Parses typed text such as "accept INC-000042", "show 42" or "report Printer on fire":
    * the first word names the command, an incident reference follows where the command takes one,
    * and the rest fills the positional arguments (the last one takes all remaining words).
+   * A command word followed by words that do not fit it is not a command: "Card update fails" is
+   * text (a report title, say), not "show" with junk after it.
    */
   parseText(text: string): { name: string; args: RawArgs } | undefined {
     const words = text.trim().replace(/^\/incident\b/i, '').trim().split(/\s+/).filter(Boolean);
@@ -32,6 +34,7 @@ export class CommandRegistry {
     const args: RawArgs = {};
     if (command.takesIncident && rest[0] && parseIncidentRef(rest[0])) args.id = rest.shift();
     const positional = command.positional ?? [];
+    if (rest.length > 0 && positional.length === 0) return undefined;
     positional.forEach((name, i) => {
       const value = i === positional.length - 1 ? rest.slice(i).join(' ') : rest[i];
       if (value) args[name] = value;

@@ -91,6 +91,10 @@ describe('the command pipeline (every adapter goes through it)', () => {
     expect(t.app.registry.parseText('escalate INC-000003')).toEqual({ name: 'redispatch', args: { id: 'INC-000003' } });
     expect(t.app.registry.parseText('')).toEqual({ name: 'help', args: {} });
     expect(t.app.registry.parseText('dance')).toBeUndefined();
+    // A command word followed by words that do not fit it is plain text, not that command.
+    expect(t.app.registry.parseText('Card update fails')).toBeUndefined();
+    expect(t.app.registry.parseText('list of broken printers')).toBeUndefined();
+    expect(t.app.registry.parseText('accept')).toEqual({ name: 'accept', args: {} });
   });
 });
 
