@@ -61,6 +61,15 @@ export class SlackRefs {
     }
   }
 
+  /**
+   * Takes over a claim whose holder never filled `field` within `olderThanMs` (it crashed between
+   * claiming and storing). The unique insert still decides between two processes taking over.
+   */
+  async takeOverStale(key: string, incidentId: string, field: 'ts' | 'channel', olderThanMs: number): Promise<boolean> {
+    const stale = await this.model.deleteOne({ _id: key, [field]: { $exists: false }, at: { $lt: new Date(Date.now() - olderThanMs) } });
+    return stale.deletedCount === 1 && this.claim(key, incidentId);
+  }
+
   /** Gives a claim back after the work it guarded failed, so a retry may try again. */
   async release(key: string): Promise<void> {
     await this.model.deleteOne({ _id: key });

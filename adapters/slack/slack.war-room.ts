@@ -14,6 +14,9 @@ const NAME_ATTEMPTS = 5;
 const HARMLESS_INVITE = new Set(['already_in_channel', 'cant_invite_self']);
 
 /** `inc-000123-printer-on-fire`: lowercase letters, digits and "-", at most 80 (Slack's channel rules). */
+/** A war-room claim with no channel after this long was left by a crashed process; another may take it over. */
+export const STALE_CLAIM_MS = 2 * 60_000;
+
 export function warRoomName(incidentId: string, title: string, suffix = ''): string {
   const base = incidentId.toLowerCase();
   const slug = title
@@ -48,7 +51,8 @@ export class WarRooms {
   /** Opens the war room once; later calls (re)invite the current team. Returns the channel id. */
   async ensure(incident: Incident): Promise<string | undefined> {
     const key = refKey.warRoom(incident.id);
-    if (!(await this.refs.claim(key, incident.id))) {
+    const ours = (await this.refs.claim(key, incident.id)) || (await this.refs.takeOverStale(key, incident.id, 'channel', STALE_CLAIM_MS));
+    if (!ours) {
       const existing = await this.refs.waitFor(key, 'channel');
       if (existing?.channel && !existing.archived) await this.invite(existing.channel, incident);
       return existing?.channel;
