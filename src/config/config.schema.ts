@@ -32,6 +32,7 @@ const Level = z.object({ level: z.number().int().min(1).max(4), label: Label, hi
 const Targets = z.object({ respond: Duration, accept: Duration, resolve: Duration });
 const Tier = z.object({ after: Duration, roles: z.array(Id).min(1) });
 export const NotificationChannel = z.enum(['mention', 'dm', 'webhook', 'email']);
+export type NotificationChannel = z.infer<typeof NotificationChannel>;
 
 export const STATUS_NOTIFY_AUDIENCES = [
   'reporter', 'recorder', 'on_duty_first_line', 'assignee_or_group', 'next_line', 'incident_manager',

@@ -212,12 +212,12 @@ const redispatch: Rule = {
   apply: (ctx) => dispatchTo(ctx, true),
 };
 
-const noteOnly = (field: 'note' | 'reason', isRequired: boolean): Rule => ({
-  apply(ctx): ActionOutcome {
-    const text = isRequired ? required(ctx, field) : optional(ctx, field);
-    return field === 'reason' ? { changes: {}, reason: text } : { changes: {}, note: text };
+/** A progress update: the stakeholder update reminders count from it (SPEC §8). */
+const update: Rule = {
+  apply(ctx) {
+    return { changes: { lastUpdateAt: ctx.now, lastUpdatePausedMs: ctx.incident.pausedMs }, note: required(ctx, 'note') };
   },
-});
+};
 
 const suspend: Rule = {
   apply(ctx) {
@@ -361,7 +361,7 @@ export const ACTION_RULES = {
   accept,
   reject,
   redispatch,
-  update: noteOnly('note', true),
+  update,
   suspend,
   resume,
   pendingChange,

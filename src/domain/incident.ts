@@ -81,6 +81,10 @@ export interface Incident {
   suspendedAt?: Date;
   /** Total time spent suspended; SLA clocks are shifted by it. */
   pausedMs: number;
+  /** The last progress update posted (SPEC §8): reminders count from it. */
+  lastUpdateAt?: Date;
+  /** `pausedMs` when that update was posted, so later suspensions shift the next reminder. */
+  lastUpdatePausedMs?: number;
   sla: { respond: Clock; accept: Clock; resolve: Clock };
   resolutionCode?: string;
   solution?: string;

@@ -48,6 +48,8 @@ const IncidentSchema = new Schema(
     closedById: String,
     suspendedAt: Date,
     pausedMs: Number,
+    lastUpdateAt: Date,
+    lastUpdatePausedMs: Number,
     sla: { respond: Clock, accept: Clock, resolve: Clock },
     resolutionCode: String,
     solution: String,

@@ -1,0 +1,132 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../app/clock.js';
+import type { CommittedChange, IncidentService } from '../app/incident-service.js';
+import { isUserError } from '../domain/errors.js';
+import type { Incident } from '../domain/incident.js';
+import { nextUnfired, planTimers, type PlannedTimer } from '../domain/timers.js';
+import type { Catalog } from '../i18n/index.js';
+import type { Notices } from '../outbox/notices.js';
+import type { Outbox } from '../outbox/outbox.js';
+import type { StoredPlan, TimerStore } from './timer.store.js';
+import { formatDuration } from '../config/duration.js';
+
+/** Keeps one wake-up per incident at its next timer. Agenda in production, a fake in tests. */
+export interface TimerScheduler {
+  schedule(incidentId: string, at: Date): Promise<void>;
+}
+
+export interface FiredResult {
+  key: string;
+  dueAt: Date;
+  lateMs: number;
+}
+
+export interface TimerDeps {
+  service: IncidentService;
+  timers: TimerStore;
+  outbox: Outbox;
+  notices: Notices;
+  scheduler: TimerScheduler;
+  clock: Clock;
+  log: Logger;
+  m: Catalog;
+  /** A timer fired later than this after it was due says so in its message. */
+  lateAfterMs?: number;
+}
+
+const DEFAULT_LATE_AFTER_MS = 30_000;
+
+/**
+ * Time-driven behaviour (SPEC §4–§9). After every committed change: the status notifications go to
+ * the outbox and the incident's timers are re-planned. When a wake-up comes, every timer due is
+ * fired once: its key is recorded with a unique insert and its messages have unique outbox keys,
+ * so a job run twice (FerretDB's non-atomic lock, two processes) or replayed after a crash does
+ * each thing once.
+ */
+export class TimerService {
+  constructor(private readonly deps: TimerDeps) {}
+
+  /** The core's change listener. */
+  readonly onChange = async ({ incident, event }: CommittedChange): Promise<void> => {
+    const { notices, outbox } = this.deps;
+    for (const notice of notices.forEvent(incident, event)) await outbox.enqueue(incident.id, notice);
+    await this.replan(incident.id);
+  };
+
+  /** Plans from the incident as stored now (a later change may have landed meanwhile) and schedules the next wake-up. */
+  async replan(incidentId: string): Promise<StoredPlan | undefined> {
+    const { service, timers, clock } = this.deps;
+    for (let round = 0; round < 3; round++) {
+      const incident = await service.deps.store.load(incidentId);
+      if (!incident) return undefined;
+      const plan: StoredPlan = { incidentId, rev: incident.rev, madeAt: clock.now(), timers: planTimers(incident, service.config.policy, clock.now()) };
+      await timers.savePlan(plan);
+      await this.scheduleNext(plan);
+      // Changed while we planned: plan again so the stored plan is never older than the incident.
+      const after = await service.deps.store.load(incidentId);
+      if (after?.rev === incident.rev) return plan;
+    }
+    return undefined;
+  }
+
+  /** The job handler: fires what is due for this incident, then schedules its next wake-up. */
+  async fire(incidentId: string): Promise<FiredResult[]> {
+    const { service, timers, clock } = this.deps;
+    const incident = await service.deps.store.load(incidentId);
+    if (!incident) return [];
+    const now = clock.now();
+    const stored = await timers.plan(incidentId);
+    // A plan older than the incident (a crash between commit and plan) is made again, as of the last change.
+    const plan: StoredPlan = stored && stored.rev === incident.rev
+      ? stored
+      : { incidentId, rev: incident.rev, madeAt: incident.updatedAt, timers: planTimers(incident, service.config.policy, now) };
+    const fired = await timers.firedKeys(incidentId);
+    const results: FiredResult[] = [];
+    for (const timer of plan.timers) {
+      if (timer.dueAt > now || fired.has(timer.key)) continue;
+      const lateMs = this.lateness(timer, plan, now);
+      await this.execute(incident, timer, lateMs);
+      if (await timers.markFired({ incidentId, key: timer.key, rule: timer.rule, dueAt: timer.dueAt, firedAt: now, lateMs })) {
+        results.push({ key: timer.key, dueAt: timer.dueAt, lateMs });
+      }
+      fired.add(timer.key);
+    }
+    const current = await service.deps.store.load(incidentId);
+    if (current && current.rev !== plan.rev) {
+      await this.replan(incidentId); // an upgrade (or someone) changed it meanwhile
+    } else if (nextUnfired(plan.timers, fired)) {
+      await this.scheduleNext(plan, fired);
+    } else if (current && planTimers(current, service.config.policy, now).some((t) => !fired.has(t.key))) {
+      await this.replan(incidentId); // the reminders planned ahead ran out
+    }
+    return results;
+  }
+
+  private async scheduleNext(plan: StoredPlan, fired?: Set<string>): Promise<void> {
+    const next = nextUnfired(plan.timers, fired ?? (await this.deps.timers.firedKeys(plan.incidentId)));
+    if (next) await this.deps.scheduler.schedule(plan.incidentId, next.dueAt);
+  }
+
+  /** Late only when the bot could have fired it on time: due after the plan was made and missed by more than the tolerance. */
+  private lateness(timer: PlannedTimer, plan: StoredPlan, now: Date): number {
+    const expected = Math.max(timer.dueAt.getTime(), plan.madeAt.getTime());
+    const late = now.getTime() - expected;
+    return late > (this.deps.lateAfterMs ?? DEFAULT_LATE_AFTER_MS) ? now.getTime() - timer.dueAt.getTime() : 0;
+  }
+
+  private async execute(incident: Incident, timer: PlannedTimer, lateMs: number): Promise<void> {
+    const { service, notices, outbox, m, log } = this.deps;
+    if (timer.rule === 'upgrade') {
+      const { unresolvedMinimum, unresolvedAfter } = service.config.policy.upgrades;
+      try {
+        await service.systemAct(incident.id, 'change-priority', { priority: unresolvedMinimum, reason: m.notify.upgradeReason({ after: formatDuration(unresolvedAfter) }) }, `timer:${incident.id}:upgrade`);
+      } catch (error) {
+        if (!isUserError(error)) throw error;
+        log.info({ incidentId: incident.id, code: error.code }, 'timers: automatic upgrade not needed');
+      }
+      return;
+    }
+    const notice = notices.forTimer(incident, timer, lateMs);
+    if (notice) await outbox.enqueue(incident.id, notice);
+  }
+}

@@ -1,0 +1,156 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../app/clock.js';
+import { DeliveryError, type Messenger, type OutgoingMessage } from '../app/platform.js';
+import type { OutboxEntry, OutboxStore } from './outbox.store.js';
+
+export interface DeliveryOptions {
+  /** How often the worker looks for due entries. */
+  pollMs: number;
+  /** Entries taken per look, and sent side by side. */
+  batch: number;
+  concurrency: number;
+  /** Attempts before an entry is dead-lettered. With the backoff below: about an hour of retrying. */
+  maxAttempts: number;
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+  /** A claim older than this whose entry is still pending belongs to a worker that died. */
+  leaseMs: number;
+}
+
+export const DEFAULT_DELIVERY: DeliveryOptions = {
+  pollMs: 500,
+  batch: 200,
+  concurrency: 16,
+  maxAttempts: 15,
+  baseBackoffMs: 5_000,
+  maxBackoffMs: 5 * 60_000,
+  leaseMs: 2 * 60_000,
+};
+
+export interface DeliveryStats {
+  sent: number;
+  retried: number;
+  dead: number;
+  /** Due time → sent time of delivered entries, for the lag metric and the benchmark. */
+  lastLagMs: number;
+}
+
+/**
+ * Sends outbox entries through the adapters' messengers. Each attempt is claimed first with a
+ * unique insert, so two processes (or a job Agenda ran twice on FerretDB) never send it twice;
+ * failures are retried with exponential backoff or the platform's Retry-After, and entries no
+ * retry can help are dead-lettered where `/incident admin outbox` and /metrics show them.
+ */
+export class DeliveryWorker {
+  readonly stats: DeliveryStats = { sent: 0, retried: 0, dead: 0, lastLagMs: 0 };
+  private readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+  private stopped = true;
+  /** Called after each delivery with its lag (benchmarks, tests). */
+  onDelivered?: (entry: OutboxEntry, lagMs: number) => void;
+
+  constructor(
+    private readonly deps: { store: OutboxStore; messengers: readonly Messenger[]; clock: Clock; log: Logger; options?: Partial<DeliveryOptions> },
+  ) {}
+
+  private get options(): DeliveryOptions {
+    return { ...DEFAULT_DELIVERY, ...this.deps.options };
+  }
+
+  start(): void {
+    this.stopped = false;
+    const loop = async () => {
+      if (this.stopped) return;
+      try {
+        // A full batch means more is waiting: go again at once.
+        let n: number;
+        do n = await this.runOnce();
+        while (n >= this.options.batch && !this.stopped);
+      } catch (error) {
+        this.deps.log.error({ err: error }, 'outbox: delivery pass failed; retrying');
+      }
+      if (!this.stopped) this.timer = setTimeout(loop, this.options.pollMs);
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One pass: sends every entry due now. Returns how many entries it looked at. */
+  runOnce(): Promise<number> {
+    const pass = this.pass();
+    this.running = pass;
+    return pass;
+  }
+
+  private async pass(): Promise<number> {
+    const { store, clock } = this.deps;
+    const due = await store.due(clock.now(), this.options.batch);
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length) {
+        const entry = due[next++]!;
+        await this.deliver(entry);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, due.length) }, worker));
+    return due.length;
+  }
+
+  private async deliver(entry: OutboxEntry): Promise<void> {
+    const { store, clock, log } = this.deps;
+    const messenger = this.deps.messengers.find((m) => m.platform === entry.platform);
+    // Another process may run this platform; leave the entry to it.
+    if (!messenger) return;
+    if (!(await this.claim(entry))) return;
+    const attempt = entry.attempts;
+    const message: OutgoingMessage = { key: entry._id, incidentId: entry.incidentId, text: entry.text, card: entry.card, urgent: entry.urgent };
+    try {
+      await messenger.deliver(entry.destination, message);
+      const now = clock.now();
+      await store.markSent(entry._id, attempt, now);
+      const lag = now.getTime() - (entry.dueAt ?? entry.createdAt).getTime();
+      this.stats.sent++;
+      this.stats.lastLagMs = lag;
+      this.onDelivered?.(entry, lag);
+    } catch (error) {
+      const failure = error instanceof DeliveryError ? error : new DeliveryError(error instanceof Error ? error.message : String(error));
+      const exhausted = failure.options.permanent || attempt + 1 >= this.options.maxAttempts;
+      const wait = failure.options.retryAfterMs ?? this.backoff(attempt);
+      await store.markFailed(entry._id, attempt, {
+        status: exhausted ? 'dead' : 'pending',
+        nextAttemptAt: new Date(clock.now().getTime() + wait),
+        error: failure.message.slice(0, 500),
+      });
+      if (exhausted) {
+        this.stats.dead++;
+        log.error({ outbox: entry._id, platform: entry.platform, attempts: attempt + 1, error: failure.message }, 'outbox: message dead-lettered (see /incident admin outbox)');
+      } else {
+        this.stats.retried++;
+        log.warn({ outbox: entry._id, platform: entry.platform, attempt: attempt + 1, retryInMs: wait, error: failure.message }, 'outbox: delivery failed; will retry');
+      }
+    }
+  }
+
+  /** The attempt's claim; a claim left by a worker that died is taken over once its lease is over. */
+  private async claim(entry: OutboxEntry): Promise<boolean> {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    if (await store.claim(entry._id, entry.attempts, this.id, now)) return true;
+    const at = await store.claimedAt(entry._id, entry.attempts);
+    if (!at || now.getTime() - at.getTime() < this.options.leaseMs) return false;
+    return store.claim(`${entry._id}#${entry.attempts}`, 0, `${this.id}:takeover`, now);
+  }
+
+  private backoff(attempt: number): number {
+    const { baseBackoffMs, maxBackoffMs } = this.options;
+    return Math.min(maxBackoffMs, baseBackoffMs * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+  }
+}
