@@ -1,6 +1,6 @@
 import type { App } from '../../src/app/app.js';
 import type { FakeClock } from '../../src/app/clock.js';
-import { DeliveryError, type Destination, type Messenger, type OutgoingMessage } from '../../src/app/platform.js';
+import type { DeliveryError, Destination, Messenger, OutgoingMessage } from '../../src/app/platform.js';
 import type { TimerScheduler } from '../../src/jobs/timer.service.js';
 import { DeliveryWorker } from '../../src/outbox/delivery.worker.js';
 
