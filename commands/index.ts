@@ -1,6 +1,7 @@
 import type { CommandDef } from '../src/app/command.js';
 import { CommandRegistry } from '../src/app/registry.js';
 import accept from './accept.js';
+import admin from './admin.js';
 import changePriority from './change-priority.js';
 import classify from './classify.js';
 import close from './close.js';
@@ -28,7 +29,7 @@ import withdraw from './withdraw.js';
 /** Every user intent, in the order help lists them. */
 const commands: CommandDef[] = [
   report, show, list, timeline, classify, changePriority, dispatch, accept, reject, redispatch, update, suspend, resume,
-  pendingChange, resolve, confirm, reopen, close, withdraw, markDuplicate, declareMajor, requestClosure, recur,
+  pendingChange, resolve, confirm, reopen, close, withdraw, markDuplicate, declareMajor, requestClosure, recur, admin,
 ];
 commands.push(helpCommand(() => commands));
 

@@ -2,6 +2,11 @@ import { resolve } from 'node:path';
 import mongoose from 'mongoose';
 import { createPlatformAdapters } from '../adapters/index.js';
 import { ShellAdapter } from '../adapters/shell/shell.adapter.js';
+import { ShellMessenger } from '../adapters/shell/shell.messenger.js';
+import { AgendaScheduler } from './jobs/agenda.scheduler.js';
+import { DeliveryWorker } from './outbox/delivery.worker.js';
+import { WebhookMessenger } from './outbox/webhook.messenger.js';
+import { Directory } from './domain/directory.js';
 import type { Messenger } from './app/platform.js';
 import type { RouteHandler } from './http/server.js';
 import { createApp } from './app/app.js';
@@ -24,17 +29,25 @@ async function main(): Promise<void> {
   const db = await startDatabase({ uri: env.MONGODB_URI, dataDir: resolve(env.DATA_DIR, 'db'), log: (line) => log.info(line) });
   log.info({ database: db.kind, uri: maskUri(db.uri) }, `database: ${db.describe}`);
   const conn = await mongoose.createConnection(db.uri, { dbName: env.MONGODB_DB, serverSelectionTimeoutMS: 10_000 }).asPromise();
-  const app = await createApp({ conn, config, log, clock: systemClock });
-  const replayed = await app.service.replayUnprocessed(0);
-  if (replayed > 0) log.warn({ replayed }, 'finished after-commit work left over from an earlier run');
+  // One array of messengers: the outbox reads it at each write, adapters add theirs below.
+  const messengers: Messenger[] = [];
+  const hook = config.organisation.webhooks.notify;
+  if (hook) messengers.push(new WebhookMessenger(hook, new Directory(config)));
+  const scheduler = new AgendaScheduler(conn, (incidentId) => app.timers.fire(incidentId), log, { processEveryMs: env.AGENDA_PROCESS_EVERY_MS });
+  const app = await createApp({ conn, config, log, clock: systemClock, messengers, scheduler });
 
   const routes = new Map<string, RouteHandler>();
-  const messengers: Messenger[] = [];
   const adapters = createPlatformAdapters({ app, env, log, routes, messengers });
+  const shell = wantsShell(env) ? new ShellAdapter({ app, input: process.stdin, output: process.stdout, actAs: env.SHELL_ACT_AS }) : undefined;
+  if (shell) messengers.push(new ShellMessenger(app, process.stdout));
+  // Work a crash left half done: notifications and timer plans of events committed but not processed.
+  const replayed = await app.service.replayUnprocessed(0);
+  if (replayed > 0) log.warn({ replayed }, 'finished after-commit work left over from an earlier run');
+  const delivery = new DeliveryWorker({ store: app.outboxStore, messengers, clock: systemClock, log, options: { pollMs: env.OUTBOX_POLL_MS } });
   const http = await startHttp({
     port: env.PORT,
     ready: async () => (await conn.db?.admin().ping())?.ok === 1,
-    metrics: () => incidentMetrics(app.store),
+    metrics: () => incidentMetrics(app.store, { outbox: app.outboxStore, delivery }),
     routes,
   });
   log.info({ port: http.port }, 'health, readiness and metrics listening');
@@ -42,12 +55,24 @@ async function main(): Promise<void> {
     await adapter.start();
     log.info({ adapter: adapter.name }, 'adapter started');
   }
+  delivery.start();
+  await scheduler.start();
+  log.info({ processEveryMs: env.AGENDA_PROCESS_EVERY_MS, outboxPollMs: env.OUTBOX_POLL_MS, messengers: messengers.map((m) => m.platform) }, 'timers and outbox delivery running');
+  // After-commit work that failed (a database blip) is retried here rather than waiting for a restart.
+  const sweep = setInterval(() => {
+    app.service.replayUnprocessed(30_000).catch((err: unknown) => log.error({ err }, 'after-commit sweep failed'));
+  }, 60_000);
+  sweep.unref();
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    clearInterval(sweep);
+    // Timers first (running handlers finish, locks are released for other processes), then delivery.
+    await scheduler.stop().catch((err: unknown) => log.error({ err }, 'timer scheduler stop failed'));
+    await delivery.stop();
     for (const adapter of adapters) await adapter.stop().catch((err: unknown) => log.error({ err, adapter: adapter.name }, 'adapter stop failed'));
     await http.close();
     await conn.close();
@@ -57,8 +82,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  if (wantsShell(env)) {
-    const shell = new ShellAdapter({ app, input: process.stdin, output: process.stdout, actAs: env.SHELL_ACT_AS });
+  if (shell) {
     await shell.run();
     await stop('end of terminal input');
   } else {

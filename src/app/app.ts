@@ -88,7 +88,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     timers,
     messengers,
     run(actor, name, args, options = {}) {
-      const ctx: CommandContext = { service, actor, m, clock: deps.clock, log: deps.log, key: options.key };
+      const ctx: CommandContext = { service, actor, m, clock: deps.clock, log: deps.log, key: options.key, outbox: outboxStore };
       return runCommand(registry, ctx, name, args, options);
     },
     actorFor(platform, platformId, displayName) {

@@ -4,6 +4,7 @@ import type { Actor } from '../domain/directory.js';
 import type { Catalog } from '../i18n/index.js';
 import type { Clock } from './clock.js';
 import type { IncidentService } from './incident-service.js';
+import type { OutboxStore } from '../outbox/outbox.store.js';
 import type { FormField, Reply } from './view.js';
 
 /** Everything a command may use. Adapters build one per request. */
@@ -15,6 +16,8 @@ export interface CommandContext {
   log: Logger;
   /** Idempotency key of the platform request (event id, view id), when there is one. */
   key?: string;
+  /** The outbox, for the admin command. */
+  outbox?: OutboxStore;
 }
 
 export type RawArgs = Record<string, string | undefined>;

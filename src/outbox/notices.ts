@@ -131,10 +131,8 @@ export class Notices {
 
   /** The people holding these roles for this incident: the group's own role holders first, else the organisation's. */
   rolePeople(incident: Incident, roles: readonly string[]): string[] {
-    const org = this.config.organisation;
     const groupId = incident.groupId ?? incident.lastGroupId ?? this.config.policy.categories.find((c) => c.id === incident.category)?.group;
-    const group = groupId ? this.directory.group(groupId) : undefined;
-    return unique(roles.flatMap((role) => group?.roles[role] ?? org.roles[role] ?? []));
+    return unique(roles.flatMap((role) => this.directory.holders(role, groupId)));
   }
 
   private audience(incident: Incident, audiences: readonly Audience[]): Destination[] {

@@ -54,7 +54,7 @@ export class RecordingMessenger implements Messenger {
   /** Messages of one rule ("escalation:0", "status:assigned") for one incident, by recipient. */
   to(incidentId: string, rule: string): string[] {
     return this.sent
-      .filter((d) => d.message.key.startsWith(`${incidentId}:${rule}:`))
+      .filter((d) => keyMatches(d.message.key, incidentId, rule))
       .map((d) => (d.destination.kind === 'person' ? d.destination.personId : d.destination.kind === 'group' ? `group:${d.destination.groupId}` : `channel:${d.destination.channel}`))
       .sort();
   }
@@ -71,4 +71,10 @@ export async function tick(app: App, clock: FakeClock, scheduler: FakeScheduler,
     // entries retried for later are not due again at this instant, so this ends
     if ((await app.outboxStore.due(clock.now(), 1)).length === 0) break;
   }
+}
+
+/** Outbox keys read `<incident>:<rule>[:<step>]:<destination>:<platform>`; the step is a number (event seq, a time). */
+export function keyMatches(key: string, incidentId: string, rule: string): boolean {
+  const escaped = `${incidentId}:${rule}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped}(:\\d+)?:(person|group|channel):`).test(key);
 }

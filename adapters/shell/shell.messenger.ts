@@ -1,0 +1,43 @@
+import type { Writable } from 'node:stream';
+import type { App } from '../../src/app/app.js';
+import type { Destination, Messenger, OutgoingMessage } from '../../src/app/platform.js';
+
+/**
+ * The terminal as a recipient: every notification the outbox delivers is printed with its time
+ * and who it was for, so a newcomer sees escalations and reminders arrive as they would in chat.
+ */
+export class ShellMessenger implements Messenger {
+  readonly platform = 'shell';
+  private readonly time: Intl.DateTimeFormat;
+
+  constructor(
+    private readonly app: App,
+    private readonly output: Writable,
+  ) {
+    this.time = new Intl.DateTimeFormat('en-GB', { timeZone: app.service.config.organisation.timezone, hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  }
+
+  reaches(): boolean {
+    return true;
+  }
+
+  async deliver(destination: Destination, message: OutgoingMessage): Promise<void> {
+    const { m } = this.app;
+    const buttons = (message.card?.actions ?? []).map((a) => a.label);
+    const text = buttons.length > 0 ? `${message.text}\n${m.shell.notificationButtons({ buttons: buttons.join(', '), id: message.card?.incidentId ?? '' })}` : message.text;
+    const line = m.shell.notification({
+      time: this.time.format(this.app.clock.now()),
+      to: this.describe(destination),
+      how: message.urgent ? m.shell.urgent : m.shell.direct,
+      text: text.replace(/\n/g, '\n    '),
+    });
+    this.output.write(`\n${line}\n`);
+  }
+
+  private describe(destination: Destination): string {
+    const { directory } = this.app;
+    if (destination.kind === 'person') return directory.nameOf(destination.personId);
+    if (destination.kind === 'group') return `${directory.nameOf(destination.groupId)} (group)`;
+    return `#${destination.channel}`;
+  }
+}
