@@ -1,0 +1,94 @@
+import mongoose, { type Connection } from 'mongoose';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../src/app/app.js';
+import { systemClock } from '../../src/app/clock.js';
+import type { Destination, Messenger, OutgoingMessage } from '../../src/app/platform.js';
+import type { ConfigFile } from '../../src/config/config.schema.js';
+import { AgendaScheduler } from '../../src/jobs/agenda.scheduler.js';
+import { DeliveryWorker } from '../../src/outbox/delivery.worker.js';
+import { testMongoUri } from '../support/db.js';
+import { config as shipped, people, reportInput } from '../support/fixtures.js';
+
+/** The shipped policy with P2's minutes turned into seconds, as a team trying the bot out would. */
+function secondsPolicy(): ConfigFile {
+  const config = structuredClone(shipped);
+  config.policy.escalation.P2 = [{ after: 2_000, roles: ['project_manager'] }];
+  config.policy.notification.P2 = { channels: ['dm'], steps: [{ after: 3_000, roles: ['maintenance_manager'] }] };
+  return config;
+}
+
+class Recorder implements Messenger {
+  readonly platform = 'test';
+  readonly sent: { key: string; at: number }[] = [];
+  reaches(): boolean {
+    return true;
+  }
+  async deliver(_: Destination, message: OutgoingMessage): Promise<void> {
+    this.sent.push({ key: message.key, at: Date.now() });
+  }
+}
+
+/** One bot process: its own connection, Agenda and delivery worker, sharing the database. */
+interface Process {
+  app: App;
+  scheduler: AgendaScheduler;
+  worker: DeliveryWorker;
+  conn: Connection;
+}
+
+describe('Agenda fires the timers on time with the real clock, two processes, one delivery each', () => {
+  const recorder = new Recorder();
+  const processes: Process[] = [];
+  const dbName = `t_agenda_${Math.random().toString(36).slice(2, 8)}`;
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+  async function startProcess(): Promise<Process> {
+    const conn = await mongoose.createConnection(testMongoUri(), { dbName }).asPromise();
+    const messengers: Messenger[] = [recorder];
+    let app: App | undefined;
+    const scheduler = new AgendaScheduler(conn, (id) => app!.timers.fire(id), log, { processEveryMs: 300 });
+    app = await createApp({ conn, config: secondsPolicy(), log, clock: systemClock, messengers, scheduler });
+    const worker = new DeliveryWorker({ store: app.outboxStore, messengers, clock: systemClock, log, options: { pollMs: 100 } });
+    await scheduler.start();
+    worker.start();
+    const p = { app, scheduler, worker, conn };
+    processes.push(p);
+    return p;
+  }
+
+  beforeAll(async () => {
+    await startProcess();
+    await startProcess();
+  });
+  afterAll(async () => {
+    for (const p of processes) {
+      await p.scheduler.stop(2_000);
+      await p.worker.stop();
+    }
+    await processes[0]?.conn.dropDatabase().catch(() => undefined);
+    for (const p of processes) await p.conn.close();
+  });
+
+  it('GIVEN a P2 with a 2 s escalation and a 3 s notification THEN each reaches its recipient once, soon after its due time, never before', async () => {
+    const reported = Date.now();
+    const { incident } = await processes[0]!.app.service.report(people.user, reportInput({ impact: 2, urgency: 1 }));
+    const escalation = `${incident.id}:escalation:0:person:he.xin:test`;
+    const notification = `${incident.id}:notification:0:person:ma.jun:test`;
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !(recorder.sent.some((s) => s.key === escalation) && recorder.sent.some((s) => s.key === notification))) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 1_000)); // a second delivery, if there were one, would land by now
+    const esc = recorder.sent.filter((s) => s.key === escalation);
+    const note = recorder.sent.filter((s) => s.key === notification);
+    expect(esc).toHaveLength(1);
+    expect(note).toHaveLength(1);
+    const created = incident.createdAt.getTime();
+    expect(esc[0]!.at).toBeGreaterThanOrEqual(created + 2_000);
+    expect(note[0]!.at).toBeGreaterThanOrEqual(created + 3_000);
+    // Generous for a loaded 2-core CI machine; bench:timers measures the real lag.
+    expect(esc[0]!.at - (created + 2_000)).toBeLessThan(3_000);
+    expect(reported).toBeLessThanOrEqual(created);
+  });
+});
