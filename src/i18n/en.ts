@@ -285,7 +285,7 @@ export const en = {
     afterResolution: (p: P) => `✅ Report on ${s(p.id)} (${s(p.priority)}) "${s(p.title)}": resolved ${s(p.at)} by ${s(p.by)} (${s(p.code)}): ${s(p.solution)}`,
     standard: (p: P) => `${s(p.description)}\nService: ${s(p.service)} · Estimated restoration: ${s(p.restoreBy)} · ${s(p.contact)} · Card: /incident show ${s(p.id)}`,
     upgradeReason: (p: P) => `Unresolved after ${s(p.after)}: raised automatically (SPEC §4).`,
-    late: (p: P) => `(Sent late: this was due ${s(p.due)}, ${s(p.late)} ago, while the bot was not running.)`,
+    late: (p: P) => `(Sent late: this was due ${s(p.due)}, ${s(p.late)} ago; the bot was not running then.)`,
   },
   time: {
     never: '—',

@@ -11,13 +11,13 @@ export interface AgendaSettings {
   /** How often Agenda looks for jobs; jobs due within it are locked ahead and started on time. */
   processEveryMs: number;
   maxConcurrency: number;
-  /** A job whose process died is run again by another after this. */
+  /** A job whose process died is run again by another (or the restarted one) after this. Handlers take well under a second and are idempotent, so short is safe. */
   lockLifetimeMs: number;
   /** Jobs locked per look, so one process does not hoard the work of many. */
   lockLimit: number;
 }
 
-export const DEFAULT_AGENDA: AgendaSettings = { processEveryMs: 1_000, maxConcurrency: 50, lockLifetimeMs: 60_000, lockLimit: 200 };
+export const DEFAULT_AGENDA: AgendaSettings = { processEveryMs: 1_000, maxConcurrency: 50, lockLifetimeMs: 10_000, lockLimit: 200 };
 
 /**
  * Agenda as the scheduler: one one-shot job per incident wake-up (unique on incident + time, so

@@ -30,11 +30,13 @@ export interface TimerDeps {
   clock: Clock;
   log: Logger;
   m: Catalog;
-  /** A timer fired later than this after it was due says so in its message. */
+  /** A timer fired this much after it was due says so in its message, even if the bot was running. */
   lateAfterMs?: number;
 }
 
-const DEFAULT_LATE_AFTER_MS = 30_000;
+const DEFAULT_LATE_AFTER_MS = 60_000;
+/** A timer that fell due before this process started, fired more than this late, was missed while the bot was down. */
+const DOWNTIME_GRACE_MS = 1_000;
 
 /**
  * Time-driven behaviour (SPEC §4–§9). After every committed change: the status notifications go to
@@ -44,7 +46,11 @@ const DEFAULT_LATE_AFTER_MS = 30_000;
  * each thing once.
  */
 export class TimerService {
-  constructor(private readonly deps: TimerDeps) {}
+  private readonly startedAt: Date;
+
+  constructor(private readonly deps: TimerDeps) {
+    this.startedAt = deps.clock.now();
+  }
 
   /** The core's change listener. */
   readonly onChange = async ({ incident, event }: CommittedChange): Promise<void> => {
@@ -107,11 +113,16 @@ export class TimerService {
     if (next) await this.deps.scheduler.schedule(plan.incidentId, next.dueAt);
   }
 
-  /** Late only when the bot could have fired it on time: due after the plan was made and missed by more than the tolerance. */
+  /**
+   * How late a timer fires, when that is worth saying: it fell due while no bot was running (due
+   * before this process started), or the bot was far behind. A timer that only became due by a
+   * change (an upgrade making past minutes apply) is not late.
+   */
   private lateness(timer: PlannedTimer, plan: StoredPlan, now: Date): number {
     const expected = Math.max(timer.dueAt.getTime(), plan.madeAt.getTime());
     const late = now.getTime() - expected;
-    return late > (this.deps.lateAfterMs ?? DEFAULT_LATE_AFTER_MS) ? now.getTime() - timer.dueAt.getTime() : 0;
+    const missedWhileDown = expected < this.startedAt.getTime() && late > DOWNTIME_GRACE_MS;
+    return missedWhileDown || late > (this.deps.lateAfterMs ?? DEFAULT_LATE_AFTER_MS) ? now.getTime() - timer.dueAt.getTime() : 0;
   }
 
   private async execute(incident: Incident, timer: PlannedTimer, lateMs: number): Promise<void> {

@@ -1,0 +1,59 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mongoose from 'mongoose';
+import { afterAll, describe, expect, it } from 'vitest';
+import { shortenPolicy } from '../../scripts/fast-policy.js';
+import { DEFAULT_CONFIG_PATH } from '../../src/config/load-config.js';
+import { testMongoUri } from '../support/db.js';
+import { ShellDriver } from '../support/shell-driver.js';
+
+/**
+ * `npm start` with the shipped policy shortened 60× (minutes → seconds): a P2 logged in the
+ * terminal escalates on SPEC §6's schedule; the bot is killed before the next tiers, and the
+ * restarted bot sends each missed one once, saying it is late.
+ */
+describe('timers in the terminal, across a kill -9', () => {
+  const dbName = `e2e_t_${Math.random().toString(36).slice(2, 10)}`;
+  const dir = mkdtempSync(join(tmpdir(), 'incident-fast-'));
+  const policy = join(dir, 'fast.yml');
+  writeFileSync(policy, shortenPolicy(readFileSync(DEFAULT_CONFIG_PATH, 'utf8'), 60));
+  const env = { MONGODB_URI: testMongoUri(), MONGODB_DB: dbName, INCIDENT_CONFIG: policy, AGENDA_PROCESS_EVERY_MS: '300', OUTBOX_POLL_MS: '100' };
+  let shell: ShellDriver | undefined;
+
+  afterAll(async () => {
+    shell?.kill();
+    const conn = await mongoose.createConnection(testMongoUri(), { dbName }).asPromise();
+    await conn.dropDatabase();
+    await conn.close();
+  });
+
+  it('escalates a P2 at 5 s, and after a crash sends the 10 s and 15 s steps once each, marked late', async () => {
+    shell = new ShellDriver(env);
+    const s = shell;
+    await s.expect('You are acting as Chen Jing');
+    s.send('as lin.na');
+    await s.expect('You are acting as Lin Na');
+    await s.answer('report Payroll export fails', 'Finance cannot export the monthly payroll', '2', '1', '3', '', '', '', '');
+    await s.expect('Logged INC-000001 (P2)');
+    const first = await s.expect(/to He Xin \(direct message\): ⬆️ Escalation 1 of 3: INC-000001 \(P2\)/, 20_000);
+    expect(first).toContain('to Liu Yang (direct message): ⬆️ Escalation 1 of 3');
+    expect(first).not.toContain('Sent late');
+    // The on-duty first line heard of the new incident when it was logged (SPEC §7 status matrix).
+    expect(first).toMatch(/to Chen Jing \(direct message\): New incident INC-000001 \(P2\)/);
+    s.kill();
+
+    // Down while the 10 s escalation and notification and the 15 s steps fall due.
+    await new Promise((r) => setTimeout(r, 12_000));
+    shell = new ShellDriver(env);
+    const again = shell;
+    await again.expect('You are acting as Chen Jing');
+    const late = await again.expect(/Escalation 2 of 3: INC-000001[^\n]*\n(?:.*\n){0,3}.*Sent late/, 30_000);
+    expect(late).toContain('to Sun Hao');
+    const rest = await again.expect(/missed its response \(dispatch\) target/, 20_000);
+    const all = late + rest;
+    // Each step once: one escalation-2 message per role holder (Sun Hao, Liu Yang).
+    expect(all.match(/to Sun Hao \(direct message\): ⬆️ Escalation 2 of 3/g)).toHaveLength(1);
+    expect(await again.quit()).toBe(0);
+  }, 120_000);
+});
