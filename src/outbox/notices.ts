@@ -82,23 +82,23 @@ export class Notices {
     const { m, config } = this;
     const policy = config.policy;
     const base = { id: incident.id, priority: incident.priority, title: incident.title };
-    const urgent = incident.priority === policy.majorPriority || incident.major;
+    // The priority's notification channels apply to every timer message (SPEC §7: P1 on every channel).
+    const channels = policy.notification[incident.priority].channels;
+    const urgent = channels.includes('mention') || incident.major;
+    const hooks = channels.filter((c) => c === 'webhook' || c === 'email');
     let notice: Notice | undefined;
     if (timer.rule === 'target' && timer.target) {
       const text = m.notify.targetMissed({ ...base, target: m.notify.target[timer.target] ?? timer.target, due: this.presenter.formatTime(timer.dueAt) });
-      notice = this.notice(incident, timer.key, '', this.people(this.directory.incidentManagers()), text, { urgent });
+      notice = this.notice(incident, timer.key, '', this.people(this.directory.incidentManagers()), text, { urgent, channels: hooks });
     } else if (timer.rule === 'escalation' && timer.tier !== undefined) {
       const tiers = policy.escalation[incident.priority];
       const tier = tiers[timer.tier];
       const text = m.notify.escalation({ ...base, tier: timer.tier + 1, tiers: tiers.length, after: formatDuration(tier?.after ?? 0), status: m.status[incident.status] });
-      notice = this.notice(incident, timer.key, '', this.people(this.rolePeople(incident, timer.roles ?? [])), text, { urgent });
+      notice = this.notice(incident, timer.key, '', this.people(this.rolePeople(incident, timer.roles ?? [])), text, { urgent, channels: hooks });
     } else if (timer.rule === 'notification' && timer.tier !== undefined) {
       const plan = policy.notification[incident.priority];
       const text = m.notify.notification({ ...base, after: formatDuration(plan.steps[timer.tier]?.after ?? 0), status: m.status[incident.status] });
-      notice = this.notice(incident, timer.key, '', this.people(this.rolePeople(incident, timer.roles ?? [])), text, {
-        urgent: plan.channels.includes('mention'),
-        channels: plan.channels.filter((c) => c === 'webhook' || c === 'email'),
-      });
+      notice = this.notice(incident, timer.key, '', this.people(this.rolePeople(incident, timer.roles ?? [])), text, { urgent, channels: hooks });
     } else if (timer.rule === 'update') {
       notice = this.updateNotice(incident, timer);
     }
