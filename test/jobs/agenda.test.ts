@@ -46,9 +46,10 @@ describe('Agenda fires the timers on time with the real clock, two processes, on
   async function startProcess(): Promise<Process> {
     const conn = await mongoose.createConnection(testMongoUri(), { dbName }).asPromise();
     const messengers: Messenger[] = [recorder];
-    let app: App | undefined;
-    const scheduler = new AgendaScheduler(conn, (id) => app!.timers.fire(id), log, { processEveryMs: 300 });
-    app = await createApp({ conn, config: secondsPolicy(), log, clock: systemClock, messengers, scheduler });
+    const late: { app?: App } = {};
+    const scheduler = new AgendaScheduler(conn, (id) => late.app!.timers.fire(id), log, { processEveryMs: 300 });
+    const app = await createApp({ conn, config: secondsPolicy(), log, clock: systemClock, messengers, scheduler });
+    late.app = app;
     const worker = new DeliveryWorker({ store: app.outboxStore, messengers, clock: systemClock, log, options: { pollMs: 100 } });
     await scheduler.start();
     worker.start();
