@@ -54,6 +54,7 @@ describe('timers in the terminal, across a kill -9', () => {
     const all = late + rest;
     // Each step once: one escalation-2 message per role holder (Sun Hao, Liu Yang).
     expect(all.match(/to Sun Hao \(direct message\): ⬆️ Escalation 2 of 3/g)).toHaveLength(1);
-    expect(await again.quit()).toBe(0);
+    // SIGTERM: Agenda and the delivery worker stop gracefully and the process exits cleanly.
+    expect(await again.terminate()).toBe(0);
   }, 120_000);
 });

@@ -13,7 +13,7 @@ describe('health, readiness and metrics', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    http = await startHttp({ port: 0, ready: async () => ready, metrics: () => incidentMetrics(t.app.store) });
+    http = await startHttp({ port: 0, ready: async () => ready, metrics: () => incidentMetrics(t.app.store, { outbox: t.app.outboxStore, now: () => t.clock.now() }) });
   });
   afterAll(async () => {
     await http.close();
@@ -37,6 +37,10 @@ describe('health, readiness and metrics', () => {
     const text = await (await get('/metrics')).text();
     expect(text).toContain('incidents{status="open",priority="P1"} 1');
     expect(text).toContain('incidents{status="open",priority="P3"} 1');
+    // Nothing delivers in this test: the on-duty first line's notices wait, with nobody to reach them.
+    expect(text).toMatch(/outbox_messages\{status="undeliverable"\} [1-9]/);
+    expect(text).toContain('outbox_messages{status="dead"} 0');
+    expect(text).toContain('outbox_oldest_pending_seconds 0');
   });
 
   it('answers 404 for anything else', async () => {

@@ -61,6 +61,12 @@ export class ShellDriver {
   kill(): void {
     this.child.kill('SIGKILL');
   }
+
+  /** Asks the bot to stop as an orchestrator would (SIGTERM) and returns its exit code. */
+  async terminate(): Promise<number | null> {
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
 }
 
 function indexOf(text: string, needle: string): RegExpMatchArray | null {
