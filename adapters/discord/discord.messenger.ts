@@ -3,7 +3,7 @@ import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
 import type { ConfigFile } from '../../src/config/config.schema.js';
 import { DeliveryError, type Destination, type Messenger, type OutgoingMessage } from '../../src/app/platform.js';
 import type { DiscordApi } from './discord.api.js';
-import { cardEmbed, renderText, type DiscordMessage } from './discord.renderer.js';
+import { renderCardMessage, renderText, type DiscordMessage } from './discord.renderer.js';
 
 /**
  * Delivers outbox messages on Discord: a person by direct message, a configured channel, or a
@@ -57,9 +57,9 @@ export class DiscordMessenger implements Messenger {
     }
   }
 
+  /** The sentence, and the card with the buttons the notice offers (Accept/Reject to an assignee, Confirm/Reopen to a reporter). */
   private body(message: OutgoingMessage): DiscordMessage {
-    const text = renderText(message.text);
-    return message.card ? { ...text, embeds: [cardEmbed(message.card)] } : text;
+    return message.card ? renderCardMessage(message.card, message.text) : renderText(message.text);
   }
 
   /** Configured people by their Discord id; guests who used the bot are "discord:<user id>". */

@@ -10,6 +10,9 @@ const PERMANENT = new Set([
   'token_revoked', 'missing_scope', 'not_authed', 'invalid_blocks', 'msg_too_long', 'no_text', 'restricted_action',
 ]);
 
+/** Outbox rules whose message the Slack adapter posts itself: Accept/Reject to the assignee, Confirm/Reopen to the reporter. */
+const SENT_BY_SYNC = new Set(['status:assigned', 'status:resolved:reporter']);
+
 /**
  * Delivers outbox messages (reminders, escalations, notifications) to Slack. Its client throws on
  * a 429 instead of pausing, and the wait travels back as `retryAfterMs` for the outbox to honour.
@@ -27,6 +30,8 @@ export class SlackMessenger implements Messenger {
   }
 
   async deliver(destination: Destination, message: OutgoingMessage): Promise<void> {
+    // SlackSync already sends these, with live buttons, the moment the change lands (slack.sync.ts).
+    if (message.rule && SENT_BY_SYNC.has(message.rule)) return;
     const rendered = renderReply({ ephemeral: false, text: message.text, card: message.card });
     for (const [channel, prefix] of this.targets(destination, message.urgent)) {
       await this.post(channel, prefix ? withPrefix(rendered, prefix) : rendered);

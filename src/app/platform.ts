@@ -23,6 +23,8 @@ export type Destination =
 export interface OutgoingMessage {
   /** The outbox key (incident + rule + step): unique, so a platform-side retry can be recognised. */
   key: string;
+  /** What produced it ("status:assigned", "escalation:1", …): a messenger may leave to its adapter what that adapter already says itself. */
+  rule?: string;
   incidentId?: string;
   text: string;
   card?: CardView;

@@ -111,7 +111,7 @@ export class DeliveryWorker {
     if (!messenger) return;
     if (!(await this.claim(entry))) return;
     const attempt = entry.attempts;
-    const message: OutgoingMessage = { key: entry._id, incidentId: entry.incidentId, text: entry.text, card: entry.card, urgent: entry.urgent };
+    const message: OutgoingMessage = { key: entry._id, rule: entry.rule, incidentId: entry.incidentId, text: entry.text, card: entry.card, urgent: entry.urgent };
     try {
       await messenger.deliver(entry.destination, message);
       const now = clock.now();

@@ -65,6 +65,9 @@ describe('Slack: an incident from report to close', () => {
     const groupMessage = bot.api.messages(CHANNELS.network).at(-1);
     expect(groupMessage?.blocks[0]?.text).toMatchObject({ text: expect.stringContaining(`<!subteam^${NETWORK_USERGROUP}>`) });
     expect(buttonLabels(groupMessage!.blocks)).toEqual(['Accept', 'Reject']);
+    // The outbox's own notices go out too, and never repeat the Accept / Reject message.
+    await bot.deliverOutbox();
+    expect(bot.api.messages(CHANNELS.network).filter((m) => buttonLabels(m.blocks).includes('Accept'))).toHaveLength(1);
 
     // Reject from the group's message: reason + suggested group; back to first line.
     const reject = await bot.click(li, groupMessage!, 'Reject');
@@ -105,6 +108,10 @@ describe('Slack: an incident from report to close', () => {
     await bot.idle();
     const dm = bot.api.messages(lin.id).at(-1);
     expect(buttonLabels(dm!.blocks)).toEqual(['Confirm resolution', 'Reopen']);
+    await bot.deliverOutbox();
+    expect(bot.api.messages(lin.id).filter((m) => buttonLabels(m.blocks).includes('Reopen'))).toHaveLength(1);
+    // The recorder hears of the resolution through the outbox (SPEC §7 status matrix).
+    expect(bot.api.messages(chen.id).map((m) => m.text).join('\n')).toContain('was resolved by Li Wei');
     expect(bot.api.messages(CHANNELS.stakeholders).filter((m) => m.threadTs === parent!.ts).map((r) => r.text).join('\n')).toContain('resolved');
 
     // Confirm from the DM.

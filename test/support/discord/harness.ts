@@ -30,8 +30,9 @@ export async function startDiscord(options: DiscordAdapterOptions = {}, env: Par
   const fake = new FakeDiscord(IDS.guild);
   await fake.start();
   for (const [id, name] of [[IDS.serviceDesk, 'service-desk'], [IDS.stakeholders, 'stakeholders'], [IDS.management, 'management']] as const) fake.addChannel(id, name);
-  const t = await startTestApp(discordConfig());
-  const messengers: Messenger[] = [];
+  // The app's outbox writes for the messengers in this array; the adapter adds Discord's to it.
+  const t = await startTestApp(discordConfig(), { messengers: [] });
+  const messengers: Messenger[] = t.app.messengers;
   const fullEnv = {
     NODE_ENV: 'test', LOG_LEVEL: 'silent', MONGODB_DB: t.dbName, DATA_DIR: '.data', PORT: 0, SHELL_ADAPTER: 'off',
     DISCORD_TOKEN: 'test-token', DISCORD_APPLICATION_ID: IDS.app, DISCORD_GUILD_ID: IDS.guild, DISCORD_API_URL: fake.apiUrl,

@@ -1,3 +1,4 @@
+import { DeliveryWorker } from '../../../src/outbox/delivery.worker.js';
 import pino from 'pino';
 import { createSlackAdapter, type SlackAdapter } from '../../../adapters/slack/slack.adapter.js';
 import type { App } from '../../../src/app/app.js';
@@ -85,7 +86,8 @@ export class SlackBot {
   static async start(config: ConfigFile = slackConfig()): Promise<SlackBot> {
     const api = new FakeSlackApi();
     await api.start();
-    const testApp = await startTestApp(config);
+    // The app's outbox writes for the messengers in this array; the adapter adds Slack's to it.
+    const testApp = await startTestApp(config, { messengers: [] });
     return SlackBot.attach(api, testApp, testApp.app, true);
   }
 
@@ -97,7 +99,7 @@ export class SlackBot {
   private static async attach(api: FakeSlackApi, testApp: TestApp, app: App, owned: boolean): Promise<SlackBot> {
     const env = loadEnv({ SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: api.apiUrl, NODE_ENV: 'test' });
     const routes = new Map<string, RouteHandler>();
-    const messengers: Messenger[] = [];
+    const messengers: Messenger[] = app.messengers;
     const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
     const adapter = createSlackAdapter({ app, env, log, routes, messengers });
     const http = await startHttp({ port: 0, ready: async () => true, metrics: async () => '', routes });
@@ -117,6 +119,11 @@ export class SlackBot {
 
   idle(): Promise<void> {
     return this.adapter.idle();
+  }
+
+  /** One pass of the outbox delivery worker, as the running bot makes every half second. */
+  async deliverOutbox(): Promise<void> {
+    await new DeliveryWorker({ store: this.app.outboxStore, messengers: this.app.messengers, clock: this.app.clock, log: this.app.log }).runOnce();
   }
 
   /** POSTs a body to /slack/events, signed unless told otherwise. */
