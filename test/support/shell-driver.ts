@@ -24,6 +24,11 @@ export class ShellDriver {
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
   }
 
+  /** Everything the process printed so far (notifications arrive in their own time, between replies). */
+  all(): string {
+    return this.output;
+  }
+
   send(line: string): void {
     this.child.stdin.write(`${line}\n`);
   }
