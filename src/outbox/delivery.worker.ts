@@ -39,9 +39,15 @@ export interface DeliveryStats {
 
 /**
  * Sends outbox entries through the adapters' messengers. Each attempt is claimed first with a
- * unique insert, so two processes (or a job Agenda ran twice on FerretDB) never send it twice;
- * failures are retried with exponential backoff or the platform's Retry-After, and entries no
- * retry can help are dead-lettered where `/incident admin outbox` and /metrics show them.
+ * unique insert, so two processes (or a job Agenda ran twice on FerretDB) never send it twice,
+ * and a key already in `outbox_sent` is not sent again (its leftover in `outbox` is removed). A
+ * sent entry moves to `outbox_sent` (OutboxStore.markSent); failures are retried with exponential
+ * backoff or the platform's Retry-After, and entries no retry can help are dead-lettered where
+ * `/incident admin outbox` and /metrics show them.
+ *
+ * When started, the worker passes over the due entries every `pollMs` (entries other processes
+ * wrote, retries coming due) and, through `nudge()`, as soon as this process's outbox writes an
+ * entry (the store's `onPending` hook, registered in `start()`).
  */
 export class DeliveryWorker {
   readonly stats: DeliveryStats = { sent: 0, retried: 0, dead: 0, lastLagMs: 0 };
@@ -49,6 +55,11 @@ export class DeliveryWorker {
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
   private stopped = true;
+  /** The poll loop is in a pass (or a run of passes) now. */
+  private passing = false;
+  /** A nudge came during a pass: go again right after it. */
+  private nudged = false;
+  private unsubscribe?: () => void;
   /** Called after each delivery with its lag (benchmarks, tests). */
   onDelivered?: (entry: OutboxEntry, lagMs: number) => void;
 
@@ -62,25 +73,50 @@ export class DeliveryWorker {
 
   start(): void {
     this.stopped = false;
-    const loop = async () => {
-      if (this.stopped) return;
-      try {
-        // A full batch means more is waiting: go again at once.
-        let n: number;
-        do n = await this.runOnce();
-        while (n >= this.options.batch && !this.stopped);
-      } catch (error) {
-        this.deps.log.error({ err: error }, 'outbox: delivery pass failed; retrying');
-      }
-      if (!this.stopped) this.timer = setTimeout(loop, this.options.pollMs);
-    };
-    this.timer = setTimeout(loop, 0);
+    this.unsubscribe?.();
+    this.unsubscribe = this.deps.store.onPending(() => this.nudge());
+    this.schedule(0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
+  }
+
+  /**
+   * Something became due (this process wrote an entry): a pass starts now instead of at the next
+   * poll if the worker is started and idle; if a pass is running, another follows right after it.
+   */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.passing) this.nudged = true;
+    else this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.loop(), ms);
+  }
+
+  private async loop(): Promise<void> {
+    if (this.stopped || this.passing) return;
+    this.passing = true;
+    try {
+      // A full batch means more is waiting, and a nudge means something new: go again at once.
+      let n: number;
+      do {
+        this.nudged = false;
+        n = await this.runOnce();
+      } while ((n >= this.options.batch || this.nudged) && !this.stopped);
+    } catch (error) {
+      this.deps.log.error({ err: error }, 'outbox: delivery pass failed; retrying');
+    } finally {
+      this.passing = false;
+    }
+    if (!this.stopped) this.schedule(this.nudged ? 0 : this.options.pollMs);
   }
 
   /** One pass: sends every entry due now. Returns how many entries it looked at. */
@@ -109,13 +145,16 @@ export class DeliveryWorker {
     const messenger = this.deps.messengers.find((m) => m.platform === entry.platform);
     // Another process may run this platform; leave the entry to it.
     if (!messenger) return;
+    // Already sent (re-added after its move, or left by a crash between the move's two steps):
+    // the copy in `outbox` goes, nothing is delivered.
+    if (await store.dropIfSent(entry._id)) return;
     if (!(await this.claim(entry))) return;
     const attempt = entry.attempts;
     const message: OutgoingMessage = { key: entry._id, rule: entry.rule, incidentId: entry.incidentId, text: entry.text, card: entry.card, urgent: entry.urgent };
     try {
       await messenger.deliver(entry.destination, message);
       const now = clock.now();
-      await store.markSent(entry._id, attempt, now);
+      await store.markSent(entry, attempt, now);
       const lag = now.getTime() - (entry.dueAt ?? entry.createdAt).getTime();
       this.stats.sent++;
       this.stats.lastLagMs = lag;

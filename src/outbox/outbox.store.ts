@@ -9,6 +9,18 @@ import { retryTransient } from '../store/transient.js';
  * incident + rule + step (+ recipient, platform). A second write of the same key is a no-op; a
  * delivery attempt is claimed by inserting `<key>#<attempt>`, so two workers never send one
  * attempt twice (DESIGN.md: a unique-index insert decides every race, on MongoDB and FerretDB).
+ *
+ * Two collections, because on FerretDB (SQLite) only an insert and a find by exactly `{ _id }`
+ * stay fast as a collection grows; any other query, and every update or delete, scans it all:
+ * - `outbox` holds only the entries still in play (pending, dead, undeliverable), so it stays
+ *   small and the worker's `due()` query and its writes stay cheap;
+ * - `outbox_sent` is insert-only and read by `_id`. A sent entry's full record is inserted there
+ *   first and only then deleted from `outbox`, so a crash in between leaves a duplicate (removed
+ *   by the next delivery pass), never a lost record.
+ * A key stays unique across both ("nothing sent twice"): `add()` takes back an entry whose key
+ * was already sent, and the worker checks `outbox_sent` before delivering (`dropIfSent`). The
+ * status readers (`forIncident`, `list`, `counts`) read both collections: they serve the admin
+ * command, /metrics and tests, where a scan is acceptable.
  */
 export type OutboxStatus = 'pending' | 'sent' | 'dead' | 'undeliverable';
 
@@ -34,29 +46,34 @@ export interface OutboxEntry {
   lastError?: string;
 }
 
-const OutboxSchema = new Schema(
-  {
-    _id: { type: String, required: true },
-    incidentId: String,
-    rule: { type: String, required: true },
-    destination: { type: Schema.Types.Mixed, required: true },
-    platform: { type: String, required: true },
-    text: { type: String, required: true },
-    card: Schema.Types.Mixed,
-    actions: [String],
-    urgent: Boolean,
-    status: { type: String, required: true },
-    attempts: { type: Number, required: true },
-    nextAttemptAt: { type: Date, required: true },
-    createdAt: { type: Date, required: true },
-    dueAt: Date,
-    sentAt: Date,
-    lastError: String,
-  },
-  { collection: 'outbox', versionKey: false, minimize: false, autoIndex: false },
-);
+/** The same schema for both collections: `outbox_sent` holds the records of `outbox`, with status 'sent'. */
+const outboxFields = () => ({
+  _id: { type: String, required: true },
+  incidentId: String,
+  rule: { type: String, required: true },
+  destination: { type: Schema.Types.Mixed, required: true },
+  platform: { type: String, required: true },
+  text: { type: String, required: true },
+  card: Schema.Types.Mixed,
+  actions: [String],
+  urgent: Boolean,
+  status: { type: String, required: true },
+  attempts: { type: Number, required: true },
+  nextAttemptAt: { type: Date, required: true },
+  createdAt: { type: Date, required: true },
+  dueAt: Date,
+  sentAt: Date,
+  lastError: String,
+});
+const schemaOptions = { versionKey: false, minimize: false, autoIndex: false } as const;
+
+const OutboxSchema = new Schema(outboxFields(), { ...schemaOptions, collection: 'outbox' });
 OutboxSchema.index({ status: 1, nextAttemptAt: 1 });
 OutboxSchema.index({ incidentId: 1 });
+
+const SentSchema = new Schema(outboxFields(), { ...schemaOptions, collection: 'outbox_sent' });
+// Serves forIncident/list on MongoDB; FerretDB scans for them anyway (admin and test paths only).
+SentSchema.index({ incidentId: 1 });
 
 const ClaimSchema = new Schema(
   { _id: { type: String, required: true }, at: { type: Date, required: true }, by: String },
@@ -69,23 +86,48 @@ type AnyModel = Model<any>;
 
 export class OutboxStore {
   private readonly outbox: AnyModel;
+  private readonly sent: AnyModel;
   private readonly claims: AnyModel;
+  private readonly pendingListeners = new Set<() => void>();
 
   constructor(conn: Connection) {
     this.outbox = (conn.models.Outbox as AnyModel | undefined) ?? conn.model('Outbox', OutboxSchema);
+    this.sent = (conn.models.OutboxSent as AnyModel | undefined) ?? conn.model('OutboxSent', SentSchema);
     this.claims = (conn.models.OutboxClaim as AnyModel | undefined) ?? conn.model('OutboxClaim', ClaimSchema);
   }
 
   async init(): Promise<void> {
-    for (const model of [this.outbox, this.claims]) await model.createIndexes();
+    for (const model of [this.outbox, this.sent, this.claims]) await model.createIndexes();
   }
 
-  /** Inserts what is new; entries already there (a replay, another process) are left as they are. Returns how many were new. */
+  /**
+   * Calls `listener` (synchronously, errors ignored) whenever this store makes an entry due: an
+   * `add()` that wrote a new pending entry, a `retry()`. The in-process delivery worker registers
+   * here to send at once instead of at its next poll. Returns the function that removes it.
+   */
+  onPending(listener: () => void): () => void {
+    this.pendingListeners.add(listener);
+    return () => this.pendingListeners.delete(listener);
+  }
+
+  /**
+   * Inserts what is new; entries already there (a replay, another process) are left as they are,
+   * and so are keys already sent (in `outbox_sent`): the entry just written is taken back.
+   * Returns how many were new.
+   */
   async add(entries: OutboxEntry[]): Promise<number> {
     let added = 0;
+    let pending = false;
     for (const entry of entries) {
-      if (await this.insertOnce(this.outbox, { ...entry })) added++;
+      if (!(await this.insertOnce(this.outbox, { ...entry }))) continue;
+      // Inserted first, checked second: the worker's move inserts into outbox_sent before it
+      // deletes from outbox, so a key this insert found free after a move is seen sent here.
+      // (A crash right here leaves a copy that the worker's own check removes before sending.)
+      if (await this.dropIfSent(entry._id)) continue;
+      added++;
+      if (entry.status === 'pending') pending = true;
     }
+    if (pending) this.notifyPending();
     return added;
   }
 
@@ -94,6 +136,18 @@ export class OutboxStore {
     return retryTransient(() =>
       this.outbox.find({ status: 'pending', nextAttemptAt: { $lte: now } }).sort({ nextAttemptAt: 1 }).limit(limit).lean<OutboxEntry[]>().exec(),
     );
+  }
+
+  /**
+   * True when the key is already in `outbox_sent`; then its copy in `outbox` (a re-add that raced
+   * the move, or the leftover of a crash between the move's two steps) is deleted. One find by
+   * `_id`, plus a delete on the small `outbox` when there is a duplicate.
+   */
+  async dropIfSent(id: string): Promise<boolean> {
+    const sent = await retryTransient(() => this.sent.findById(id).lean().exec());
+    if (!sent) return false;
+    await retryTransient(() => this.outbox.deleteOne({ _id: id }).exec());
+    return true;
   }
 
   /** Claims one delivery attempt; false when another worker holds it. */
@@ -107,12 +161,26 @@ export class OutboxStore {
     return claim?.at;
   }
 
-  async markSent(id: string, attempt: number, now: Date): Promise<void> {
-    await retryTransient(() =>
-      this.outbox.updateOne({ _id: id, attempts: attempt }, { $set: { status: 'sent', sentAt: now, attempts: attempt + 1 } }).exec(),
-    );
+  /**
+   * Moves a delivered entry (as read by `due()`, delivered at attempt `attempt`) to `outbox_sent`:
+   * its full record is inserted there first (a record already there, from a taken-over attempt,
+   * is kept), then the entry is deleted from `outbox`. A crash between the two leaves a duplicate
+   * that the next pass removes (`dropIfSent`), never a lost record; no update touches the
+   * ever-growing `outbox_sent`.
+   */
+  async markSent(entry: OutboxEntry, attempt: number, now: Date): Promise<void> {
+    const record: OutboxEntry = { ...entry, status: 'sent', sentAt: now, attempts: attempt + 1 };
+    await this.insertOnce(this.sent, { ...record });
+    await retryTransient(() => this.outbox.deleteOne({ _id: entry._id }).exec());
   }
 
+  /**
+   * Records a failed attempt on the (small) `outbox`. The `attempts` condition stays although the
+   * attempt's claim already makes one worker its writer: a claim is taken over once its lease is
+   * over, and the condition turns the late write of a worker that was only slow, not dead, into a
+   * no-op instead of overwriting what the new holder recorded since. It costs nothing extra (on
+   * FerretDB every update scans the collection either way).
+   */
   async markFailed(id: string, attempt: number, update: { status: OutboxStatus; nextAttemptAt: Date; error: string }): Promise<void> {
     await retryTransient(() =>
       this.outbox
@@ -121,33 +189,78 @@ export class OutboxStore {
     );
   }
 
-  /** A dead entry sent again (admin), from attempt 0 of a fresh series. */
+  /** A dead entry sent again (admin), from attempt 0 of a fresh series. Dead entries are all in `outbox`. */
   async retry(id: string, now: Date): Promise<boolean> {
     const entry = await this.outbox.findById(id).lean<OutboxEntry>().exec();
     if (!entry || entry.status !== 'dead') return false;
     const res = await this.outbox.updateOne({ _id: id, status: 'dead' }, { $set: { status: 'pending', nextAttemptAt: now } }).exec();
-    return res.modifiedCount === 1;
+    if (res.modifiedCount !== 1) return false;
+    this.notifyPending();
+    return true;
   }
 
+  /** Entries by status: `outbox` grouped, plus the size of `outbox_sent` as 'sent'. */
   async counts(): Promise<Record<OutboxStatus, number>> {
-    const rows = await retryTransient(() => this.outbox.aggregate<{ _id: OutboxStatus; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }]).exec());
+    const [rows, sent] = await Promise.all([
+      retryTransient(() => this.outbox.aggregate<{ _id: OutboxStatus; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }]).exec()),
+      // Insert-only: its document count is the number sent (from metadata on MongoDB). A crash
+      // leftover counts once as pending too, until the next delivery pass removes it.
+      retryTransient(() => this.sent.estimatedDocumentCount().exec()),
+    ]);
     const counts: Record<OutboxStatus, number> = { pending: 0, sent: 0, dead: 0, undeliverable: 0 };
     for (const row of rows) counts[row._id] = row.n;
+    counts.sent += sent;
     return counts;
   }
 
-  list(filter: { status?: OutboxStatus; incidentId?: string }, limit: number): Promise<OutboxEntry[]> {
-    return retryTransient(() => this.outbox.find(filter).sort({ createdAt: -1 }).limit(limit).lean<OutboxEntry[]>().exec());
+  /** Newest first: status 'sent' reads `outbox_sent`, another status `outbox`, no status both. */
+  async list(filter: { status?: OutboxStatus; incidentId?: string }, limit: number): Promise<OutboxEntry[]> {
+    const newestFirst = (model: AnyModel) => retryTransient(() => model.find(filter).sort({ createdAt: -1 }).limit(limit).lean<OutboxEntry[]>().exec());
+    if (filter.status === 'sent') return newestFirst(this.sent);
+    const [inPlay, sent] = await Promise.all([newestFirst(this.outbox), filter.status ? [] : newestFirst(this.sent)]);
+    const live = await this.withoutSent(inPlay, sent, false);
+    return [...live, ...sent].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).slice(0, limit);
   }
 
-  forIncident(incidentId: string): Promise<OutboxEntry[]> {
-    return retryTransient(() => this.outbox.find({ incidentId }).sort({ createdAt: 1, _id: 1 }).lean<OutboxEntry[]>().exec());
+  /** Every entry of an incident, from both collections, oldest first, each with its real status. */
+  async forIncident(incidentId: string): Promise<OutboxEntry[]> {
+    const oldestFirst = (model: AnyModel) => retryTransient(() => model.find({ incidentId }).sort({ createdAt: 1, _id: 1 }).lean<OutboxEntry[]>().exec());
+    const [inPlay, sent] = await Promise.all([oldestFirst(this.outbox), oldestFirst(this.sent)]);
+    // `sent` holds every sent entry of the incident: no need to look keys up one by one.
+    const live = await this.withoutSent(inPlay, sent, true);
+    return [...live, ...sent].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
   }
 
   /** The oldest pending entry's due time (for the lag metric). */
   async oldestPending(): Promise<Date | undefined> {
     const entry = await retryTransient(() => this.outbox.findOne({ status: 'pending' }).sort({ nextAttemptAt: 1 }).lean<OutboxEntry>().exec());
     return entry?.nextAttemptAt;
+  }
+
+  /**
+   * `outbox` entries whose key is not sent: a key in both (a crash between the move's two steps,
+   * not yet cleaned up) counts as sent. `sent` is what the caller read already; unless it is
+   * `complete`, the other keys are looked up by `_id`, one cheap find each (callers read few).
+   */
+  private async withoutSent(entries: OutboxEntry[], sent: OutboxEntry[], complete: boolean): Promise<OutboxEntry[]> {
+    const known = new Set(sent.map((e) => e._id));
+    const kept: OutboxEntry[] = [];
+    for (const entry of entries) {
+      if (known.has(entry._id)) continue;
+      if (!complete && (await retryTransient(() => this.sent.findById(entry._id).lean().exec()))) continue;
+      kept.push(entry);
+    }
+    return kept;
+  }
+
+  private notifyPending(): void {
+    for (const listener of this.pendingListeners) {
+      try {
+        listener();
+      } catch {
+        // A listener only speeds delivery up; the poll still finds the entry.
+      }
+    }
   }
 
   private insertOnce(model: AnyModel, doc: Record<string, unknown>): Promise<boolean> {

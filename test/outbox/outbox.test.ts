@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DeliveryWorker } from '../../src/outbox/delivery.worker.js';
+import type { Notice } from '../../src/outbox/notices.js';
+import { Outbox } from '../../src/outbox/outbox.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { T0, config } from '../support/fixtures.js';
+import { RecordingMessenger, deliveryWorker } from '../support/timers.js';
+
+/**
+ * The outbox's two collections: `outbox` keeps what is still in play, `outbox_sent` (insert-only,
+ * read by `_id`) what went out; a key is still sent once across both, and the status readers see
+ * both. Plus the worker's nudge: an entry written in this process goes out without waiting a poll.
+ */
+describe('outbox: sent entries move to outbox_sent; a key is still sent once', () => {
+  let t: TestApp;
+  let messenger: RecordingMessenger;
+  let outbox: Outbox;
+  let worker: DeliveryWorker;
+  let n = 0;
+  const incident = () => `INC-${String(++n).padStart(6, '0')}`;
+  const notice = (over: Partial<Notice> = {}): Notice => ({
+    rule: 'status:open',
+    step: '1',
+    to: [{ kind: 'person', personId: 'he.xin' }],
+    text: 'INC opened',
+    urgent: false,
+    channels: [],
+    ...over,
+  });
+  const inOutbox = (incidentId: string) => t.conn.collection('outbox').countDocuments({ incidentId });
+  const inSent = (incidentId: string) => t.conn.collection('outbox_sent').countDocuments({ incidentId });
+
+  beforeAll(async () => {
+    t = await startTestApp(config, { messengers: [] });
+    messenger = new RecordingMessenger(t.clock);
+    t.app.messengers.push(messenger);
+    outbox = new Outbox(t.app.outboxStore, t.app.messengers, t.clock, t.app.log);
+    worker = deliveryWorker(t.app, t.clock);
+  });
+  afterAll(async () => t.close());
+  beforeEach(() => t.clock.set(T0));
+
+  it('GIVEN key K enqueued and delivered WHEN K is added again THEN add returns 0 and nothing new is delivered', async () => {
+    const id = incident();
+    expect(await outbox.enqueue(id, notice())).toBe(1);
+    await worker.runOnce();
+    expect(messenger.to(id, 'status:open')).toEqual(['he.xin']);
+    // Moved: the full record is in outbox_sent, nothing is left in outbox.
+    expect(await inOutbox(id)).toBe(0);
+    expect(await inSent(id)).toBe(1);
+    const [sent] = await t.app.outboxStore.forIncident(id);
+    expect(sent).toMatchObject({ _id: `${id}:status:open:1:person:he.xin:test`, status: 'sent', attempts: 1, sentAt: T0, text: 'INC opened' });
+
+    t.clock.advance(60_000);
+    expect(await outbox.enqueue(id, notice())).toBe(0);
+    expect(await inOutbox(id)).toBe(0);
+    await worker.runOnce();
+    expect(messenger.to(id, 'status:open')).toEqual(['he.xin']);
+    expect(await t.app.outboxStore.forIncident(id)).toEqual([sent]);
+  });
+
+  it('GIVEN a crash between the insert into outbox_sent and the delete from outbox THEN the next pass removes the leftover without sending it again', async () => {
+    const id = incident();
+    await outbox.enqueue(id, notice());
+    const [entry] = await t.app.outboxStore.forIncident(id);
+    // The move's first step only, as if the process died right after the platform took the message.
+    await t.conn.collection('outbox_sent').insertOne({ ...entry!, status: 'sent', sentAt: T0, attempts: 1 } as never);
+    // Readers already see the key as sent, once.
+    expect((await t.app.outboxStore.forIncident(id)).map((e) => e.status)).toEqual(['sent']);
+    await worker.runOnce();
+    expect(messenger.to(id, 'status:open')).toEqual([]);
+    expect(await inOutbox(id)).toBe(0);
+    expect(await inSent(id)).toBe(1);
+  });
+
+  it('GIVEN entries in both collections THEN forIncident, list, counts and oldestPending report them as before', async () => {
+    const id = incident();
+    await outbox.enqueue(id, notice({ rule: 'status:open', step: '1' }));
+    await worker.runOnce();
+    t.clock.advance(1000);
+    await outbox.enqueue(id, notice({ rule: 'status:assigned', step: '2' }));
+    await outbox.enqueue(id, notice({ rule: 'status:resolved', step: '3', to: [{ kind: 'channel', channel: 'management' }] }));
+    const store = t.app.outboxStore;
+
+    const entries = await store.forIncident(id);
+    expect(entries.map((e) => [e.rule, e.status])).toEqual([
+      ['status:open', 'sent'],
+      ['status:assigned', 'pending'],
+      ['status:resolved', 'pending'],
+    ]);
+    expect((await store.list({ incidentId: id }, 10)).map((e) => e.status).sort()).toEqual(['pending', 'pending', 'sent']);
+    expect((await store.list({ incidentId: id, status: 'sent' }, 10)).map((e) => e.rule)).toEqual(['status:open']);
+    expect((await store.list({ incidentId: id, status: 'pending' }, 10)).map((e) => e.rule).sort()).toEqual(['status:assigned', 'status:resolved']);
+    expect(await store.list({ incidentId: id }, 1)).toHaveLength(1);
+    const counts = await store.counts();
+    expect(counts.sent).toBeGreaterThanOrEqual(3);
+    expect(counts.pending).toBe(2);
+    expect(await store.oldestPending()).toEqual(new Date(T0.getTime() + 1000));
+
+    await worker.runOnce();
+    expect((await store.forIncident(id)).map((e) => e.status)).toEqual(['sent', 'sent', 'sent']);
+    expect((await store.counts()).pending).toBe(0);
+    expect(await store.oldestPending()).toBeUndefined();
+  });
+
+  it('GIVEN a started worker with a long poll WHEN this process enqueues THEN the entry goes out at once; after stop, only the poll would', async () => {
+    const store = t.app.outboxStore;
+    const started = new DeliveryWorker({ store, messengers: t.app.messengers, clock: t.clock, log: t.app.log, options: { pollMs: 60_000 } });
+    const delivered: string[] = [];
+    started.onDelivered = (entry) => delivered.push(entry._id);
+    // When the store announced a new entry, and when the worker next looked for due entries.
+    let announcedAt = 0;
+    let lookedAt = 0;
+    const stopListening = store.onPending(() => (announcedAt = performance.now()));
+    const due = store.due.bind(store);
+    store.due = (now, limit) => {
+      if (announcedAt > 0 && lookedAt === 0) lookedAt = performance.now();
+      return due(now, limit);
+    };
+    const until = async (check: () => boolean, ms: number) => {
+      const end = Date.now() + ms;
+      while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      return check();
+    };
+    started.start();
+    try {
+      // Let the first pass (at start) finish, so the worker is waiting on its 60 s poll.
+      await new Promise((r) => setTimeout(r, 200));
+      const id = incident();
+      await outbox.enqueue(id, notice());
+      expect(await until(() => delivered.length === 1, 5_000)).toBe(true);
+      // The nudge started a pass right away, not after the 60 s poll (about 10 ms; slack for a busy CI).
+      expect(lookedAt - announcedAt).toBeGreaterThanOrEqual(0);
+      expect(lookedAt - announcedAt).toBeLessThan(50);
+      expect(messenger.to(id, 'status:open')).toEqual(['he.xin']);
+
+      // Entries written during a pass are sent by a pass right after it.
+      const burst = incident();
+      await Promise.all([1, 2, 3].map((step) => outbox.enqueue(burst, notice({ step: String(step) }))));
+      expect(await until(() => delivered.length === 4, 5_000)).toBe(true);
+    } finally {
+      await started.stop();
+    }
+    // Stopped: its hook is gone, so a new entry waits for a worker.
+    const after = incident();
+    await outbox.enqueue(after, notice());
+    await new Promise((r) => setTimeout(r, 200));
+    expect(delivered).toHaveLength(4);
+    expect(messenger.to(after, 'status:open')).toEqual([]);
+    stopListening();
+    store.due = due;
+  });
+});
