@@ -50,7 +50,7 @@ export class IncidentStore {
   /** Inserts a new incident and its first event; false when the number was taken by a concurrent report. */
   async create(incident: Incident, event: IncidentEvent): Promise<boolean> {
     try {
-      await retryTransient(() => this.m.Incident.create([incident]));
+      await retryTransient(() => this.m.Incident.create([{ ...incident, _id: incident.id }]));
     } catch (error) {
       if (isDuplicateKey(error)) return false;
       throw error;
@@ -61,10 +61,16 @@ export class IncidentStore {
 
   /** Loads the snapshot, replaying any logged events it has not caught up with. */
   async load(id: string): Promise<Incident | undefined> {
-    const doc = await retryTransient(() => this.m.Incident.findOne({ id }).lean());
+    const doc = await retryTransient(() => this.m.Incident.findById(id).lean());
     if (!doc) return undefined;
     let incident = toIncident(doc);
-    const behind = await retryTransient(() => this.m.Event.find({ incidentId: id, seq: { $gt: incident.rev } }).sort({ seq: 1 }).lean());
+    // Events are numbered without gaps: read the next ones by `_id` until one is missing (usually at once).
+    const behind: Record<string, unknown>[] = [];
+    for (let seq = incident.rev + 1; ; seq++) {
+      const event = await retryTransient(() => this.m.Event.findById(eventId(id, seq)).lean());
+      if (!event) break;
+      behind.push(event as Record<string, unknown>);
+    }
     if (behind.length === 0) return incident;
     const stale = incident.rev;
     for (const event of behind) incident = { ...applyChanges(incident, reviveDates(event.changes as Partial<Incident>)), rev: event.seq as number };
@@ -96,7 +102,7 @@ export class IncidentStore {
   }
 
   async markProcessed(incidentId: string, seq: number): Promise<void> {
-    await retryTransient(() => this.m.Event.updateOne({ incidentId, seq }, { $set: { processed: true } }));
+    await retryTransient(() => this.m.Event.updateOne({ _id: eventId(incidentId, seq) }, { $set: { processed: true } }));
   }
 
   /** Events whose after-commit work may not have run (a crash right after the commit). */
@@ -144,7 +150,7 @@ export class IncidentStore {
 
   private async insertEvent(event: IncidentEvent): Promise<boolean> {
     try {
-      await retryTransient(() => this.m.Event.create([{ ...event, changes: toStorable(event.changes) }]));
+      await retryTransient(() => this.m.Event.create([{ ...event, _id: eventId(event.incidentId, event.seq), changes: toStorable(event.changes) }]));
       return true;
     } catch (error) {
       if (isDuplicateKey(error)) return false;
@@ -154,8 +160,13 @@ export class IncidentStore {
 
   private async replaceSnapshot(next: Incident, fromRev: number): Promise<void> {
     // Matching the old revision means a slower writer can never move the snapshot backwards.
-    await retryTransient(() => this.m.Incident.replaceOne({ id: next.id, rev: { $lte: fromRev } }, stripUndefined(next)));
+    await retryTransient(() => this.m.Incident.replaceOne({ _id: next.id, rev: { $lte: fromRev } }, stripUndefined(next)));
   }
+}
+
+/** An event's `_id`: unique per incident and sequence number, and readable without a query. */
+export function eventId(incidentId: string, seq: number): string {
+  return `${incidentId}#${seq}`;
 }
 
 /** `undefined` cannot be stored in an event's change set; null marks a field the action cleared. */

@@ -6,8 +6,12 @@ import mongoose, { Schema, type Connection, type Model } from 'mongoose';
  */
 const Clock = new Schema({ dueAt: Date, metAt: Date }, { _id: false });
 
+// `_id` is the incident's id and an event's is `<incident id>#<seq>`: the hot paths (a timer firing,
+// a card refresh) then read by `_id` alone, the one filter every server answers from an index
+// (FerretDB pushes down nothing else and scans the collection).
 const IncidentSchema = new Schema(
   {
+    _id: { type: String, required: true },
     id: { type: String, required: true },
     number: { type: Number, required: true },
     rev: { type: Number, required: true },
@@ -86,6 +90,7 @@ IncidentSchema.index({ 'links.followUpOf': 1 });
 
 const EventSchema = new Schema(
   {
+    _id: { type: String, required: true },
     incidentId: { type: String, required: true },
     seq: { type: Number, required: true },
     at: { type: Date, required: true },
