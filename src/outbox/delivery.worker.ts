@@ -145,9 +145,6 @@ export class DeliveryWorker {
     const messenger = this.deps.messengers.find((m) => m.platform === entry.platform);
     // Another process may run this platform; leave the entry to it.
     if (!messenger) return;
-    // Already sent (re-added after its move, or left by a crash between the move's two steps):
-    // the copy in `outbox` goes, nothing is delivered.
-    if (await store.dropIfSent(entry._id)) return;
     if (!(await this.claim(entry))) return;
     const attempt = entry.attempts;
     const message: OutgoingMessage = { key: entry._id, rule: entry.rule, incidentId: entry.incidentId, text: entry.text, card: entry.card, urgent: entry.urgent };
@@ -183,6 +180,9 @@ export class DeliveryWorker {
     const { store, clock } = this.deps;
     const now = clock.now();
     if (await store.claim(entry._id, entry.attempts, this.id, now)) return true;
+    // Taken: by a live worker, a dead one, or this key was sent already (re-added after its move, or
+    // left by a crash between the move's two steps; its first claim stays): then the copy goes.
+    if (await store.dropIfSent(entry._id)) return false;
     const at = await store.claimedAt(entry._id, entry.attempts);
     if (!at || now.getTime() - at.getTime() < this.options.leaseMs) return false;
     return store.claim(`${entry._id}#${entry.attempts}`, 0, `${this.id}:takeover`, now);

@@ -1,7 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Destination } from '../app/platform.js';
 import type { CardView } from '../app/view.js';
-import { isDuplicateKey } from '../store/models.js';
+import { deleteById, insertOnce } from '../store/insert-once.js';
 import { retryTransient } from '../store/transient.js';
 
 /**
@@ -11,14 +11,15 @@ import { retryTransient } from '../store/transient.js';
  * attempt twice (DESIGN.md: a unique-index insert decides every race, on MongoDB and FerretDB).
  *
  * Two collections, because on FerretDB (SQLite) only an insert and a find by exactly `{ _id }`
- * stay fast as a collection grows; any other query, and every update or delete, scans it all:
+ * stay fast as a collection grows (FerretDB scans for anything else):
  * - `outbox` holds only the entries still in play (pending, dead, undeliverable), so it stays
  *   small and the worker's `due()` query and its writes stay cheap;
  * - `outbox_sent` is insert-only and read by `_id`. A sent entry's full record is inserted there
  *   first and only then deleted from `outbox`, so a crash in between leaves a duplicate (removed
  *   by the next delivery pass), never a lost record.
- * A key stays unique across both ("nothing sent twice"): `add()` takes back an entry whose key
- * was already sent, and the worker checks `outbox_sent` before delivering (`dropIfSent`). The
+ * A key stays unique across both ("nothing sent twice"): a key sent before keeps its first
+ * attempt's claim, so a copy written again (a replay) is refused that claim, found in
+ * `outbox_sent` and removed (`dropIfSent`), never delivered. The
  * status readers (`forIncident`, `list`, `counts`) read both collections: they serve the admin
  * command, /metrics and tests, where a scan is acceptable.
  */
@@ -111,24 +112,16 @@ export class OutboxStore {
   }
 
   /**
-   * Inserts what is new; entries already there (a replay, another process) are left as they are,
-   * and so are keys already sent (in `outbox_sent`): the entry just written is taken back.
-   * Returns how many were new.
+   * Inserts what is new; entries already there (a replay, another process) are left as they are.
+   * A key already sent and moved to `outbox_sent` is not looked up here (that would be a read on
+   * every write for a case only a replay meets): its attempt's claim is still there, so the
+   * worker is refused it, finds it sent and removes the copy (`dropIfSent`). Returns how many
+   * were written.
    */
   async add(entries: OutboxEntry[]): Promise<number> {
-    let added = 0;
-    let pending = false;
-    for (const entry of entries) {
-      if (!(await this.insertOnce(this.outbox, { ...entry }))) continue;
-      // Inserted first, checked second: the worker's move inserts into outbox_sent before it
-      // deletes from outbox, so a key this insert found free after a move is seen sent here.
-      // (A crash right here leaves a copy that the worker's own check removes before sending.)
-      if (await this.dropIfSent(entry._id)) continue;
-      added++;
-      if (entry.status === 'pending') pending = true;
-    }
-    if (pending) this.notifyPending();
-    return added;
+    const written = await Promise.all(entries.map((entry) => this.insertOnce(this.outbox, { ...entry })));
+    if (entries.some((entry, i) => written[i] && entry.status === 'pending')) this.notifyPending();
+    return written.filter(Boolean).length;
   }
 
   /** Pending entries whose next attempt is due, oldest first. */
@@ -171,7 +164,7 @@ export class OutboxStore {
   async markSent(entry: OutboxEntry, attempt: number, now: Date): Promise<void> {
     const record: OutboxEntry = { ...entry, status: 'sent', sentAt: now, attempts: attempt + 1 };
     await this.insertOnce(this.sent, { ...record });
-    await retryTransient(() => this.outbox.deleteOne({ _id: entry._id }).exec());
+    await deleteById(this.outbox, entry._id);
   }
 
   /**
@@ -268,13 +261,3 @@ export class OutboxStore {
   }
 }
 
-/** Inserts a document keyed by `_id`; false when it is already there (the unique index decided). */
-export async function insertOnce(model: Model<any>, doc: Record<string, unknown>): Promise<boolean> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  try {
-    await retryTransient(() => model.collection.insertOne(doc as never));
-    return true;
-  } catch (error) {
-    if (isDuplicateKey(error)) return false;
-    throw error;
-  }
-}
