@@ -10,7 +10,7 @@ import type { Outbox } from '../outbox/outbox.js';
 import type { StoredPlan, TimerStore } from './timer.store.js';
 import { formatDuration } from '../config/duration.js';
 
-/** Keeps one wake-up per incident at its next timer. Agenda in production, a fake in tests. */
+/** Wakes an incident's timers at a time: the wake-up log in production, a fake in tests. Extra wake-ups are harmless. */
 export interface TimerScheduler {
   schedule(incidentId: string, at: Date): Promise<void>;
 }
@@ -65,9 +65,10 @@ export class TimerService {
     for (let round = 0; round < 3; round++) {
       const incident = await service.deps.store.load(incidentId);
       if (!incident) return undefined;
-      const plan: StoredPlan = { incidentId, rev: incident.rev, madeAt: clock.now(), timers: planTimers(incident, service.config.policy, clock.now()) };
-      await timers.savePlan(plan);
-      await this.scheduleNext(plan);
+      const made: StoredPlan = { incidentId, rev: incident.rev, madeAt: clock.now(), timers: planTimers(incident, service.config.policy, clock.now()) };
+      // A revision is planned once: a replay (or another process) finds the first plan and keeps it.
+      const plan = (await timers.savePlan(made)) ? made : ((await timers.plan(incidentId, incident.rev)) ?? made);
+      await this.scheduleNext(plan, await this.firedAmong(plan, clock.now()));
       // Changed while we planned: plan again so the stored plan is never older than the incident.
       const after = await service.deps.store.load(incidentId);
       if (after?.rev === incident.rev) return plan;
@@ -75,18 +76,20 @@ export class TimerService {
     return undefined;
   }
 
-  /** The job handler: fires what is due for this incident, then schedules its next wake-up. */
+  /** The wake-up handler: fires what is due for this incident, then schedules its next wake-up. */
   async fire(incidentId: string): Promise<FiredResult[]> {
     const { service, timers, clock } = this.deps;
     const incident = await service.deps.store.load(incidentId);
     if (!incident) return [];
     const now = clock.now();
-    const stored = await timers.plan(incidentId);
-    // A plan older than the incident (a crash between commit and plan) is made again, as of the last change.
-    const plan: StoredPlan = stored && stored.rev === incident.rev
-      ? stored
-      : { incidentId, rev: incident.rev, madeAt: incident.updatedAt, timers: planTimers(incident, service.config.policy, now) };
-    const fired = await timers.firedKeys(incidentId);
+    const stored = await timers.plan(incidentId, incident.rev);
+    // No plan for this revision (a crash between commit and plan) is planned again, as of the last change.
+    const plan = extended(
+      stored ?? { incidentId, rev: incident.rev, madeAt: incident.updatedAt, timers: planTimers(incident, service.config.policy, now) },
+      () => planTimers(incident, service.config.policy, now),
+      now,
+    );
+    const fired = await this.firedAmong(plan, now);
     const results: FiredResult[] = [];
     for (const timer of plan.timers) {
       if (timer.dueAt > now || fired.has(timer.key)) continue;
@@ -97,19 +100,21 @@ export class TimerService {
       }
       fired.add(timer.key);
     }
-    const current = await service.deps.store.load(incidentId);
-    if (current && current.rev !== plan.rev) {
-      await this.replan(incidentId); // an upgrade (or someone) changed it meanwhile
-    } else if (nextUnfired(plan.timers, fired)) {
-      await this.scheduleNext(plan, fired);
-    } else if (current && planTimers(current, service.config.policy, now).some((t) => !fired.has(t.key))) {
-      await this.replan(incidentId); // the reminders planned ahead ran out
-    }
+    // A change made meanwhile (by someone, or the upgrade above) re-plans through its own change
+    // listener; this plan's next wake-up is then one extra, harmless.
+    await this.scheduleNext(plan, fired);
     return results;
   }
 
-  private async scheduleNext(plan: StoredPlan, fired?: Set<string>): Promise<void> {
-    const next = nextUnfired(plan.timers, fired ?? (await this.deps.timers.firedKeys(plan.incidentId)));
+  /** Which of the plan's timers due by `now` have fired: one `_id` lookup each, no query. */
+  private async firedAmong(plan: StoredPlan, now: Date): Promise<Set<string>> {
+    const due = plan.timers.filter((t) => t.dueAt <= now);
+    const fired = await Promise.all(due.map((t) => this.deps.timers.isFired(plan.incidentId, t.key)));
+    return new Set(due.filter((_, i) => fired[i]).map((t) => t.key));
+  }
+
+  private async scheduleNext(plan: StoredPlan, fired: Set<string>): Promise<void> {
+    const next = nextUnfired(plan.timers, fired);
     if (next) await this.deps.scheduler.schedule(plan.incidentId, next.dueAt);
   }
 
@@ -140,4 +145,15 @@ export class TimerService {
     const notice = notices.forTimer(incident, timer, lateMs);
     if (notice) await outbox.enqueue(incident.id, notice);
   }
+}
+
+/**
+ * A plan whose timers are all due gets the timers a fresh plan adds after them (the update
+ * reminders are planned a few dozen ahead; an incident open for days runs past them).
+ */
+function extended(plan: StoredPlan, fresh: () => PlannedTimer[], now: Date): StoredPlan {
+  if (plan.timers.some((t) => t.dueAt > now)) return plan;
+  const keys = new Set(plan.timers.map((t) => t.key));
+  const more = fresh().filter((t) => !keys.has(t.key) && t.dueAt > now);
+  return more.length === 0 ? plan : { ...plan, timers: [...plan.timers, ...more] };
 }

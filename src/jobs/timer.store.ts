@@ -1,9 +1,14 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { PlannedTimer } from '../domain/timers.js';
-import { insertOnce } from '../outbox/outbox.store.js';
+import { insertOnce } from '../store/insert-once.js';
 import { retryTransient } from '../store/transient.js';
 
-/** The plan made at an incident's last change (policy as it was then), and the timers that fired. */
+/**
+ * The plan made at an incident's last change (policy as it was then), and the timers that fired.
+ * Both collections are insert-only and read by `_id` (a plan is `<incident>#<rev>`, a fired timer
+ * `<incident>|<key>`): they grow with every incident, and on FerretDB only inserts and `_id`
+ * lookups stay fast as a collection grows (updates and other queries scan it).
+ */
 export interface StoredPlan {
   incidentId: string;
   rev: number;
@@ -21,7 +26,7 @@ export interface FiredTimer {
 }
 
 const PlanSchema = new Schema(
-  { _id: { type: String, required: true }, rev: Number, madeAt: Date, timers: Schema.Types.Mixed },
+  { _id: { type: String, required: true }, incidentId: String, rev: Number, madeAt: Date, timers: Schema.Types.Mixed },
   { collection: 'timer_plans', versionKey: false, minimize: false, autoIndex: false },
 );
 
@@ -55,23 +60,27 @@ export class TimerStore {
     for (const model of [this.plans, this.fired]) await model.createIndexes();
   }
 
-  async savePlan(plan: StoredPlan): Promise<void> {
-    await retryTransient(() =>
-      this.plans.updateOne({ _id: plan.incidentId }, { $set: { rev: plan.rev, madeAt: plan.madeAt, timers: plan.timers } }, { upsert: true }).exec(),
-    );
+  /** Stores the plan for the incident's revision; false when that revision already has one (the first stands). */
+  savePlan(plan: StoredPlan): Promise<boolean> {
+    return insertOnce(this.plans, { _id: planId(plan.incidentId, plan.rev), incidentId: plan.incidentId, rev: plan.rev, madeAt: plan.madeAt, timers: plan.timers });
   }
 
-  async plan(incidentId: string): Promise<StoredPlan | undefined> {
-    const doc = await retryTransient(() => this.plans.findById(incidentId).lean<{ rev: number; madeAt: Date; timers: PlannedTimer[] }>().exec());
+  async plan(incidentId: string, rev: number): Promise<StoredPlan | undefined> {
+    const doc = await retryTransient(() => this.plans.findById(planId(incidentId, rev)).lean<{ rev: number; madeAt: Date; timers: PlannedTimer[] }>().exec());
     if (!doc) return undefined;
     return { incidentId, rev: doc.rev, madeAt: new Date(doc.madeAt), timers: doc.timers.map((t) => ({ ...t, dueAt: new Date(t.dueAt) })) };
   }
 
-  /** Records that a timer fired; false when it already had (another process, a job run twice). */
-  markFired(timer: FiredTimer): Promise<boolean> {
-    return insertOnce(this.fired, { _id: `${timer.incidentId}|${timer.key}`, ...timer });
+  async isFired(incidentId: string, key: string): Promise<boolean> {
+    return (await retryTransient(() => this.fired.findById(firedId(incidentId, key), { _id: 1 }).lean().exec())) !== null;
   }
 
+  /** Records that a timer fired; false when it already had (another process, a job run twice). */
+  markFired(timer: FiredTimer): Promise<boolean> {
+    return insertOnce(this.fired, { _id: firedId(timer.incidentId, timer.key), ...timer });
+  }
+
+  /** Every fired key of an incident (a query: for tests and the admin view, not the timer path). */
   async firedKeys(incidentId: string): Promise<Set<string>> {
     const rows = await retryTransient(() => this.fired.find({ incidentId }, { key: 1 }).lean<{ key: string }[]>().exec());
     return new Set(rows.map((r) => r.key));
@@ -81,3 +90,6 @@ export class TimerStore {
     return retryTransient(() => this.fired.find({ incidentId }, { _id: 0 }).sort({ dueAt: 1 }).lean<FiredTimer[]>().exec());
   }
 }
+
+const planId = (incidentId: string, rev: number) => `${incidentId}#${rev}`;
+const firedId = (incidentId: string, key: string) => `${incidentId}|${key}`;

@@ -173,14 +173,14 @@ describe('exactly once across processes, crashes and platform failures', () => {
   it('GIVEN a crash after the change was logged but before its notices and plan THEN the replay at start-up does them, once', async () => {
     const { incident } = await t.app.service.report(people.desk2, reportInput({ reporterId: people.user.id }));
     // Undo the after-commit work as if the process had died right after the commit.
-    await t.conn.collection('timer_plans').deleteOne({ _id: incident.id as never });
+    await t.conn.collection('timer_plans').deleteOne({ _id: `${incident.id}#1` as never });
     await t.conn.collection('outbox').deleteMany({ incidentId: incident.id });
     await t.conn.collection('incident_events').updateOne({ incidentId: incident.id, seq: 1 }, { $set: { processed: false } });
     t.clock.advance(1000);
     const restarted = await t.peer();
     expect(await restarted.service.replayUnprocessed(0)).toBeGreaterThanOrEqual(1);
     expect(await restarted.service.replayUnprocessed(0)).toBe(0);
-    expect(await restarted.timerStore.plan(incident.id)).toMatchObject({ rev: 1 });
+    expect(await restarted.timerStore.plan(incident.id, 1)).toMatchObject({ rev: 1 });
     const entries = await restarted.outboxStore.forIncident(incident.id);
     expect(entries.map((e) => e.rule).sort()).toEqual(['status:open', 'status:open:reporter']);
   });
