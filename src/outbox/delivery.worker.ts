@@ -60,6 +60,11 @@ export class DeliveryWorker {
   /** A nudge came during a pass: go again right after it. */
   private nudged = false;
   private unsubscribe?: () => void;
+  /** Entries this process just wrote, handed over by the store: delivered without a query. */
+  private readonly local: OutboxEntry[] = [];
+  /** Keys in a pass now: a query that finds one again leaves it. */
+  private readonly inFlight = new Set<string>();
+  private lastQueryAt = 0;
   /** Called after each delivery with its lag (benchmarks, tests). */
   onDelivered?: (entry: OutboxEntry, lagMs: number) => void;
 
@@ -74,7 +79,10 @@ export class DeliveryWorker {
   start(): void {
     this.stopped = false;
     this.unsubscribe?.();
-    this.unsubscribe = this.deps.store.onPending(() => this.nudge());
+    this.unsubscribe = this.deps.store.onPending((entries) => {
+      this.local.push(...entries);
+      this.nudge();
+    });
     this.schedule(0);
   }
 
@@ -82,6 +90,7 @@ export class DeliveryWorker {
     this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.local.length = 0;
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
   }
@@ -126,17 +135,36 @@ export class DeliveryWorker {
     return pass;
   }
 
+  /**
+   * Entries handed over by this process's writes go first, with no query; the outbox itself is
+   * queried when there are none, or at most once a poll interval (retries, other processes'
+   * entries). Under a backlog this keeps the query (a scan of the pending entries on FerretDB)
+   * off the path of every message.
+   */
   private async pass(): Promise<number> {
     const { store, clock } = this.deps;
-    const due = await store.due(clock.now(), this.options.batch);
+    const { batch, concurrency, pollMs } = this.options;
+    const now = clock.now();
+    const due = this.local.splice(0, batch).filter((e) => e.nextAttemptAt.getTime() <= now.getTime());
+    if (due.length === 0 || Date.now() - this.lastQueryAt >= pollMs) {
+      this.lastQueryAt = Date.now();
+      const taken = new Set(due.map((e) => e._id));
+      for (const entry of await store.due(now, batch)) if (!taken.has(entry._id) && !this.inFlight.has(entry._id)) due.push(entry);
+    }
     let next = 0;
     const worker = async () => {
       while (next < due.length) {
         const entry = due[next++]!;
-        await this.deliver(entry);
+        if (this.inFlight.has(entry._id)) continue;
+        this.inFlight.add(entry._id);
+        try {
+          await this.deliver(entry);
+        } finally {
+          this.inFlight.delete(entry._id);
+        }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, due.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, worker));
     return due.length;
   }
 

@@ -89,7 +89,7 @@ export class OutboxStore {
   private readonly outbox: AnyModel;
   private readonly sent: AnyModel;
   private readonly claims: AnyModel;
-  private readonly pendingListeners = new Set<() => void>();
+  private readonly pendingListeners = new Set<(entries: OutboxEntry[]) => void>();
 
   constructor(conn: Connection) {
     this.outbox = (conn.models.Outbox as AnyModel | undefined) ?? conn.model('Outbox', OutboxSchema);
@@ -106,7 +106,7 @@ export class OutboxStore {
    * `add()` that wrote a new pending entry, a `retry()`. The in-process delivery worker registers
    * here to send at once instead of at its next poll. Returns the function that removes it.
    */
-  onPending(listener: () => void): () => void {
+  onPending(listener: (entries: OutboxEntry[]) => void): () => void {
     this.pendingListeners.add(listener);
     return () => this.pendingListeners.delete(listener);
   }
@@ -120,7 +120,8 @@ export class OutboxStore {
    */
   async add(entries: OutboxEntry[]): Promise<number> {
     const written = await Promise.all(entries.map((entry) => this.insertOnce(this.outbox, { ...entry })));
-    if (entries.some((entry, i) => written[i] && entry.status === 'pending')) this.notifyPending();
+    const pending = entries.filter((entry, i) => written[i] && entry.status === 'pending');
+    if (pending.length > 0) this.notifyPending(pending);
     return written.filter(Boolean).length;
   }
 
@@ -188,7 +189,7 @@ export class OutboxStore {
     if (!entry || entry.status !== 'dead') return false;
     const res = await this.outbox.updateOne({ _id: id, status: 'dead' }, { $set: { status: 'pending', nextAttemptAt: now } }).exec();
     if (res.modifiedCount !== 1) return false;
-    this.notifyPending();
+    this.notifyPending([{ ...entry, status: 'pending', nextAttemptAt: now }]);
     return true;
   }
 
@@ -246,10 +247,10 @@ export class OutboxStore {
     return kept;
   }
 
-  private notifyPending(): void {
+  private notifyPending(entries: OutboxEntry[]): void {
     for (const listener of this.pendingListeners) {
       try {
-        listener();
+        listener(entries);
       } catch {
         // A listener only speeds delivery up; the poll still finds the entry.
       }

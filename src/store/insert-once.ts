@@ -126,7 +126,9 @@ class DeleteBatcher {
       while (this.waiting.length > 0) {
         const batch = this.waiting.splice(0, MAX_BATCH);
         const ids = batch.map((w) => w.id);
-        await retryTransient(() => (ids.length === 1 ? this.collection.deleteOne({ _id: ids[0] as never }) : this.collection.deleteMany({ _id: { $in: ids as never[] } }))).then(
+        // One command of single-_id deletes rather than one `$in`: each is an index lookup on every
+        // server, where FerretDB would scan the collection for `$in`.
+        await retryTransient(() => this.collection.bulkWrite(ids.map((id) => ({ deleteOne: { filter: { _id: id as never } } })), { ordered: false })).then(
           () => batch.forEach((w) => w.done()),
           (error: unknown) => batch.forEach((w) => w.fail(error)),
         );
@@ -139,7 +141,7 @@ class DeleteBatcher {
 
 const deleters = new WeakMap<Collection, DeleteBatcher>();
 
-/** Deletes a document by `_id`; concurrent deletes from one collection go out as one `deleteMany`. */
+/** Deletes a document by `_id`; concurrent deletes from one collection go out as one command. */
 export function deleteById(model: Model<any>, id: string): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const collection = model.collection as unknown as Collection;
   let batcher = deleters.get(collection);
