@@ -1,23 +1,28 @@
 /**
  * Timer benchmark: N open incidents, each with one timer due at a moment spread evenly over a
- * window, fired by the real AgendaScheduler + TimerService and sent by the real DeliveryWorker
+ * window, fired by the real WakeupScheduler + TimerService and sent by the real DeliveryWorker
  * (real clock) to an in-memory messenger that records the lag between due time and delivery.
  * Runs on the database the bootstrap picks (MONGODB_URI, else mongodb-memory-server, else FerretDB).
  *
- *   npm run bench:timers                              (10,000 incidents over 60 s)
- *   npm run bench:timers -- --incidents 100000 --window 600
- *   npm run bench:timers -- --help                    (every option: Agenda and delivery settings too)
+ *   npm run bench:timers                              (10,000 incidents, timers due over 10 min)
+ *   npm run bench:timers -- --incidents 100000 --window 1800
+ *   npm run bench:timers -- --window 60               (a stress run: 167 timers/s)
  *
- * Setup is bulk: incidents (built by the domain's newIncident), their report events, their stored
- * plans (planTimers) and one Agenda job each (a copy of a job AgendaScheduler.schedule wrote, so the
- * format is the backend's own) are written with insertMany. `--setup replan` plans through
- * TimerService.replan instead (the production path, one incident at a time).
+ * Rates: every open incident has a timer at least every 30 minutes under the default policy (a
+ * P1's update reminder; P2 hourly, P3/P4 every 2 h), so N open incidents produce at most about
+ * N / 1,800 s timers a second. The default (10,000 over 600 s, 16.7/s) is three times that for
+ * 10,000 all-P1 incidents; 100,000 over 1,800 s is that rate for 100,000.
+ *   npm run bench:timers -- --help                    (every option: scheduler and delivery settings too)
+ *
+ * Setup is bulk: incidents (built by the domain's newIncident), their report events and their stored
+ * plans (planTimers) are written with insertMany, and one wake-up each with
+ * WakeupScheduler.scheduleMany. `--setup replan` plans through TimerService.replan instead (the
+ * production path, one incident at a time).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { ObjectId } from 'mongodb';
 import mongoose from 'mongoose';
 import pino from 'pino';
 import { createApp, type App } from '../src/app/app.js';
@@ -29,7 +34,8 @@ import { PRIORITIES } from '../src/config/config.schema.js';
 import type { Incident } from '../src/domain/incident.js';
 import { newIncident } from '../src/domain/report.js';
 import { planTimers } from '../src/domain/timers.js';
-import { AgendaScheduler, DEFAULT_AGENDA, TIMER_JOB, type AgendaSettings } from '../src/jobs/agenda.scheduler.js';
+import { DEFAULT_WAKEUPS, WakeupScheduler, type WakeupSettings } from '../src/jobs/wakeup.scheduler.js';
+import { eventId } from '../src/store/incident-store.js';
 import { DEFAULT_DELIVERY, DeliveryWorker, type DeliveryOptions } from '../src/outbox/delivery.worker.js';
 import { startDatabase } from '../src/store/bootstrap.js';
 
@@ -38,15 +44,15 @@ import { startDatabase } from '../src/store/bootstrap.js';
 const { values: opt } = parseArgs({
   options: {
     incidents: { type: 'string', default: '10000' },
-    window: { type: 'string', default: '60' },
+    window: { type: 'string', default: '600' },
     lead: { type: 'string' },
     grace: { type: 'string', default: '300' },
     setup: { type: 'string', default: 'bulk' },
     'replan-concurrency': { type: 'string', default: '8' },
-    'process-every': { type: 'string', default: String(DEFAULT_AGENDA.processEveryMs) },
-    'max-concurrency': { type: 'string', default: String(DEFAULT_AGENDA.maxConcurrency) },
-    'lock-limit': { type: 'string', default: String(DEFAULT_AGENDA.lockLimit) },
-    'lock-lifetime': { type: 'string', default: String(DEFAULT_AGENDA.lockLifetimeMs) },
+    tick: { type: 'string', default: String(DEFAULT_WAKEUPS.tickMs) },
+    lookahead: { type: 'string', default: String(DEFAULT_WAKEUPS.lookaheadMs) },
+    'fire-concurrency': { type: 'string', default: String(DEFAULT_WAKEUPS.concurrency) },
+    'recover-every': { type: 'string', default: String(DEFAULT_WAKEUPS.recoverEveryMs) },
     poll: { type: 'string', default: String(DEFAULT_DELIVERY.pollMs) },
     batch: { type: 'string', default: String(DEFAULT_DELIVERY.batch) },
     concurrency: { type: 'string', default: String(DEFAULT_DELIVERY.concurrency) },
@@ -59,12 +65,12 @@ const { values: opt } = parseArgs({
 if (opt.help) {
   console.log(`npm run bench:timers -- [options]
   --incidents N          open incidents, one timer each (10000)
-  --window S             seconds over which the due times are spread (60)
+  --window S             seconds over which the due times are spread (600)
   --lead S               seconds from the start of setup to the first due time (auto: an estimate of setup + probes)
   --grace S              seconds after the last due time to wait for the rest (300)
-  --setup bulk|replan    bulk: insertMany plans and Agenda jobs; replan: TimerService.replan per incident (bulk)
+  --setup bulk|replan    bulk: insertMany plans, scheduleMany wake-ups; replan: TimerService.replan per incident (bulk)
   --replan-concurrency C replans in flight with --setup replan (8)
-  Agenda:   --process-every MS (${DEFAULT_AGENDA.processEveryMs})  --max-concurrency N (${DEFAULT_AGENDA.maxConcurrency})  --lock-limit N (${DEFAULT_AGENDA.lockLimit})  --lock-lifetime MS (${DEFAULT_AGENDA.lockLifetimeMs})
+  Timers:   --tick MS (${DEFAULT_WAKEUPS.tickMs})  --lookahead MS (${DEFAULT_WAKEUPS.lookaheadMs})  --fire-concurrency N (${DEFAULT_WAKEUPS.concurrency})  --recover-every MS (${DEFAULT_WAKEUPS.recoverEveryMs}, the Agenda job)
   Delivery: --poll MS (${DEFAULT_DELIVERY.pollMs})  --batch N (${DEFAULT_DELIVERY.batch})  --concurrency N (${DEFAULT_DELIVERY.concurrency})
   --no-probe             skip timing single queries before the run
   --max-server-rss MB    stop the run early when the database server's RSS passes this (8192)`);
@@ -85,11 +91,12 @@ if (!SETUP) throw new Error(`--setup is bulk or replan, got ${JSON.stringify(opt
 const REPLAN_CONCURRENCY = Math.max(1, Math.floor(num('replan-concurrency', opt['replan-concurrency'])));
 const PROBE = !opt['no-probe'];
 const MAX_SERVER_RSS = num('max-server-rss', opt['max-server-rss']) * 1024 * 1024;
-const agendaSettings: AgendaSettings = {
-  processEveryMs: num('process-every', opt['process-every']),
-  maxConcurrency: num('max-concurrency', opt['max-concurrency']),
-  lockLimit: num('lock-limit', opt['lock-limit']),
-  lockLifetimeMs: num('lock-lifetime', opt['lock-lifetime']),
+const timerSettings: WakeupSettings = {
+  ...DEFAULT_WAKEUPS,
+  tickMs: num('tick', opt.tick),
+  lookaheadMs: num('lookahead', opt.lookahead),
+  concurrency: Math.max(1, num('fire-concurrency', opt['fire-concurrency'])),
+  recoverEveryMs: num('recover-every', opt['recover-every']),
 };
 const deliverySettings: Partial<DeliveryOptions> = {
   pollMs: num('poll', opt.poll),
@@ -190,6 +197,12 @@ async function probe(work: () => Promise<unknown>, times = PROBE_TIMES): Promise
   return percentile(samples.sort((a, b) => a - b), 50);
 }
 
+/** An error message short enough to count by: ids masked, head and tail kept (FerretDB puts the cause last). */
+function brief(message: string): string {
+  const m = message.replace(/[0-9a-f]{24}/g, '<id>');
+  return m.length <= 140 ? m : `${m.slice(0, 60)} … ${m.slice(-75)}`;
+}
+
 /** Waits for `promise` at most `ms`; errors and timeouts are ignored (teardown). */
 async function within(ms: number, promise: Promise<unknown>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -277,17 +290,10 @@ interface SetupResult {
   parts: Record<string, number>;
 }
 
-async function bulkSetup(app: App, conn: mongoose.Connection, scheduler: AgendaScheduler, config: ConfigFile, dues: Map<string, number>, firstDue: number): Promise<SetupResult> {
+async function bulkSetup(app: App, conn: mongoose.Connection, scheduler: WakeupScheduler, config: ConfigFile, dues: Map<string, number>, firstDue: number): Promise<SetupResult> {
   const started = performance.now();
-  const parts: Record<string, number> = { incidents: 0, events: 0, plans: 0, agendaJobs: 0 };
+  const parts: Record<string, number> = { incidents: 0, events: 0, plans: 0, wakeups: 0 };
   const db = conn.db!;
-  const jobs = db.collection('agendaJobs');
-
-  // One job written by the scheduler itself: every bulk job is a copy with its own id, incident and time.
-  await scheduler.schedule('BENCH-TEMPLATE', new Date(Date.now() + FAR_MS));
-  const template = await jobs.findOne({ 'data.incidentId': 'BENCH-TEMPLATE' });
-  if (!template) throw new Error('the scheduler wrote no job to copy');
-  await jobs.deleteOne({ _id: template._id });
 
   const reporter = { id: 'lin.na', name: 'Lin Na' };
   const madeAt = new Date();
@@ -305,12 +311,12 @@ async function bulkSetup(app: App, conn: mongoose.Connection, scheduler: AgendaS
       incidents.push(incident);
     }
     let t = performance.now();
-    await app.store.m.Incident.collection.insertMany(incidents.map((incident) => stripUndefined({ ...incident })), { ordered: false });
+    await app.store.m.Incident.collection.insertMany(incidents.map((incident) => stripUndefined({ ...incident, _id: incident.id as never })), { ordered: false });
     parts.incidents! += performance.now() - t;
     t = performance.now();
     await app.store.m.Event.collection.insertMany(
       incidents.map((incident) => ({
-        incidentId: incident.id, seq: 1, at: incident.createdAt, actorId: reporter.id, actorName: reporter.name, action: 'report',
+        _id: eventId(incident.id, 1) as never, incidentId: incident.id, seq: 1, at: incident.createdAt, actorId: reporter.id, actorName: reporter.name, action: 'report',
         to: 'open', data: {}, changes: stripUndefined({ ...incident }), flags: [], processed: true,
       })),
       { ordered: false },
@@ -320,24 +326,23 @@ async function bulkSetup(app: App, conn: mongoose.Connection, scheduler: AgendaS
     const plans = incidents.map((incident) => ({ incident, timers: planTimers(incident, config.policy, madeAt) }));
     t = performance.now();
     await db.collection('timer_plans').insertMany(
-      plans.map(({ incident, timers }) => ({ _id: incident.id as never, rev: incident.rev, madeAt, timers: stripUndefined(timers) })),
+      plans.map(({ incident, timers }) => ({ _id: `${incident.id}#${incident.rev}` as never, incidentId: incident.id, rev: incident.rev, madeAt, timers: stripUndefined(timers) })),
       { ordered: false },
     );
     parts.plans! += performance.now() - t;
     t = performance.now();
-    await jobs.insertMany(
+    await scheduler.scheduleMany(
       plans.map(({ incident, timers }) => {
         const at = timers[0]!.dueAt;
         if (timers[0]!.key !== 'notification:0' || at.getTime() !== dues.get(incident.id)) throw new Error(`unexpected first timer for ${incident.id}: ${timers[0]!.key} at ${at.toISOString()}`);
-        return { ...template, _id: new ObjectId(), data: { incidentId: incident.id, at: at.getTime() }, nextRunAt: at };
+        return { incidentId: incident.id, at };
       }),
-      { ordered: false },
     );
-    parts.agendaJobs! += performance.now() - t;
+    parts.wakeups! += performance.now() - t;
     if ((from / CHUNK) % 10 === 9) process.stderr.write(`  setup: ${from + CHUNK}/${N} incidents (${secs(performance.now() - started)} s)\n`);
   }
 
-  let how = 'bulk: insertMany of incidents (newIncident), report events, timer_plans (planTimers) and agendaJobs (copies of a job AgendaScheduler.schedule wrote)';
+  let how = 'bulk: insertMany of incidents (newIncident), report events and timer_plans (planTimers); WakeupScheduler.scheduleMany of one wake-up each';
   if (SETUP === 'replan') {
     const t = performance.now();
     let done = 0;
@@ -374,7 +379,7 @@ async function main(): Promise<void> {
   let fired = 0;
   let failures = 0;
   const ref: { app?: App } = {};
-  const scheduler = new AgendaScheduler(conn, async (incidentId) => {
+  const scheduler = new WakeupScheduler(conn, async (incidentId) => {
     const started = Date.now();
     handlerRuns++;
     const due = dues.get(incidentId);
@@ -382,23 +387,31 @@ async function main(): Promise<void> {
       woken.add(incidentId);
       wakeLags.push(started - due);
     }
-    const results = await ref.app!.timers.fire(incidentId);
+    let results: Awaited<ReturnType<App['timers']['fire']>>;
+    try {
+      results = await ref.app!.timers.fire(incidentId);
+    } catch (error) {
+      failures++;
+      const key = `fire: ${brief(error instanceof Error ? error.message : String(error))}`;
+      errors.set(key, (errors.get(key) ?? 0) + 1);
+      throw error;
+    }
     fired += results.length;
     fireMs.push(Date.now() - started);
     return results;
-  }, log, agendaSettings);
-  // Agenda's own errors (expired locks, jobs gone), counted by message instead of logged one by one.
-  const agendaErrors = new Map<string, number>();
+  }, log, timerSettings);
+  // Errors (the handler's, Agenda's), counted by message instead of logged one by one.
+  const errors = new Map<string, number>();
   // Agenda calls unlockJob without awaiting it: a database error there is an unhandled rejection, which
   // would end the process (src/main.ts has no handler). Counted here so the run can report.
   process.on('unhandledRejection', (error) => {
-    const key = `unhandled rejection: ${(error instanceof Error ? error.message : String(error)).replace(/[0-9a-f]{24}/g, '<id>').slice(-100)}`;
-    agendaErrors.set(key, (agendaErrors.get(key) ?? 0) + 1);
+    const key = `unhandled rejection: ${brief(error instanceof Error ? error.message : String(error))}`;
+    errors.set(key, (errors.get(key) ?? 0) + 1);
   });
   scheduler.agenda.on('fail', () => failures++);
   scheduler.agenda.on('error', (error: Error) => {
-    const key = error.message.replace(/[0-9a-f]{24}/g, '<id>').slice(0, 100);
-    agendaErrors.set(key, (agendaErrors.get(key) ?? 0) + 1);
+    const key = brief(error.message);
+    errors.set(key, (errors.get(key) ?? 0) + 1);
   });
   const app = await createApp({ conn, config, log, clock: systemClock, messengers: [messenger], scheduler });
   ref.app = app;
@@ -412,7 +425,7 @@ async function main(): Promise<void> {
 
   console.log(`database: ${db.describe}${serverPid === undefined ? '' : ` (pid ${serverPid})`}`);
   console.log(`${N} incidents, one timer each, due from +${secs(LEAD_MS)} s over ${secs(WINDOW_MS)} s (${(N / Math.max(1, WINDOW_MS / 1000)).toFixed(0)} timers/s offered)`);
-  console.log(`agenda: ${JSON.stringify(agendaSettings)}`);
+  console.log(`timers: ${JSON.stringify(timerSettings)}`);
   console.log(`delivery: ${JSON.stringify({ ...DEFAULT_DELIVERY, ...deliverySettings })}\n`);
 
   const rssBeforeSetup = process.memoryUsage().rss;
@@ -426,24 +439,23 @@ async function main(): Promise<void> {
     console.log(`setup: ${secs(setup.ms)} s — ${setup.how}`);
     console.log(`  ${Object.entries(setup.parts).map(([k, v]) => `${k} ${secs(v)} s`).join(', ')}; bench CPU ${((cpuSetup.user + cpuSetup.system) / 1e6).toFixed(1)} s${server0 && server1 ? `, server CPU ${(server1.cpuS - server0.cpuS).toFixed(1)} s` : ''}`);
 
-    const jobCount = await conn.db!.collection('agendaJobs').countDocuments({ name: TIMER_JOB });
+    const wakeupCount = await conn.db!.collection('timer_wakeups').countDocuments({});
     const rssAfterSetup = process.memoryUsage().rss;
     gc();
-    console.log(`  agendaJobs: ${jobCount}; RSS ${mb(rssBeforeSetup).toFixed(0)} MB before setup, ${mb(rssAfterSetup).toFixed(0)} MB after, ${mb(process.memoryUsage().rss).toFixed(0)} MB after a full GC`);
+    console.log(`  wake-ups in the log: ${wakeupCount}; RSS ${mb(rssBeforeSetup).toFixed(0)} MB before setup, ${mb(rssAfterSetup).toFixed(0)} MB after, ${mb(process.memoryUsage().rss).toFixed(0)} MB after a full GC`);
 
     if (PROBE) {
       // Read-only versions of what each wake-up and delivery asks the database, at this size.
       const someId = [...dues.keys()][Math.floor(N / 2)]!;
-      const jobsColl = conn.db!.collection('agendaJobs');
-      const lockFilter = { name: TIMER_JOB, disabled: { $ne: true }, $or: [{ lockedAt: { $eq: null }, nextRunAt: { $lte: new Date(0) } }, { lockedAt: { $lte: new Date(0) } }] };
+      const wakeups = conn.db!.collection('timer_wakeups');
       const probes: Record<string, number> = {
-        'incident load (findOne id + events)': await probe(() => app.store.load(someId)),
-        'timer plan (findById)': await probe(() => app.timerStore.plan(someId)),
-        'fired keys (find incidentId)': await probe(() => app.timerStore.firedKeys(someId)),
-        'outbox due (find+sort, limit batch)': await probe(() => app.outboxStore.due(new Date(0), deliverySettings.batch ?? 200)),
-        'agenda lock query (find+sort, limit 1)': await probe(() => jobsColl.find(lockFilter).sort({ nextRunAt: 1, priority: -1 }).limit(1).toArray()),
-        'agenda unique lookup (data.incidentId+at)': await probe(() => jobsColl.findOne({ name: TIMER_JOB, 'data.incidentId': someId, 'data.at': 0 })),
-        'agenda by _id+name (saveJobState filter)': await probe(() => jobsColl.findOne({ _id: new ObjectId(), name: TIMER_JOB })),
+        'incident load (by _id, + next event by _id)': await probe(() => app.store.load(someId)),
+        'timer plan (by _id)': await probe(() => app.timerStore.plan(someId, 1)),
+        'fired? (by _id)': await probe(() => app.timerStore.isFired(someId, 'notification:0')),
+        'outbox due (find+sort on the pending only)': await probe(() => app.outboxStore.due(new Date(0), deliverySettings.batch ?? 200)),
+        'wake-up log read (by _id)': await probe(() => wakeups.findOne({ _id: `${Math.floor(firstDue / timerSettings.bucketMs)}#0` as never })),
+        'recovery sweep scan (whole log, once a minute)': await probe(() => wakeups.find({ at: { $lt: new Date(0) } }).toArray(), 1),
+        'old path, for comparison: incidents query on id': await probe(() => app.store.m.Incident.findOne({ id: someId }).lean(), 1),
       };
       console.log(`single queries at this size (median of ${PROBE_TIMES}):`);
       for (const [name, ms] of Object.entries(probes)) console.log(`  ${name.padEnd(44)} ${ms.toFixed(1)} ms`);
@@ -460,8 +472,8 @@ async function main(): Promise<void> {
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       peakServerRss = Math.max(peakServerRss, serverUsage(serverPid)?.rss ?? 0);
-      // Agenda starts a lock query every processEvery even while earlier ones still run; on a server
-      // that scans for each, they pile up (seen: FerretDB past 18 GB at 100k jobs). Stop before that.
+      // A server that falls behind queues the work in memory (seen with Agenda per-incident jobs on
+      // FerretDB: past 18 GB at 100k jobs). Stop before that.
       if (!aborted && peakServerRss > MAX_SERVER_RSS) aborted = `database server RSS passed ${mb(MAX_SERVER_RSS).toFixed(0)} MB`;
     }, 250);
     const cpu0 = process.cpuUsage();
@@ -481,8 +493,6 @@ async function main(): Promise<void> {
     }
     const runEnded = Date.now();
     if (aborted) console.log(`\nABORTED after ${secs(runEnded - runStarted)} s: ${aborted}`);
-    // Locked in the database but never started: Agenda locks a batch one query at a time before running any of it.
-    const lockedAtEnd = aborted ? NaN : await conn.db!.collection('agendaJobs').countDocuments({ name: TIMER_JOB, lockedAt: { $ne: null } }).catch(() => NaN);
     await worker.stop();
     await scheduler.stop();
     clearInterval(sampler);
@@ -511,8 +521,8 @@ async function main(): Promise<void> {
     console.log(`incidents:       ${N}`);
     console.log(`timers due:      ${N} (over ${secs(WINDOW_MS)} s)`);
     console.log(`woken / fired:   ${woken.size} incidents woken in ${handlerRuns} handler runs (${fireMs.length} finished), ${fired} timers fired, ${failures} failed jobs`);
-    for (const [message, count] of agendaErrors) console.log(`  agenda error ×${count}: ${message}`);
-    console.log(`  agenda jobs locked at the end: ${lockedAtEnd}`);
+    for (const [message, count] of errors) console.log(`  error ×${count}: ${message}`);
+    console.log(`  wake-ups: ${JSON.stringify(scheduler.stats)} (scheduled/fired/recovered/skipped by this process)`);
     console.log(`delivered:       ${delivered}${undelivered > 0 ? ` (${undelivered} NOT delivered within ${secs(GRACE_MS)} s after the last due time)` : ''}; duplicates ${messenger.duplicates}`);
     console.log(`setup:           ${secs(setup.ms)} s (${SETUP})`);
     console.log(`lag due→sent:    p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${max.toFixed(0)} ms${undelivered > 0 ? ' (delivered only: the undelivered are later still)' : ''}`);
@@ -528,7 +538,7 @@ async function main(): Promise<void> {
     for (const [key, t] of commands.top(12)) {
       console.log(`  ${key.padEnd(36)} ${String(t.n).padStart(7)} calls ${secs(t.ms).padStart(8)} s  avg ${(t.ms / t.n).toFixed(1).padStart(7)} ms  ${(t.n / Math.max(1, fired)).toFixed(1)} calls/timer`);
     }
-    console.log(`agenda settings: ${JSON.stringify(agendaSettings)}`);
+    console.log(`timer settings:  ${JSON.stringify(timerSettings)}`);
     console.log(`delivery:        ${JSON.stringify(deliverySettings)}`);
 
     const p99Met = undelivered === 0 && p99 <= TARGETS.p99Ms;
@@ -543,13 +553,13 @@ async function main(): Promise<void> {
       undelivered, lagMs: { p50, p99, max, p99AllAtLeast: undelivered > 0 ? allP99 : p99 }, wakeLagMs: { p50: percentile(wake, 50), p99: percentile(wake, 99) },
       throughputPerS: +throughput.toFixed(1), cpuS: { user: +(cpu.user / 1e6).toFixed(1), system: +(cpu.system / 1e6).toFixed(1), server: serverCpu === undefined ? null : +serverCpu.toFixed(1) },
       runS: +runS.toFixed(1), aborted: aborted ?? null, peakRssMb: +mb(peakRss).toFixed(0), serverPeakRssMb: peakServerRss ? +mb(peakServerRss).toFixed(0) : null,
-      agenda: agendaSettings, delivery: deliverySettings, target: { p99Ms: TARGETS.p99Ms, rssMb: TARGETS.rssMb ?? null, met },
+      timers: timerSettings, delivery: deliverySettings, target: { p99Ms: TARGETS.p99Ms, rssMb: TARGETS.rssMb ?? null, met },
     }));
   } catch (error) {
     console.error(error);
     exitCode = 1;
   } finally {
-    // Bounded: on an overloaded server Agenda's unlock or a drop can queue behind minutes of scans.
+    // Bounded: on an overloaded server a stop or a drop can queue behind minutes of scans.
     await within(30_000, worker.stop());
     await within(30_000, scheduler.stop(1_000));
     // An embedded server's data is a temporary folder removed by stop(); only a given server is cleaned up.

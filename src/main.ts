@@ -3,7 +3,7 @@ import mongoose from 'mongoose';
 import { createPlatformAdapters } from '../adapters/index.js';
 import { ShellAdapter } from '../adapters/shell/shell.adapter.js';
 import { ShellMessenger } from '../adapters/shell/shell.messenger.js';
-import { AgendaScheduler } from './jobs/agenda.scheduler.js';
+import { WakeupScheduler } from './jobs/wakeup.scheduler.js';
 import { DeliveryWorker } from './outbox/delivery.worker.js';
 import { WebhookMessenger } from './outbox/webhook.messenger.js';
 import { Directory } from './domain/directory.js';
@@ -33,7 +33,10 @@ async function main(): Promise<void> {
   const messengers: Messenger[] = [];
   const hook = config.organisation.webhooks.notify;
   if (hook) messengers.push(new WebhookMessenger(hook, new Directory(config)));
-  const scheduler = new AgendaScheduler(conn, (incidentId) => app.timers.fire(incidentId), log, { processEveryMs: env.AGENDA_PROCESS_EVERY_MS });
+  const scheduler = new WakeupScheduler(conn, (incidentId) => app.timers.fire(incidentId), log, {
+    recoverEveryMs: env.TIMER_RECOVER_EVERY_MS,
+    agendaProcessEveryMs: env.AGENDA_PROCESS_EVERY_MS,
+  });
   const app = await createApp({ conn, config, log, clock: systemClock, messengers, scheduler });
 
   const routes = new Map<string, RouteHandler>();
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
   }
   delivery.start();
   await scheduler.start();
-  log.info({ processEveryMs: env.AGENDA_PROCESS_EVERY_MS, outboxPollMs: env.OUTBOX_POLL_MS, messengers: messengers.map((m) => m.platform) }, 'timers and outbox delivery running');
+  log.info({ timers: scheduler.settings, outboxPollMs: env.OUTBOX_POLL_MS, messengers: messengers.map((m) => m.platform) }, 'timers and outbox delivery running');
   // After-commit work that failed (a database blip) is retried here rather than waiting for a restart.
   const sweep = setInterval(() => {
     app.service.replayUnprocessed(30_000).catch((err: unknown) => log.error({ err }, 'after-commit sweep failed'));

@@ -29,8 +29,10 @@ export const Env = z
     DISCORD_APPLICATION_ID: optionalText,
     DISCORD_GUILD_ID: optionalText,
     DISCORD_API_URL: z.string().url().optional(),
-    /** How often Agenda looks for due timers (ms); jobs due within it are started on time. */
-    AGENDA_PROCESS_EVERY_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
+    /** How often the timer recovery sweep (an Agenda job) runs (ms): wake-ups a dead process left are fired by it. */
+    TIMER_RECOVER_EVERY_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+    /** How often Agenda looks for its jobs (ms); it runs only the recovery sweep. */
+    AGENDA_PROCESS_EVERY_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     /** How often the outbox delivery worker looks for due messages (ms). */
     OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
   })

@@ -5,7 +5,7 @@ import { createApp, type App } from '../../src/app/app.js';
 import { systemClock } from '../../src/app/clock.js';
 import type { Destination, Messenger, OutgoingMessage } from '../../src/app/platform.js';
 import type { ConfigFile } from '../../src/config/config.schema.js';
-import { AgendaScheduler } from '../../src/jobs/agenda.scheduler.js';
+import { WakeupScheduler } from '../../src/jobs/wakeup.scheduler.js';
 import { DeliveryWorker } from '../../src/outbox/delivery.worker.js';
 import { testMongoUri } from '../support/db.js';
 import { config as shipped, people, reportInput } from '../support/fixtures.js';
@@ -29,25 +29,25 @@ class Recorder implements Messenger {
   }
 }
 
-/** One bot process: its own connection, Agenda and delivery worker, sharing the database. */
+/** One bot process: its own connection, wake-up scheduler and delivery worker, sharing the database. */
 interface Process {
   app: App;
-  scheduler: AgendaScheduler;
+  scheduler: WakeupScheduler;
   worker: DeliveryWorker;
   conn: Connection;
 }
 
-describe('Agenda fires the timers on time with the real clock, two processes, one delivery each', () => {
+describe('The wake-up log fires the timers on time with the real clock, two processes, one delivery each', () => {
   const recorder = new Recorder();
   const processes: Process[] = [];
-  const dbName = `t_agenda_${Math.random().toString(36).slice(2, 8)}`;
+  const dbName = `t_wakeup_${Math.random().toString(36).slice(2, 8)}`;
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
   async function startProcess(): Promise<Process> {
     const conn = await mongoose.createConnection(testMongoUri(), { dbName }).asPromise();
     const messengers: Messenger[] = [recorder];
     const late: { app?: App } = {};
-    const scheduler = new AgendaScheduler(conn, (id) => late.app!.timers.fire(id), log, { processEveryMs: 300 });
+    const scheduler = new WakeupScheduler(conn, (id) => late.app!.timers.fire(id), log, { leaseMs: 2_000 });
     const app = await createApp({ conn, config: secondsPolicy(), log, clock: systemClock, messengers, scheduler });
     late.app = app;
     const worker = new DeliveryWorker({ store: app.outboxStore, messengers, clock: systemClock, log, options: { pollMs: 100 } });
@@ -91,5 +91,26 @@ describe('Agenda fires the timers on time with the real clock, two processes, on
     // Generous for a loaded 2-core CI machine; bench:timers measures the real lag.
     expect(esc[0]!.at - (created + 2_000)).toBeLessThan(3_000);
     expect(reported).toBeLessThanOrEqual(created);
+  });
+
+  it('GIVEN wake-ups claimed by a process that died before firing them THEN after the lease the recovery sweep fires each once', async () => {
+    const [a, b] = processes as [Process, Process];
+    const { incident } = await a.app.service.report(people.user, reportInput({ impact: 2, urgency: 1 }));
+    const key = `${incident.id}:escalation:0:person:he.xin:test`;
+    const wakeups = await a.conn.collection('timer_wakeups').find({ incidentId: incident.id }).toArray();
+    expect(wakeups.length).toBeGreaterThan(0);
+    // As if a process claimed every wake-up a minute ago and died: the live ones must leave them alone…
+    await a.conn.collection('timer_wakeup_claims').insertMany(wakeups.map((w) => ({ _id: w._id, at: new Date(Date.now() - 60_000), by: 'dead' })));
+    await new Promise((r) => setTimeout(r, 3_500));
+    expect(recorder.sent.filter((s) => s.key === key)).toHaveLength(0);
+    // …until the sweep finds the lease over (a sweep that treats every bucket as settled, to not wait 10 s).
+    const sweep = new WakeupScheduler(b.conn, (id) => b.app.timers.fire(id), log, { leaseMs: 2_000, closeAfterMs: 0 });
+    expect(await sweep.recover()).toBeGreaterThanOrEqual(1);
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && !recorder.sent.some((s) => s.key === key)) await new Promise((r) => setTimeout(r, 100));
+    await sweep.recover();
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(recorder.sent.filter((s) => s.key === key)).toHaveLength(1);
+    await sweep.stop(2_000);
   });
 });
