@@ -4,6 +4,7 @@ import { createSlackAdapter, type SlackAdapter } from '../../../adapters/slack/s
 import type { App } from '../../../src/app/app.js';
 import type { Messenger } from '../../../src/app/platform.js';
 import type { ConfigFile } from '../../../src/config/config.schema.js';
+import type { TimerScheduler } from '../../../src/jobs/timer.service.js';
 import { loadEnv } from '../../../src/config/env.js';
 import { startHttp, type RouteHandler } from '../../../src/http/server.js';
 import { startTestApp, type TestApp } from '../app.js';
@@ -83,11 +84,11 @@ export class SlackBot {
     private readonly owned: boolean,
   ) {}
 
-  static async start(config: ConfigFile = slackConfig()): Promise<SlackBot> {
+  static async start(config: ConfigFile = slackConfig(), options: { scheduler?: () => TimerScheduler } = {}): Promise<SlackBot> {
     const api = new FakeSlackApi();
     await api.start();
     // The app's outbox writes for the messengers in this array; the adapter adds Slack's to it.
-    const testApp = await startTestApp(config, { messengers: [] });
+    const testApp = await startTestApp(config, { messengers: [], scheduler: options.scheduler });
     return SlackBot.attach(api, testApp, testApp.app, true);
   }
 
