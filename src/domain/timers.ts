@@ -23,7 +23,7 @@ export interface PlannedTimer {
 }
 
 /** Reminders planned ahead; the plan is renewed on every change and when it runs out. */
-const REMINDER_HORIZON = 48;
+const REMINDER_HORIZON = 4;
 
 const LIVE = new Set(['open', 'assigned', 'in_progress', 'pending_change']);
 

@@ -84,11 +84,8 @@ export class TimerService {
     const now = clock.now();
     const stored = await timers.plan(incidentId, incident.rev);
     // No plan for this revision (a crash between commit and plan) is planned again, as of the last change.
-    const plan = extended(
-      stored ?? { incidentId, rev: incident.rev, madeAt: incident.updatedAt, timers: planTimers(incident, service.config.policy, now) },
-      () => planTimers(incident, service.config.policy, now),
-      now,
-    );
+    const fresh = () => planTimers(incident, service.config.policy, now);
+    const plan = extended(stored ?? { incidentId, rev: incident.rev, madeAt: incident.updatedAt, timers: fresh() }, fresh, now);
     const fired = await this.firedAmong(plan, now);
     const results: FiredResult[] = [];
     for (const timer of plan.timers) {
@@ -102,7 +99,7 @@ export class TimerService {
     }
     // A change made meanwhile (by someone, or the upgrade above) re-plans through its own change
     // listener; this plan's next wake-up is then one extra, harmless.
-    await this.scheduleNext(plan, fired);
+    await this.scheduleNext(extended(plan, fresh, now), fired);
     return results;
   }
 
@@ -148,12 +145,13 @@ export class TimerService {
 }
 
 /**
- * A plan whose timers are all due gets the timers a fresh plan adds after them (the update
- * reminders are planned a few dozen ahead; an incident open for days runs past them).
+ * A plan with no timer left to come gets the ones a fresh plan has and it has not: the update
+ * reminders are planned only a few ahead, and an incident left alone runs past them. (The fresh
+ * plan holds the latest reminder already due, so the one due this very moment is not skipped.)
  */
 function extended(plan: StoredPlan, fresh: () => PlannedTimer[], now: Date): StoredPlan {
   if (plan.timers.some((t) => t.dueAt > now)) return plan;
   const keys = new Set(plan.timers.map((t) => t.key));
-  const more = fresh().filter((t) => !keys.has(t.key) && t.dueAt > now);
+  const more = fresh().filter((t) => !keys.has(t.key));
   return more.length === 0 ? plan : { ...plan, timers: [...plan.timers, ...more] };
 }

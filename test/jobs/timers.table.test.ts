@@ -118,6 +118,12 @@ describe('timers fire at the SPEC minute (fake clock, real database)', () => {
       t.clock.advance(1000);
       await tick(t.app, t.clock, scheduler, worker);
       expect(messenger.to(incident.id, 'update:reminder')).toEqual([...owners, ...owners].sort());
+      // Left alone, the reminders go on past the few planned ahead (the plan extends itself).
+      for (let n = 3; n <= 8; n++) {
+        t.clock.advance(cadence.every);
+        await tick(t.app, t.clock, scheduler, worker);
+        expect(messenger.to(incident.id, 'update:reminder'), `reminder ${n}`).toHaveLength(n * owners.length);
+      }
     });
   }
 });
