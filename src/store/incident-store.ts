@@ -33,6 +33,7 @@ export class IncidentStore {
 
   async init(): Promise<void> {
     await ensureIndexes(this.m);
+    await this.rekeyOldDocuments();
   }
 
   /** Next incident number. The unique index on `number` backs it up where the server's $inc is not atomic. */
@@ -57,6 +58,38 @@ export class IncidentStore {
     }
     await this.insertEvent(event);
     return true;
+  }
+
+  /**
+   * Databases written before incidents and events were keyed by id hold ObjectId keys: each such
+   * document is written again under its new key. The unique indexes forbid two copies at once, so
+   * the new copy is parked in `store_rekey` first, then the old one deleted, the new one inserted
+   * and the parked one dropped; a start after a crash anywhere in between finishes the move.
+   */
+  private async rekeyOldDocuments(): Promise<void> {
+    const parked = this.conn.collection<{ _id: string; collection: string; doc: Record<string, unknown> }>('store_rekey');
+    const finish = async (entry: { _id: string; collection: string; doc: Record<string, unknown> }) => {
+      try {
+        await retryTransient(() => this.conn.collection(entry.collection).insertOne(entry.doc));
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+      await retryTransient(() => parked.deleteOne({ _id: entry._id }));
+    };
+    for (const entry of await parked.find({}).toArray()) await finish(entry);
+    const moves: [Models['Incident'], (doc: Record<string, unknown>) => string][] = [
+      [this.m.Incident, (doc) => String(doc.id)],
+      [this.m.Event, (doc) => eventId(String(doc.incidentId), Number(doc.seq))],
+    ];
+    for (const [model, newId] of moves) {
+      const old = await retryTransient(() => model.find({ _id: { $type: 'objectId' } }).lean<Record<string, unknown>[]>());
+      for (const doc of old) {
+        const entry = { _id: `${model.collection.name}:${newId(doc)}`, collection: model.collection.name, doc: { ...doc, _id: newId(doc) } };
+        await retryTransient(() => parked.replaceOne({ _id: entry._id }, entry, { upsert: true }));
+        await retryTransient(() => model.collection.deleteOne({ _id: doc._id } as never));
+        await finish(entry);
+      }
+    }
   }
 
   /** Loads the snapshot, replaying any logged events it has not caught up with. */
