@@ -5,7 +5,7 @@ import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Db } from 'mongodb';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Logger } from 'pino';
-import { insertOnce } from '../store/insert-once.js';
+import { deleteById, insertOnce } from '../store/insert-once.js';
 import { isDuplicateKey } from '../store/models.js';
 import { retryTransient } from '../store/transient.js';
 import type { TimerScheduler } from './timer.service.js';
@@ -248,11 +248,11 @@ export class WakeupScheduler implements TimerScheduler {
       recovered++;
       this.enqueue({ ...slot, at: new Date(slot.at) }, claimId);
     }
+    // By `_id`, grouped into few commands: a `$in` is a scan of the whole log on FerretDB (21 s a
+    // call at 100,000 wake-ups, measured), and it held up the firing meanwhile.
     for (let i = 0; i < old.length; i += 500) {
       const ids = old.slice(i, i + 500);
-      await retryTransient(() => this.slots.deleteMany({ _id: { $in: ids } }).exec());
-      await retryTransient(() => this.done.deleteMany({ _id: { $in: ids } }).exec());
-      await retryTransient(() => this.claims.deleteMany({ _id: { $in: ids } }).exec());
+      await Promise.all([this.slots, this.done, this.claims].flatMap((model) => ids.map((id) => deleteById(model, id))));
     }
     if (recovered > 0) this.log.warn({ recovered }, 'timers: wake-ups missed by their process fired now');
     this.stats.recovered += recovered;

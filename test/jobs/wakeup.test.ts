@@ -113,4 +113,23 @@ describe('The wake-up log fires the timers on time with the real clock, two proc
     expect(recorder.sent.filter((s) => s.key === key)).toHaveLength(1);
     await sweep.stop(2_000);
   });
+
+  it('GIVEN wake-ups fired long ago THEN the recovery sweep removes them with their claims and done marks; pending ones stay', async () => {
+    const [a] = processes as [Process];
+    const old = Math.floor((Date.now() - 3_600_000) / 1_000);
+    await a.conn.collection('timer_wakeups').insertMany([
+      { _id: `${old}#0` as never, incidentId: 'INC-GONE', at: new Date(old * 1_000) },
+      { _id: `${old}#1` as never, incidentId: 'INC-GONE', at: new Date(old * 1_000) },
+    ]);
+    await a.conn.collection('timer_wakeup_claims').insertOne({ _id: `${old}#0` as never, at: new Date(old * 1_000), by: 'someone' });
+    await a.conn.collection('timer_wakeup_done').insertOne({ _id: `${old}#0` as never, at: new Date(old * 1_000), by: 'someone' });
+    const sweep = new WakeupScheduler(a.conn, async () => undefined, log, { retainMs: 60_000 });
+    await sweep.recover();
+    await sweep.stop(1_000);
+    expect(await a.conn.collection('timer_wakeups').countDocuments({ _id: `${old}#0` as never })).toBe(0);
+    expect(await a.conn.collection('timer_wakeup_claims').countDocuments({ _id: `${old}#0` as never })).toBe(0);
+    expect(await a.conn.collection('timer_wakeup_done').countDocuments({ _id: `${old}#0` as never })).toBe(0);
+    // Never fired: kept (and fired by this sweep's handler), not removed.
+    expect(await a.conn.collection('timer_wakeups').countDocuments({ _id: `${old}#1` as never })).toBe(1);
+  });
 });
