@@ -6,28 +6,27 @@ import { isTransient, retryTransient } from './transient.js';
 /** Documents written by one `insertMany` at most. */
 const MAX_BATCH = 500;
 
-interface Waiting {
-  doc: Record<string, unknown>;
-  resolve: (inserted: boolean) => void;
+interface Waiting<I, R> {
+  item: I;
+  resolve: (result: R) => void;
   reject: (error: unknown) => void;
 }
 
 /**
- * Group commit for inserts into one collection: a call made while another write to the same
- * collection is in flight waits for it and goes out with everything else that arrived meanwhile,
- * as one unordered `insertMany`. An idle collection is written at once, so a lone insert waits
- * for nothing; a busy one turns dozens of round trips (and, on FerretDB, SQLite transactions)
- * into one. Each caller still gets its own answer: inserted, or already there.
+ * Group commit: a call made while a write to the same collection is in flight waits for it and
+ * goes out with everything else that arrived meanwhile, in one command. An idle collection is
+ * written at once, so a lone call waits for nothing; a busy one turns dozens of round trips (and,
+ * on FerretDB, SQLite transactions) into one. `write` settles each caller with its own answer.
  */
-class InsertBatcher {
-  private readonly waiting: Waiting[] = [];
+class GroupCommit<I, R> {
+  private readonly waiting: Waiting<I, R>[] = [];
   private flushing = false;
 
-  constructor(private readonly collection: Collection) {}
+  constructor(private readonly write: (batch: Waiting<I, R>[]) => Promise<void>) {}
 
-  insert(doc: Record<string, unknown>): Promise<boolean> {
+  add(item: I): Promise<R> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ doc, resolve, reject });
+      this.waiting.push({ item, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         void this.flush();
@@ -42,21 +41,24 @@ class InsertBatcher {
       this.flushing = false;
     }
   }
+}
 
-  private async write(batch: Waiting[]): Promise<void> {
+/** Inserts as one unordered `insertMany`; each caller learns inserted, or already there. */
+function insertBatch(collection: Collection): (batch: Waiting<Record<string, unknown>, boolean>[]) => Promise<void> {
+  return async (batch) => {
     if (batch.length === 1) {
-      const [one] = batch as [Waiting];
-      await single(this.collection, one.doc).then(one.resolve, one.reject);
+      const [one] = batch as [Waiting<Record<string, unknown>, boolean>];
+      await single(collection, one.item).then(one.resolve, one.reject);
       return;
     }
     try {
-      await this.collection.insertMany(batch.map((w) => w.doc) as never[], { ordered: false });
+      await collection.insertMany(batch.map((w) => w.item) as never[], { ordered: false });
       for (const w of batch) w.resolve(true);
     } catch (error) {
       const failures = writeErrors(error);
       if (!failures) {
         // The batch as a whole failed (network, server busy): each document on its own, with retries.
-        await Promise.all(batch.map((w) => single(this.collection, w.doc).then(w.resolve, w.reject)));
+        await Promise.all(batch.map((w) => single(collection, w.item).then(w.resolve, w.reject)));
         return;
       }
       await Promise.all(
@@ -64,12 +66,24 @@ class InsertBatcher {
           const failure = failures.get(i);
           if (!failure) w.resolve(true);
           else if (failure.code === 11000) w.resolve(false);
-          else if (isTransient(failure)) await single(this.collection, w.doc).then(w.resolve, w.reject);
+          else if (isTransient(failure)) await single(collection, w.item).then(w.resolve, w.reject);
           else w.reject(Object.assign(new Error(failure.message), { code: failure.code }));
         }),
       );
     }
-  }
+  };
+}
+
+/**
+ * Deletes as one command of single-`_id` deletes rather than one `$in`: each is an index lookup
+ * on every server, where FerretDB would scan the collection for `$in`.
+ */
+function deleteBatch(collection: Collection): (batch: Waiting<string, void>[]) => Promise<void> {
+  return (batch) =>
+    retryTransient(() => collection.bulkWrite(batch.map((w) => ({ deleteOne: { filter: { _id: w.item as never } } })), { ordered: false })).then(
+      () => batch.forEach((w) => w.resolve()),
+      (error: unknown) => batch.forEach((w) => w.reject(error)),
+    );
 }
 
 async function single(collection: Collection, doc: Record<string, unknown>): Promise<boolean> {
@@ -90,61 +104,27 @@ function writeErrors(error: unknown): Map<number, { code?: number; message: stri
   return new Map(list.map((e) => [e.index, { code: e.code ?? e.err?.code, message: e.errmsg ?? e.err?.errmsg ?? 'insert failed' }]));
 }
 
-const batchers = new WeakMap<Collection, InsertBatcher>();
+const inserters = new WeakMap<Collection, GroupCommit<Record<string, unknown>, boolean>>();
+const deleters = new WeakMap<Collection, GroupCommit<string, void>>();
+
+/** The collection's queue in `queues`, made with `make` on first use. */
+function queueOf<I, R>(queues: WeakMap<Collection, GroupCommit<I, R>>, model: Model<any>, make: (c: Collection) => (batch: Waiting<I, R>[]) => Promise<void>): GroupCommit<I, R> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const collection = model.collection as unknown as Collection;
+  let queue = queues.get(collection);
+  if (!queue) queues.set(collection, (queue = new GroupCommit(make(collection))));
+  return queue;
+}
 
 /**
  * Inserts a document keyed by `_id`; false when it is already there (the unique index decided:
  * DESIGN.md, every race is settled by an insert). Concurrent inserts into one collection are
- * written together (see InsertBatcher).
+ * written together (see GroupCommit).
  */
 export function insertOnce(model: Model<any>, doc: Record<string, unknown>): Promise<boolean> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const collection = model.collection as unknown as Collection;
-  let batcher = batchers.get(collection);
-  if (!batcher) batchers.set(collection, (batcher = new InsertBatcher(collection)));
-  return batcher.insert(doc);
+  return queueOf(inserters, model, insertBatch).add(doc);
 }
-
-/** Group commit for deletes by `_id` from one collection, as InsertBatcher does for inserts. */
-class DeleteBatcher {
-  private readonly waiting: { id: string; done: () => void; fail: (error: unknown) => void }[] = [];
-  private flushing = false;
-
-  constructor(private readonly collection: Collection) {}
-
-  delete(id: string): Promise<void> {
-    return new Promise((done, fail) => {
-      this.waiting.push({ id, done, fail });
-      if (!this.flushing) {
-        this.flushing = true;
-        void this.flush();
-      }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    try {
-      while (this.waiting.length > 0) {
-        const batch = this.waiting.splice(0, MAX_BATCH);
-        const ids = batch.map((w) => w.id);
-        // One command of single-_id deletes rather than one `$in`: each is an index lookup on every
-        // server, where FerretDB would scan the collection for `$in`.
-        await retryTransient(() => this.collection.bulkWrite(ids.map((id) => ({ deleteOne: { filter: { _id: id as never } } })), { ordered: false })).then(
-          () => batch.forEach((w) => w.done()),
-          (error: unknown) => batch.forEach((w) => w.fail(error)),
-        );
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
-}
-
-const deleters = new WeakMap<Collection, DeleteBatcher>();
 
 /** Deletes a document by `_id`; concurrent deletes from one collection go out as one command. */
 export function deleteById(model: Model<any>, id: string): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const collection = model.collection as unknown as Collection;
-  let batcher = deleters.get(collection);
-  if (!batcher) deleters.set(collection, (batcher = new DeleteBatcher(collection)));
-  return batcher.delete(id);
+  return queueOf(deleters, model, deleteBatch).add(id);
 }
