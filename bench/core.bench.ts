@@ -8,7 +8,7 @@ import pino from 'pino';
 import { createApp, type App } from '../src/app/app.js';
 import { systemClock } from '../src/app/clock.js';
 import { loadConfigFile } from '../src/config/load-config.js';
-import { startDatabase } from '../src/store/bootstrap.js';
+import { startDatabase } from '../dev/database.js';
 
 const N = Number(process.env.BENCH_INCIDENTS ?? 300);
 const user = { id: 'lin.na', name: 'Lin Na' };

@@ -37,7 +37,7 @@ import { planTimers } from '../src/domain/timers.js';
 import { DEFAULT_WAKEUPS, WakeupScheduler, type WakeupSettings } from '../src/jobs/wakeup.scheduler.js';
 import { eventId } from '../src/store/incident-store.js';
 import { DEFAULT_DELIVERY, DeliveryWorker, type DeliveryOptions } from '../src/outbox/delivery.worker.js';
-import { startDatabase } from '../src/store/bootstrap.js';
+import { startDatabase } from '../dev/database.js';
 
 // ---------------------------------------------------------------- options
 

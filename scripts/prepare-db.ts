@@ -3,7 +3,7 @@
  * and checks that it starts, so CI shows that progress on its own line instead of inside a
  * test hook. Usage: npx tsx scripts/prepare-db.ts
  */
-import { startDatabase } from '../src/store/bootstrap.js';
+import { startDatabase } from '../dev/database.js';
 
 const started = Date.now();
 try {

@@ -11,12 +11,11 @@ import type { Messenger } from './app/platform.js';
 import type { RouteHandler } from './http/server.js';
 import { createApp } from './app/app.js';
 import { systemClock } from './app/clock.js';
-import { EnvError, loadEnv, type Env } from './config/env.js';
+import { EnvError, loadEnv, requireMongoUri, type Env } from './config/env.js';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfigFile } from './config/load-config.js';
 import { startHttp } from './http/server.js';
 import { incidentMetrics } from './http/metrics.js';
 import { createLogger, maskUri } from './logging.js';
-import { DatabaseUnavailableError, startDatabase } from './store/bootstrap.js';
 
 /** The composition root: environment → configuration → database → core → HTTP → adapters. */
 async function main(): Promise<void> {
@@ -26,9 +25,10 @@ async function main(): Promise<void> {
   const config = loadConfigFile(configPath);
   log.info({ config: configPath }, 'configuration loaded');
 
-  const db = await startDatabase({ uri: env.MONGODB_URI, dataDir: resolve(env.DATA_DIR, 'db'), log: (line) => log.info(line) });
-  log.info({ database: db.kind, uri: maskUri(db.uri) }, `database: ${db.describe}`);
-  const conn = await mongoose.createConnection(db.uri, { dbName: env.MONGODB_DB, serverSelectionTimeoutMS: 10_000 }).asPromise();
+  // The database is given (production, or `npm start`, which starts a development one and sets it).
+  const mongoUri = requireMongoUri(env);
+  log.info({ uri: maskUri(mongoUri) }, 'database: MONGODB_URI');
+  const conn = await mongoose.createConnection(mongoUri, { dbName: env.MONGODB_DB, serverSelectionTimeoutMS: 10_000 }).asPromise();
   // One array of messengers: the outbox reads it at each write, adapters add theirs below.
   const messengers: Messenger[] = [];
   const hook = config.organisation.webhooks.notify;
@@ -79,7 +79,6 @@ async function main(): Promise<void> {
     for (const adapter of adapters) await adapter.stop().catch((err: unknown) => log.error({ err, adapter: adapter.name }, 'adapter stop failed'));
     await http.close();
     await conn.close();
-    await db.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -101,7 +100,7 @@ function wantsShell(env: Env): boolean {
 
 main().catch((error: unknown) => {
   // Start-up problems a user can fix are shown as plain sentences, not stack traces.
-  if (error instanceof EnvError || error instanceof ConfigError || error instanceof DatabaseUnavailableError) {
+  if (error instanceof EnvError || error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
   } else {
     process.stderr.write(`Start-up failed: ${(error as Error).stack ?? String(error)}\n`);

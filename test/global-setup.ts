@@ -1,10 +1,10 @@
 /**
  * Vitest global setup: one database server for the whole run (MONGODB_URI, mongodb-memory-server
- * or FerretDB; see src/store/bootstrap.ts). Each test file gets its own database via
+ * or FerretDB; see dev/database.ts). Each test file gets its own database via
  * test/support/db.ts, so files can run in parallel against the same server.
  */
 import type { TestProject } from 'vitest/node';
-import { startDatabase } from '../src/store/bootstrap.js';
+import { startDatabase } from '../dev/database.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const db = await startDatabase({ uri: process.env.MONGODB_URI, log: (msg) => console.log(`[db] ${msg}`) });

@@ -8,11 +8,11 @@ export const Env = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** Use this MongoDB instead of the embedded default. */
+    /** The MongoDB to use; required in production. `npm start` sets it to a development database when unset. */
     MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(),
     /** Database name (the URI's own name wins when it has one). */
     MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/).default('incident_bot'),
-    /** Where the embedded default keeps its data. */
+    /** Where the development database started by `npm start` keeps its data (`$DATA_DIR/db`). */
     DATA_DIR: z.string().min(1).default('.data'),
     /** Policy and organisation file; the shipped default when unset. */
     INCIDENT_CONFIG: optionalText,
@@ -37,6 +37,15 @@ export const Env = z
     OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
   })
   .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.MONGODB_URI) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MONGODB_URI'],
+        message:
+          'required when NODE_ENV=production: set it to your MongoDB connection string ' +
+          '(mongodb://… or mongodb+srv://…); the embedded database is for development only',
+      });
+    }
     if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
       ctx.addIssue({
         code: 'custom',
@@ -55,6 +64,19 @@ export type Env = z.infer<typeof Env>;
 
 export class EnvError extends Error {
   override name = 'EnvError';
+}
+
+/**
+ * The database URI main connects to. The product never starts a database itself: in production
+ * MONGODB_URI is required (loadEnv refuses to start without it); in development `npm start`
+ * (dev/start.ts) starts one and sets MONGODB_URI before main runs.
+ */
+export function requireMongoUri(env: Pick<Env, 'MONGODB_URI'>): string {
+  if (env.MONGODB_URI) return env.MONGODB_URI;
+  throw new EnvError(
+    'MONGODB_URI is not set: run the bot with `npm start` (it starts a development database for you) ' +
+      'or set MONGODB_URI=mongodb://… to your MongoDB.',
+  );
 }
 
 /** Empty strings count as unset, so `FOO=` in a .env file does not fail validation. */

@@ -8,7 +8,7 @@ import {
   ferretDbCandidate,
   startDatabase,
   type DatabaseCandidate,
-} from '../../src/store/bootstrap.js';
+} from '../../dev/database.js';
 
 async function withClient<T>(uri: string, fn: (client: MongoClient) => Promise<T>): Promise<T> {
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000 });

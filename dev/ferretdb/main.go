@@ -1,4 +1,4 @@
-// Command ferretdb is the embedded MongoDB-compatible server used by src/store/bootstrap.ts
+// Command ferretdb is the embedded MongoDB-compatible server used by dev/database.ts
 // when neither MONGODB_URI nor mongodb-memory-server is available (offline machines, CI).
 //
 // We build our own main instead of `go install .../cmd/ferretdb@v1.24.2` because that binary

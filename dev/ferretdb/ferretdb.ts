@@ -1,0 +1,289 @@
+/**
+ * FerretDB 1.24.2 (SQLite backend) as a development database, for machines where no mongod can
+ * be downloaded. Built once from the Go module proxy into a user cache folder: our own small
+ * `main.go` (the published `cmd/ferretdb` panics at start), the module vendored, one source
+ * patch applied with `git apply` (sqlite-id-index.patch, which says why), then `go build`.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { copyFile, mkdir, mkdtemp, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { homedir, hostname, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { DatabaseCandidate, StartedDatabase } from '../database.js';
+import { errnoCode, errorMessage, ping, run, tail, withDirectConnection, writeAtomically } from '../support.js';
+
+export const FERRETDB_VERSION = '1.24.2';
+
+/** This folder: main.go and go.mod are copied into the build; the patch is applied to the vendored module. */
+const FERRETDB_SOURCES = fileURLToPath(new URL('./', import.meta.url));
+const FERRETDB_SOURCE_FILES = ['main.go', 'go.mod'] as const;
+const FERRETDB_PATCH = 'sqlite-id-index.patch';
+/** Where `go mod vendor` puts the module the patch applies to (its paths are relative to it). */
+const FERRETDB_MODULE_DIR = 'vendor/github.com/FerretDB/FerretDB';
+const BUILD_TIMEOUT_MS = 20 * 60_000;
+const READY_TIMEOUT_MS = 30_000;
+const LOCK_STALE_MS = 60_000; // the builder touches the lock every 10 s
+const EXE = process.platform === 'win32' ? '.exe' : '';
+
+export interface FerretDbCandidateOptions {
+  /** Environment for finding `go` (PATH), the cache folder (FERRETDB_CACHE_DIR) and the build. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export function ferretDbCandidate(opts: FerretDbCandidateOptions = {}): DatabaseCandidate {
+  const env = opts.env ?? process.env;
+  return {
+    name: 'FerretDB',
+    async start({ dataDir, log }) {
+      const binary = await ensureFerretDbBinary(env, log);
+      return startFerretDb(binary, dataDir);
+    },
+  };
+}
+
+export function ferretDbCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.FERRETDB_CACHE_DIR) return env.FERRETDB_CACHE_DIR;
+  const cacheHome = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(cacheHome, 'incident-bot', `ferretdb-${FERRETDB_VERSION}`);
+}
+
+/** Returns the cached binary, building it first when missing or built from other sources. */
+export async function ensureFerretDbBinary(env: NodeJS.ProcessEnv, log: (msg: string) => void): Promise<string> {
+  const dir = ferretDbCacheDir(env);
+  const binary = join(dir, `ferretdb${EXE}`);
+  const hashFile = join(dir, 'ferretdb.sha256');
+  const hash = await sourceHash();
+  if (await isBuilt(binary, hashFile, hash)) return binary;
+
+  await assertGoAvailable(dir, env);
+  await mkdir(dir, { recursive: true });
+  const release = await acquireLock(join(dir, 'build.lock'), log);
+  try {
+    // Another process may have finished the build while we waited for the lock.
+    if (await isBuilt(binary, hashFile, hash)) return binary;
+    await buildFerretDb(dir, binary, env, log);
+    // Binary first, hash second: a reader never pairs the new hash with an old binary.
+    await writeAtomically(hashFile, hash);
+    return binary;
+  } finally {
+    await release();
+  }
+}
+
+async function sourceHash(): Promise<string> {
+  const h = createHash('sha256').update(FERRETDB_VERSION);
+  for (const file of [...FERRETDB_SOURCE_FILES, FERRETDB_PATCH]) {
+    h.update(`\0${file}\0`).update(await readFile(join(FERRETDB_SOURCES, file)));
+  }
+  return h.digest('hex');
+}
+
+async function isBuilt(binary: string, hashFile: string, hash: string): Promise<boolean> {
+  try {
+    const [stored] = await Promise.all([readFile(hashFile, 'utf8'), stat(binary)]);
+    return stored.trim() === hash;
+  } catch {
+    return false;
+  }
+}
+
+async function assertGoAvailable(cacheDir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  try {
+    await run('go', ['version'], { env, timeoutMs: 30_000 });
+  } catch (err) {
+    const why = errnoCode(err) === 'ENOENT' ? '`go` is not on PATH' : `\`go version\` failed: ${errorMessage(err)}`;
+    throw new Error(`no build in ${cacheDir} and ${why} (Go 1.24+ is needed once to build it)`, { cause: err });
+  }
+}
+
+async function buildFerretDb(dir: string, binary: string, env: NodeJS.ProcessEnv, log: (msg: string) => void) {
+  log(`Building FerretDB ${FERRETDB_VERSION} (first run only, ~1-2 min)…`);
+  const started = Date.now();
+  // Build dir and temp binary live inside the cache dir so the final rename stays on one filesystem.
+  const work = await mkdtemp(join(dir, 'build-'));
+  const tmpBinary = join(work, `ferretdb${EXE}`);
+  try {
+    for (const file of FERRETDB_SOURCE_FILES) await copyFile(join(FERRETDB_SOURCES, file), join(work, file));
+    const goEnv: NodeJS.ProcessEnv = {
+      ...env,
+      GOFLAGS: `${env.GOFLAGS ?? ''} -mod=mod`.trim(), // go.sum is generated here, not committed
+      GOTOOLCHAIN: 'local', // never try to download another Go toolchain
+      CGO_ENABLED: '0', // SQLite is pure Go (modernc.org/sqlite); no C compiler needed
+    };
+    const go = { cwd: work, env: goEnv, timeoutMs: BUILD_TIMEOUT_MS };
+    await run('go', ['mod', 'tidy'], go);
+    await run('go', ['mod', 'vendor'], go);
+    await applyPatch(join(work, FERRETDB_MODULE_DIR), join(FERRETDB_SOURCES, FERRETDB_PATCH), env);
+    await run('go', ['build', '-mod=vendor', '-trimpath', '-o', tmpBinary, '.'], go);
+    await rename(tmpBinary, binary);
+    log(`Built FerretDB ${FERRETDB_VERSION} in ${Math.round((Date.now() - started) / 1000)} s: ${binary}`);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Applies our source patch to the vendored FerretDB module. `git apply` (git is on any machine
+ * that cloned this repository; `patch` often is not) refuses a patch that does not match exactly,
+ * so a changed upstream file fails the build loudly instead of being patched wrongly. Repository
+ * discovery is stopped at the build folder, so git treats it as plain files even when the cache
+ * folder lies inside some git work tree.
+ */
+async function applyPatch(moduleDir: string, patchFile: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const gitEnv: NodeJS.ProcessEnv = { ...env, GIT_CEILING_DIRECTORIES: dirname(moduleDir) };
+  delete gitEnv.GIT_DIR;
+  delete gitEnv.GIT_WORK_TREE;
+  await run('git', ['apply', '--verbose', patchFile], { cwd: moduleDir, env: gitEnv, timeoutMs: 60_000 });
+}
+
+/**
+ * Build lock, so parallel test processes or clones build once and the others wait. Correctness
+ * does not depend on it (builds go to a temp file, then an atomic rename); it only saves work.
+ */
+async function acquireLock(path: string, log: (msg: string) => void): Promise<() => Promise<void>> {
+  const deadline = Date.now() + BUILD_TIMEOUT_MS;
+  let announced = false;
+  for (;;) {
+    try {
+      const fh = await open(path, 'wx');
+      await fh.writeFile(JSON.stringify({ pid: process.pid, host: hostname() }));
+      await fh.close();
+      const heartbeat = setInterval(() => {
+        const now = new Date();
+        utimes(path, now, now).catch(() => undefined);
+      }, 10_000);
+      heartbeat.unref();
+      return async () => {
+        clearInterval(heartbeat);
+        await rm(path, { force: true });
+      };
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+    }
+    if (await isStaleLock(path)) {
+      await rm(path, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for the build lock ${path}`);
+    if (!announced) {
+      log(`Waiting for another process to finish building FerretDB (lock ${path})…`);
+      announced = true;
+    }
+    await sleep(500);
+  }
+}
+
+async function isStaleLock(path: string): Promise<boolean> {
+  try {
+    const [info, text] = await Promise.all([stat(path), readFile(path, 'utf8')]);
+    if (Date.now() - info.mtimeMs > LOCK_STALE_MS) return true;
+    const owner: unknown = JSON.parse(text);
+    if (isLockOwner(owner) && owner.host === hostname()) return !isAlive(owner.pid);
+    return false;
+  } catch {
+    // Gone already (just retry), or half-written by a live owner (the mtime rule covers a crash).
+    return false;
+  }
+}
+
+function isLockOwner(v: unknown): v is { pid: number; host: string } {
+  return typeof v === 'object' && v !== null && 'pid' in v && 'host' in v &&
+    typeof v.pid === 'number' && typeof v.host === 'string';
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
+
+type ServerProcess = ChildProcessByStdio<Writable, Readable, Readable>;
+
+async function startFerretDb(binary: string, dataDir: string | undefined): Promise<StartedDatabase> {
+  const dir = dataDir === undefined
+    ? await mkdtemp(join(tmpdir(), 'incident-bot-ferretdb-'))
+    : join(dataDir, 'ferretdb');
+  const tempDir = dataDir === undefined ? dir : undefined;
+  await mkdir(dir, { recursive: true });
+
+  const child: ServerProcess = spawn(
+    binary,
+    ['--listen-addr=127.0.0.1:0', `--sqlite-url=${pathToFileURL(dir).href}/?_pragma=synchronous(normal)`, '--exit-on-stdin-eof'],
+    // stdin stays open: the server exits when it closes, i.e. when we die, even by SIGKILL.
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  const stderr = tail(child.stderr);
+  child.on('error', () => undefined); // spawn/kill failures surface through waitForReady or exit
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      process.off('exit', killOnExit);
+      await terminate(child);
+      if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
+    })());
+
+  try {
+    const uri = withDirectConnection(await waitForReady(child, stderr));
+    await ping(uri);
+    const where = tempDir === undefined ? dir : 'temporary';
+    return { uri, kind: 'ferretdb', describe: `FerretDB ${FERRETDB_VERSION} (SQLite, ${where}) at ${uri}`, stop, kill: killOnExit };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Our main prints "READY mongodb://127.0.0.1:PORT/" once the listener is bound. */
+function waitForReady(child: ServerProcess, stderr: () => string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    const fail = (why: string) => {
+      cleanup();
+      const err = stderr().trim();
+      reject(new Error(`FerretDB ${why}${err ? `; stderr: ${err}` : ''}`));
+    };
+    const onLine = (line: string) => {
+      const m = /^READY (mongodb:\/\/\S+)/.exec(line);
+      if (m?.[1] === undefined) return;
+      cleanup();
+      resolve(m[1]);
+    };
+    const onExit = (code: number | null, signal: string | null) =>
+      fail(`exited before it was ready (${signal ?? `code ${code}`})`);
+    const onError = (err: Error) => fail(`could not be started: ${err.message}`);
+    const timer = setTimeout(() => fail(`was not ready after ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS);
+    function cleanup() {
+      clearTimeout(timer);
+      lines.off('line', onLine);
+      child.off('exit', onExit);
+      child.off('error', onError);
+      child.stdout.resume(); // keep draining so the pipe never fills
+    }
+    lines.on('line', onLine);
+    child.once('exit', onExit);
+    child.once('error', onError);
+  });
+}
+
+async function terminate(child: ServerProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(force);
+  }
+}
