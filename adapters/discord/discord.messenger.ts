@@ -6,8 +6,9 @@ import type { DiscordApi } from './discord.api.js';
 import { renderCardMessage, renderText, type DiscordMessage } from './discord.renderer.js';
 
 /**
- * Delivers outbox messages on Discord: a person by direct message, a configured channel, or a
- * group's channel with its role mentioned (the one ping the bot makes on purpose). It uses its own
+ * Delivers outbox messages on Discord: a person by direct message (and, when urgent, a mention in
+ * the service-desk channel), a configured channel, or a group's channel with its role mentioned
+ * (the only pings the bot makes on purpose). It uses its own
  * REST client that rejects on 429, so a rate limit comes back to the outbox as `retryAfterMs`
  * instead of stalling interactive calls.
  */
@@ -33,6 +34,10 @@ export class DiscordMessenger implements Messenger {
       const nonce = nonceOf(message.key);
       if (destination.kind === 'person') {
         await this.api.postMessage(await this.dmChannel(destination.personId), body, nonce);
+        // P1: a mention where people look, as well as the direct message (SPEC §7), as on Slack.
+        const desk = message.urgent ? this.config.organisation.channels.serviceDesk.discord : undefined;
+        const userId = this.userIdOf(destination.personId);
+        if (desk && userId) await this.api.postMessage(desk, mentioning(body, userId), nonceOf(`${message.key}:desk`));
       } else if (destination.kind === 'channel') {
         const channelId = this.config.organisation.channels[destination.channel].discord;
         if (!channelId) throw new DeliveryError(`no Discord channel configured for ${destination.channel}`, { permanent: true });
@@ -78,6 +83,11 @@ export class DiscordMessenger implements Messenger {
     }
     return channelId;
   }
+}
+
+/** The message with one user mentioned in front: the only ping it can make is that user. */
+function mentioning(body: DiscordMessage, userId: string): DiscordMessage {
+  return { ...body, content: `<@${userId}> ${body.content ?? ''}`.slice(0, 2000), allowed_mentions: { parse: [], users: [userId] } };
 }
 
 /** Discord drops a repeated nonce (≤ 25 characters) for a few minutes: a retried delivery posts once. */

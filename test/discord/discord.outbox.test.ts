@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryWorker } from '../../src/outbox/delivery.worker.js';
 import { startDiscord, type DiscordHarness } from '../support/discord/harness.js';
-import { button, buttonId, users, type Raw } from '../support/discord/payloads.js';
+import { IDS, button, buttonId, users, type Raw } from '../support/discord/payloads.js';
 import { people, reportInput } from '../support/fixtures.js';
 
 /** Notifications reach Discord through the outbox; the assignee's DM carries working Accept / Reject buttons. */
@@ -30,5 +30,26 @@ describe('Discord: outbox notifications', () => {
     expect(dm.content).toContain(`${incident.id} (P3) "Payroll export fails" was dispatched to Liu Yang`);
     await h.deliver(button(users.apps, buttonId(dm, 'Accept'), dm));
     expect(await h.t.app.service.get(incident.id)).toMatchObject({ status: 'in_progress', ownerId: people.apps.id });
+  });
+
+  it('GIVEN an urgent (P1) notification for Li Wei THEN he gets a DM and a mention in the service-desk channel that pings only him, as on Slack', async () => {
+    const messenger = h.messengers.find((m) => m.platform === 'discord')!;
+    const message = { key: 'INC-000009:escalation:0:person:li.wei:discord', incidentId: 'INC-000009', text: '⬆️ Escalation 1 of 3: INC-000009 (P1) @everyone', urgent: true };
+    const before = h.fake.calls.length;
+    await messenger.deliver({ kind: 'person', personId: 'li.wei' }, message);
+    const posts = h.fake.calls.slice(before).filter((c) => c.method === 'POST' && /^\/channels\/\d+\/messages$/.test(c.path));
+    expect(posts).toHaveLength(2);
+    const mention = posts.find((c) => c.path === `/channels/${IDS.serviceDesk}/messages`);
+    expect(mention?.body).toMatchObject({ allowed_mentions: { parse: [], users: [users.network.id] }, enforce_nonce: true });
+    expect(mention?.body.content).toMatch(new RegExp(`^<@${users.network.id}> ⬆️ Escalation 1 of 3: INC-000009`));
+    expect(mention?.body.content).not.toContain(' @everyone'); // user text stays defused
+    const dm = posts.find((c) => c.path !== `/channels/${IDS.serviceDesk}/messages`);
+    expect(dm?.body.allowed_mentions).toEqual({ parse: [] });
+    // Each post has its own nonce, so Discord's de-duplication never drops the second as a repeat of the first.
+    expect(mention?.body.nonce).not.toBe(dm?.body.nonce);
+
+    const notUrgent = h.fake.calls.length;
+    await messenger.deliver({ kind: 'person', personId: 'li.wei' }, { ...message, key: `${message.key}:2`, urgent: false });
+    expect(h.fake.calls.slice(notUrgent).filter((c) => c.path === `/channels/${IDS.serviceDesk}/messages`)).toHaveLength(0);
   });
 });
