@@ -108,7 +108,7 @@ export function permittedRow(incident: Incident, action: ActionName, relations: 
   // Rows only the bot may take do not exist for people: for them the status is simply wrong.
   const rows = TRANSITIONS.filter((row) => row.action === action && (relations.has('system') || row.who.some((w) => w !== 'system')));
   const fromStatus = rows.filter((row) => row.from.includes(incident.status));
-  if (fromStatus.length === 0) throw refusalForStatus(incident, action, directory);
+  if (fromStatus.length === 0) throw refusalForStatus(incident, action, rows, relations, directory);
   const row = fromStatus.find((r) => r.who.some((relation) => relations.has(relation)));
   if (!row) throw new UserError('not_allowed', { id: incident.id, action, who: whoMay(fromStatus).filter((r) => r !== 'system').join(',') });
   return row;
@@ -132,7 +132,11 @@ export function whoMay(rows: readonly TransitionRow[]): Relation[] {
   return [...new Set(rows.flatMap((row) => row.who))];
 }
 
-function refusalForStatus(incident: Incident, action: ActionName, directory: Directory): UserError {
+/**
+ * Why this status refuses the action, saying what this person could do instead: the statuses from
+ * which one of their rows allows it, or, when none does, who may. Rows of others are not offered.
+ */
+function refusalForStatus(incident: Incident, action: ActionName, rows: readonly TransitionRow[], relations: Set<Relation>, directory: Directory): UserError {
   const id = incident.id;
   const by = incident.lastChangeByName ?? directory.nameOf(incident.lastChangeById);
   if (action === 'accept' && incident.ownerId && incident.status !== 'open') {
@@ -144,6 +148,8 @@ function refusalForStatus(incident: Incident, action: ActionName, directory: Dir
   if (incident.status === 'resolved' && ['resolve', 'suspend', 'resume', 'accept', 'withdraw'].includes(action)) {
     return new UserError('already_resolved', { id, by: directory.nameOf(incident.resolvedById ?? incident.lastChangeById) });
   }
-  const allowedFrom = [...new Set(TRANSITIONS.filter((r) => r.action === action).flatMap((r) => r.from))];
-  return new UserError('wrong_status', { id, action, status: incident.status, by, allowed: allowedFrom.join(', ') });
+  const mine = rows.filter((row) => row.who.some((relation) => relations.has(relation)));
+  if (mine.length === 0) return new UserError('not_allowed', { id, action, who: whoMay(rows).filter((r) => r !== 'system').join(',') });
+  const allowedFrom = [...new Set(mine.flatMap((r) => r.from))];
+  return new UserError('wrong_status', { id, action, status: incident.status, by, allowed: allowedFrom.join(',') });
 }

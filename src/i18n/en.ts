@@ -19,16 +19,24 @@ const RELATIONS: Record<string, string> = {
 /** "assignee,group_member" → "the assignee, a member of the assigned group". */
 const relations = (list: string | number | undefined) => String(list ?? '').split(',').filter(Boolean).map((r) => RELATIONS[r] ?? r).join(', ');
 
+const STATUS = {
+  open: 'Open',
+  assigned: 'Assigned',
+  in_progress: 'In progress',
+  pending_change: 'Pending change',
+  suspended: 'Suspended',
+  resolved: 'Resolved',
+  closed: 'Closed',
+};
+
+/** "in_progress,suspended" → "In progress or Suspended". */
+const statuses = (list: string | number | undefined) => {
+  const words = String(list ?? '').split(',').filter(Boolean).map((id) => (STATUS as Record<string, string>)[id] ?? id);
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : (words[0] ?? '');
+};
+
 export const en = {
-  status: {
-    open: 'Open',
-    assigned: 'Assigned',
-    in_progress: 'In progress',
-    pending_change: 'Pending change',
-    suspended: 'Suspended',
-    resolved: 'Resolved',
-    closed: 'Closed',
-  },
+  status: STATUS,
   relation: RELATIONS,
   action: {
     report: 'Report an incident',
@@ -176,7 +184,7 @@ export const en = {
     not_found: (p: P) => `${s(p.id)} does not exist.`,
     bad_reference: (p: P) => `"${s(p.ref)}" is not an incident id; use the form INC-000042.`,
     not_allowed: (p: P) => `You cannot ${s(p.action)} ${s(p.id)}: only ${relations(p.who)} may.`,
-    wrong_status: (p: P) => `${s(p.id)} is ${s(p.status)} (last change by ${s(p.by)}); ${s(p.action)} is only possible when it is ${s(p.allowed)}.`,
+    wrong_status: (p: P) => `${s(p.id)} is ${statuses(p.status)} (last change by ${s(p.by)}): you can ${s(p.action)} it once it is ${statuses(p.allowed)}.`,
     already_accepted: (p: P) => `${s(p.id)} was already accepted by ${s(p.by)}.`,
     already_resolved: (p: P) => `${s(p.id)} was already resolved by ${s(p.by)}; reopen it first.`,
     already_closed: (p: P) => `${s(p.id)} was already closed by ${s(p.by)}; report a recurrence if it happened again.`,

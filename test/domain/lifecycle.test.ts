@@ -131,6 +131,32 @@ describe('who may do what (SPEC §1)', () => {
   });
 });
 
+describe('a refusal says what this person could do, in words (issue 18)', () => {
+  // Chen Jing dispatched it to Li Wei: the last change is hers.
+  const assigned = () => inStatus('assigned');
+  const dispatchedByChen = () => ({ ...assigned(), lastChangeById: people.desk.id, lastChangeByName: people.desk.name });
+
+  it('GIVEN an incident assigned to Li Wei WHEN he resolves before accepting THEN he is told he can once it is In progress (not the statuses only the bot resolves from)', () => {
+    const error = refusal(() => attempt(dispatchedByChen(), 'resolve', people.network, INPUTS.resolve));
+    expect(error.code).toBe('wrong_status');
+    expect(errorText(error)).toBe('INC-000042 is Assigned (last change by Chen Jing): you can resolve it once it is In progress.');
+  });
+
+  it('GIVEN an assigned incident WHEN first line resolves THEN only their own first-line fix is offered: once it is Open', () => {
+    expect(errorText(refusal(() => attempt(dispatchedByChen(), 'resolve', people.desk, INPUTS.resolve)))).toBe('INC-000042 is Assigned (last change by Chen Jing): you can resolve it once it is Open.');
+  });
+
+  it('GIVEN an assigned incident WHEN an incident manager resolves THEN both statuses they may resolve from are named', () => {
+    expect(errorText(refusal(() => attempt(dispatchedByChen(), 'resolve', people.manager, INPUTS.resolve)))).toBe('INC-000042 is Assigned (last change by Chen Jing): you can resolve it once it is Open or In progress.');
+  });
+
+  it('GIVEN an assigned incident WHEN the reporter resolves THEN she is told who may, since no status would let her', () => {
+    const error = refusal(() => attempt(assigned(), 'resolve', people.user, INPUTS.resolve));
+    expect(error.code).toBe('not_allowed');
+    expect(errorText(error)).toBe('You cannot resolve INC-000042: only first line (service desk), an incident manager, the assignee, a member of the assigned group may.');
+  });
+});
+
 describe('dispatch rules (SPEC §9)', () => {
   it('GIVEN two rejected dispatches THEN dispatching is handed to the incident manager', () => {
     let incident = anIncident();
