@@ -1,37 +1,164 @@
-import type { DeliveryWorker } from '../outbox/delivery.worker.js';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { TimerMetrics } from '../jobs/timer.service.js';
+import type { DeliveryStats } from '../outbox/delivery.worker.js';
 import type { OutboxStore } from '../outbox/outbox.store.js';
 import type { IncidentStore } from '../store/incident-store.js';
 
+/** What the scrape-time series read: each is optional, a series whose source is missing stays empty. */
 export interface MetricSources {
-  outbox?: OutboxStore;
-  delivery?: DeliveryWorker;
+  store?: IncidentStore;
+  outbox?: Pick<OutboxStore, 'counts' | 'oldestPending'>;
+  delivery?: { readonly stats: DeliveryStats };
   now?: () => Date;
 }
 
-/** Prometheus text: incidents by status and priority, the outbox by state, delivery counters; counted at scrape time. */
-export async function incidentMetrics(store: IncidentStore, sources: MetricSources = {}): Promise<string> {
-  const rows = await store.m.Incident.aggregate<{ _id: { status: string; priority: string }; count: number }>([
-    { $group: { _id: { status: '$status', priority: '$priority' }, count: { $sum: 1 } } },
-  ]);
-  const lines = ['# HELP incidents Incidents by status and priority.', '# TYPE incidents gauge'];
-  for (const row of rows) lines.push(`incidents{status="${row._id.status}",priority="${row._id.priority}"} ${row.count}`);
-  if (sources.outbox) {
-    const counts = await sources.outbox.counts();
-    lines.push('# HELP outbox_messages Outbox messages by state (dead = gave up, see /incident admin outbox).', '# TYPE outbox_messages gauge');
-    for (const [status, n] of Object.entries(counts)) lines.push(`outbox_messages{status="${status}"} ${n}`);
-    const oldest = await sources.outbox.oldestPending();
-    const now = (sources.now?.() ?? new Date()).getTime();
-    lines.push('# HELP outbox_oldest_pending_seconds How long the oldest due message has waited.', '# TYPE outbox_oldest_pending_seconds gauge');
-    lines.push(`outbox_oldest_pending_seconds ${oldest ? Math.max(0, (now - oldest.getTime()) / 1000) : 0}`);
+export interface BotMetricsOptions {
+  /** prom-client's default process and Node.js metrics (CPU, memory, event loop, GC, handles). Default true. */
+  defaultMetrics?: boolean;
+}
+
+/**
+ * The bot's Prometheus metrics, served at `/metrics`: one prom-client Registry per instance (no
+ * global registry), created once by the composition root and handed to what increments it (the
+ * timer service, the delivery worker). Holds
+ * - prom-client's default process metrics (`process_*`, `nodejs_*`);
+ * - series counted at scrape time from the database and the worker, as before: `incidents`,
+ *   `outbox_messages`, `outbox_oldest_pending_seconds`, `outbox_deliveries_total`,
+ *   `outbox_last_delivery_lag_seconds`;
+ * - counters of this process: `incident_sla_targets_missed_total{priority,target}`,
+ *   `incident_escalations_fired_total{priority,tier}`, `outbox_delivery_failures_total{platform,outcome}`.
+ *   A timer is counted by the process whose unique insert marked it fired, so with several
+ *   replicas each miss or escalation is counted once in the sum over replicas.
+ */
+export class BotMetrics implements TimerMetrics {
+  readonly registry = new Registry();
+  private sources: MetricSources = {};
+  private readonly slaMissed: Counter<'priority' | 'target'>;
+  private readonly escalations: Counter<'priority' | 'tier'>;
+  private readonly deliveryFailures: Counter<'platform' | 'outcome'>;
+
+  constructor(options: BotMetricsOptions = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    const read = () => this.sources;
+
+    new Gauge({
+      name: 'incidents',
+      help: 'Incidents by status and priority.',
+      labelNames: ['status', 'priority'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const { store } = read();
+        if (!store) return;
+        const rows = await store.m.Incident.aggregate<{ _id: { status: string; priority: string }; count: number }>([
+          { $group: { _id: { status: '$status', priority: '$priority' }, count: { $sum: 1 } } },
+        ]);
+        for (const row of rows) this.set({ status: row._id.status, priority: row._id.priority }, row.count);
+      },
+    });
+    new Gauge({
+      name: 'outbox_messages',
+      help: 'Outbox messages by state (dead = gave up, see /incident admin outbox).',
+      labelNames: ['status'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const { outbox } = read();
+        if (!outbox) return;
+        for (const [status, n] of Object.entries(await outbox.counts())) this.set({ status }, n);
+      },
+    });
+    new Gauge({
+      name: 'outbox_oldest_pending_seconds',
+      help: 'How long the oldest due message has waited.',
+      registers,
+      async collect() {
+        const { outbox, now } = read();
+        const oldest = outbox ? await outbox.oldestPending() : undefined;
+        const at = (now?.() ?? new Date()).getTime();
+        this.set(oldest ? Math.max(0, (at - oldest.getTime()) / 1000) : 0);
+      },
+    });
+    new Counter({
+      name: 'outbox_deliveries_total',
+      help: 'Delivery attempts by outcome in this process.',
+      labelNames: ['outcome'] as const,
+      registers,
+      collect() {
+        // The worker keeps these numbers (the benchmark reads them too); they are copied at scrape time.
+        const { delivery } = read();
+        this.reset();
+        if (!delivery) return;
+        const { sent, retried, dead } = delivery.stats;
+        this.inc({ outcome: 'sent' }, sent);
+        this.inc({ outcome: 'retried' }, retried);
+        this.inc({ outcome: 'dead' }, dead);
+      },
+    });
+    new Gauge({
+      name: 'outbox_last_delivery_lag_seconds',
+      help: 'Due time to delivery of the last message sent.',
+      registers,
+      collect() {
+        this.set((read().delivery?.stats.lastLagMs ?? 0) / 1000);
+      },
+    });
+
+    this.slaMissed = new Counter({
+      name: 'incident_sla_targets_missed_total',
+      help: 'Resolution targets missed (respond, accept, resolve), by priority, counted when the miss timer fires.',
+      labelNames: ['priority', 'target'] as const,
+      registers,
+    });
+    this.escalations = new Counter({
+      name: 'incident_escalations_fired_total',
+      help: 'Escalation tiers fired, by priority and tier (from 1).',
+      labelNames: ['priority', 'tier'] as const,
+      registers,
+    });
+    this.deliveryFailures = new Counter({
+      name: 'outbox_delivery_failures_total',
+      help: 'Failed delivery attempts by platform: retry = will be tried again, dead = gave up.',
+      labelNames: ['platform', 'outcome'] as const,
+      registers,
+    });
   }
-  if (sources.delivery) {
-    const { stats } = sources.delivery;
-    lines.push('# HELP outbox_deliveries_total Delivery attempts by outcome in this process.', '# TYPE outbox_deliveries_total counter');
-    lines.push(`outbox_deliveries_total{outcome="sent"} ${stats.sent}`, `outbox_deliveries_total{outcome="retried"} ${stats.retried}`, `outbox_deliveries_total{outcome="dead"} ${stats.dead}`);
-    lines.push('# HELP outbox_last_delivery_lag_seconds Due time to delivery of the last message sent.', '# TYPE outbox_last_delivery_lag_seconds gauge');
-    lines.push(`outbox_last_delivery_lag_seconds ${stats.lastLagMs / 1000}`);
+
+  /** Where the scrape-time series read from; the composition root calls it once the parts exist. */
+  collectFrom(sources: MetricSources): this {
+    this.sources = { ...this.sources, ...sources };
+    return this;
   }
-  lines.push('# HELP process_resident_memory_bytes Resident memory.', '# TYPE process_resident_memory_bytes gauge');
-  lines.push(`process_resident_memory_bytes ${process.memoryUsage().rss}`);
-  return `${lines.join('\n')}\n`;
+
+  slaTargetMissed(priority: string, target: string): void {
+    this.slaMissed.inc({ priority, target });
+  }
+
+  escalationFired(priority: string, tier: number): void {
+    this.escalations.inc({ priority, tier: String(tier) });
+  }
+
+  /** A delivery attempt failed (the delivery worker's deps.metrics). */
+  deliveryFailed(platform: string, outcome: 'retry' | 'dead'): void {
+    this.deliveryFailures.inc({ platform, outcome });
+  }
+
+  /** The Prometheus text exposition of every series. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/**
+ * @deprecated Builds a throwaway registry at each scrape, without the counters or the default
+ * metrics; kept so callers not yet moved to BotMetrics keep serving the scrape-time series.
+ * Create one `BotMetrics`, pass it to the timer service and the delivery worker, serve `text()`.
+ */
+export function incidentMetrics(store: IncidentStore, sources: Omit<MetricSources, 'store'> = {}): Promise<string> {
+  return new BotMetrics({ defaultMetrics: false }).collectFrom({ ...sources, store }).text();
 }

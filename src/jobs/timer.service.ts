@@ -15,6 +15,14 @@ export interface TimerScheduler {
   schedule(incidentId: string, at: Date): Promise<void>;
 }
 
+/** The counters a fired timer increments (/metrics; BotMetrics in production). */
+export interface TimerMetrics {
+  /** A resolution target (respond, accept, resolve) was missed: its timer fired. */
+  slaTargetMissed(priority: string, target: string): void;
+  /** An escalation tier fired; `tier` counts from 1, as the escalation messages do. */
+  escalationFired(priority: string, tier: number): void;
+}
+
 export interface FiredResult {
   key: string;
   dueAt: Date;
@@ -32,6 +40,8 @@ export interface TimerDeps {
   m: Catalog;
   /** A timer fired this much after it was due says so in its message, even if the bot was running. */
   lateAfterMs?: number;
+  /** Counts missed targets and fired escalations (/metrics); each timer once, by the process that marks it fired. */
+  metrics?: TimerMetrics;
 }
 
 const DEFAULT_LATE_AFTER_MS = 60_000;
@@ -94,6 +104,7 @@ export class TimerService {
       await this.execute(incident, timer, lateMs);
       if (await timers.markFired({ incidentId, key: timer.key, rule: timer.rule, dueAt: timer.dueAt, firedAt: now, lateMs })) {
         results.push({ key: timer.key, dueAt: timer.dueAt, lateMs });
+        this.count(incident, timer);
       }
       fired.add(timer.key);
     }
@@ -125,6 +136,14 @@ export class TimerService {
     const late = now.getTime() - expected;
     const missedWhileDown = expected < this.startedAt.getTime() && late > DOWNTIME_GRACE_MS;
     return missedWhileDown || late > (this.deps.lateAfterMs ?? DEFAULT_LATE_AFTER_MS) ? now.getTime() - timer.dueAt.getTime() : 0;
+  }
+
+  /** Metrics of a timer this process fired (no database work). */
+  private count(incident: Incident, timer: PlannedTimer): void {
+    const { metrics } = this.deps;
+    if (!metrics) return;
+    if (timer.rule === 'target' && timer.target) metrics.slaTargetMissed(incident.priority, timer.target);
+    if (timer.rule === 'escalation' && timer.tier !== undefined) metrics.escalationFired(incident.priority, timer.tier + 1);
   }
 
   private async execute(incident: Incident, timer: PlannedTimer, lateMs: number): Promise<void> {

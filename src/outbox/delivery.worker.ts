@@ -69,7 +69,15 @@ export class DeliveryWorker {
   onDelivered?: (entry: OutboxEntry, lagMs: number) => void;
 
   constructor(
-    private readonly deps: { store: OutboxStore; messengers: readonly Messenger[]; clock: Clock; log: Logger; options?: Partial<DeliveryOptions> },
+    private readonly deps: {
+      store: OutboxStore;
+      messengers: readonly Messenger[];
+      clock: Clock;
+      log: Logger;
+      options?: Partial<DeliveryOptions>;
+      /** Counts failed attempts by platform (/metrics; BotMetrics in production). */
+      metrics?: { deliveryFailed(platform: string, outcome: 'retry' | 'dead'): void };
+    },
   ) {}
 
   private get options(): DeliveryOptions {
@@ -193,6 +201,7 @@ export class DeliveryWorker {
         nextAttemptAt: new Date(clock.now().getTime() + wait),
         error: failure.message.slice(0, 500),
       });
+      this.deps.metrics?.deliveryFailed(entry.platform, exhausted ? 'dead' : 'retry');
       if (exhausted) {
         this.stats.dead++;
         log.error({ outbox: entry._id, platform: entry.platform, attempts: attempt + 1, error: failure.message }, 'outbox: message dead-lettered (see /incident admin outbox)');

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttp } from '../../src/http/server.js';
-import { incidentMetrics } from '../../src/http/metrics.js';
+import { BotMetrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/logging.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { people, reportInput } from '../support/fixtures.js';
@@ -13,7 +13,8 @@ describe('health, readiness and metrics', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    http = await startHttp({ port: 0, ready: async () => ready, metrics: () => incidentMetrics(t.app.store, { outbox: t.app.outboxStore, now: () => t.clock.now() }) });
+    const metrics = new BotMetrics().collectFrom({ store: t.app.store, outbox: t.app.outboxStore, now: () => t.clock.now() });
+    http = await startHttp({ port: 0, ready: async () => ready, metrics: () => metrics.text() });
   });
   afterAll(async () => {
     await http.close();
@@ -41,6 +42,7 @@ describe('health, readiness and metrics', () => {
     expect(text).toMatch(/outbox_messages\{status="undeliverable"\} [1-9]/);
     expect(text).toContain('outbox_messages{status="dead"} 0');
     expect(text).toContain('outbox_oldest_pending_seconds 0');
+    expect(text).toMatch(/^process_resident_memory_bytes \d/m);
   });
 
   it('answers 404 for anything else', async () => {
