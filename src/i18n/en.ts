@@ -172,7 +172,7 @@ export const en = {
     outboxHeading: (p: P) => `Outbox: ${s(p.pending)} pending, ${s(p.sent)} sent, ${s(p.dead)} dead, ${s(p.undeliverable)} undeliverable (nobody configured to reach them).`,
     outboxOldest: (p: P) => `Oldest pending message is ${s(p.age)} overdue.`,
     outboxDeadHeading: 'Dead letters (gave up; fix the cause, then "admin outbox retry <id>")',
-    outboxUndeliverableHeading: 'Undeliverable (no platform reaches the recipient; map them in the organisation file)',
+    outboxUndeliverableHeading: 'Undeliverable (nothing configured carries them: a recipient no platform reaches, an e-mail with no e-mail route; the reason is on each line)',
     outboxLine: (p: P) => `${s(p.id)} — ${s(p.platform)}, ${s(p.attempts)} attempt(s): ${s(p.error)}`,
     outboxRetried: (p: P) => `Message ${s(p.id)} is queued again.`,
   },

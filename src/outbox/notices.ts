@@ -27,6 +27,8 @@ export interface Notice {
   dueAt?: Date;
   /** Extra channels beyond chat (SPEC §7: phone/SMS/e-mail hooks). */
   channels: NotificationChannel[];
+  /** Written only where some platform reaches the destination (a stakeholder-thread line): none configured is not a failure. */
+  optional?: boolean;
 }
 
 type Audience = ConfigFile['policy']['statusNotifications'][keyof ConfigFile['policy']['statusNotifications']][number];
