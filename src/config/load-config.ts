@@ -1,10 +1,19 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigFile } from './config.schema.js';
 
-export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.yml', import.meta.url));
+/**
+ * The shipped `config/default.yml`, found from this module both in the sources (src/config/, run
+ * by tsx) and in the compiled build (dist/src/config/, run by node in the Docker image).
+ */
+export const DEFAULT_CONFIG_PATH = shippedConfigPath();
+
+function shippedConfigPath(): string {
+  const candidates = ['../../config/default.yml', '../../../config/default.yml'].map((path) => fileURLToPath(new URL(path, import.meta.url)));
+  return candidates.find((path) => existsSync(path)) ?? candidates[0]!;
+}
 
 /** A configuration file that cannot be used; the message names the file and each bad field's path. */
 export class ConfigError extends Error {
