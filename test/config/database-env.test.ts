@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EnvError, loadEnv, requireMongoUri } from '../../src/config/env.js';
@@ -56,4 +58,18 @@ describe('MONGODB_URI: the product never starts a database itself', () => {
       'MONGODB_URI is not set: run the bot with `npm start` (it starts a development database for you) or set MONGODB_URI=mongodb://… to your MongoDB.',
     );
   }, 120_000);
+});
+
+describe('the product holds no database-building code', () => {
+  it('nothing in src/, commands/ or adapters/ imports dev/, mongodb-memory-server or spawns a database', () => {
+    const offenders: string[] = [];
+    for (const folder of ['src', 'commands', 'adapters']) {
+      for (const file of readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })) {
+        if (!file.endsWith('.ts')) continue;
+        const text = readFileSync(join(ROOT, folder, file), 'utf8');
+        if (/from '(\.\.\/)+dev\/|mongodb-memory-server|node:child_process/.test(text)) offenders.push(`${folder}/${file}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
 });
