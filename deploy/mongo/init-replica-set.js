@@ -1,3 +1,4 @@
+/* global rs, db, print, sleep -- mongosh shell globals */
 // Run once by compose.yaml's mongo-init service (mongosh --file): initiates the three-member
 // replica set rs0 unless it already is, then waits until a primary is elected. Re-running it is
 // harmless, so `docker compose up` after a restart goes straight through.
