@@ -6,6 +6,7 @@ import { ACTIVE_STATUSES, parseIncidentRef, type Incident, type IncidentEvent } 
 import { decide, type ActionName } from '../domain/lifecycle.js';
 import { newIncident, type ReportInput } from '../domain/report.js';
 import type { IncidentQuery, IncidentStore } from '../store/incident-store.js';
+import { TimelineNotes } from '../store/timeline-notes.js';
 import type { Clock } from './clock.js';
 import { runEffects } from './effects.js';
 
@@ -37,8 +38,12 @@ const PENDING_KEY_WAIT_MS = 5_000;
 /** The core's one entry point: every change to an incident goes through `report` or `act`. */
 export class IncidentService {
   private readonly listeners: ChangeListener[] = [];
+  /** What fired timers did (who was told, when, how): shown in the timeline, never a change to the incident. */
+  readonly notes: TimelineNotes;
 
-  constructor(readonly deps: ServiceDeps) {}
+  constructor(readonly deps: ServiceDeps) {
+    this.notes = new TimelineNotes(deps.store.m);
+  }
 
   get directory(): Directory {
     return this.deps.directory;

@@ -295,6 +295,30 @@ export const en = {
     upgradeReason: (p: P) => `Unresolved after ${s(p.after)}: raised automatically (SPEC §4).`,
     late: (p: P) => `(Sent late: this was due ${s(p.due)}, ${s(p.late)} ago; the bot was not running then.)`,
   },
+  /** Lines the timers post in an incident's stakeholder thread (SPEC §8). */
+  thread: {
+    escalation: (p: P) => `⬆️ ${s(p.id)}: escalation ${s(p.tier)} of ${s(p.tiers)}, still unresolved after ${s(p.after)} (${s(p.status)}). Told: ${s(p.who)}.`,
+    firstReport: (p: P) => `First report on ${s(p.id)} (${s(p.priority)}) "${s(p.title)}": status ${s(p.status)}, worked by ${s(p.owner)}, estimated restoration ${s(p.restoreBy)}.`,
+    afterResolution: (p: P) => `✅ ${s(p.id)} was resolved ${s(p.at)} by ${s(p.by)} (${s(p.code)}): ${s(p.solution)}`,
+    nobody: 'nobody configured for that role',
+  },
+  /** Timeline lines for what fired timers did: who was told, when, on which channel. */
+  timelineNote: {
+    line: (p: P) => `${s(p.at)} the bot: ${s(p.what)} — ${s(p.told)}`,
+    target: (p: P) => `${s(p.target)} target missed (due ${s(p.due)})`,
+    escalation: (p: P) => `escalation ${s(p.tier)} of ${s(p.tiers)} (unresolved after ${s(p.after)})`,
+    notification: (p: P) => `notification step ${s(p.step)} of ${s(p.steps)} (${s(p.after)} after the report)`,
+    first_report: () => 'first stakeholder report',
+    after_resolution: () => 'report after resolution',
+    told: (p: P) => `told ${s(p.who)} by ${s(p.how)}`,
+    toldNobody: 'nobody was told: no one holds the role',
+    urgent: 'mention + direct message',
+    unreached: (p: P) => `not reached: ${s(p.who)} (no platform configured for them)`,
+    emailUndeliverable: 'e-mail not sent (no e-mail route configured)',
+    inThread: 'posted in the stakeholder thread',
+    late: (p: P) => `fired ${s(p.late)} late`,
+    platform: { slack: 'Slack', discord: 'Discord', shell: 'the terminal', webhook: 'the notification webhook', test: 'test' } as Record<string, string>,
+  },
   time: {
     never: '—',
   },

@@ -8,6 +8,7 @@ import type { Catalog } from '../i18n/index.js';
 import type { Notices } from '../outbox/notices.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { StoredPlan, TimerStore } from './timer.store.js';
+import { timelineNote } from './timer-notes.js';
 import { formatDuration } from '../config/duration.js';
 
 /** Wakes an incident's timers at a time: the wake-up log in production, a fake in tests. Extra wake-ups are harmless. */
@@ -159,7 +160,17 @@ export class TimerService {
       return;
     }
     const notice = notices.forTimer(incident, timer, lateMs);
-    if (notice) await outbox.enqueue(incident.id, notice);
+    if (!notice) return;
+    await outbox.enqueue(incident.id, notice);
+    // Stakeholders follow escalations and the §8 reports as a line in the incident's thread.
+    const line = notices.forThread(incident, timer);
+    if (line) await outbox.enqueue(incident.id, line);
+    // The timeline keeps who was told, when and how: a note beside the event log, so the revision stays.
+    const note = timelineNote({
+      incident, timer, lateMs, policy: service.config.policy, directory: service.directory, firedAt: this.deps.clock.now(), urgent: notice.urgent,
+      entries: outbox.entriesFor(incident.id, notice), threadEntries: line ? outbox.entriesFor(incident.id, line) : [],
+    });
+    if (note) await service.notes.add(note);
   }
 }
 

@@ -110,6 +110,36 @@ export class Notices {
     return notice;
   }
 
+  /**
+   * The line a due timer posts in the incident's stakeholder thread, where SPEC §8 wants
+   * stakeholders to follow it: the first report and the report after resolution (§8's own), and
+   * each escalation tier (§6: who the incident was escalated to). Notification steps, missed
+   * targets and reminders stay with the people they are for (and in the timeline).
+   */
+  forThread(incident: Incident, timer: PlannedTimer): Notice | undefined {
+    const { m, config, directory, presenter } = this;
+    const base = { id: incident.id, priority: incident.priority, title: incident.title };
+    let text: string | undefined;
+    if (timer.rule === 'escalation' && timer.tier !== undefined) {
+      const tiers = config.policy.escalation[incident.priority];
+      const names = this.rolePeople(incident, timer.roles ?? []).map((id) => directory.nameOf(id));
+      const who = names.length > 0 ? names.join(', ') : m.thread.nobody;
+      text = m.thread.escalation({ ...base, tier: timer.tier + 1, tiers: tiers.length, after: formatDuration(tiers[timer.tier]?.after ?? 0), status: m.status[incident.status], who });
+    } else if (timer.rule === 'update' && timer.update === 'first') {
+      const owner = directory.nameOf(incident.ownerId ?? incident.assigneeId ?? incident.groupId);
+      text = m.thread.firstReport({ ...base, status: m.status[incident.status], owner, restoreBy: presenter.formatTime(this.restoreBy(incident)) });
+    } else if (timer.rule === 'update' && timer.update === 'after_resolution') {
+      const code = config.policy.resolutionCodes.find((c) => c.id === incident.resolutionCode)?.label ?? incident.resolutionCode ?? '';
+      text = m.thread.afterResolution({ ...base, at: presenter.formatTime(incident.resolvedAt), by: directory.nameOf(incident.resolvedById), code, solution: clip(incident.solution ?? '', 500) });
+    }
+    if (!text) return undefined;
+    return { rule: `thread:${timer.key}`, step: '', to: [{ kind: 'channel', channel: 'stakeholders' }], text, urgent: false, channels: [], optional: true, dueAt: timer.dueAt };
+  }
+
+  private restoreBy(incident: Incident): Date {
+    return incident.sla.resolve.dueAt ?? new Date(incident.createdAt.getTime() + incident.pausedMs + this.config.policy.updates[incident.priority].restoreWithin);
+  }
+
   private updateNotice(incident: Incident, timer: PlannedTimer): Notice | undefined {
     const { m, config, directory } = this;
     const cadence = config.policy.updates[incident.priority];

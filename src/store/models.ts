@@ -112,6 +112,29 @@ const EventSchema = new Schema(
 EventSchema.index({ incidentId: 1, seq: 1 }, { unique: true });
 EventSchema.index({ processed: 1, at: 1 });
 
+// What a fired timer did (src/domain/timeline-note.ts): insert-only, `_id` `<incident id>#<timer
+// key>`, so a replayed timer writes nothing. Read only by the timeline command, by incident.
+const NoteSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    incidentId: { type: String, required: true },
+    key: { type: String, required: true },
+    kind: { type: String, required: true },
+    at: { type: Date, required: true },
+    dueAt: Date,
+    params: { type: Schema.Types.Mixed, default: {} },
+    recipients: [String],
+    channels: [String],
+    urgent: Boolean,
+    unreached: [String],
+    emailUndeliverable: Boolean,
+    thread: Boolean,
+    lateMs: Number,
+  },
+  { collection: 'incident_notes', versionKey: false, minimize: false, autoIndex: false },
+);
+NoteSchema.index({ incidentId: 1, at: 1 });
+
 const CounterSchema = new Schema(
   { _id: { type: String, required: true }, seq: { type: Number, required: true } },
   { collection: 'counters', versionKey: false, autoIndex: false },
@@ -136,6 +159,7 @@ export function models(conn: Connection) {
   return {
     Incident: model(conn, 'Incident', IncidentSchema),
     Event: model(conn, 'IncidentEvent', EventSchema),
+    Note: model(conn, 'IncidentNote', NoteSchema),
     Counter: model(conn, 'Counter', CounterSchema),
     RequestKey: model(conn, 'RequestKey', RequestKeySchema),
   };
