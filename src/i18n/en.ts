@@ -249,7 +249,7 @@ export const en = {
     accepted_after_escalation: 'accepted after an escalation',
     closure_rule_overridden: 'closed without confirmation (incident manager override)',
     reopen_as_new: 're-opened as a new incident',
-    raise_problem: 'problem record to raise',
+    raise_problem: 'a problem record should be raised (not created automatically yet)',
   } as Record<string, string>,
   shell: {
     banner: 'Incident bot — terminal chat. Type "help" for commands, "people" to see who you can act as.',
@@ -363,7 +363,7 @@ export const en = {
     what: { card: 'service-desk card', stakeholders: 'stakeholder thread', management: 'management thread', warroom: 'war-room channel' } as Record<string, string>,
     stakeholderStarter: (p: P) => `${s(p.id)} (${s(p.priority)}) ${s(p.title)}: stakeholder updates follow in the thread.`,
     managementStarter: (p: P) => `${s(p.id)} (${s(p.priority)}) ${s(p.title)}: major incident, management updates follow in the thread.`,
-    warRoomWelcome: (p: P) => `War room for ${s(p.id)} (${s(p.priority)}) "${s(p.title)}". Major incident manager: ${s(p.manager)}. Keep the recovery plan (facts, hypotheses, actions with owner and due time, next review) and updates here. Visible only to the recovery team and managers; archived when the incident closes.`,
+    warRoomWelcome: (p: P) => `War room for ${s(p.id)} (${s(p.priority)}) "${s(p.title)}". Major incident manager: ${s(p.manager)}. The recovery team works here; the incident's card, updates and timeline stay in /incident (/incident show ${s(p.id)}). Visible only to the recovery team and managers; archived when the incident closes.`,
     warRoomArchived: (p: P) => `${s(p.id)} is closed: this war room is archived and read-only.`,
     incidentsCategory: 'Incidents',
     archiveCategory: 'Incidents archive',
