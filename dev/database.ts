@@ -6,12 +6,12 @@
  * registries, so mongod usually cannot be downloaded and FerretDB (SQLite backend) is what runs;
  * elsewhere a real mongod is used.
  */
-import { ferretDbCandidate } from './ferretdb/ferretdb.js';
+import { ferretDbCandidate } from './ferretdb.js';
 import { memoryServerCandidate } from './memory-server.js';
 import { errorMessage, oneLine, redact } from './support.js';
 
 export { memoryServerCandidate } from './memory-server.js';
-export { ensureFerretDbBinary, FERRETDB_VERSION, ferretDbCacheDir, ferretDbCandidate, type FerretDbCandidateOptions } from './ferretdb/ferretdb.js';
+export { ensureFerretDbBinary, FERRETDB_VERSION, ferretDbCacheDir, ferretDbCandidate, type FerretDbCandidateOptions } from './ferretdb.js';
 
 export type DatabaseKind = 'uri' | 'memory-server' | 'ferretdb';
 

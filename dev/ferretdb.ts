@@ -14,13 +14,13 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { DatabaseCandidate, StartedDatabase } from '../database.js';
-import { errnoCode, errorMessage, ping, run, tail, withDirectConnection, writeAtomically } from '../support.js';
+import type { DatabaseCandidate, StartedDatabase } from './database.js';
+import { errnoCode, errorMessage, ping, run, tail, withDirectConnection, writeAtomically } from './support.js';
 
 export const FERRETDB_VERSION = '1.24.2';
 
 /** This folder: main.go and go.mod are copied into the build; the patch is applied to the vendored module. */
-const FERRETDB_SOURCES = fileURLToPath(new URL('./', import.meta.url));
+const FERRETDB_SOURCES = fileURLToPath(new URL('./ferretdb/', import.meta.url));
 const FERRETDB_SOURCE_FILES = ['main.go', 'go.mod'] as const;
 const FERRETDB_PATCH = 'sqlite-id-index.patch';
 /** Where `go mod vendor` puts the module the patch applies to (its paths are relative to it). */
