@@ -5,10 +5,11 @@
  */
 import mongoose from 'mongoose';
 import pino from 'pino';
-import { createApp, type App } from '../src/app/app.js';
+import { createApp, type App } from '../src/bot/app.js';
 import { systemClock } from '../src/app/clock.js';
 import { loadConfigFile } from '../src/config/load-config.js';
 import { startDatabase } from '../dev/database.js';
+import { createRegistry } from '../commands/index.js';
 
 const N = Number(process.env.BENCH_INCIDENTS ?? 300);
 const user = { id: 'lin.na', name: 'Lin Na' };
@@ -45,7 +46,7 @@ async function lifecycle(app: App, samples: Record<string, number[]>): Promise<v
 async function main(): Promise<void> {
   const db = await startDatabase({ uri: process.env.MONGODB_URI, log: (line) => console.log(`[db] ${line}`) });
   const conn = await mongoose.createConnection(db.uri, { dbName: `bench_${Date.now()}` }).asPromise();
-  const app = await createApp({ conn, config: loadConfigFile(), log: pino({ level: 'silent' }), clock: systemClock });
+  const app = await createApp({ registry: createRegistry(), conn, config: loadConfigFile(), log: pino({ level: 'silent' }), clock: systemClock });
   console.log(`database: ${db.describe}; ${N} incidents through the whole lifecycle\n`);
   try {
     const samples: Record<string, number[]> = { report: [], dispatch: [], accept: [], resolve: [], confirm: [], close: [] };

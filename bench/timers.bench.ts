@@ -25,7 +25,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import mongoose from 'mongoose';
 import pino from 'pino';
-import { createApp, type App } from '../src/app/app.js';
+import { createApp, type App } from '../src/bot/app.js';
 import { systemClock } from '../src/app/clock.js';
 import type { Destination, Messenger, OutgoingMessage } from '../src/app/platform.js';
 import type { ConfigFile } from '../src/config/config.schema.js';
@@ -38,6 +38,7 @@ import { DEFAULT_WAKEUPS, WakeupScheduler, type WakeupSettings } from '../src/jo
 import { eventId } from '../src/store/incident-store.js';
 import { DEFAULT_DELIVERY, DeliveryWorker, type DeliveryOptions } from '../src/outbox/delivery.worker.js';
 import { startDatabase } from '../dev/database.js';
+import { createRegistry } from '../commands/index.js';
 
 // ---------------------------------------------------------------- options
 
@@ -413,7 +414,7 @@ async function main(): Promise<void> {
     const key = brief(error.message);
     errors.set(key, (errors.get(key) ?? 0) + 1);
   });
-  const app = await createApp({ conn, config, log, clock: systemClock, messengers: [messenger], scheduler });
+  const app = await createApp({ registry: createRegistry(), conn, config, log, clock: systemClock, messengers: [messenger], scheduler });
   ref.app = app;
   const worker = new DeliveryWorker({ store: app.outboxStore, messengers: app.messengers, clock: systemClock, log, options: deliverySettings });
   let afterMarkSent = 0;

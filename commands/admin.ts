@@ -1,8 +1,7 @@
-import { defineCommand, type CommandContext } from '../src/app/command.js';
+import { defineCommand, type CommandContext, type OutboxLine } from '../src/app/command.js';
 import type { ListSection } from '../src/app/view.js';
 import { formatDuration } from '../src/config/duration.js';
 import { UserError } from '../src/domain/errors.js';
-import type { OutboxEntry } from '../src/outbox/outbox.store.js';
 
 const SHOWN = 15;
 
@@ -30,7 +29,7 @@ export default defineCommand({
     const oldest = await outbox.oldestPending();
     const overdue = oldest ? clock.now().getTime() - oldest.getTime() : 0;
     if (overdue > 0) lines.push(m.reply.outboxOldest({ age: formatDuration(overdue) }));
-    const line = (e: OutboxEntry) => ({ incidentId: e.incidentId ?? '', line: m.reply.outboxLine({ id: e._id, platform: e.platform, attempts: e.attempts, error: e.lastError ?? '' }) });
+    const line = (e: OutboxLine) => ({ incidentId: e.incidentId ?? '', line: m.reply.outboxLine({ id: e._id, platform: e.platform, attempts: e.attempts, error: e.lastError ?? '' }) });
     const sections: ListSection[] = [{ heading: m.reply.outboxDeadHeading, items: (await outbox.list({ status: 'dead' }, SHOWN)).map(line) }];
     if (args.action !== 'dead') sections.push({ heading: m.reply.outboxUndeliverableHeading, items: (await outbox.list({ status: 'undeliverable' }, SHOWN)).map(line) });
     return { ephemeral: true, text: m.reply.outboxHeading(counts), lines, sections: sections.filter((s) => s.items.length > 0) };

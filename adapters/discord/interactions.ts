@@ -10,9 +10,9 @@ import {
   type StringSelectMenuInteraction,
 } from 'discord.js';
 import type { Logger } from 'pino';
-import type { App } from '../../src/app/app.js';
+import type { App } from '../../src/bot/app.js';
 import type { RawArgs } from '../../src/app/command.js';
-import type { FormView, Reply } from '../../src/app/view.js';
+import type { FormView } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
 import { decodeRef, encodeRef } from './custom-id.js';
 import { describeDiscordError } from './discord.api.js';
@@ -20,12 +20,10 @@ import type { Draft, DiscordStore } from './discord.models.js';
 import { forInteraction, renderReply, renderText, type DiscordMessage } from './discord.renderer.js';
 import { LIMITS, cut } from './discord.text.js';
 import { panelLayout, planForm, renderModal, renderPanel } from './form.renderer.js';
-import type { IncidentSync } from './incident.sync.js';
 
 export interface InteractionDeps {
   app: App;
   store: DiscordStore;
-  sync: IncidentSync;
   log: Logger;
   /** Past this, an interaction is deferred before the work ends (Discord allows 3 s). */
   deadlineMs?: number;
@@ -167,7 +165,6 @@ export class InteractionHandler {
     const reply = await this.beforeDeadline(i, ctx, app.run(ctx.actor, name, args, { key: `discord:${i.id}` }), how);
     if (reply.form) return this.openForm(i, reply.form, how);
     await this.send(i, renderReply(reply, app.m), how);
-    await this.reportSync(i, reply);
   }
 
   private async submit(i: RepliableInteraction, ctx: Ctx, draft: Draft, how: How): Promise<void> {
@@ -183,7 +180,6 @@ export class InteractionHandler {
     }
     await store.deleteDraft(draft._id);
     await this.send(i, renderReply(reply, app.m), how);
-    await this.reportSync(i, reply);
   }
 
   private async openForm(i: RepliableInteraction, form: FormView, how: How): Promise<void> {
@@ -257,18 +253,6 @@ export class InteractionHandler {
       await (i as ButtonInteraction).update(payload);
     } else {
       await i.reply({ ...payload, flags: MessageFlags.Ephemeral });
-    }
-  }
-
-  /** Tells the person who acted when Discord could not be brought up to date after their change. */
-  private async reportSync(i: RepliableInteraction, reply: Reply): Promise<void> {
-    if (!reply.changedIncidentId) return;
-    const { app } = this.deps;
-    for (const failure of await this.deps.sync.settled(reply.changedIncidentId)) {
-      const text = app.m.discord.syncFailed({ id: failure.incidentId, what: app.m.discord.what[failure.what] ?? failure.what, why: failure.why, ref: failure.ref });
-      await i.followUp({ ...forInteraction(renderText(text)), flags: MessageFlags.Ephemeral }).catch((error: unknown) =>
-        this.deps.log.error({ err: error, ref: failure.ref }, 'discord: could not report a sync failure to the user'),
-      );
     }
   }
 

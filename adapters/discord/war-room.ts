@@ -1,9 +1,7 @@
 import { ChannelType, OverwriteType, PermissionFlagsBits, type APIOverwrite } from 'discord.js';
-import type { App } from '../../src/app/app.js';
+import type { Directory } from '../../src/domain/directory.js';
 import type { Incident } from '../../src/domain/incident.js';
 import type { DiscordApi } from './discord.api.js';
-import type { DiscordStore } from './discord.models.js';
-import { renderCardMessage, renderText } from './discord.renderer.js';
 import { LIMITS, cut } from './discord.text.js';
 
 const P = PermissionFlagsBits;
@@ -13,19 +11,22 @@ const WRITE = P.SendMessages | P.SendMessagesInThreads | P.AddReactions;
 const BOT = P.ViewChannel | P.SendMessages | P.ReadMessageHistory | P.EmbedLinks | P.ManageChannels;
 
 export interface WarRoomDeps {
-  app: App;
   api: DiscordApi;
-  store: DiscordStore;
+  directory: Directory;
+  /** The service-desk channel, to find the server when DISCORD_GUILD_ID is unset. */
+  deskChannel?: string;
   /** The server; when unset it is read from the service-desk channel. */
   guildId?: string;
   /** The bot's own user id (the application id for bots made since 2020), so it never locks itself out. */
   botUserId: () => string;
+  categoryNames: { incidents: string; archive: string };
 }
 
 /**
- * A major incident's war room (SPEC §12): a text channel under "Incidents", visible only to the
- * recovery team (the assigned group's role and members) and the managers; archived on close by
- * moving it under "Incidents archive" with everyone's write permissions removed.
+ * A major incident's war room on Discord (SPEC §12): a text channel under "Incidents", visible
+ * only to the recovery team (the assigned group's role and members) and the managers; archived on
+ * close by moving it under "Incidents archive" with everyone's write permissions removed. The calls
+ * only; when each is made (once, in order) is the surface's business (discord.surface.ts).
  */
 export class WarRooms {
   private guild?: Promise<string>;
@@ -33,39 +34,26 @@ export class WarRooms {
 
   constructor(private readonly deps: WarRoomDeps) {}
 
-  /** Creates the war room once (any number of retries or processes), storing its id before anything else. */
-  async ensure(incident: Incident): Promise<{ channelId?: string; created: boolean }> {
-    const { store, api, app } = this.deps;
-    const { created, ref } = await store.claimRef(incident.id, 'warroom');
-    if (!created) return { channelId: ref.channelId, created: false };
-    try {
-      const guildId = await this.guildId();
-      // A crash after creating the channel but before storing its id leaves a channel to adopt.
-      const existing = (await api.guildChannels(guildId)).find((c) => c.type === ChannelType.GuildText && c.topic?.startsWith(`${incident.id} `));
-      const channelId =
-        existing?.id ??
-        (
-          await api.createChannel(
-            guildId,
-            {
-              name: channelName(incident),
-              type: ChannelType.GuildText,
-              parent_id: await this.category(app.m.discord.incidentsCategory),
-              topic: cut(`${incident.id} war room: ${incident.title}`, 1024),
-              permission_overwrites: this.overwrites(incident, guildId, false),
-            },
-            `War room for major incident ${incident.id}`,
-          )
-        ).id;
-      await store.setRef(incident.id, 'warroom', { channelId });
-      const manager = app.directory.nameOf(incident.majorIncidentManagerId ?? app.directory.majorIncidentManagers()[0]);
-      const welcome = app.m.discord.warRoomWelcome({ id: incident.id, priority: incident.priority, title: incident.title, manager });
-      await api.postMessage(channelId, renderCardMessage(app.presenter.card(incident, app.clock.now()), welcome));
-      return { channelId, created: true };
-    } catch (error) {
-      await store.releaseRef(incident.id, 'warroom');
-      throw error;
-    }
+  async create(incident: Incident): Promise<string> {
+    const guildId = await this.guildId();
+    const created = await this.deps.api.createChannel(
+      guildId,
+      {
+        name: channelName(incident),
+        type: ChannelType.GuildText,
+        parent_id: await this.category(this.deps.categoryNames.incidents),
+        topic: cut(`${incident.id} war room: ${incident.title}`, 1024),
+        permission_overwrites: this.overwrites(incident, guildId, false),
+      },
+      `War room for major incident ${incident.id}`,
+    );
+    return created.id;
+  }
+
+  /** A room an earlier attempt created before it stopped: its topic starts with the incident id. */
+  async find(incident: Incident): Promise<string | undefined> {
+    const channels = await this.deps.api.guildChannels(await this.guildId());
+    return channels.find((c) => c.type === ChannelType.GuildText && c.topic?.startsWith(`${incident.id} `))?.id;
   }
 
   /** Re-applies who may see the room (after a re-dispatch, an accept or a new major incident manager). */
@@ -73,30 +61,18 @@ export class WarRooms {
     await this.deps.api.editChannel(channelId, { permission_overwrites: this.overwrites(incident, await this.guildId(), false) }, `Recovery team of ${incident.id} changed`);
   }
 
-  /** Locks and moves the room; a second call does nothing. */
-  async archive(incident: Incident): Promise<boolean> {
-    const { store, api, app } = this.deps;
-    const ref = await store.ref(incident.id, 'warroom');
-    if (!ref?.channelId || ref.archived) return false;
-    if (await store.claimOnce(`p:${incident.id}:warroom:archived`)) {
-      await api.postMessage(ref.channelId, renderText(app.m.discord.warRoomArchived({ id: incident.id }))).catch(async (error: unknown) => {
-        await store.releaseOnce(`p:${incident.id}:warroom:archived`);
-        throw error;
-      });
-    }
-    await api.editChannel(
-      ref.channelId,
-      { parent_id: await this.category(app.m.discord.archiveCategory), permission_overwrites: this.overwrites(incident, await this.guildId(), true) },
+  /** Locks the room and moves it to the archive category (doing it twice changes nothing). */
+  async archive(incident: Incident, channelId: string): Promise<void> {
+    await this.deps.api.editChannel(
+      channelId,
+      { parent_id: await this.category(this.deps.categoryNames.archive), permission_overwrites: this.overwrites(incident, await this.guildId(), true) },
       `${incident.id} closed: war room archived`,
     );
-    await store.setRef(incident.id, 'warroom', { archived: true });
-    return true;
   }
 
   /** @everyone may not see it; the bot, the team's role, the team and the managers may (read-only once archived). */
   overwrites(incident: Incident, guildId: string, locked: boolean): APIOverwrite[] {
-    const { app } = this.deps;
-    const d = app.directory;
+    const d = this.deps.directory;
     const perms = locked ? { allow: String(READ_ONLY), deny: String(WRITE) } : { allow: String(TEAM), deny: '0' };
     const list: APIOverwrite[] = [
       { id: guildId, type: OverwriteType.Role, allow: '0', deny: String(P.ViewChannel) },
@@ -119,8 +95,7 @@ export class WarRooms {
   async guildId(): Promise<string> {
     this.guild ??= (async () => {
       if (this.deps.guildId) return this.deps.guildId;
-      const deskChannel = this.deps.app.service.config.organisation.channels.serviceDesk.discord;
-      const guildId = deskChannel ? (await this.deps.api.channel(deskChannel)).guild_id : undefined;
+      const guildId = this.deps.deskChannel ? (await this.deps.api.channel(this.deps.deskChannel)).guild_id : undefined;
       if (!guildId) throw new Error('set DISCORD_GUILD_ID (or organisation.channels.serviceDesk.discord) so war rooms know their server');
       return guildId;
     })();

@@ -1,9 +1,11 @@
 import type { Readable, Writable } from 'node:stream';
-import type { App } from '../../src/app/app.js';
+import type { App } from '../../src/bot/app.js';
 import type { RawArgs } from '../../src/app/command.js';
+import type { PlatformAdapter } from '../../src/bot/adapter.js';
 import type { ActionButton, FormView, Reply } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
 import { LineReader } from './line-reader.js';
+import { ShellMessenger } from './shell.messenger.js';
 import { fieldPrompt, renderReply } from './shell.renderer.js';
 
 export interface ShellOptions {
@@ -17,8 +19,11 @@ export interface ShellOptions {
 /**
  * The terminal chat: act as any configured person, type commands, press a card's buttons by
  * number, fill forms field by field. The credential-free way to use the bot (like Hubot's shell).
+ * An adapter like the others: its messenger prints what the outbox delivers to the terminal.
  */
-export class ShellAdapter {
+export class ShellAdapter implements PlatformAdapter {
+  readonly name = 'shell';
+  readonly messenger: ShellMessenger;
   private actor: Actor;
   private buttons: ActionButton[] = [];
   private readonly reader: LineReader;
@@ -29,7 +34,13 @@ export class ShellAdapter {
     const person = typeof start === 'string' ? app.directory.person(start) : start;
     this.actor = person ? { id: person.id, name: person.name } : { id: 'shell:user', name: 'Shell user' };
     this.reader = new LineReader(options.input, options.output);
+    this.messenger = new ShellMessenger(app, options.output);
   }
+
+  /** Nothing to connect to; `run()` is the chat itself, started once everything else runs. */
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {}
 
   /** Runs until the input ends or the user types "quit". */
   async run(): Promise<void> {

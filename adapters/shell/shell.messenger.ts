@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { App } from '../../src/app/app.js';
+import type { App } from '../../src/bot/app.js';
 import type { Destination, Messenger, OutgoingMessage } from '../../src/app/platform.js';
 
 /**

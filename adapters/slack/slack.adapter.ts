@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { App as BoltApp, HTTPReceiver, LogLevel } from '@slack/bolt';
-import type { AdapterHost, PlatformAdapter } from '../../src/app/platform.js';
+import type { AdapterHost, PlatformAdapter } from '../../src/bot/adapter.js';
 import { backgroundClient, boltLogger, clientOptions, deliveryClient } from './slack.clients.js';
 import { SlackDirectory } from './slack.directory.js';
 import { HomeTab } from './slack.home.js';
 import { Interactions } from './slack.interactions.js';
 import { SlackMessenger } from './slack.messenger.js';
-import { SlackRefs } from './slack.refs.js';
 import { ReplySender } from './slack.replies.js';
-import { SlackSync } from './slack.sync.js';
-import { WarRooms } from './slack.war-room.js';
+import { SlackSurface } from './slack.surface.js';
 
 export const SLACK_EVENTS_ROUTE = 'POST /slack/events';
 
 export interface SlackAdapter extends PlatformAdapter {
   readonly mode: 'socket' | 'http';
-  /** Resolves when every request's after-ack work and every queued Slack update has finished (tests, shutdown). */
+  readonly messenger: SlackMessenger;
+  readonly surface: SlackSurface;
+  /** Resolves when every request's after-ack work has finished (tests, shutdown). */
   idle(): Promise<void>;
 }
 
@@ -23,6 +23,8 @@ export interface SlackAdapter extends PlatformAdapter {
  * Slack over Socket Mode (SLACK_APP_TOKEN) or HTTP (SLACK_SIGNING_SECRET). In HTTP mode Bolt's
  * HTTPReceiver does not open a port: its request listener is mounted on the bot's one server at
  * `POST /slack/events`, where it checks Slack's signature (bad or older than 5 minutes → 401).
+ * Requests in, and two things out for the composition root to hand the outbox: the messenger
+ * (notices) and the surface (cards, threads, war rooms).
  */
 export function createSlackAdapter(host: AdapterHost): SlackAdapter {
   const { app, env } = host;
@@ -42,11 +44,10 @@ export function createSlackAdapter(host: AdapterHost): SlackAdapter {
     bolt = new BoltApp({ token, receiver, logger, logLevel: LogLevel.INFO, clientOptions: options, deferInitialization: true });
   }
 
-  const refs = new SlackRefs(app.store.conn);
   const dir = new SlackDirectory(app);
   const background = backgroundClient(token, env.SLACK_API_URL, log);
-  const warRooms = new WarRooms(app, background, refs, dir, log);
-  const sync = new SlackSync(app, background, refs, dir, warRooms, log);
+  // The outbox retries on its own schedule: its client throws on 429 with the wait instead of pausing.
+  const delivery = deliveryClient(token, env.SLACK_API_URL, log);
   const replies = new ReplySender(bolt.client, log, app.m);
   const home = new HomeTab(app, bolt.client, log);
 
@@ -56,13 +57,10 @@ export function createSlackAdapter(host: AdapterHost): SlackAdapter {
     inFlight.add(running);
     void running.finally(() => inFlight.delete(running));
   };
-  new Interactions({ app, client: bolt.client, background, replies, sync, refs, home, log, track }).register(bolt);
+  new Interactions({ app, client: bolt.client, background, replies, claims: host.surfaces, home, log, track }).register(bolt);
   bolt.error(async (error) => {
     log.error({ err: error }, 'Slack handler failed');
   });
-
-  app.service.onChange(sync.onChange);
-  host.messengers.push(new SlackMessenger(deliveryClient(token, env.SLACK_API_URL, log), dir));
 
   // Requests may arrive before start() has verified the token: they wait for it rather than fail.
   let markReady: () => void = () => undefined;
@@ -78,8 +76,11 @@ export function createSlackAdapter(host: AdapterHost): SlackAdapter {
   return {
     name: 'slack',
     mode,
+    messenger: new SlackMessenger(delivery, dir, host.surfaces),
+    surface: new SlackSurface({
+      client: delivery, dir, presenter: app.presenter, m: app.m, clock: app.clock, majorPriority: app.service.config.policy.majorPriority, log,
+    }),
     async start() {
-      await refs.init();
       await bolt.init(); // auth.test: a wrong token stops start-up here, with Slack's error
       if (mode === 'socket') await bolt.start();
       markReady();
@@ -90,8 +91,6 @@ export function createSlackAdapter(host: AdapterHost): SlackAdapter {
       await this.idle();
     },
     async idle() {
-      while (inFlight.size > 0) await Promise.all([...inFlight]);
-      await sync.idle();
       while (inFlight.size > 0) await Promise.all([...inFlight]);
     },
   };

@@ -1,4 +1,4 @@
-import type { App } from '../../src/app/app.js';
+import type { App } from '../../src/bot/app.js';
 import type { Destination } from '../../src/app/platform.js';
 import type { Incident } from '../../src/domain/incident.js';
 

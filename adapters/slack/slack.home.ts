@@ -1,6 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { App } from '../../src/app/app.js';
+import type { App } from '../../src/bot/app.js';
 import { capBlocks, renderButtons, renderSections, type SlackBlock } from './slack.renderer.js';
 import { LIMITS, mrkdwn, plain, safeMrkdwn } from './slack.text.js';
 

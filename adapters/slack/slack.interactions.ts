@@ -1,17 +1,15 @@
 import type { App as BoltApp, webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { App } from '../../src/app/app.js';
+import type { App } from '../../src/bot/app.js';
 import type { RawArgs } from '../../src/app/command.js';
 import type { FormView, Reply } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
 import type { HomeTab } from './slack.home.js';
-import type { SlackRefs } from './slack.refs.js';
-import { refKey } from './slack.refs.js';
+import type { SurfaceStore } from '../../src/outbox/surface.store.js';
 import type { Origin, ReplySender } from './slack.replies.js';
 import {
   ACTION_PREFIX, FORM_CALLBACK, fieldErrors, parseButtonValue, readSubmission, renderModal, renderNoticeModal, type SlackModal,
 } from './slack.renderer.js';
-import type { SlackSync } from './slack.sync.js';
 import { truncate } from './slack.text.js';
 
 export const SHORTCUT_REPORT = 'report_incident';
@@ -34,8 +32,8 @@ export interface InteractionDeps {
   /** The background client, for posts that follow a submission (thread reply on a reported message). */
   background: webApi.WebClient;
   replies: ReplySender;
-  sync: SlackSync;
-  refs: SlackRefs;
+  /** The shared claims store: a retried event (same event_id) is handled once. */
+  claims: SurfaceStore;
   home: HomeTab;
   log: Logger;
   /** Keeps work running after the ack visible to `idle()` and to error logging. */
@@ -89,7 +87,7 @@ export class Interactions {
       // Events are retried when slow (same event_id): the first insert of its key wins.
       const eventId = (body as { event_id?: string }).event_id;
       track(async () => {
-        if (eventId && !(await this.deps.refs.claim(refKey.event(eventId), 'home'))) return;
+        if (eventId && !(await this.deps.claims.claim(`slack:event:${eventId}`, 'home', {}, 'done'))) return;
         await this.deps.home.publish(event.user);
       });
     });
@@ -218,16 +216,14 @@ export class Interactions {
     }
   }
 
-  /** The person's answer, then any Slack update that failed for the change they made (never swallowed). */
+  /**
+   * The person's answer. What the change does to Slack (card, thread, war room, DMs) is in the
+   * outbox already and follows from it, retried until it lands (`/incident admin outbox` shows any
+   * that cannot).
+   */
   private async answer(origin: Origin, reply: Reply): Promise<void> {
-    const { replies, sync, app } = this.deps;
-    const rev = reply.card ? (await app.store.load(reply.card.incidentId).catch(() => undefined))?.rev : undefined;
-    await replies.reply(origin, reply, rev).catch((error: unknown) => replies.failure(origin, error, { method: 'reply' }));
-    if (!reply.changedIncidentId) return;
-    for (const failure of await sync.settled(reply.changedIncidentId)) {
-      await replies.text(origin, app.m.slack.syncFailed({ id: failure.incidentId, error: `${failure.step}: ${failure.error}`, ref: failure.ref }))
-        .catch((error: unknown) => this.deps.log.error({ err: error }, 'could not report a Slack update failure'));
-    }
+    const { replies } = this.deps;
+    await replies.reply(origin, reply, reply.card?.rev).catch((error: unknown) => replies.failure(origin, error, { method: 'reply' }));
   }
 
   private modal(form: FormView, origin: Origin): SlackModal {

@@ -1,7 +1,9 @@
 import type { webApi } from '@slack/bolt';
 import { DeliveryError, type Destination, type Messenger, type OutgoingMessage } from '../../src/app/platform.js';
+import type { SurfaceStore } from '../../src/outbox/surface.store.js';
 import { retryAfterMs, slackErrorCode } from './slack.clients.js';
 import type { SlackDirectory } from './slack.directory.js';
+import { findPosted, withKey } from './slack.posts.js';
 import { renderReply, type SlackMessage } from './slack.renderer.js';
 
 /** Slack errors no retry can fix: the outbox should stop trying. */
@@ -10,12 +12,29 @@ const PERMANENT = new Set([
   'token_revoked', 'missing_scope', 'not_authed', 'invalid_blocks', 'msg_too_long', 'no_text', 'restricted_action',
 ]);
 
-/** Outbox rules whose message the Slack adapter posts itself: Accept/Reject to the assignee, Confirm/Reopen to the reporter. */
-const SENT_BY_SYNC = new Set(['status:assigned', 'status:resolved:reporter']);
+/** A Slack failure as the outbox understands it: wait for Retry-After, retry, or give up. */
+export function toDeliveryError(error: unknown): DeliveryError {
+  if (error instanceof DeliveryError) return error;
+  const code = slackErrorCode(error);
+  const wait = retryAfterMs(error);
+  if (wait !== undefined) return new DeliveryError(`Slack rate limit (${code})`, { retryAfterMs: wait });
+  return new DeliveryError(`Slack refused: ${code}`, { permanent: PERMANENT.has(code) });
+}
+
+interface Target {
+  channel: string;
+  prefix?: string;
+  threadTs?: string;
+  /** The key this post carries (one notice may make several posts). */
+  key: string;
+}
 
 /**
- * Delivers outbox messages (reminders, escalations, notifications) to Slack. Its client throws on
- * a 429 instead of pausing, and the wait travels back as `retryAfterMs` for the outbox to honour.
+ * Delivers outbox notices to Slack: direct messages (with the buttons the notice offers: Accept /
+ * Reject to an assignee, Confirm / Reopen to a reporter), a group's channel with its user group
+ * mentioned, a configured channel — a notice about an incident to the stakeholder channel goes
+ * into that incident's thread. Its client throws on a 429 instead of pausing, and the wait travels
+ * back as `retryAfterMs`. A retried message is first looked for by its key (message metadata).
  */
 export class SlackMessenger implements Messenger {
   readonly platform = 'slack';
@@ -23,6 +42,7 @@ export class SlackMessenger implements Messenger {
   constructor(
     private readonly client: webApi.WebClient,
     private readonly dir: SlackDirectory,
+    private readonly surfaces: SurfaceStore,
   ) {}
 
   reaches(destination: Destination): boolean {
@@ -30,46 +50,70 @@ export class SlackMessenger implements Messenger {
   }
 
   async deliver(destination: Destination, message: OutgoingMessage): Promise<void> {
-    // SlackSync already sends these, with live buttons, the moment the change lands (slack.sync.ts).
-    if (message.rule && SENT_BY_SYNC.has(message.rule)) return;
     const rendered = renderReply({ ephemeral: false, text: message.text, card: message.card });
-    for (const [channel, prefix] of this.targets(destination, message.urgent)) {
-      await this.post(channel, prefix ? withPrefix(rendered, prefix) : rendered);
+    const targets = await this.targets(destination, message);
+    for (const target of targets) {
+      const body = target.prefix ? withPrefix(rendered, target.prefix) : rendered;
+      await this.post(target, body, message.maybeSent === true);
     }
   }
 
-  /** Channel ids to post to, each with an optional mention the bot itself adds (never user text). */
-  private targets(destination: Destination, urgent: boolean): [string, string | undefined][] {
+  /** Where to post, each with an optional mention the bot itself adds (never user text). */
+  private async targets(destination: Destination, message: OutgoingMessage): Promise<Target[]> {
+    const key = message.key;
     if (destination.kind === 'person') {
       const user = this.dir.userOf(destination.personId);
       if (!user) throw new DeliveryError(`no Slack user for ${destination.personId}`, { permanent: true });
-      const desk = urgent ? this.dir.channel('serviceDesk') : undefined;
+      const desk = message.urgent ? this.dir.channel('serviceDesk') : undefined;
       // P1: a mention where people look, as well as the direct message (SPEC §7).
-      return desk ? [[user, undefined], [desk, `<@${user}>`]] : [[user, undefined]];
+      const dm: Target = { channel: user, key };
+      return desk ? [dm, { channel: desk, prefix: `<@${user}>`, key: `${key}:desk` }] : [dm];
     }
     if (destination.kind === 'channel') {
       const channel = this.dir.channel(destination.channel);
       if (!channel) throw new DeliveryError(`no Slack channel configured for ${destination.channel}`, { permanent: true });
-      return [[channel, undefined]];
+      if (destination.channel === 'stakeholders' && message.incidentId) return [await this.inThread(message.incidentId, key)];
+      return [{ channel, key }];
     }
     const channel = this.dir.groupChannel(destination.groupId);
     if (channel) {
       const usergroup = this.dir.groupUsergroup(destination.groupId);
-      return [[channel, usergroup ? `<!subteam^${usergroup}>` : undefined]];
+      return [{ channel, prefix: usergroup ? `<!subteam^${usergroup}>` : undefined, key }];
     }
     const users = this.dir.groupUsers(destination.groupId);
     if (users.length === 0) throw new DeliveryError(`no Slack channel or users for group ${destination.groupId}`, { permanent: true });
-    return users.map((u) => [u, undefined]);
+    return users.map((u) => ({ channel: u, key: `${key}:${u}` }));
   }
 
-  private async post(channel: string, message: SlackMessage): Promise<void> {
+  /** The incident's stakeholder thread; until the surface has opened it, the notice waits. */
+  private async inThread(incidentId: string, key: string): Promise<Target> {
+    const thread = await this.surfaces.get(`slack:thread:${incidentId}`);
+    if (thread?.state !== 'done' || !thread.channel || !thread.message) {
+      throw new DeliveryError(`the stakeholder thread of ${incidentId} is not open yet`, { retryAfterMs: 2_000 });
+    }
+    return { channel: thread.channel, threadTs: thread.message, key };
+  }
+
+  private async post(target: Target, message: SlackMessage, maybeSent: boolean): Promise<void> {
     try {
-      await this.client.chat.postMessage({ channel, ...message });
+      if (maybeSent && (await this.alreadyPosted(target))) return;
+      await this.client.chat.postMessage({ channel: target.channel, ...withKey(message, target.key), ...(target.threadTs ? { thread_ts: target.threadTs } : {}) });
     } catch (error) {
-      const code = slackErrorCode(error);
-      const wait = retryAfterMs(error);
-      if (wait !== undefined) throw new DeliveryError(`Slack rate limit (${code})`, { retryAfterMs: wait });
-      throw new DeliveryError(`Slack refused the message: ${code}`, { permanent: PERMANENT.has(code) });
+      throw toDeliveryError(error);
+    }
+  }
+
+  /** After an attempt that may have posted: is the message there already? A failed look is a "no". */
+  private async alreadyPosted(target: Target): Promise<boolean> {
+    try {
+      let channel = target.channel;
+      if (channel.startsWith('U') || channel.startsWith('W')) {
+        // A direct message: history is read on the DM channel, not the user id.
+        channel = (await this.client.conversations.open({ users: channel })).channel?.id ?? channel;
+      }
+      return (await findPosted(this.client, channel, target.key, target.threadTs)) !== undefined;
+    } catch {
+      return false;
     }
   }
 }
@@ -78,4 +122,3 @@ function withPrefix(message: SlackMessage, prefix: string): SlackMessage {
   const first = { type: 'section', text: { type: 'mrkdwn', text: prefix } };
   return { text: `${prefix} ${message.text}`, blocks: [first, ...message.blocks] };
 }
-

@@ -71,7 +71,7 @@ export function renderCard(card: CardView, options: CardOptions = {}): SlackBloc
   if (options.context?.length) blocks.push({ type: 'context', elements: options.context.map((line) => mrkdwn(truncate(line, LIMITS.sectionText))) });
   if (!options.noButtons) {
     const buttons = options.only ? card.actions.filter((a) => options.only!.includes(a.command)) : card.actions;
-    blocks.push(...renderButtons(buttons, `actions:${card.incidentId}`, options.rev));
+    blocks.push(...renderButtons(buttons, `actions:${card.incidentId}`, options.rev ?? card.rev));
   }
   return blocks;
 }

@@ -4,7 +4,6 @@ import type { Actor } from '../domain/directory.js';
 import type { Catalog } from '../i18n/index.js';
 import type { Clock } from './clock.js';
 import type { IncidentService } from './incident-service.js';
-import type { OutboxStore } from '../outbox/outbox.store.js';
 import type { FormField, Reply } from './view.js';
 
 /** Everything a command may use. Adapters build one per request. */
@@ -17,7 +16,7 @@ export interface CommandContext {
   /** Idempotency key of the platform request (event id, view id), when there is one. */
   key?: string;
   /** The outbox, for the admin command. */
-  outbox?: OutboxStore;
+  outbox?: OutboxAdmin;
 }
 
 export type RawArgs = Record<string, string | undefined>;
@@ -85,4 +84,20 @@ export function parseDateTime(text: string): Date | undefined {
   const normalised = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}/.test(text) ? text.replace(' ', 'T') : text;
   const date = new Date(normalised);
   return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** What the admin command reads and does in the outbox (the outbox store provides it). */
+export interface OutboxAdmin {
+  retry(id: string, now: Date): Promise<boolean>;
+  counts(): Promise<Record<'pending' | 'sent' | 'dead' | 'undeliverable', number>>;
+  oldestPending(): Promise<Date | undefined>;
+  list(filter: { status?: 'pending' | 'sent' | 'dead' | 'undeliverable'; incidentId?: string }, limit: number): Promise<OutboxLine[]>;
+}
+
+export interface OutboxLine {
+  _id: string;
+  incidentId?: string;
+  platform: string;
+  attempts: number;
+  lastError?: string;
 }

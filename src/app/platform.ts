@@ -1,18 +1,4 @@
-import type { Logger } from 'pino';
-import type { Env } from '../config/env.js';
-import type { RouteHandler } from '../http/server.js';
-import type { App } from './app.js';
 import type { CardView } from './view.js';
-
-/**
- * The two contracts a chat platform plugs into (like Hubot's Adapter): receive → commands, and
- * send out what the outbox must say. A new platform is a new folder in adapters/, nothing else.
- */
-export interface PlatformAdapter {
-  readonly name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
 
 /** Where a message goes: a person (DM), a configured channel, or everyone in a group. */
 export type Destination =
@@ -30,6 +16,11 @@ export interface OutgoingMessage {
   card?: CardView;
   /** P1: use every channel the person has (mention + direct message, plus hooks). */
   urgent: boolean;
+  /**
+   * An earlier attempt failed or its process stopped mid-way, so the message may already be
+   * there: a messenger that can look (Slack message metadata) checks before posting again.
+   */
+  maybeSent?: boolean;
 }
 
 /** A failed delivery; `retryAfterMs` carries a platform's Retry-After, `permanent` stops retries. */
@@ -50,15 +41,4 @@ export interface Messenger {
   /** Whether this platform knows how to reach the destination (the person has an id here, the channel is configured). */
   reaches(destination: Destination): boolean;
   deliver(destination: Destination, message: OutgoingMessage): Promise<void>;
-}
-
-/** What main.ts hands every adapter. */
-export interface AdapterHost {
-  app: App;
-  env: Env;
-  log: Logger;
-  /** Extra HTTP routes on the bot's one server (e.g. "POST /slack/events"). */
-  routes: Map<string, RouteHandler>;
-  /** Messengers adapters register for the outbox delivery worker. */
-  messengers: Messenger[];
 }

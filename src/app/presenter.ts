@@ -70,6 +70,7 @@ export class Presenter {
       colour: incident.status === 'closed' || incident.status === 'resolved' ? 'green' : COLOURS[incident.priority],
       fields,
       actions: this.buttons(incident, viewer),
+      rev: incident.rev,
     };
   }
 

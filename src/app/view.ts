@@ -25,6 +25,8 @@ export interface CardView {
   colour: Colour;
   fields: CardField[];
   actions: ActionButton[];
+  /** The incident revision shown: buttons carry it, so pressing one twice acts once. */
+  rev?: number;
 }
 
 export interface FormOption {

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../app/clock.js';
 import { DeliveryError, type Messenger, type OutgoingMessage } from '../app/platform.js';
 import type { OutboxEntry, OutboxStore } from './outbox.store.js';
+import { SURFACE_RULE, type SurfaceSync } from './surface.js';
+import { holderIsGone } from './surface.store.js';
 
 export interface DeliveryOptions {
   /** How often the worker looks for due entries. */
@@ -17,6 +19,8 @@ export interface DeliveryOptions {
   maxBackoffMs: number;
   /** A claim older than this whose entry is still pending belongs to a worker that died. */
   leaseMs: number;
+  /** A surface entry whose incident another process is bringing up to date is due again after this (the next poll at the earliest). */
+  busyRetryMs: number;
 }
 
 export const DEFAULT_DELIVERY: DeliveryOptions = {
@@ -27,6 +31,7 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   baseBackoffMs: 5_000,
   maxBackoffMs: 5 * 60_000,
   leaseMs: 2 * 60_000,
+  busyRetryMs: 0,
 };
 
 export interface DeliveryStats {
@@ -72,6 +77,8 @@ export class DeliveryWorker {
     private readonly deps: {
       store: OutboxStore;
       messengers: readonly Messenger[];
+      /** The adapters' cards, threads and war rooms (outbox entries with rule "surface"). */
+      surfaces?: SurfaceSync;
       clock: Clock;
       log: Logger;
       options?: Partial<DeliveryOptions>;
@@ -177,15 +184,29 @@ export class DeliveryWorker {
   }
 
   private async deliver(entry: OutboxEntry): Promise<void> {
-    const { store, clock, log } = this.deps;
+    const { store, clock, log, surfaces } = this.deps;
+    const surface = entry.rule === SURFACE_RULE;
     const messenger = this.deps.messengers.find((m) => m.platform === entry.platform);
     // Another process may run this platform; leave the entry to it.
-    if (!messenger) return;
-    if (!(await this.claim(entry))) return;
+    if (surface ? !surfaces?.has(entry.platform) : !messenger) return;
+    const claim = await this.claim(entry);
+    if (!claim) return;
     const attempt = entry.attempts;
-    const message: OutgoingMessage = { key: entry._id, rule: entry.rule, incidentId: entry.incidentId, text: entry.text, card: entry.card, urgent: entry.urgent };
+    const message: OutgoingMessage = {
+      key: entry._id, rule: entry.rule, incidentId: entry.incidentId, text: entry.text, card: entry.card, urgent: entry.urgent,
+      // An earlier attempt failed or its process stopped mid-way: the message may have arrived.
+      maybeSent: attempt > 0 || claim === 'taken-over',
+    };
     try {
-      await messenger.deliver(entry.destination, message);
+      if (surface) {
+        if (!(await surfaces!.sync(entry.platform, entry.incidentId ?? ''))) {
+          // Another process holds this incident now; its run covers this change. Look again shortly.
+          await store.markFailed(entry._id, attempt, { status: 'pending', nextAttemptAt: new Date(clock.now().getTime() + this.options.busyRetryMs), error: 'busy: another process is updating this incident' });
+          return;
+        }
+      } else {
+        await messenger!.deliver(entry.destination, message);
+      }
       const now = clock.now();
       await store.markSent(entry, attempt, now);
       const lag = now.getTime() - (entry.dueAt ?? entry.createdAt).getTime();
@@ -194,7 +215,7 @@ export class DeliveryWorker {
       this.onDelivered?.(entry, lag);
     } catch (error) {
       const failure = error instanceof DeliveryError ? error : new DeliveryError(error instanceof Error ? error.message : String(error));
-      const exhausted = failure.options.permanent || attempt + 1 >= this.options.maxAttempts;
+      const exhausted = failure.options.permanent || this.failures(entry, attempt) >= this.options.maxAttempts;
       const wait = failure.options.retryAfterMs ?? this.backoff(attempt);
       await store.markFailed(entry._id, attempt, {
         status: exhausted ? 'dead' : 'pending',
@@ -212,17 +233,27 @@ export class DeliveryWorker {
     }
   }
 
-  /** The attempt's claim; a claim left by a worker that died is taken over once its lease is over. */
-  private async claim(entry: OutboxEntry): Promise<boolean> {
+  /** Attempts that really failed: a surface entry waiting for another process's run does not count. */
+  private failures(entry: OutboxEntry, attempt: number): number {
+    return entry.lastError?.startsWith('busy:') && entry.rule === SURFACE_RULE ? 1 : attempt + 1;
+  }
+
+  /**
+   * The attempt's claim. A claim left by a worker that died is taken over: at once when it was a
+   * process of this host that no longer runs (killed and restarted), else once its lease is over.
+   */
+  private async claim(entry: OutboxEntry): Promise<false | 'claimed' | 'taken-over'> {
     const { store, clock } = this.deps;
     const now = clock.now();
-    if (await store.claim(entry._id, entry.attempts, this.id, now)) return true;
+    if (await store.claim(entry._id, entry.attempts, this.id, now)) return 'claimed';
     // Taken: by a live worker, a dead one, or this key was sent already (re-added after its move, or
     // left by a crash between the move's two steps; its first claim stays): then the copy goes.
     if (await store.dropIfSent(entry._id)) return false;
-    const at = await store.claimedAt(entry._id, entry.attempts);
-    if (!at || now.getTime() - at.getTime() < this.options.leaseMs) return false;
-    return store.claim(`${entry._id}#${entry.attempts}`, 0, `${this.id}:takeover`, now);
+    const held = await store.claimedAt(entry._id, entry.attempts);
+    if (!held) return false;
+    const gone = held.by ? holderIsGone(held.by) : false;
+    if (!gone && now.getTime() - held.at.getTime() < this.options.leaseMs) return false;
+    return (await store.takeOverClaim(entry._id, entry.attempts, held.by, this.id, now)) ? 'taken-over' : false;
   }
 
   private backoff(attempt: number): number {

@@ -149,10 +149,19 @@ export class OutboxStore {
     return this.insertOnce(this.claims, { _id: `${id}#${attempt}`, at: now, by });
   }
 
+  /**
+   * Replaces a dead holder's claim with ours: its record goes (only if still that holder's), then
+   * the unique insert decides between two processes taking over at once.
+   */
+  async takeOverClaim(id: string, attempt: number, from: string | undefined, by: string, now: Date): Promise<boolean> {
+    await retryTransient(() => this.claims.deleteOne({ _id: `${id}#${attempt}`, ...(from ? { by: from } : {}) }).exec());
+    return this.claim(id, attempt, by, now);
+  }
+
   /** When the holder of an attempt's claim took it (to take over a claim whose worker died). */
-  async claimedAt(id: string, attempt: number): Promise<Date | undefined> {
-    const claim = await retryTransient(() => this.claims.findById(`${id}#${attempt}`).lean<{ at: Date }>().exec());
-    return claim?.at;
+  async claimedAt(id: string, attempt: number): Promise<{ at: Date; by?: string } | undefined> {
+    const claim = await retryTransient(() => this.claims.findById(`${id}#${attempt}`).lean<{ at: Date; by?: string }>().exec());
+    return claim ? { at: new Date(claim.at), by: claim.by } : undefined;
   }
 
   /**

@@ -129,6 +129,12 @@ export class IncidentStore {
     return true;
   }
 
+  /** One event by its number (one `_id` lookup). */
+  async event(incidentId: string, seq: number): Promise<IncidentEvent | undefined> {
+    const doc = await retryTransient(() => this.m.Event.findById(eventId(incidentId, seq)).lean());
+    return doc ? toEvent(doc) : undefined;
+  }
+
   async events(incidentId: string): Promise<IncidentEvent[]> {
     const docs = await retryTransient(() => this.m.Event.find({ incidentId }).sort({ seq: 1 }).lean());
     return docs.map((d) => toEvent(d));

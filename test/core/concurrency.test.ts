@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app/app.js';
+import type { App } from '../../src/bot/app.js';
 import { UserError } from '../../src/domain/errors.js';
 import { errorText } from '../../src/i18n/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';

@@ -150,11 +150,11 @@ describe('Discord: an incident from report to close', () => {
     expect(h.fake.find('POST', `/channels/${IDS.serviceDesk}/messages`)).toHaveLength(1);
     const card = await h.card('INC-000001');
     expect(card.embeds[0].fields.find((f: Raw) => f.name === 'Status').value).toBe('Closed');
-    const ref = await h.adapter.store.ref('INC-000001', 'card');
-    expect(ref?.seq).toBe(incident.rev);
+    const ref = await h.t.app.surfaceStore.get('discord:card:INC-000001');
+    expect(ref?.rev).toBe(incident.rev);
     // Every event went to the stakeholder thread once; no war room for a P3.
-    const thread = (await h.adapter.store.ref('INC-000001', 'stakeholders'))!;
-    expect(h.fake.find('POST', `/channels/${thread.channelId}/messages`)).toHaveLength(actions.length);
+    const thread = (await h.t.app.surfaceStore.get('discord:stakeholders:INC-000001'))!;
+    expect(h.fake.find('POST', `/channels/${thread.channel}/messages`)).toHaveLength(actions.length);
     expect(h.fake.find('POST', `/guilds/${IDS.guild}/channels`)).toHaveLength(0);
     // Nothing the bot sent could ping anyone.
     for (const call of h.fake.calls.filter((c) => c.method !== 'GET' && c.body && typeof c.body === 'object' && ('content' in c.body || 'data' in c.body))) {

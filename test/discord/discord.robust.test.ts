@@ -24,44 +24,50 @@ async function report(harness: DiscordHarness, user: (typeof users)[keyof typeof
 const P3 = { title: 'Printer jammed', description: 'Floor 3 printer', impact: '4', urgency: '3' };
 
 describe('Discord: rate limits and server errors', () => {
-  it('GIVEN Discord answers 429 (Retry-After header) to a card edit THEN discord.js waits and retries, and the card is updated', async () => {
+  it('GIVEN Discord answers 429 (Retry-After header) to a card edit THEN the outbox waits that long and the card is updated once', async () => {
     h = await startDiscord();
     await report(h, users.user, P3);
     const card = await h.card('INC-000001');
     h.fake.fail('PATCH', /^\/channels\/\d+\/messages\/\d+$/, 429, { retryAfterS: 0.2 });
     const pressed = await h.deliver(button(users.desk, buttonId(card, 'Dispatch'), card));
     await h.deliver(modalSubmit(users.desk, h.modalOf(pressed), { groupId: 'network' }));
-    const edits = h.fake.find('PATCH', `/channels/${IDS.serviceDesk}/messages/${card.id}`);
-    expect(edits.map((e) => e.status)).toEqual([429, 200]);
+    const edits = () => h!.fake.find('PATCH', `/channels/${IDS.serviceDesk}/messages/${card.id}`).map((e) => e.status);
+    expect(edits()).toEqual([429]);
+    // Not before the platform's Retry-After…
+    h.t.clock.advance(100);
+    await h.t.bot.settle();
+    expect(edits()).toEqual([429]);
+    // …then once.
+    h.t.clock.advance(1_000);
+    await h.t.bot.settle();
+    expect(edits()).toEqual([429, 200]);
     expect(JSON.stringify((await h.card('INC-000001')).embeds[0].fields)).toContain('Assigned');
   });
 
-  it('GIVEN a 429 with only retry_after in the body THEN the call is still retried', async () => {
+  it('GIVEN a 429 with only retry_after in the body THEN the post is still retried, once', async () => {
     h = await startDiscord();
     h.fake.fail('POST', new RegExp(`^/channels/${IDS.serviceDesk}/messages$`), 429, { header: false, retryAfterS: 0.05 });
     await report(h, users.user, P3);
+    h.t.clock.advance(1_000);
+    await h.t.bot.settle();
     expect(h.fake.find('POST', `/channels/${IDS.serviceDesk}/messages`).map((c) => c.status)).toEqual([429, 200]);
     expect(await h.card('INC-000001')).toBeDefined();
   });
 
-  it('GIVEN a 500 and no retries THEN the user is told with an error id, and the next change posts the card', async () => {
+  it('GIVEN a 500 and no retries THEN the receipt is given, nothing is lost: the outbox posts the card once after its backoff', async () => {
     h = await startDiscord({ restRetries: 0 });
     h.fake.fail('POST', new RegExp(`^/channels/${IDS.serviceDesk}/messages$`), 500);
-    const opened = await h.deliver(slash(users.user, 'report'));
-    const panel = h.answerOf(await h.deliver(modalSubmit(users.user, h.modalOf(opened), P3)));
-    const sent = await h.deliver(button(users.user, buttonId(panel, 'Report an incident'), panel));
-    const answers = h.fake.answers(sent.id, sent.token);
-    expect(answers[0].content).toContain('Logged INC-000001');
-    expect(answers[1].content).toMatch(/INC-000001 was saved, but Discord refused to update the service-desk card \(500 .*\)\. Error id [0-9a-f]{8}/);
-    expect(answers[1].flags).toBe(64);
-    expect(await h.adapter.store.ref('INC-000001', 'card')).toMatchObject({ seq: 0 });
+    const receipt = await report(h, users.user, P3);
+    expect(receipt.content).toContain('Logged INC-000001');
+    const pending = (await h.t.app.outboxStore.forIncident('INC-000001')).filter((e) => e.rule === 'surface');
+    expect(pending.map((e) => [e.status, e.lastError])).toEqual([['pending', expect.stringContaining('500')]]);
+    expect(await h.t.app.surfaceStore.get('discord:card:INC-000001')).toMatchObject({ state: 'claimed' });
 
-    const show = await h.deliver(slash(users.desk, 'show', { id: 'INC-000001' }));
-    const shown = h.answerOf(show);
-    await h.deliver(button(users.desk, buttonId(shown, 'Add update'), shown)).then((raw) => h!.deliver(modalSubmit(users.desk, h!.modalOf(raw), { note: 'Paper tray replaced' })));
+    h.t.clock.advance(60_000);
+    await h.t.bot.settle();
     const posts = h.fake.find('POST', `/channels/${IDS.serviceDesk}/messages`);
     expect(posts.map((p) => p.status)).toEqual([500, 200]);
-    expect((await h.adapter.store.ref('INC-000001', 'card'))?.seq).toBe((await h.t.app.service.get('INC-000001')).rev);
+    expect((await h.t.app.surfaceStore.get('discord:card:INC-000001'))?.rev).toBe((await h.t.app.service.get('INC-000001')).rev);
   });
 
   it('GIVEN one 500 and retries on THEN @discordjs/rest retries it transparently', async () => {

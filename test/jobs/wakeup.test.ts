@@ -1,7 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app/app.js';
+import { createApp, type App } from '../../src/bot/app.js';
 import { systemClock } from '../../src/app/clock.js';
 import type { Destination, Messenger, OutgoingMessage } from '../../src/app/platform.js';
 import type { ConfigFile } from '../../src/config/config.schema.js';
@@ -9,6 +9,7 @@ import { WakeupScheduler } from '../../src/jobs/wakeup.scheduler.js';
 import { DeliveryWorker } from '../../src/outbox/delivery.worker.js';
 import { testMongoUri } from '../support/db.js';
 import { config as shipped, people, reportInput } from '../support/fixtures.js';
+import { createRegistry } from '../../commands/index.js';
 
 /** The shipped policy with P2's minutes turned into seconds, as a team trying the bot out would. */
 function secondsPolicy(): ConfigFile {
@@ -48,7 +49,7 @@ describe('The wake-up log fires the timers on time with the real clock, two proc
     const messengers: Messenger[] = [recorder];
     const late: { app?: App } = {};
     const scheduler = new WakeupScheduler(conn, (id) => late.app!.timers.fire(id), log, { leaseMs: 2_000 });
-    const app = await createApp({ conn, config: secondsPolicy(), log, clock: systemClock, messengers, scheduler });
+    const app = await createApp({ registry: createRegistry(), conn, config: secondsPolicy(), log, clock: systemClock, messengers, scheduler });
     late.app = app;
     const worker = new DeliveryWorker({ store: app.outboxStore, messengers, clock: systemClock, log, options: { pollMs: 100 } });
     await scheduler.start();

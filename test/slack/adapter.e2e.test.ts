@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPlatformAdapters } from '../../adapters/index.js';
+import { adaptersFromEnv } from '../../src/compose.js';
 import type { SlackAdapter } from '../../adapters/slack/slack.adapter.js';
 import { DeliveryError, type Messenger } from '../../src/app/platform.js';
 import type { RouteHandler } from '../../src/http/server.js';
@@ -82,17 +82,20 @@ describe('Slack: shortcuts, Home tab, messenger and modes', () => {
   it('picks Socket Mode with an app token and HTTP (a route on the bot server) with a signing secret', () => {
     const host = (env: Record<string, string>) => ({
       app: bot.app, env: loadEnv({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: bot.api.apiUrl, ...env }), log: pino({ level: 'silent' }),
-      routes: new Map<string, RouteHandler>(), messengers: [] as Messenger[],
+      routes: new Map<string, RouteHandler>(), surfaces: bot.app.surfaceStore,
     });
+    const build = (h: ReturnType<typeof host>) => adaptersFromEnv(h.env).map((make) => make(h)) as SlackAdapter[];
     const socketHost = host({ SLACK_APP_TOKEN: 'xapp-1' });
-    const [socket] = createPlatformAdapters(socketHost) as SlackAdapter[];
+    const [socket] = build(socketHost);
     expect(socket?.mode).toBe('socket');
     expect(socketHost.routes.size).toBe(0);
     const httpHost = host({ SLACK_SIGNING_SECRET: 's' });
-    const [http] = createPlatformAdapters(httpHost) as SlackAdapter[];
+    const [http] = build(httpHost);
     expect(http?.mode).toBe('http');
     expect([...httpHost.routes.keys()]).toEqual(['POST /slack/events']);
-    expect(httpHost.messengers).toHaveLength(1);
-    expect(createPlatformAdapters(host({ SLACK_BOT_TOKEN: '' }))).toHaveLength(0);
+    // What it sends goes through the outbox: a messenger for notices, a surface for cards and threads.
+    expect(http?.messenger.platform).toBe('slack');
+    expect(http?.surface.platform).toBe('slack');
+    expect(build(host({ SLACK_BOT_TOKEN: '' }))).toHaveLength(0);
   });
 });

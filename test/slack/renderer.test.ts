@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fieldErrors, parseButtonValue, readSubmission, renderCard, renderModal, renderReply } from '../../adapters/slack/slack.renderer.js';
 import { escapeMrkdwn, safeMrkdwn, truncate } from '../../adapters/slack/slack.text.js';
-import { warRoomName } from '../../adapters/slack/slack.war-room.js';
+import { warRoomName } from '../../adapters/slack/slack.surface.js';
 import type { CardView, FormView } from '../../src/app/view.js';
 
 const card = (overrides: Partial<CardView> = {}): CardView => ({

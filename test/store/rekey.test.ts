@@ -1,11 +1,12 @@
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app/app.js';
+import { createApp } from '../../src/bot/app.js';
 import { FakeClock } from '../../src/app/clock.js';
 import { IncidentStore } from '../../src/store/incident-store.js';
 import { connectTestDb, type TestDb } from '../support/db.js';
 import { T0, config, people, reportInput } from '../support/fixtures.js';
 import pino from 'pino';
+import { createRegistry } from '../../commands/index.js';
 
 /**
  * A database written before incidents and events were keyed by their ids (ObjectId keys): the
@@ -20,7 +21,7 @@ describe('documents from an earlier version are re-keyed at start', () => {
   afterAll(async () => db?.drop());
 
   it('GIVEN an incident and its events under ObjectId keys, and one move a crash left half done THEN after start each is under its new key once and loads', async () => {
-    const app = await createApp({ conn: db.conn, config, log, clock: new FakeClock(T0) });
+    const app = await createApp({ registry: createRegistry(), conn: db.conn, config, log, clock: new FakeClock(T0) });
     const { incident } = await app.service.report(people.user, reportInput());
     await app.service.act(incident.id, 'dispatch', people.desk, { groupId: 'network' });
     const incidents = db.conn.collection('incidents');

@@ -1,6 +1,8 @@
 import mongoose, { type Connection } from 'mongoose';
 import pino from 'pino';
-import { createApp, type App } from '../../src/app/app.js';
+import type { App } from '../../src/bot/app.js';
+import { composeBot, type AdapterFactory, type Bot } from '../../src/compose.js';
+import { loadEnv } from '../../src/config/env.js';
 import { FakeClock } from '../../src/app/clock.js';
 import type { Messenger } from '../../src/app/platform.js';
 import type { ConfigFile } from '../../src/config/config.schema.js';
@@ -10,11 +12,15 @@ import { testMongoUri } from './db.js';
 
 export interface TestApp {
   app: App;
+  /** Everything the composition root built around `app` (adapters, delivery worker). */
+  bot: Bot;
   clock: FakeClock;
   conn: Connection;
   dbName: string;
   /** Another process's view of the same database: its own connection and app. */
   peer(): Promise<App>;
+  /** The same, with that process's adapters and delivery worker. */
+  peerBot(): Promise<Bot>;
   close(): Promise<void>;
 }
 
@@ -22,29 +28,46 @@ export interface TestAppOptions {
   messengers?: Messenger[];
   /** Each app (the first and every peer) gets its own scheduler from this. */
   scheduler?: () => TimerScheduler;
+  /** Platform adapters (none by default) and the environment they read. */
+  adapters?: AdapterFactory[];
+  env?: Record<string, string>;
 }
 
-/** A full core (store, service, commands) on a fresh database of the test server, with a fake clock. */
+/**
+ * A full bot (store, service, commands, outbox; adapters when asked) built by the composition root
+ * on a fresh database of the test server, with a fake clock and no timers of its own.
+ */
 export async function startTestApp(config: ConfigFile = defaultConfig, options: TestAppOptions = {}): Promise<TestApp> {
   const uri = testMongoUri();
   const dbName = `t_${Math.random().toString(36).slice(2, 10)}`;
   const clock = new FakeClock(T0);
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const env = loadEnv({ NODE_ENV: 'test', MONGODB_DB: dbName, ...options.env });
   const connections: Connection[] = [];
   const open = async () => {
     const conn = await mongoose.createConnection(uri, { dbName }).asPromise();
     connections.push(conn);
     return conn;
   };
+  const compose = async (conn: Connection) =>
+    composeBot({
+      conn, config, env, log, clock,
+      // A scheduler of the test's (never the wake-up log: tests move time themselves).
+      scheduler: options.scheduler?.() ?? { schedule: async () => undefined },
+      adapters: options.adapters ?? [],
+      messengers: options.messengers,
+      defaultMetrics: false,
+    });
   const conn = await open();
-  const extra = () => ({ messengers: options.messengers, scheduler: options.scheduler?.() });
-  const app = await createApp({ conn, config, log, clock, ...extra() });
+  const bot = await compose(conn);
   return {
-    app,
+    app: bot.app,
+    bot,
     clock,
     conn,
     dbName,
-    peer: async () => createApp({ conn: await open(), config, log, clock, ...extra() }),
+    peer: async () => (await compose(await open())).app,
+    peerBot: async () => compose(await open()),
     async close() {
       await conn.dropDatabase().catch(() => undefined);
       await Promise.all(connections.map((c) => c.close()));

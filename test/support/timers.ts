@@ -1,4 +1,4 @@
-import type { App } from '../../src/app/app.js';
+import type { App } from '../../src/bot/app.js';
 import type { FakeClock } from '../../src/app/clock.js';
 import type { DeliveryError, Destination, Messenger, OutgoingMessage } from '../../src/app/platform.js';
 import type { TimerScheduler } from '../../src/jobs/timer.service.js';

@@ -1,7 +1,5 @@
-import pino from 'pino';
 import { DiscordAdapter, type DiscordAdapterOptions } from '../../../adapters/discord/discord.adapter.js';
 import type { Messenger } from '../../../src/app/platform.js';
-import type { Env } from '../../../src/config/env.js';
 import { startTestApp, type TestApp } from '../app.js';
 import { FakeDiscord } from './fake-discord.js';
 import { IDS, discordConfig, messageOf, type Raw } from './payloads.js';
@@ -26,20 +24,18 @@ export interface DiscordHarness {
   close(): Promise<void>;
 }
 
-export async function startDiscord(options: DiscordAdapterOptions = {}, env: Partial<Env> = {}): Promise<DiscordHarness> {
+export async function startDiscord(options: DiscordAdapterOptions = {}, env: Record<string, string> = {}): Promise<DiscordHarness> {
   const fake = new FakeDiscord(IDS.guild);
   await fake.start();
   for (const [id, name] of [[IDS.serviceDesk, 'service-desk'], [IDS.stakeholders, 'stakeholders'], [IDS.management, 'management']] as const) fake.addChannel(id, name);
-  // The app's outbox writes for the messengers in this array; the adapter adds Discord's to it.
-  const t = await startTestApp(discordConfig(), { messengers: [] });
-  const messengers: Messenger[] = t.app.messengers;
   const fullEnv = {
-    NODE_ENV: 'test', LOG_LEVEL: 'silent', MONGODB_DB: t.dbName, DATA_DIR: '.data', PORT: 0, SHELL_ADAPTER: 'off',
     DISCORD_TOKEN: 'test-token', DISCORD_APPLICATION_ID: IDS.app, DISCORD_GUILD_ID: IDS.guild, DISCORD_API_URL: fake.apiUrl,
     ...env,
-  } as Env;
-  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const adapter = new DiscordAdapter({ app: t.app, env: fullEnv, log, routes: new Map(), messengers }, { restRetries: 0, ...options });
+  } as Record<string, string>;
+  // The composition root's wiring with the Discord adapter (attached without the gateway).
+  const t = await startTestApp(discordConfig(), { adapters: [(host) => new DiscordAdapter(host, { restRetries: 0, ...options })], env: fullEnv });
+  const messengers: Messenger[] = t.app.messengers;
+  const adapter = t.bot.adapters[0] as DiscordAdapter;
   await adapter.attach();
   const actions = (adapter.client as unknown as { actions: { InteractionCreate: { handle(raw: Raw): void } } }).actions;
   return {
@@ -49,7 +45,7 @@ export async function startDiscord(options: DiscordAdapterOptions = {}, env: Par
     messengers,
     async deliver(raw) {
       actions.InteractionCreate.handle(raw);
-      await adapter.idle();
+      await t.bot.settle();
       return raw;
     },
     modalOf(raw) {
@@ -66,12 +62,12 @@ export async function startDiscord(options: DiscordAdapterOptions = {}, env: Par
       return messageOf(last, { ephemeral, channelId: raw.channel_id });
     },
     async card(incidentId) {
-      const ref = await adapter.store.ref(incidentId, 'card');
-      if (!ref?.messageId) throw new Error(`no card for ${incidentId}`);
-      return fake.messages.get(ref.messageId);
+      const ref = await t.app.surfaceStore.get(`discord:card:${incidentId}`);
+      if (!ref?.message) throw new Error(`no card for ${incidentId}`);
+      return fake.messages.get(ref.message);
     },
     async close() {
-      await adapter.idle();
+      await t.bot.settle();
       await adapter.client.destroy();
       await fake.stop();
       await t.close();

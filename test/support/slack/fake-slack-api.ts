@@ -24,7 +24,7 @@ export interface Block {
   [key: string]: unknown;
 }
 
-const JSON_FIELDS = new Set(['blocks', 'view', 'attachments']);
+const JSON_FIELDS = new Set(['blocks', 'view', 'attachments', 'metadata']);
 
 /**
  * A local stand-in for Slack's Web API (PLATFORMS.md "Testing without Slack"): records every call,
@@ -37,6 +37,8 @@ export class FakeSlackApi {
   private server?: Server;
   private ts = 1_700_000_000;
   private channelCount = 0;
+  /** Channels created through the API (war rooms), by name. */
+  private readonly channelNames = new Map<string, string>();
   url = '';
 
   async start(): Promise<void> {
@@ -125,9 +127,23 @@ export class FakeSlackApi {
       case 'views.update':
       case 'views.publish':
         return { ok: true, view: { id: (params.view_id as string | undefined) ?? `V${this.nextTs().replace('.', '')}`, ...(params.view as object) } };
-      case 'conversations.create':
+      case 'conversations.create': {
+        if (this.channelNames.has(String(params.name))) return { ok: false, error: 'name_taken' };
         this.channelCount++;
-        return { ok: true, channel: { id: `CWAR${this.channelCount}`, name: params.name } };
+        const channel = { id: `CWAR${this.channelCount}`, name: String(params.name) };
+        this.channelNames.set(channel.name, channel.id);
+        return { ok: true, channel };
+      }
+      case 'conversations.list':
+        return { ok: true, channels: [...this.channelNames].map(([name, id]) => ({ id, name })), response_metadata: { next_cursor: '' } };
+      // A direct message's channel is the user id here (the fake's chat.postMessage answers so too).
+      case 'conversations.open':
+        return { ok: true, channel: { id: String(params.users ?? params.channel) } };
+      // Newest first, with metadata when asked (include_all_metadata), as Slack answers.
+      case 'conversations.history':
+        return { ok: true, messages: this.history(String(params.channel), (m) => !m.threadTs || m.threadTs === m.ts, params.include_all_metadata) };
+      case 'conversations.replies':
+        return { ok: true, messages: this.history(String(params.channel), (m) => m.ts === params.ts || m.threadTs === params.ts, params.include_all_metadata) };
       default:
         return { ok: true };
     }
@@ -148,6 +164,14 @@ export class FakeSlackApi {
       }
     }
     return [...byTs.values()].filter((m) => channel === undefined || m.channel === channel);
+  }
+
+  private history(channel: string, keep: (m: { ts: string; threadTs?: string }) => boolean, withMetadata: unknown) {
+    const metadata = new Map(this.calls.filter((c) => c.method === 'chat.postMessage' && c.response).map((c) => [String(c.response!.ts), c.params.metadata]));
+    return this.messages(channel)
+      .filter(keep)
+      .reverse()
+      .map((m) => ({ ts: m.ts, text: m.text, ...(m.threadTs ? { thread_ts: m.threadTs } : {}), ...(withMetadata && metadata.get(m.ts) ? { metadata: metadata.get(m.ts) } : {}) }));
   }
 
   private nextTs(): string {

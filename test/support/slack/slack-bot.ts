@@ -1,12 +1,10 @@
-import { DeliveryWorker } from '../../../src/outbox/delivery.worker.js';
-import pino from 'pino';
 import { createSlackAdapter, type SlackAdapter } from '../../../adapters/slack/slack.adapter.js';
-import type { App } from '../../../src/app/app.js';
+import type { App } from '../../../src/bot/app.js';
 import type { Messenger } from '../../../src/app/platform.js';
 import type { ConfigFile } from '../../../src/config/config.schema.js';
 import type { TimerScheduler } from '../../../src/jobs/timer.service.js';
-import { loadEnv } from '../../../src/config/env.js';
-import { startHttp, type RouteHandler } from '../../../src/http/server.js';
+import type { Bot } from '../../../src/compose.js';
+import { startHttp } from '../../../src/http/server.js';
 import { startTestApp, type TestApp } from '../app.js';
 import { config as defaultConfig, people } from '../fixtures.js';
 import { FakeSlackApi, type ApiCall, type Block } from './fake-slack-api.js';
@@ -69,48 +67,54 @@ export interface ModalView {
 let counter = 0;
 
 /**
- * The real bot (core + Slack adapter in HTTP mode on the bot's own HTTP server) against the fake
- * Web API, driven the way Slack drives it: signed requests to POST /slack/events.
+ * The real bot (the composition root's wiring: core + Slack adapter in HTTP mode on the bot's own
+ * HTTP server + outbox delivery) against the fake Web API, driven the way Slack drives it: signed
+ * requests to POST /slack/events.
  */
 export class SlackBot {
   private constructor(
     readonly api: FakeSlackApi,
     readonly testApp: TestApp,
-    readonly app: App,
-    readonly adapter: SlackAdapter,
-    readonly messengers: Messenger[],
+    readonly bot: Bot,
     readonly url: string,
     private readonly closeHttp: () => Promise<void>,
     private readonly owned: boolean,
   ) {}
 
+  get app(): App {
+    return this.bot.app;
+  }
+
+  get adapter(): SlackAdapter {
+    return this.bot.adapters[0] as SlackAdapter;
+  }
+
+  get messengers(): Messenger[] {
+    return this.bot.app.messengers;
+  }
+
   static async start(config: ConfigFile = slackConfig(), options: { scheduler?: () => TimerScheduler } = {}): Promise<SlackBot> {
     const api = new FakeSlackApi();
     await api.start();
-    // The app's outbox writes for the messengers in this array; the adapter adds Slack's to it.
-    const testApp = await startTestApp(config, { messengers: [], scheduler: options.scheduler });
-    return SlackBot.attach(api, testApp, testApp.app, true);
+    const env = { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: api.apiUrl };
+    const testApp = await startTestApp(config, { scheduler: options.scheduler, adapters: [createSlackAdapter], env });
+    return SlackBot.attach(api, testApp, testApp.bot, true);
   }
 
   /** A second bot process on the same database and the same Slack (behind one load balancer). */
   async peer(): Promise<SlackBot> {
-    return SlackBot.attach(this.api, this.testApp, await this.testApp.peer(), false);
+    return SlackBot.attach(this.api, this.testApp, await this.testApp.peerBot(), false);
   }
 
-  private static async attach(api: FakeSlackApi, testApp: TestApp, app: App, owned: boolean): Promise<SlackBot> {
-    const env = loadEnv({ SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: api.apiUrl, NODE_ENV: 'test' });
-    const routes = new Map<string, RouteHandler>();
-    const messengers: Messenger[] = app.messengers;
-    const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-    const adapter = createSlackAdapter({ app, env, log, routes, messengers });
-    const http = await startHttp({ port: 0, ready: async () => true, metrics: async () => '', routes });
-    await adapter.start();
-    return new SlackBot(api, testApp, app, adapter, messengers, `http://127.0.0.1:${http.port}`, http.close, owned);
+  private static async attach(api: FakeSlackApi, testApp: TestApp, bot: Bot, owned: boolean): Promise<SlackBot> {
+    const http = await startHttp({ port: 0, ready: async () => true, metrics: async () => '', routes: bot.routes });
+    for (const adapter of bot.adapters) await adapter.start();
+    return new SlackBot(api, testApp, bot, `http://127.0.0.1:${http.port}`, http.close, owned);
   }
 
   async close(): Promise<void> {
-    await this.adapter.idle();
-    await this.adapter.stop();
+    await this.bot.settle();
+    await this.bot.stop();
     await this.closeHttp();
     if (this.owned) {
       await this.testApp.close();
@@ -118,13 +122,14 @@ export class SlackBot {
     }
   }
 
+  /** Every request answered and everything the outbox holds for now delivered (cards, threads, DMs). */
   idle(): Promise<void> {
-    return this.adapter.idle();
+    return this.bot.settle();
   }
 
-  /** One pass of the outbox delivery worker, as the running bot makes every half second. */
+  /** Delivery passes, as the running bot makes every half second, until nothing due is left. */
   async deliverOutbox(): Promise<void> {
-    await new DeliveryWorker({ store: this.app.outboxStore, messengers: this.app.messengers, clock: this.app.clock, log: this.app.log }).runOnce();
+    await this.bot.settle();
   }
 
   /** POSTs a body to /slack/events, signed unless told otherwise. */

@@ -1,23 +1,24 @@
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
-import { createRegistry } from '../../commands/index.js';
 import type { ConfigFile } from '../config/config.schema.js';
 import { Directory, type Actor } from '../domain/directory.js';
 import { catalog, type Catalog } from '../i18n/index.js';
 import { IncidentStore } from '../store/incident-store.js';
-import { TimerService, type TimerScheduler } from '../jobs/timer.service.js';
+import { TimerService, type TimerMetrics, type TimerScheduler } from '../jobs/timer.service.js';
 import { TimerStore } from '../jobs/timer.store.js';
 import { Notices } from '../outbox/notices.js';
 import { Outbox } from '../outbox/outbox.js';
 import { OutboxStore } from '../outbox/outbox.store.js';
-import type { Clock } from './clock.js';
-import type { Messenger } from './platform.js';
-import type { CommandContext, RawArgs } from './command.js';
-import { IncidentService } from './incident-service.js';
-import { runCommand, type RunOptions } from './pipeline.js';
-import { Presenter } from './presenter.js';
-import type { CommandRegistry } from './registry.js';
-import type { Reply } from './view.js';
+import { SurfaceSync, type Surface } from '../outbox/surface.js';
+import { SurfaceStore } from '../outbox/surface.store.js';
+import type { Clock } from '../app/clock.js';
+import type { Messenger } from '../app/platform.js';
+import type { CommandContext, RawArgs } from '../app/command.js';
+import { IncidentService } from '../app/incident-service.js';
+import { runCommand, type RunOptions } from '../app/pipeline.js';
+import { Presenter } from '../app/presenter.js';
+import type { CommandRegistry } from '../app/registry.js';
+import type { Reply } from '../app/view.js';
 
 export interface AppDeps {
   conn: Connection;
@@ -25,8 +26,14 @@ export interface AppDeps {
   log: Logger;
   clock: Clock;
   locale?: string;
-  /** Where outbox messages can go; adapters add theirs at start-up (the same array is read at each write). */
+  /** The commands (built by the composition root: src/app does not import commands/). */
+  registry: CommandRegistry;
+  /** Where outbox messages can go: the composition root fills it with the adapters' messengers before start. */
   messengers?: Messenger[];
+  /** How incidents look on each platform (cards, threads, war rooms): filled the same way. */
+  surfaces?: Surface[];
+  /** Counts missed targets and fired escalations (/metrics). */
+  metrics?: TimerMetrics;
   /** Wakes the timer service when an incident's next timer is due (Agenda in production). */
   scheduler?: TimerScheduler;
 }
@@ -45,6 +52,8 @@ export interface App {
   timerStore: TimerStore;
   timers: TimerService;
   messengers: Messenger[];
+  surfaceStore: SurfaceStore;
+  surfaces: SurfaceSync;
   run(actor: Actor, name: string, args: RawArgs, options?: RunOptions & { key?: string }): Promise<Reply>;
   /** Maps a platform identity to a configured person, or a guest who may only report. */
   actorFor(platform: 'slack' | 'discord' | 'shell', platformId: string, displayName?: string): Actor;
@@ -56,12 +65,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const directory = new Directory(deps.config);
   const m = catalog(deps.locale);
   const service = new IncidentService({ store, config: deps.config, directory, clock: deps.clock, log: deps.log });
-  const registry = createRegistry();
+  const registry = deps.registry;
   const presenter = new Presenter(deps.config, directory, m);
   const outboxStore = new OutboxStore(deps.conn);
   const timerStore = new TimerStore(deps.conn);
+  const surfaceStore = new SurfaceStore(deps.conn);
   await outboxStore.init();
   await timerStore.init();
+  await surfaceStore.init();
+  const surfaces = new SurfaceSync({ store: surfaceStore, incidents: store, surfaces: deps.surfaces ?? [], log: deps.log });
   const messengers = deps.messengers ?? [];
   const timers = new TimerService({
     service,
@@ -72,6 +84,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
     clock: deps.clock,
     log: deps.log,
     m,
+    metrics: deps.metrics,
+  });
+  // After-commit work, before the event is marked processed: what every platform must show, then
+  // notices and timers. All of it is outbox entries or plans with unique keys, so a replay adds nothing.
+  service.onChange(async (change) => {
+    const entries = surfaces.entries(change, deps.clock.now());
+    if (entries.length > 0) await outboxStore.add(entries);
   });
   service.onChange(timers.onChange);
   return {
@@ -87,6 +106,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     timerStore,
     timers,
     messengers,
+    surfaceStore,
+    surfaces,
     run(actor, name, args, options = {}) {
       const ctx: CommandContext = { service, actor, m, clock: deps.clock, log: deps.log, key: options.key, outbox: outboxStore };
       return runCommand(registry, ctx, name, args, options);

@@ -1,0 +1,146 @@
+import { DiscordAPIError, RateLimitError } from 'discord.js';
+import type { Clock } from '../../src/app/clock.js';
+import type { Presenter } from '../../src/app/presenter.js';
+import type { ConfigFile } from '../../src/config/config.schema.js';
+import type { Directory } from '../../src/domain/directory.js';
+import type { Incident, IncidentEvent } from '../../src/domain/incident.js';
+import type { Catalog } from '../../src/i18n/index.js';
+import type { Surface, SurfaceSteps } from '../../src/outbox/surface.js';
+import type { RefFields, SurfaceRef } from '../../src/outbox/surface.store.js';
+import type { DiscordApi } from './discord.api.js';
+import { toDeliveryError } from './discord.messenger.js';
+import { renderCardMessage, renderText, type DiscordMessage } from './discord.renderer.js';
+import { LIMITS, cut } from './discord.text.js';
+import { nonceOf } from './nonce.js';
+import type { WarRooms } from './war-room.js';
+
+/** Events after which the war room's audience may have changed. */
+const ACCESS_CHANGES = new Set(['dispatch', 'redispatch', 'accept', 'declare-major']);
+/** Discord's answer when a thread was already started on the message (an earlier attempt did it). */
+const THREAD_ALREADY_CREATED = 160004;
+
+type ThreadKind = 'stakeholders' | 'management';
+
+export interface DiscordSurfaceDeps {
+  api: DiscordApi;
+  warRooms: WarRooms;
+  config: ConfigFile;
+  directory: Directory;
+  presenter: Presenter;
+  m: Catalog;
+  clock: Clock;
+}
+
+/**
+ * How an incident looks on Discord (run from the outbox, one incident at a time): the
+ * service-desk card edited in place, the stakeholder thread (and, for majors, the management
+ * thread) with a line per event, and the war room (created once, its access following the team,
+ * a line per event, archived on close). Posts carry a nonce made from their key, which Discord
+ * honours (`enforce_nonce`), so a post retried after a crash lands once.
+ */
+export class DiscordSurface implements Surface {
+  readonly platform = 'discord';
+
+  constructor(private readonly deps: DiscordSurfaceDeps) {}
+
+  notPosted(error: unknown): boolean {
+    return error instanceof RateLimitError || (error instanceof DiscordAPIError && error.status < 500);
+  }
+
+  async apply(incident: Incident, events: IncidentEvent[], steps: SurfaceSteps): Promise<void> {
+    const failures: unknown[] = [];
+    const attempt = async (work: () => Promise<unknown>) => {
+      try {
+        await work();
+      } catch (error) {
+        failures.push(error);
+      }
+    };
+    const channels = this.deps.config.organisation.channels;
+    await attempt(() => this.card(incident, steps));
+    if (channels.stakeholders.discord) await attempt(() => this.thread(incident, events, steps, 'stakeholders', channels.stakeholders.discord!));
+    if (incident.major) {
+      await attempt(() => this.warRoom(incident, events, steps));
+      if (channels.management.discord) await attempt(() => this.thread(incident, events, steps, 'management', channels.management.discord!));
+    }
+    if (failures.length > 0) throw toDeliveryError(failures[0]);
+  }
+
+  private async card(incident: Incident, steps: SurfaceSteps): Promise<void> {
+    const channel = this.deps.config.organisation.channels.serviceDesk.discord;
+    if (!channel) return;
+    const key = `card:${incident.id}`;
+    const message = () => renderCardMessage(this.deps.presenter.card(incident, this.deps.clock.now()));
+    const ref = await steps.once(key, async () => ({ ...(await this.post(channel, key, message())), rev: incident.rev }));
+    if (!ref.channel || !ref.message || (ref.rev ?? 0) >= incident.rev) return;
+    await this.deps.api.editMessage(ref.channel, ref.message, message());
+    await steps.set(key, { rev: incident.rev });
+  }
+
+  /** A starter message, a thread on it (once), then one line per event. */
+  private async thread(incident: Incident, events: IncidentEvent[], steps: SurfaceSteps, kind: ThreadKind, channel: string): Promise<void> {
+    const { m, api } = this.deps;
+    const starterKey = `${kind}-starter:${incident.id}`;
+    const starter = await steps.once(starterKey, () => {
+      const text = (kind === 'stakeholders' ? m.discord.stakeholderStarter : m.discord.managementStarter)({ id: incident.id, priority: incident.priority, title: incident.title });
+      return this.post(channel, starterKey, renderText(text));
+    });
+    if (!starter.message) return;
+    const starterId = starter.message;
+    const thread = await steps.once(`${kind}:${incident.id}`, async () => {
+      try {
+        return { channel: (await api.startThread(channel, starterId, cut(`${incident.id} ${incident.title}`, LIMITS.threadName))).id };
+      } catch (error) {
+        // A thread started from a message has that message's id.
+        if (error instanceof DiscordAPIError && error.code === THREAD_ALREADY_CREATED) return { channel: starterId };
+        throw error;
+      }
+    });
+    if (thread.channel) await this.lines(incident, events, steps, kind, thread.channel);
+  }
+
+  private async lines(incident: Incident, events: IncidentEvent[], steps: SurfaceSteps, target: string, channel: string): Promise<void> {
+    for (const event of events) {
+      const key = `line:${target}:${incident.id}:${event.seq}`;
+      await steps.once(key, () => this.post(channel, key, renderText(`${incident.id} · ${this.deps.presenter.timelineLine(event)}`)));
+    }
+  }
+
+  /** Created once with the welcome; access follows the team; a line per event; archived on close. */
+  private async warRoom(incident: Incident, events: IncidentEvent[], steps: SurfaceSteps): Promise<void> {
+    const { warRooms, m, directory, presenter, clock } = this.deps;
+    const key = `warroom:${incident.id}`;
+    let created = false;
+    const room: SurfaceRef = await steps.once(
+      key,
+      async () => {
+        created = true;
+        return { channel: await warRooms.create(incident) };
+      },
+      async () => {
+        const found = await warRooms.find(incident);
+        return found ? { channel: found } : undefined;
+      },
+    );
+    if (!room.channel || room.archived) return;
+    const channel = room.channel;
+    const welcomeKey = `warroom-welcome:${incident.id}`;
+    await steps.once(welcomeKey, () => {
+      const manager = directory.nameOf(incident.majorIncidentManagerId ?? directory.majorIncidentManagers()[0]);
+      const welcome = m.discord.warRoomWelcome({ id: incident.id, priority: incident.priority, title: incident.title, manager });
+      return this.post(channel, welcomeKey, renderCardMessage(presenter.card(incident, clock.now()), welcome));
+    });
+    if (!created && incident.status !== 'closed' && events.some((e) => ACCESS_CHANGES.has(e.action))) await warRooms.refreshAccess(incident, channel);
+    await this.lines(incident, events, steps, 'warroom', channel);
+    if (incident.status !== 'closed') return;
+    const archivedKey = `warroom-archived:${incident.id}`;
+    await steps.once(archivedKey, () => this.post(channel, archivedKey, renderText(m.discord.warRoomArchived({ id: incident.id }))));
+    await warRooms.archive(incident, channel);
+    await steps.set(key, { archived: true });
+  }
+
+  private async post(channel: string, key: string, message: DiscordMessage): Promise<RefFields> {
+    const posted = await this.deps.api.postMessage(channel, message, nonceOf(key));
+    return { channel, message: posted.id };
+  }
+}

@@ -1,0 +1,158 @@
+import type { Readable, Writable } from 'node:stream';
+import type { Connection } from 'mongoose';
+import type { Logger } from 'pino';
+import { createRegistry } from '../commands/index.js';
+import { createDiscordAdapter } from '../adapters/discord/discord.adapter.js';
+import { ShellAdapter } from '../adapters/shell/shell.adapter.js';
+import { createSlackAdapter } from '../adapters/slack/slack.adapter.js';
+import { createApp, type App } from './bot/app.js';
+import type { Clock } from './app/clock.js';
+import type { Messenger } from './app/platform.js';
+import type { AdapterHost, PlatformAdapter } from './bot/adapter.js';
+import type { ConfigFile } from './config/config.schema.js';
+import type { Env } from './config/env.js';
+import { Directory } from './domain/directory.js';
+import { BotMetrics } from './http/metrics.js';
+import type { RouteHandler } from './http/server.js';
+import { WakeupScheduler } from './jobs/wakeup.scheduler.js';
+import type { TimerScheduler } from './jobs/timer.service.js';
+import { DeliveryWorker, type DeliveryOptions } from './outbox/delivery.worker.js';
+import type { Surface } from './outbox/surface.js';
+import { WebhookMessenger } from './outbox/webhook.messenger.js';
+
+/** Builds one platform adapter from what the composition root hands it. */
+export type AdapterFactory = (host: AdapterHost) => PlatformAdapter;
+
+export interface ComposeOptions {
+  conn: Connection;
+  config: ConfigFile;
+  env: Env;
+  log: Logger;
+  clock: Clock;
+  /** Wakes timers: the wake-up log (production) unless a test brings its own. */
+  scheduler?: TimerScheduler;
+  /** The chat platforms; by default those the environment has tokens for. */
+  adapters?: AdapterFactory[];
+  /** The terminal chat on these streams (main decides whether it runs). */
+  shell?: { input: Readable; output: Writable; actAs?: string };
+  /** Messengers beyond the adapters' (tests record what is sent); the adapters' are added to this list. */
+  messengers?: Messenger[];
+  delivery?: Partial<DeliveryOptions>;
+  /** prom-client's process metrics (default on; tests with many bots in one process turn them off). */
+  defaultMetrics?: boolean;
+}
+
+export interface Bot {
+  app: App;
+  adapters: PlatformAdapter[];
+  shell?: ShellAdapter;
+  delivery: DeliveryWorker;
+  /** What GET /metrics serves. */
+  metrics: BotMetrics;
+  /** The wake-up log, when this bot runs its own timers (not a test's scheduler). */
+  wakeups?: WakeupScheduler;
+  /** HTTP routes the adapters mount on the bot's one server (e.g. Slack's POST /slack/events). */
+  routes: Map<string, RouteHandler>;
+  /** Starts adapters, the after-commit sweep, delivery and timers. */
+  start(): Promise<void>;
+  /** Stops them in the order that loses nothing: timers, delivery, adapters. */
+  stop(): Promise<void>;
+  /**
+   * Waits until requests in progress are answered and everything the outbox holds that is due
+   * now has been delivered (tests; a clock that does not move leaves later retries for later).
+   */
+  settle(): Promise<void>;
+}
+
+/** The platform adapters the environment asks for: each platform adds one line here. */
+export function adaptersFromEnv(env: Env): AdapterFactory[] {
+  const factories: AdapterFactory[] = [];
+  if (env.SLACK_BOT_TOKEN) factories.push(createSlackAdapter);
+  if (env.DISCORD_TOKEN) factories.push((host) => createDiscordAdapter(host));
+  return factories;
+}
+
+/**
+ * The composition root: every part of the bot is built here and handed what it uses — stores and
+ * service, the command registry, adapters, their messengers and surfaces for the outbox, the
+ * delivery worker and the timers. `src/main.ts` and the test harnesses call it, so tests run the
+ * same wiring as production.
+ */
+export async function composeBot(options: ComposeOptions): Promise<Bot> {
+  const { conn, config, env, log, clock } = options;
+  // A list handed in is used as it is (tests share one between processes and add a recording messenger).
+  const messengers: Messenger[] = options.messengers ?? [];
+  const surfaces: Surface[] = [];
+  const hook = config.organisation.webhooks.notify;
+  if (hook && !messengers.some((m) => m.platform === 'webhook')) messengers.push(new WebhookMessenger(hook, new Directory(config)));
+  // The wake-up log fires the app's timers; the app is built right after (it needs the scheduler).
+  const built: { app?: App } = {};
+  const wakeups = options.scheduler
+    ? undefined
+    : new WakeupScheduler(conn, (incidentId) => built.app!.timers.fire(incidentId), log, {
+        recoverEveryMs: env.TIMER_RECOVER_EVERY_MS,
+        agendaProcessEveryMs: env.AGENDA_PROCESS_EVERY_MS,
+      });
+  const metrics = new BotMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+  const app = await createApp({ conn, config, log, clock, registry: createRegistry(), messengers, surfaces, metrics, scheduler: options.scheduler ?? wakeups });
+  built.app = app;
+  const routes = new Map<string, RouteHandler>();
+  const host: AdapterHost = { app, env, log, routes, surfaces: app.surfaceStore };
+  const adapters = (options.adapters ?? adaptersFromEnv(env)).map((make) => make(host));
+  const shell = options.shell ? new ShellAdapter({ app, ...options.shell }) : undefined;
+  const all: PlatformAdapter[] = shell ? [...adapters, shell] : adapters;
+  for (const adapter of all) {
+    if (adapter.messenger) messengers.push(adapter.messenger);
+    if (adapter.surface) surfaces.push(adapter.surface);
+  }
+  const delivery = new DeliveryWorker({ store: app.outboxStore, messengers, surfaces: app.surfaces, clock, log, metrics, options: { pollMs: env.OUTBOX_POLL_MS, ...options.delivery } });
+  metrics.collectFrom({ store: app.store, outbox: app.outboxStore, delivery, now: () => clock.now() });
+  let sweep: NodeJS.Timeout | undefined;
+
+  return {
+    app,
+    adapters,
+    shell,
+    delivery,
+    metrics,
+    wakeups,
+    routes,
+    async start() {
+      // Work a crash left half done: after-commit work of events committed but not processed.
+      const replayed = await app.service.replayUnprocessed(0);
+      if (replayed > 0) log.warn({ replayed }, 'finished after-commit work left over from an earlier run');
+      for (const adapter of adapters) {
+        await adapter.start();
+        log.info({ adapter: adapter.name }, 'adapter started');
+      }
+      delivery.start();
+      await wakeups?.start();
+      log.info({ messengers: messengers.map((m) => m.platform), surfaces: surfaces.map((s) => s.platform) }, 'timers and outbox delivery running');
+      log.debug({ timers: wakeups?.settings, outboxPollMs: env.OUTBOX_POLL_MS }, 'timer and delivery settings');
+      // After-commit work that failed (a database blip) is retried here rather than waiting for a restart.
+      sweep = setInterval(() => {
+        app.service.replayUnprocessed(30_000).catch((err: unknown) => log.error({ err }, 'after-commit sweep failed'));
+      }, 60_000);
+      sweep.unref();
+    },
+    async stop() {
+      if (sweep) clearInterval(sweep);
+      // Timers first (running handlers finish, locks are released for other processes), then delivery.
+      await wakeups?.stop().catch((err: unknown) => log.error({ err }, 'timer scheduler stop failed'));
+      await delivery.stop();
+      for (const adapter of adapters) await adapter.stop().catch((err: unknown) => log.error({ err, adapter: adapter.name }, 'adapter stop failed'));
+    },
+    async settle() {
+      let idlePasses = 0;
+      for (let round = 0; round < 400 && idlePasses < 3; round++) {
+        for (const adapter of adapters) await adapter.idle?.();
+        const before = delivery.stats.sent + delivery.stats.retried + delivery.stats.dead;
+        await delivery.runOnce();
+        const moved = delivery.stats.sent + delivery.stats.retried + delivery.stats.dead !== before;
+        // Nothing moved: nothing is due, or another process holds an incident (then wait a little).
+        idlePasses = moved ? 0 : idlePasses + 1;
+        if (!moved) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import type { Logger } from 'pino';
+import type { CommittedChange } from '../app/incident-service.js';
+import type { Incident, IncidentEvent } from '../domain/incident.js';
+import type { IncidentStore } from '../store/incident-store.js';
+import type { OutboxEntry } from './outbox.store.js';
+import type { RefFields, SurfaceRef, SurfaceStore } from './surface.store.js';
+
+/** The outbox rule of surface entries: "bring this platform's view of the incident up to date". */
+export const SURFACE_RULE = 'surface';
+
+/**
+ * What an adapter does to show an incident on its platform: the card, the stakeholder thread,
+ * the war room. `apply` gets the incident as stored now and the events it has not shown yet,
+ * oldest first; every post goes through `steps.once`, so a retry after a crash posts nothing
+ * twice. Adapters implement this; the outbox decides when it runs (SurfaceSync).
+ */
+export interface Surface {
+  readonly platform: string;
+  apply(incident: Incident, events: IncidentEvent[], steps: SurfaceSteps): Promise<void>;
+  /** True when a failed call certainly posted nothing (a refusal, a 429), so a retry need not look first. */
+  notPosted?(error: unknown): boolean;
+}
+
+export interface SurfaceSteps {
+  /**
+   * Does `perform` once for this key and keeps what it returns (channel, message id…). A record a
+   * stopped process left half done is first looked for on the platform with `find` (the post may
+   * have arrived before the crash), and only then performed again.
+   */
+  once(key: string, perform: () => Promise<RefFields>, find?: () => Promise<RefFields | undefined>): Promise<SurfaceRef>;
+  get(key: string): Promise<SurfaceRef | undefined>;
+  set(key: string, fields: RefFields): Promise<void>;
+}
+
+export interface SurfaceSyncOptions {
+  /** A holder that has not finished after this long is taken to be gone (another host's crash). */
+  leaseMs: number;
+}
+
+/**
+ * Runs the adapters' surfaces from the outbox. A committed change writes one entry per surface
+ * platform (`entries`); delivering it (`sync`) takes the incident's lock for that platform, reads
+ * the events not yet shown and hands them to the adapter, then records how far it got. Entries for
+ * changes already covered find nothing to do, so card updates coalesce to the latest revision, and
+ * one holder at a time keeps every incident's posts in order across processes.
+ */
+export class SurfaceSync {
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly options: SurfaceSyncOptions;
+
+  constructor(
+    private readonly deps: { store: SurfaceStore; incidents: IncidentStore; surfaces: readonly Surface[]; log: Logger; options?: Partial<SurfaceSyncOptions> },
+  ) {
+    this.options = { leaseMs: 60_000, ...deps.options };
+  }
+
+  get platforms(): string[] {
+    return this.deps.surfaces.map((s) => s.platform);
+  }
+
+  has(platform: string): boolean {
+    return this.deps.surfaces.some((s) => s.platform === platform);
+  }
+
+  /** The outbox entries of a committed change: one per platform with a surface. */
+  entries({ incident, event }: CommittedChange, now: Date): OutboxEntry[] {
+    return this.deps.surfaces.map((surface) => ({
+      _id: `${incident.id}#${event.seq}:${SURFACE_RULE}:${surface.platform}`,
+      incidentId: incident.id,
+      rule: SURFACE_RULE,
+      destination: { kind: 'channel', channel: 'serviceDesk' },
+      platform: surface.platform,
+      text: `${incident.id} ${event.action} (#${event.seq})`,
+      urgent: false,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      createdAt: now,
+      dueAt: now,
+    }));
+  }
+
+  /**
+   * Brings `platform`'s view of the incident up to date. False when another process holds the
+   * incident now (its run covers this change too; the entry is tried again shortly).
+   */
+  sync(platform: string, incidentId: string): Promise<boolean> {
+    const key = `${platform}:${incidentId}`;
+    const run = (this.chains.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => this.run(platform, incidentId));
+    this.chains.set(key, run);
+    void run.catch(() => undefined).finally(() => {
+      if (this.chains.get(key) === run) this.chains.delete(key);
+    });
+    return run;
+  }
+
+  private async run(platform: string, incidentId: string): Promise<boolean> {
+    const { store, incidents } = this.deps;
+    const surface = this.deps.surfaces.find((s) => s.platform === platform);
+    if (!surface) return true;
+    const lockKey = `${platform}:${incidentId}`;
+    if (!(await store.lock(lockKey, this.options.leaseMs))) return false;
+    try {
+      const incident = await incidents.load(incidentId);
+      if (!incident) return true;
+      const progressKey = `${platform}:progress:${incidentId}`;
+      const progress = await store.get(progressKey);
+      const from = progress?.rev ?? 0;
+      if (from >= incident.rev) return true;
+      const events: IncidentEvent[] = [];
+      for (let seq = from + 1; seq <= incident.rev; seq++) {
+        const event = await incidents.event(incidentId, seq);
+        if (event) events.push(event);
+      }
+      await surface.apply(incident, events, this.steps(surface, incidentId));
+      if (progress) await store.set(progressKey, { rev: incident.rev });
+      else if (!(await store.claim(progressKey, incidentId, { rev: incident.rev }, 'done'))) await store.set(progressKey, { rev: incident.rev });
+      return true;
+    } finally {
+      await store.unlock(lockKey);
+    }
+  }
+
+  private steps(surface: Surface, incidentId: string): SurfaceSteps {
+    const { store, log } = this.deps;
+    const prefix = `${surface.platform}:`;
+    return {
+      get: (key) => store.get(prefix + key),
+      set: (key, fields) => store.set(prefix + key, fields),
+      async once(key, perform, find) {
+        const id = prefix + key;
+        let ref: SurfaceRef | undefined;
+        if (!(await store.claim(id, incidentId))) {
+          ref = await store.get(id);
+          if (ref?.state === 'done') return ref;
+        }
+        let fields: RefFields | undefined;
+        // Left `claimed` by an earlier holder: it may have posted before it stopped.
+        if (ref?.state === 'claimed' && find) {
+          fields = await find().catch((error: unknown) => {
+            log.warn({ err: error, key: id }, 'surface: could not look for an earlier post; posting again');
+            return undefined;
+          });
+          if (fields) log.info({ key: id }, 'surface: found the post an earlier attempt made; not posting it again');
+        }
+        if (!fields) {
+          try {
+            fields = await perform();
+          } catch (error) {
+            // A certain refusal is retried without looking first; anything else stays `claimed`.
+            if (surface.notPosted?.(error)) await store.set(id, { state: 'failed' }).catch(() => undefined);
+            else if (ref?.state === 'failed') await store.set(id, { state: 'claimed' }).catch(() => undefined);
+            throw error;
+          }
+        }
+        await store.set(id, { ...fields, state: 'done' });
+        return { ...(ref ?? { _id: id, incidentId, at: new Date() }), ...fields, state: 'done' };
+      },
+    };
+  }
+}
