@@ -10,6 +10,7 @@ import type { Clock } from './app/clock.js';
 import type { Messenger } from './app/platform.js';
 import type { AdapterHost, PlatformAdapter } from './bot/adapter.js';
 import type { ConfigFile } from './config/config.schema.js';
+import { configWarnings } from './config/config-warnings.js';
 import type { Env } from './config/env.js';
 import { Directory } from './domain/directory.js';
 import { BotMetrics } from './http/metrics.js';
@@ -118,6 +119,7 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
     wakeups,
     routes,
     async start() {
+      for (const warning of configWarnings(config)) log.warn(warning);
       // Work a crash left half done: after-commit work of events committed but not processed.
       const replayed = await app.service.replayUnprocessed(0);
       if (replayed > 0) log.warn({ replayed }, 'finished after-commit work left over from an earlier run');

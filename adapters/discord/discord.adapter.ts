@@ -61,7 +61,7 @@ export class DiscordAdapter implements PlatformAdapter {
       botUserId: () => this.client.user?.id ?? applicationId,
       categoryNames: { incidents: app.m.discord.incidentsCategory, archive: app.m.discord.archiveCategory },
     });
-    this.messenger = new DiscordMessenger(delivery, config);
+    this.messenger = new DiscordMessenger(delivery, config, host.surfaces);
     this.surface = new DiscordSurface({ api: delivery, warRooms: this.warRooms, config, directory: app.directory, presenter: app.presenter, m: app.m, clock: app.clock });
   }
 

@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
 import type { ConfigFile } from '../../src/config/config.schema.js';
 import { DeliveryError, type Destination, type Messenger, type OutgoingMessage } from '../../src/app/platform.js';
+import type { SurfaceStore } from '../../src/outbox/surface.store.js';
 import type { DiscordApi } from './discord.api.js';
+import { nonceOf } from './nonce.js';
 import { renderCardMessage, renderText, type DiscordMessage } from './discord.renderer.js';
 
 /**
@@ -19,6 +20,8 @@ export class DiscordMessenger implements Messenger {
   constructor(
     private readonly api: DiscordApi,
     private readonly config: ConfigFile,
+    /** Where the surface keeps the incident's stakeholder thread. */
+    private readonly surfaces: Pick<SurfaceStore, 'get'>,
   ) {}
 
   reaches(destination: Destination): boolean {
@@ -41,7 +44,9 @@ export class DiscordMessenger implements Messenger {
       } else if (destination.kind === 'channel') {
         const channelId = this.config.organisation.channels[destination.channel].discord;
         if (!channelId) throw new DeliveryError(`no Discord channel configured for ${destination.channel}`, { permanent: true });
-        await this.api.postMessage(channelId, body, nonce);
+        // A stakeholder notice about an incident goes into the incident's thread, once the surface has opened it.
+        const target = destination.channel === 'stakeholders' && message.incidentId ? await this.thread(message.incidentId) : channelId;
+        await this.api.postMessage(target, body, nonce);
       } else {
         const group = this.config.organisation.groups.find((g) => g.id === destination.groupId);
         if (!group) throw new DeliveryError(`unknown group ${destination.groupId}`, { permanent: true });
@@ -60,6 +65,12 @@ export class DiscordMessenger implements Messenger {
     } catch (error) {
       throw toDeliveryError(error);
     }
+  }
+
+  private async thread(incidentId: string): Promise<string> {
+    const thread = await this.surfaces.get(`discord:stakeholders:${incidentId}`);
+    if (thread?.state !== 'done' || !thread.channel) throw new DeliveryError(`the stakeholder thread of ${incidentId} is not open yet`, { retryAfterMs: 2_000 });
+    return thread.channel;
   }
 
   /** The sentence, and the card with the buttons the notice offers (Accept/Reject to an assignee, Confirm/Reopen to a reporter). */
@@ -90,10 +101,6 @@ function mentioning(body: DiscordMessage, userId: string): DiscordMessage {
   return { ...body, content: `<@${userId}> ${body.content ?? ''}`.slice(0, 2000), allowed_mentions: { parse: [], users: [userId] } };
 }
 
-/** Discord drops a repeated nonce (≤ 25 characters) for a few minutes: a retried delivery posts once. */
-function nonceOf(key: string): string {
-  return createHash('sha256').update(key).digest('base64url').slice(0, 25);
-}
 
 /** 429 → retry after Discord's delay; 5xx → retry; other 4xx (missing access, DMs closed) → permanent. */
 export function toDeliveryError(error: unknown): DeliveryError {

@@ -28,10 +28,16 @@ export class ShellMessenger implements Messenger {
     const line = m.shell.notification({
       time: this.time.format(this.app.clock.now()),
       to: this.describe(destination),
-      how: message.urgent ? m.shell.urgent : m.shell.direct,
+      how: this.how(destination, message),
       text: text.replace(/\n/g, '\n    '),
     });
     this.output.write(`\n${line}\n`);
+  }
+
+  private how(destination: Destination, message: OutgoingMessage): string {
+    const { m } = this.app;
+    if (destination.kind === 'channel') return destination.channel === 'stakeholders' && message.incidentId ? m.shell.threadPost : m.shell.channelPost;
+    return message.urgent ? m.shell.urgent : m.shell.direct;
   }
 
   private describe(destination: Destination): string {

@@ -266,6 +266,8 @@ export const en = {
     notificationButtons: (p: P) => `Buttons for them: ${s(p.buttons)} (as that person: show ${s(p.id)})`,
     urgent: 'mention + direct message',
     direct: 'direct message',
+    channelPost: 'channel post',
+    threadPost: 'in the incident\'s thread',
     bye: 'Bye.',
     shellHelp: 'Shell: "as <person>" switches who you are, "whoami", "people", a number presses a button, "quit" exits.',
   },

@@ -158,12 +158,22 @@ export class FakeDiscord {
       }
     }
     if ((m = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(path)) && method === 'POST') {
-      const id = this.snowflake();
+      // As Discord: one thread per message, and the thread takes the message's id.
+      if (this.channels.has(m[2]!)) return [400, { message: 'A thread has already been created for this message', code: 160004 }];
+      const id = m[2]!;
       const thread = { id, type: 11, guild_id: this.guildId, parent_id: m[1], name: body.name };
       this.channels.set(id, thread);
       return [201, thread];
     }
-    if ((m = /^\/channels\/(\d+)\/messages$/.exec(path)) && method === 'POST') return [200, this.message(m[1]!, body)];
+    if ((m = /^\/channels\/(\d+)\/messages$/.exec(path)) && method === 'POST') {
+      // enforce_nonce: a nonce already used in the channel returns that message, and no new one is made (Discord's documented behaviour).
+      const nonceKey = body?.enforce_nonce && body?.nonce ? `${m[1]}:${body.nonce}` : undefined;
+      const earlier = nonceKey ? this.nonces.get(nonceKey) : undefined;
+      if (earlier) return [200, this.messages.get(earlier)];
+      const message = this.message(m[1]!, body);
+      if (nonceKey) this.nonces.set(nonceKey, message.id);
+      return [200, message];
+    }
     if ((m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path)) && method === 'PATCH') {
       const existing = this.messages.get(m[2]!);
       if (!existing) return [404, { message: 'Unknown Message', code: 10008 }];
@@ -179,6 +189,8 @@ export class FakeDiscord {
     if ((m = /^\/channels\/(\d+)\/permissions\/(\d+)$/.exec(path)) && method === 'PUT') return [204];
     return [404, { message: `Unknown route ${method} ${path}`, code: 0 }];
   }
+
+  private readonly nonces = new Map<string, string>();
 
   private message(channelId: string, body: Json, id = this.snowflake()): Json {
     const message = {

@@ -67,70 +67,15 @@ export interface ModalView {
 let counter = 0;
 
 /**
- * The real bot (the composition root's wiring: core + Slack adapter in HTTP mode on the bot's own
- * HTTP server + outbox delivery) against the fake Web API, driven the way Slack drives it: signed
- * requests to POST /slack/events.
+ * Talks to a bot the way Slack does, at any URL: signed requests to POST /slack/events, and what the
+ * bot did read back from the fake Web API. SlackBot is one in this process; the chaos test drives a
+ * bot in a child process with it.
  */
-export class SlackBot {
-  private constructor(
+export class SlackDriver {
+  constructor(
     readonly api: FakeSlackApi,
-    readonly testApp: TestApp,
-    readonly bot: Bot,
     readonly url: string,
-    private readonly closeHttp: () => Promise<void>,
-    private readonly owned: boolean,
   ) {}
-
-  get app(): App {
-    return this.bot.app;
-  }
-
-  get adapter(): SlackAdapter {
-    return this.bot.adapters[0] as SlackAdapter;
-  }
-
-  get messengers(): Messenger[] {
-    return this.bot.app.messengers;
-  }
-
-  static async start(config: ConfigFile = slackConfig(), options: { scheduler?: () => TimerScheduler } = {}): Promise<SlackBot> {
-    const api = new FakeSlackApi();
-    await api.start();
-    const env = { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: api.apiUrl };
-    const testApp = await startTestApp(config, { scheduler: options.scheduler, adapters: [createSlackAdapter], env });
-    return SlackBot.attach(api, testApp, testApp.bot, true);
-  }
-
-  /** A second bot process on the same database and the same Slack (behind one load balancer). */
-  async peer(): Promise<SlackBot> {
-    return SlackBot.attach(this.api, this.testApp, await this.testApp.peerBot(), false);
-  }
-
-  private static async attach(api: FakeSlackApi, testApp: TestApp, bot: Bot, owned: boolean): Promise<SlackBot> {
-    const http = await startHttp({ port: 0, ready: async () => true, metrics: async () => '', routes: bot.routes });
-    for (const adapter of bot.adapters) await adapter.start();
-    return new SlackBot(api, testApp, bot, `http://127.0.0.1:${http.port}`, http.close, owned);
-  }
-
-  async close(): Promise<void> {
-    await this.bot.settle();
-    await this.bot.stop();
-    await this.closeHttp();
-    if (this.owned) {
-      await this.testApp.close();
-      await this.api.stop();
-    }
-  }
-
-  /** Every request answered and everything the outbox holds for now delivered (cards, threads, DMs). */
-  idle(): Promise<void> {
-    return this.bot.settle();
-  }
-
-  /** Delivery passes, as the running bot makes every half second, until nothing due is left. */
-  async deliverOutbox(): Promise<void> {
-    await this.bot.settle();
-  }
 
   /** POSTs a body to /slack/events, signed unless told otherwise. */
   async post(body: string, options: { json?: boolean; timestamp?: number; secret?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
@@ -233,6 +178,76 @@ export class SlackBot {
     if (!call) throw new Error('no answer was posted to the response_url');
     return { channel, blocks: (call.params.blocks as Block[]) ?? [], text: String(call.params.text ?? ''), responseUrl: posted.responseUrl, ephemeral: true };
   }
+}
+
+/**
+ * The real bot (the composition root's wiring: core + Slack adapter in HTTP mode on the bot's own
+ * HTTP server + outbox delivery) against the fake Web API, driven the way Slack drives it: signed
+ * requests to POST /slack/events.
+ */
+export class SlackBot extends SlackDriver {
+  private constructor(
+    api: FakeSlackApi,
+    readonly testApp: TestApp,
+    readonly bot: Bot,
+    url: string,
+    private readonly closeHttp: () => Promise<void>,
+    private readonly owned: boolean,
+  ) {
+    super(api, url);
+  }
+
+  get app(): App {
+    return this.bot.app;
+  }
+
+  get adapter(): SlackAdapter {
+    return this.bot.adapters[0] as SlackAdapter;
+  }
+
+  get messengers(): Messenger[] {
+    return this.bot.app.messengers;
+  }
+
+  static async start(config: ConfigFile = slackConfig(), options: { scheduler?: () => TimerScheduler } = {}): Promise<SlackBot> {
+    const api = new FakeSlackApi();
+    await api.start();
+    const env = { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: api.apiUrl };
+    const testApp = await startTestApp(config, { scheduler: options.scheduler, adapters: [createSlackAdapter], env });
+    return SlackBot.attach(api, testApp, testApp.bot, true);
+  }
+
+  /** A second bot process on the same database and the same Slack (behind one load balancer). */
+  async peer(): Promise<SlackBot> {
+    return SlackBot.attach(this.api, this.testApp, await this.testApp.peerBot(), false);
+  }
+
+  private static async attach(api: FakeSlackApi, testApp: TestApp, bot: Bot, owned: boolean): Promise<SlackBot> {
+    const http = await startHttp({ port: 0, ready: async () => true, metrics: async () => '', routes: bot.routes });
+    for (const adapter of bot.adapters) await adapter.start();
+    return new SlackBot(api, testApp, bot, `http://127.0.0.1:${http.port}`, http.close, owned);
+  }
+
+  async close(): Promise<void> {
+    await this.bot.settle();
+    await this.bot.stop();
+    await this.closeHttp();
+    if (this.owned) {
+      await this.testApp.close();
+      await this.api.stop();
+    }
+  }
+
+  /** Every request answered and everything the outbox holds for now delivered (cards, threads, DMs). */
+  idle(): Promise<void> {
+    return this.bot.settle();
+  }
+
+  /** Delivery passes, as the running bot makes every half second, until nothing due is left. */
+  async deliverOutbox(): Promise<void> {
+    await this.bot.settle();
+  }
+
 }
 
 export function findButton(blocks: Block[], label: string): { button: ButtonElement; blockId: string } | undefined {
