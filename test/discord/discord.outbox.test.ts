@@ -52,4 +52,21 @@ describe('Discord: outbox notifications', () => {
     await messenger.deliver({ kind: 'person', personId: 'li.wei' }, { ...message, key: `${message.key}:2`, urgent: false });
     expect(h.fake.calls.slice(notUrgent).filter((c) => c.path === `/channels/${IDS.serviceDesk}/messages`)).toHaveLength(0);
   });
+
+  it('GIVEN a stakeholder notice about an incident (an escalation) THEN it is posted in that incident\'s stakeholder thread, not the channel', async () => {
+    const { incident } = await h.t.app.service.report(people.user, reportInput({ title: 'Mail relay queueing' }));
+    const messenger = h.messengers.find((m) => m.platform === 'discord')!;
+    const notice = { key: `${incident.id}:thread:escalation:0:channel:stakeholders:discord`, incidentId: incident.id, text: `⬆️ ${incident.id} escalated`, urgent: false };
+    // Before the surface has opened the thread, the notice waits (a retry, not a post in the channel).
+    const early = await messenger.deliver({ kind: 'channel', channel: 'stakeholders' }, notice).catch((e: unknown) => e);
+    expect((early as { options?: { retryAfterMs?: number } }).options?.retryAfterMs).toBeGreaterThan(0);
+    await h.t.bot.settle();
+    const thread = await h.t.app.surfaceStore.get(`discord:stakeholders:${incident.id}`);
+    expect(thread?.channel).toBeDefined();
+    const before = h.fake.calls.length;
+    await messenger.deliver({ kind: 'channel', channel: 'stakeholders' }, notice);
+    const posts = h.fake.calls.slice(before).filter((c) => c.method === 'POST');
+    expect(posts.map((c) => c.path)).toEqual([`/channels/${thread!.channel}/messages`]);
+    expect(posts[0]!.body.content).toContain('escalated');
+  });
 });

@@ -79,6 +79,25 @@ describe('Slack: shortcuts, Home tab, messenger and modes', () => {
     expect((permanent as DeliveryError).options.permanent).toBe(true);
   });
 
+  it('posts a stakeholder notice about an incident in its thread, and looks before posting a retry of a message that may have arrived', async () => {
+    const messenger = bot.messengers.find((m) => m.platform === 'slack') as Messenger;
+    const command = await bot.slash(slackUsers.user, 'Thread notice target');
+    await bot.submit(slackUsers.user, await bot.modalFor(command.triggerId), { Description: 'x', Impact: '4', Urgency: '4' });
+    await bot.idle();
+    const id = /INC-\d{6}/.exec(bot.lastResponse(command).text)![0];
+    const parent = bot.api.messages(CHANNELS.stakeholders).find((m) => !m.threadTs && m.text.includes(id))!;
+    const notice = { key: `${id}:thread:escalation:0:channel:stakeholders:slack`, incidentId: id, text: `${id} escalated`, urgent: false };
+    await messenger.deliver({ kind: 'channel', channel: 'stakeholders' }, notice);
+    const reply = bot.api.messages(CHANNELS.stakeholders).at(-1)!;
+    expect(reply).toMatchObject({ threadTs: parent.ts });
+    expect(reply.text).toContain('escalated');
+    // A retry after an attempt that may have posted finds the message by its key and posts nothing.
+    const posts = bot.api.callsOf('chat.postMessage').length;
+    await messenger.deliver({ kind: 'channel', channel: 'stakeholders' }, { ...notice, maybeSent: true });
+    expect(bot.api.callsOf('chat.postMessage')).toHaveLength(posts);
+    expect(bot.api.callsOf('conversations.replies').at(-1)?.params).toMatchObject({ channel: CHANNELS.stakeholders, ts: parent.ts });
+  });
+
   it('picks Socket Mode with an app token and HTTP (a route on the bot server) with a signing secret', () => {
     const host = (env: Record<string, string>) => ({
       app: bot.app, env: loadEnv({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: bot.api.apiUrl, ...env }), log: pino({ level: 'silent' }),
