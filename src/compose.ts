@@ -123,12 +123,14 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
       // Work a crash left half done: after-commit work of events committed but not processed.
       const replayed = await app.service.replayUnprocessed(0);
       if (replayed > 0) log.warn({ replayed }, 'finished after-commit work left over from an earlier run');
+      // Delivery first: what earlier runs left in the outbox goes out while the adapters connect
+      // (messengers and surfaces use the platforms' REST APIs, not the gateway).
+      delivery.start();
+      await wakeups?.start();
       for (const adapter of adapters) {
         await adapter.start();
         log.info({ adapter: adapter.name }, 'adapter started');
       }
-      delivery.start();
-      await wakeups?.start();
       log.info({ messengers: messengers.map((m) => m.platform), surfaces: surfaces.map((s) => s.platform) }, 'timers and outbox delivery running');
       log.debug({ timers: wakeups?.settings, outboxPollMs: env.OUTBOX_POLL_MS }, 'timer and delivery settings');
       // After-commit work that failed (a database blip) is retried here rather than waiting for a restart.

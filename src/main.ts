@@ -24,14 +24,17 @@ async function main(): Promise<void> {
     conn, config, env, log, clock: systemClock,
     shell: shellOn ? { input: process.stdin, output: process.stdout, actAs: env.SHELL_ACT_AS } : undefined,
   });
+  let started = false;
   const http = await startHttp({
     port: env.PORT,
-    ready: async () => (await conn.db?.admin().ping())?.ok === 1,
+    // Ready once everything runs (adapters connected, delivery and timers started) and the database answers.
+    ready: async () => started && (await conn.db?.admin().ping())?.ok === 1,
     metrics: () => bot.metrics.text(),
     routes: bot.routes,
   });
   log.info({ port: http.port }, 'health, readiness and metrics listening');
   await bot.start();
+  started = true;
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -48,6 +48,13 @@ describe.each(SEEDS)('chaos: SIGKILL during a scripted run through Slack (seed %
         await bot.start();
       }
     })();
+    // Progress every 10 s for long runs: incidents closed, outbox entries waiting, kills so far.
+    const progress = setInterval(() => {
+      void Promise.all([
+        installation.conn.collection('incidents').countDocuments({ status: 'closed' }),
+        installation.conn.collection('outbox').countDocuments({ status: 'pending' }),
+      ]).then(([closed, pending]) => console.log(`chaos seed ${seed}: ${closed}/${INCIDENTS} closed, ${pending} outbox entries pending, ${kills} kills`), () => undefined);
+    }, 10_000);
     const ids: string[] = [];
     let next = 0;
     const lane = async () => {
@@ -61,6 +68,7 @@ describe.each(SEEDS)('chaos: SIGKILL during a scripted run through Slack (seed %
     } finally {
       driving = false;
       await chaos;
+      clearInterval(progress);
     }
     // The last start finishes what the kills left.
     await installation.drained();

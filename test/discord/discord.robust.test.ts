@@ -187,16 +187,16 @@ describe('Discord: messenger and command registration', () => {
     expect(dm.body.nonce).toHaveLength(25);
 
     h.fake.fail('POST', /^\/channels\/\d+\/messages$/, 429, { retryAfterS: 3 });
-    const limited = await messenger.deliver({ kind: 'channel', channel: 'stakeholders' }, message).catch((e: unknown) => e);
+    const limited = await messenger.deliver({ kind: 'channel', channel: 'management' }, message).catch((e: unknown) => e);
     expect(limited).toBeInstanceOf(DeliveryError);
     expect((limited as DeliveryError).options.retryAfterMs).toBeGreaterThanOrEqual(3000);
 
     h.fake.fail('POST', /^\/channels\/\d+\/messages$/, 403);
-    const refused = await messenger.deliver({ kind: 'channel', channel: 'stakeholders' }, message).catch((e: unknown) => e);
+    const refused = await messenger.deliver({ kind: 'channel', channel: 'management' }, message).catch((e: unknown) => e);
     expect((refused as DeliveryError).options.permanent).toBe(true);
 
     h.fake.fail('POST', /^\/channels\/\d+\/messages$/, 500);
-    const down = await messenger.deliver({ kind: 'channel', channel: 'stakeholders' }, message).catch((e: unknown) => e);
+    const down = await messenger.deliver({ kind: 'channel', channel: 'management' }, message).catch((e: unknown) => e);
     expect((down as DeliveryError).options.permanent).toBeFalsy();
   });
 

@@ -72,13 +72,13 @@ export class Installation {
       MONGODB_URI: testMongoUri(), MONGODB_DB: this.dbName, PORT: String(port), INCIDENT_CONFIG: this.configPath,
       SLACK_BOT_TOKEN: 'xoxb-chaos', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: this.slack.apiUrl,
       DISCORD_TOKEN: 'chaos-token', DISCORD_APPLICATION_ID: IDS.app, DISCORD_GUILD_ID: IDS.guild, DISCORD_API_URL: this.discord.apiUrl,
-      OUTBOX_POLL_MS: '100', SHELL_ADAPTER: 'off', LOG_LEVEL: 'warn',
+      SHELL_ADAPTER: 'off', LOG_LEVEL: 'warn',
     };
   }
 
   /** Waits until no outbox entry is pending any more (the bots have said everything). */
-  async drained(ms = 120_000): Promise<void> {
-    await until(async () => (await this.conn.collection('outbox').countDocuments({ status: 'pending' })) === 0, ms);
+  async drained(ms = 600_000): Promise<void> {
+    await until(async () => (await this.conn.collection('outbox').countDocuments({ status: 'pending' })) === 0, ms, 500);
     await sleep(500);
   }
 
@@ -91,13 +91,19 @@ export class Installation {
       async () => Boolean(await this.conn.collection('incidents').findOne({ title })),
     );
     const id = String((await this.conn.collection('incidents').findOne({ title }))!._id);
-    const did = (action: string) => async () => Boolean(await this.conn.collection('incident_events').findOne({ incidentId: id, action }));
-    await this.step(() => this.form(who.desk, `dispatch ${id}`, { 'Assignment group': 'Network' }), did('dispatch'));
-    await this.step(() => this.driver.slash(who.resolver, `accept ${id}`), did('accept'));
-    await this.step(() => this.form(who.resolver, `update ${id}`, { Note: `Working on ${n}` }), did('update'));
-    await this.step(() => this.form(who.resolver, `resolve ${id}`, { 'Resolution code': 'Resolved by workaround', 'Solution / workaround': 'Restarted it' }), did('resolve'));
-    await this.step(() => this.driver.slash(who.reporter, `confirm ${id}`), did('confirm'));
-    await this.step(() => this.form(who.desk, `close ${id}`, { 'Closure code': 'Completed' }), did('close'));
+    // Each step is done when the incident (read by _id: cheap on every server) shows it.
+    const incident = () => this.conn.collection('incidents').findOne({ _id: id as never });
+    const now = async (check: (i: Record<string, unknown>) => boolean) => {
+      const found = await incident();
+      return Boolean(found && check(found));
+    };
+    await this.step(() => this.form(who.desk, `dispatch ${id}`, { 'Assignment group': 'Network' }), () => now((i) => i.status !== 'open'));
+    await this.step(() => this.driver.slash(who.resolver, `accept ${id}`), () => now((i) => i.status === 'in_progress'));
+    const revBefore = Number((await incident())?.rev);
+    await this.step(() => this.form(who.resolver, `update ${id}`, { Note: `Working on ${n}` }), () => now((i) => Number(i.rev) > revBefore));
+    await this.step(() => this.form(who.resolver, `resolve ${id}`, { 'Resolution code': 'Resolved by workaround', 'Solution / workaround': 'Restarted it' }), () => now((i) => i.status === 'resolved'));
+    await this.step(() => this.driver.slash(who.reporter, `confirm ${id}`), () => now((i) => Boolean(i.confirmedAt)));
+    await this.step(() => this.form(who.desk, `close ${id}`, { 'Closure code': 'Completed' }), () => now((i) => i.status === 'closed'));
     return id;
   }
 
@@ -119,7 +125,7 @@ export class Installation {
       const deadline = Date.now() + 6_000;
       while (Date.now() < deadline) {
         if (await done()) return;
-        await sleep(100);
+        await sleep(250);
       }
     }
     throw new Error('a step never took effect');
@@ -161,10 +167,11 @@ export class Installation {
 
     // Discord: cards edited in place, one thread per incident, lines once; war rooms once.
     const dPosts = this.discord.calls.filter((c) => c.method === 'POST' && /^\/channels\/\d+\/messages$/.test(c.path) && c.status < 300);
-    const bodies = dPosts.map((c) => `${c.path} ${c.body?.content ?? ''} ${c.body?.embeds?.[0]?.title ?? ''}`);
-    const dDoubled = duplicates(dPosts.map((c) => `${c.path}#${c.body?.nonce}`)).filter((k) => !k.endsWith('#undefined'));
-    // A repeated nonce is answered with the earlier message (enforce_nonce): count distinct messages made.
+    // A post retried with its nonce is answered with the message made before (enforce_nonce, as on
+    // Discord): what counts is the messages made, at most one per nonce and channel.
     const made = [...this.discord.messages.values()];
+    const dDoubled = duplicates(made.filter((m) => m.nonce).map((m) => `${m.channel_id}#${m.nonce}`));
+    const retriedPosts = dPosts.length - new Set(dPosts.map((c) => `${c.path}#${c.body?.nonce}`)).size;
     const discordMissing: string[] = [];
     for (const id of ids) {
       const cards = made.filter((m) => m.channel_id === IDS.serviceDesk && m.embeds?.[0]?.title?.startsWith(`${id} `));
@@ -195,8 +202,8 @@ export class Installation {
         doubled: duplicates(slackKeys.filter(Boolean)), missing: slackMissing,
       },
       discord: {
-        posts: dPosts.length, messages: made.length, warRoomsCreated: rooms.length,
-        doubled: dDoubled.filter((k) => bodies.length > 0 && k !== ''), missing: discordMissing,
+        posts: dPosts.length, retriedPosts, messages: made.length, warRoomsCreated: rooms.length,
+        doubled: dDoubled, missing: discordMissing,
       },
     };
   }
@@ -301,11 +308,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
+export async function until(check: () => Promise<boolean>, ms: number, every = 100): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(100);
+    await sleep(every);
   }
 }
 

@@ -205,6 +205,7 @@ export class FakeDiscord {
       timestamp: new Date().toISOString(),
       edited_timestamp: null,
       flags: body?.flags ?? 0,
+      ...(body?.nonce ? { nonce: body.nonce } : {}),
       mentions: [],
       mention_roles: [],
       mention_everyone: false,
