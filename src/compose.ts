@@ -98,7 +98,7 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
   const app = await createApp({ conn, config, log, clock, registry: createRegistry(), messengers, surfaces, metrics, scheduler: options.scheduler ?? wakeups });
   built.app = app;
   const routes = new Map<string, RouteHandler>();
-  const host: AdapterHost = { app, env, log, routes, surfaces: app.surfaceStore };
+  const host: AdapterHost = { app, conn, env, log, routes, surfaces: app.surfaceStore };
   const adapters = (options.adapters ?? adaptersFromEnv(env)).map((make) => make(host));
   const shell = options.shell ? new ShellAdapter({ app, ...options.shell }) : undefined;
   const all: PlatformAdapter[] = shell ? [...adapters, shell] : adapters;

@@ -48,14 +48,14 @@ export class DiscordAdapter implements PlatformAdapter {
     this.client = new Client({ intents: [GatewayIntentBits.Guilds], allowedMentions: NO_MENTIONS, rest });
     // Set now, not only at login: REST works before (or without) the gateway.
     this.client.rest.setToken(token);
-    this.store = new DiscordStore(app.store.conn);
+    this.store = new DiscordStore(host.conn);
     this.api = new DiscordApi(this.client.rest);
     const applicationId = env.DISCORD_APPLICATION_ID;
     this.interactions = new InteractionHandler({ app, store: this.store, log: this.log, deadlineMs: options.deadlineMs });
     // Outbox delivery gets its own REST queue, rejecting on 429 so the outbox can back off.
     const deliveryRest = new REST({ ...rest, rejectOnRateLimit: () => true }).setToken(token);
     const delivery = new DiscordApi(deliveryRest);
-    const config = app.service.config;
+    const config = app.config;
     this.warRooms = new WarRooms({
       api: delivery, directory: app.directory, deskChannel: config.organisation.channels.serviceDesk.discord, guildId: env.DISCORD_GUILD_ID,
       botUserId: () => this.client.user?.id ?? applicationId,

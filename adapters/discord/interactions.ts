@@ -10,7 +10,7 @@ import {
   type StringSelectMenuInteraction,
 } from 'discord.js';
 import type { Logger } from 'pino';
-import type { App } from '../../src/bot/app.js';
+import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { RawArgs } from '../../src/app/command.js';
 import type { FormView } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
@@ -22,7 +22,7 @@ import { LIMITS, cut } from './discord.text.js';
 import { panelLayout, planForm, renderModal, renderPanel } from './form.renderer.js';
 
 export interface InteractionDeps {
-  app: App;
+  app: AdapterCore;
   store: DiscordStore;
   log: Logger;
   /** Past this, an interaction is deferred before the work ends (Discord allows 3 s). */
@@ -96,7 +96,7 @@ export class InteractionHandler {
     const { app } = this.deps;
     const message = i.targetMessage;
     const text = (message.content || message.embeds[0]?.description || '').trim();
-    const limits = app.service.config.policy.limits;
+    const limits = app.config.policy.limits;
     const title = cut(text.split('\n')[0] ?? '', limits.title);
     const url = `https://discord.com/channels/${i.guildId ?? '@me'}/${message.channelId}/${message.id}`;
     const source = app.m.discord.fromMessage({ author: message.author?.username ?? '?', url });

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import type { App } from '../../src/bot/app.js';
+import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { RawArgs } from '../../src/app/command.js';
 import type { PlatformAdapter } from '../../src/bot/adapter.js';
 import type { ActionButton, FormView, Reply } from '../../src/app/view.js';
@@ -9,7 +9,7 @@ import { ShellMessenger } from './shell.messenger.js';
 import { fieldPrompt, renderReply } from './shell.renderer.js';
 
 export interface ShellOptions {
-  app: App;
+  app: AdapterCore;
   input: Readable;
   output: Writable;
   /** Who you are at start; the first first-line person when unset. */

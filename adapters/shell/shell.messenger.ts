@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { App } from '../../src/bot/app.js';
+import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { Destination, Messenger, OutgoingMessage } from '../../src/app/platform.js';
 
 /**
@@ -11,10 +11,10 @@ export class ShellMessenger implements Messenger {
   private readonly time: Intl.DateTimeFormat;
 
   constructor(
-    private readonly app: App,
+    private readonly app: AdapterCore,
     private readonly output: Writable,
   ) {
-    this.time = new Intl.DateTimeFormat('en-GB', { timeZone: app.service.config.organisation.timezone, hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    this.time = new Intl.DateTimeFormat('en-GB', { timeZone: app.config.organisation.timezone, hour: '2-digit', minute: '2-digit', second: '2-digit' });
   }
 
   reaches(): boolean {

@@ -78,7 +78,7 @@ export function createSlackAdapter(host: AdapterHost): SlackAdapter {
     mode,
     messenger: new SlackMessenger(delivery, dir, host.surfaces),
     surface: new SlackSurface({
-      client: delivery, dir, presenter: app.presenter, m: app.m, clock: app.clock, majorPriority: app.service.config.policy.majorPriority, log,
+      client: delivery, dir, presenter: app.presenter, m: app.m, clock: app.clock, majorPriority: app.config.policy.majorPriority, log,
     }),
     async start() {
       await bolt.init(); // auth.test: a wrong token stops start-up here, with Slack's error

@@ -1,4 +1,4 @@
-import type { App } from '../../src/bot/app.js';
+import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { Destination } from '../../src/app/platform.js';
 import type { Incident } from '../../src/domain/incident.js';
 
@@ -6,7 +6,7 @@ const GUEST_PREFIX = 'slack:';
 
 /** Organisation ids ↔ Slack ids (people, groups' channels and user groups, configured channels). */
 export class SlackDirectory {
-  constructor(private readonly app: App) {}
+  constructor(private readonly app: AdapterCore) {}
 
   /** The Slack user of a person id; guests reporting from Slack are `slack:U…`. */
   userOf(personId: string | undefined): string | undefined {
@@ -16,7 +16,7 @@ export class SlackDirectory {
   }
 
   channel(name: 'serviceDesk' | 'stakeholders' | 'management'): string | undefined {
-    return this.app.service.config.organisation.channels[name]?.slack;
+    return this.app.config.organisation.channels[name]?.slack;
   }
 
   groupChannel(groupId: string | undefined): string | undefined {

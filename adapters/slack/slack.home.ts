@@ -1,13 +1,13 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { App } from '../../src/bot/app.js';
+import type { AdapterCore } from '../../src/bot/adapter.js';
 import { capBlocks, renderButtons, renderSections, type SlackBlock } from './slack.renderer.js';
 import { LIMITS, mrkdwn, plain, safeMrkdwn } from './slack.text.js';
 
 /** The Home tab: a Report button, then my queue and my groups' queue with due times (the `list` command). */
 export class HomeTab {
   constructor(
-    private readonly app: App,
+    private readonly app: AdapterCore,
     private readonly client: webApi.WebClient,
     private readonly log: Logger,
   ) {}

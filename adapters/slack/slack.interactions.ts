@@ -1,6 +1,6 @@
 import type { App as BoltApp, webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { App } from '../../src/bot/app.js';
+import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { RawArgs } from '../../src/app/command.js';
 import type { FormView, Reply } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
@@ -26,7 +26,7 @@ interface FormMetadata {
 }
 
 export interface InteractionDeps {
-  app: App;
+  app: AdapterCore;
   /** The interactive client (views.*, replies); background work has its own. */
   client: webApi.WebClient;
   /** The background client, for posts that follow a submission (thread reply on a reported message). */
@@ -101,7 +101,7 @@ export class Interactions {
   private async slashCommand(command: { text: string; user_id: string; user_name: string; channel_id: string; response_url: string; trigger_id: string }): Promise<void> {
     const { app } = this.deps;
     const text = command.text.trim();
-    const parsed = text === '' ? { name: 'report', args: {} } : (app.registry.parseText(text) ?? { name: 'report', args: { title: truncate(text, app.service.config.policy.limits.title) } });
+    const parsed = text === '' ? { name: 'report', args: {} } : (app.registry.parseText(text) ?? { name: 'report', args: { title: truncate(text, app.config.policy.limits.title) } });
     const origin: Origin = { user: command.user_id, channel: command.channel_id, responseUrl: command.response_url };
     await this.execute(this.actor(command.user_id, command.user_name), parsed.name, parsed.args, origin, command.trigger_id);
   }
@@ -128,8 +128,8 @@ export class Interactions {
       : `${body.channel.id}/${message.ts}`;
     const firstLine = text.split('\n').find((l) => l.trim()) ?? '';
     const args: RawArgs = {
-      title: truncate(firstLine.trim(), app.service.config.policy.limits.title),
-      description: truncate(`${text}\n\n${app.m.slack.fromMessage({ link })}`, app.service.config.policy.limits.text),
+      title: truncate(firstLine.trim(), app.config.policy.limits.title),
+      description: truncate(`${text}\n\n${app.m.slack.fromMessage({ link })}`, app.config.policy.limits.text),
     };
     const origin: Origin = { user: body.user.id, channel: body.channel.id, responseUrl: body.response_url, message: { channel: body.channel.id, ts: message.ts } };
     await this.execute(this.actor(body.user.id, body.user.name ?? body.user.username), 'report', args, origin, body.trigger_id);

@@ -4,6 +4,7 @@ import type { Env } from '../config/env.js';
 import type { RouteHandler } from '../http/server.js';
 import type { Surface } from '../outbox/surface.js';
 import type { SurfaceStore } from '../outbox/surface.store.js';
+import type { Connection } from 'mongoose';
 import type { App } from './app.js';
 
 /**
@@ -22,9 +23,19 @@ export interface PlatformAdapter {
   idle?(): Promise<void>;
 }
 
+/**
+ * What adapters use of the core: run a command as someone, map platform users to people, render
+ * (presenter, catalog), read the configuration and directory, tell the time. Not the stores, the
+ * outbox or the timers: what a change must show on a platform reaches the adapter through its
+ * surface and messenger, which the composition root hands the outbox.
+ */
+export type AdapterCore = Pick<App, 'run' | 'actorFor' | 'registry' | 'presenter' | 'directory' | 'm' | 'clock' | 'config'>;
+
 /** What the composition root hands every adapter. */
 export interface AdapterHost {
-  app: App;
+  app: AdapterCore;
+  /** The database, for collections an adapter keeps itself (Discord's form drafts and interaction claims). */
+  conn: Connection;
   env: Env;
   log: Logger;
   /** Extra HTTP routes on the bot's one server (e.g. "POST /slack/events"). */

@@ -40,6 +40,7 @@ export interface AppDeps {
 
 /** What adapters are given: run a command as someone, render with the presenter, listen for changes. */
 export interface App {
+  config: ConfigFile;
   service: IncidentService;
   registry: CommandRegistry;
   directory: Directory;
@@ -94,6 +95,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   service.onChange(timers.onChange);
   return {
+    config: deps.config,
     service,
     registry,
     directory,

@@ -101,7 +101,7 @@ describe('Slack: shortcuts, Home tab, messenger and modes', () => {
   it('picks Socket Mode with an app token and HTTP (a route on the bot server) with a signing secret', () => {
     const host = (env: Record<string, string>) => ({
       app: bot.app, env: loadEnv({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: bot.api.apiUrl, ...env }), log: pino({ level: 'silent' }),
-      routes: new Map<string, RouteHandler>(), surfaces: bot.app.surfaceStore,
+      routes: new Map<string, RouteHandler>(), surfaces: bot.app.surfaceStore, conn: bot.testApp.conn,
     });
     const build = (h: ReturnType<typeof host>) => adaptersFromEnv(h.env).map((make) => make(h)) as SlackAdapter[];
     const socketHost = host({ SLACK_APP_TOKEN: 'xapp-1' });
