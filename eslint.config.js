@@ -24,18 +24,6 @@ export default tseslint.config(
         patterns: [
           { group: ['@slack/*', 'discord.js', '@discordjs/*'], message: 'The core and commands must not import a chat platform; only adapters/ may.' },
           { group: ['**/adapters/**'], message: 'The core must not depend on an adapter.' },
-        ],
-      }],
-    },
-  },
-  {
-    files: ['src/**/*.ts'],
-    ignores: ['src/main.ts', 'src/compose.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['@slack/*', 'discord.js', '@discordjs/*'], message: 'The core must not import a chat platform; only adapters/ may.' },
-          { group: ['**/adapters/**'], message: 'The core must not depend on an adapter.' },
           { group: ['**/commands/**'], message: 'The core is handed its commands by the composition root (src/compose.ts); it does not import them.' },
         ],
       }],

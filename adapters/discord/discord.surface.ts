@@ -5,7 +5,7 @@ import type { ConfigFile } from '../../src/config/config.schema.js';
 import type { Directory } from '../../src/domain/directory.js';
 import type { Incident, IncidentEvent } from '../../src/domain/incident.js';
 import type { Catalog } from '../../src/i18n/index.js';
-import type { Surface, SurfaceSteps } from '../../src/outbox/surface.js';
+import { eachPart, type Surface, type SurfaceSteps } from '../../src/outbox/surface.js';
 import type { RefFields, SurfaceRef } from '../../src/outbox/surface.store.js';
 import type { DiscordApi } from './discord.api.js';
 import { toDeliveryError } from './discord.messenger.js';
@@ -48,22 +48,16 @@ export class DiscordSurface implements Surface {
   }
 
   async apply(incident: Incident, events: IncidentEvent[], steps: SurfaceSteps): Promise<void> {
-    const failures: unknown[] = [];
-    const attempt = async (work: () => Promise<unknown>) => {
-      try {
-        await work();
-      } catch (error) {
-        failures.push(error);
-      }
-    };
-    const channels = this.deps.config.organisation.channels;
-    await attempt(() => this.card(incident, steps));
-    if (channels.stakeholders.discord) await attempt(() => this.thread(incident, events, steps, 'stakeholders', channels.stakeholders.discord!));
+    const { stakeholders, management } = this.deps.config.organisation.channels;
+    const parts = [() => this.card(incident, steps)];
+    if (stakeholders.discord) parts.push(() => this.thread(incident, events, steps, 'stakeholders', stakeholders.discord!));
     if (incident.major) {
-      await attempt(() => this.warRoom(incident, events, steps));
-      if (channels.management.discord) await attempt(() => this.thread(incident, events, steps, 'management', channels.management.discord!));
+      parts.push(() => this.warRoom(incident, events, steps));
+      if (management.discord) parts.push(() => this.thread(incident, events, steps, 'management', management.discord!));
     }
-    if (failures.length > 0) throw toDeliveryError(failures[0]);
+    await eachPart(parts).catch((error: unknown) => {
+      throw toDeliveryError(error);
+    });
   }
 
   private async card(incident: Incident, steps: SurfaceSteps): Promise<void> {

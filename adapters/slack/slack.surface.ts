@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Incident, IncidentEvent } from '../../src/domain/incident.js';
-import type { Surface, SurfaceSteps } from '../../src/outbox/surface.js';
+import { eachPart, type Surface, type SurfaceSteps } from '../../src/outbox/surface.js';
 import type { RefFields, SurfaceRef } from '../../src/outbox/surface.store.js';
 import type { Presenter } from '../../src/app/presenter.js';
 import type { Catalog } from '../../src/i18n/index.js';
@@ -62,20 +62,19 @@ export class SlackSurface implements Surface {
   }
 
   async apply(incident: Incident, events: IncidentEvent[], steps: SurfaceSteps): Promise<void> {
-    const failures: unknown[] = [];
-    const attempt = async (work: () => Promise<unknown>) => {
-      try {
-        await work();
-      } catch (error) {
-        failures.push(error);
-      }
-    };
     let room: SurfaceRef | undefined;
-    if (this.isMajor(incident)) await attempt(async () => (room = await this.warRoom(incident, events, steps)));
-    await attempt(() => this.thread(incident, events, steps, room));
-    await attempt(() => this.card(incident, steps, room));
-    if (room?.channel && !room.archived && incident.status === 'closed') await attempt(() => this.closeRoom(incident, steps, room!));
-    if (failures.length > 0) throw toDeliveryError(failures[0]);
+    await eachPart([
+      async () => {
+        if (this.isMajor(incident)) room = await this.warRoom(incident, events, steps);
+      },
+      () => this.thread(incident, events, steps, room),
+      () => this.card(incident, steps, room),
+      async () => {
+        if (room?.channel && !room.archived && incident.status === 'closed') await this.closeRoom(incident, steps, room);
+      },
+    ]).catch((error: unknown) => {
+      throw toDeliveryError(error);
+    });
   }
 
   private isMajor(incident: Incident): boolean {

@@ -32,6 +32,23 @@ export interface SurfaceSteps {
   set(key: string, fields: RefFields): Promise<void>;
 }
 
+/**
+ * Runs each part of a surface update even when an earlier one failed (a stakeholder channel the bot
+ * may not post in must not keep the card stale), then throws the first failure so the entry is
+ * retried; the parts that worked are recorded done and not repeated.
+ */
+export async function eachPart(parts: (() => Promise<unknown>)[]): Promise<void> {
+  let first: { error: unknown } | undefined;
+  for (const part of parts) {
+    try {
+      await part();
+    } catch (error) {
+      first ??= { error };
+    }
+  }
+  if (first) throw first.error;
+}
+
 export interface SurfaceSyncOptions {
   /** A holder that has not finished after this long is taken to be gone (another host's crash). */
   leaseMs: number;

@@ -15,7 +15,7 @@ import { BotProcess, Installation, freePort, mulberry32, sleep } from '../suppor
 const INCIDENTS = Number(process.env.CHAOS_INCIDENTS ?? 30);
 const SEEDS = (process.env.CHAOS_SEEDS ?? '1').split(',').map(Number);
 const LANES = 10;
-const KILL_EVERY_MS: [number, number] = [2_000, 6_000];
+const KILL_EVERY_MS: [number, number] = [4_000, 12_000];
 
 describe.each(SEEDS)('chaos: SIGKILL during a scripted run through Slack (seed %i)', (seed) => {
   const random = mulberry32(seed);
