@@ -8,25 +8,12 @@
  */
 import { ferretDbCandidate } from './ferretdb.js';
 import { memoryServerCandidate } from './memory-server.js';
-import { errorMessage, oneLine, redact } from './support.js';
+import { errorMessage, oneLine, redact, type DatabaseCandidate, type StartedDatabase } from './support.js';
+
+export type { CandidateOptions, DatabaseCandidate, DatabaseKind, StartedDatabase } from './support.js';
 
 export { memoryServerCandidate } from './memory-server.js';
 export { ensureFerretDbBinary, FERRETDB_VERSION, ferretDbCacheDir, ferretDbCandidate, type FerretDbCandidateOptions } from './ferretdb.js';
-
-export type DatabaseKind = 'uri' | 'memory-server' | 'ferretdb';
-
-export interface StartedDatabase {
-  uri: string;
-  kind: DatabaseKind;
-  /** Human-readable, credentials redacted, e.g. "FerretDB 1.24.2 (SQLite, temporary) at mongodb://…". */
-  describe: string;
-  stop(): Promise<void>;
-  /**
-   * Stops the server without waiting, for a process 'exit' handler where nothing can be awaited
-   * (the bot ends with process.exit). stop() is the graceful way.
-   */
-  kill(): void;
-}
 
 export interface StartDatabaseOptions {
   /** MONGODB_URI: used as-is when set; stop() is then a no-op. */
@@ -35,17 +22,6 @@ export interface StartDatabaseOptions {
   dataDir?: string;
   /** Progress lines (building, downloading, which server is used). */
   log?: (msg: string) => void;
-}
-
-export interface CandidateOptions {
-  dataDir?: string;
-  log: (msg: string) => void;
-}
-
-/** One way of getting an embedded server; startDatabase tries them in order. */
-export interface DatabaseCandidate {
-  readonly name: string;
-  start(opts: CandidateOptions): Promise<StartedDatabase>;
 }
 
 /** Seams for tests: replace the candidate list to simulate machines without mongod or go. */

@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { DatabaseCandidate, StartedDatabase } from './database.js';
+import type { DatabaseCandidate, StartedDatabase } from './support.js';
 import { errnoCode, errorMessage, ping, run, tail, withDirectConnection, writeAtomically } from './support.js';
 
 export const FERRETDB_VERSION = '1.24.2';

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DryMongoBinary, MongoBinary, MongoMemoryServer } from 'mongodb-memory-server';
-import type { DatabaseCandidate } from './database.js';
+import type { DatabaseCandidate } from './support.js';
 import { ping, setEnvDefault, withDirectConnection, withTimeout } from './support.js';
 
 const MONGOD_DOWNLOAD_LIMIT_MS = 10_000;

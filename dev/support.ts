@@ -86,3 +86,31 @@ export function errorMessage(err: unknown): string {
 export function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, ' | ').trim();
 }
+
+/** What every way of getting a development database gives back, and how each is tried (dev/database.ts). */
+export type DatabaseKind = 'uri' | 'memory-server' | 'ferretdb';
+
+export interface StartedDatabase {
+  uri: string;
+  kind: DatabaseKind;
+  /** Human-readable, credentials redacted, e.g. "FerretDB 1.24.2 (SQLite, temporary) at mongodb://…". */
+  describe: string;
+  stop(): Promise<void>;
+  /**
+   * Stops the server without waiting, for a process 'exit' handler where nothing can be awaited
+   * (the bot ends with process.exit). stop() is the graceful way.
+   */
+  kill(): void;
+}
+
+export interface CandidateOptions {
+  dataDir?: string;
+  log: (msg: string) => void;
+}
+
+/** One way of getting an embedded server; startDatabase tries them in order. */
+export interface DatabaseCandidate {
+  readonly name: string;
+  start(opts: CandidateOptions): Promise<StartedDatabase>;
+}
+

@@ -8,7 +8,6 @@ import { newIncident, type ReportInput } from '../domain/report.js';
 import type { IncidentQuery, IncidentStore } from '../store/incident-store.js';
 import { TimelineNotes } from '../store/timeline-notes.js';
 import type { Clock } from './clock.js';
-import { runEffects } from './effects.js';
 
 /** Something that happened to an incident, handed to listeners (outbox, adapters) after the commit. */
 export interface CommittedChange {
@@ -177,7 +176,6 @@ export class IncidentService {
   private async afterCommit(change: CommittedChange): Promise<void> {
     const { log, store } = this.deps;
     try {
-      await runEffects(this, change);
       for (const listener of this.listeners) await listener(change);
       await store.markProcessed(change.event.incidentId, change.event.seq);
     } catch (error) {

@@ -14,6 +14,7 @@ import { SurfaceStore } from '../outbox/surface.store.js';
 import type { Clock } from '../app/clock.js';
 import type { Messenger } from '../app/platform.js';
 import type { CommandContext, RawArgs } from '../app/command.js';
+import { runEffects } from '../app/effects.js';
 import { IncidentService } from '../app/incident-service.js';
 import { runCommand, type RunOptions } from '../app/pipeline.js';
 import { Presenter } from '../app/presenter.js';
@@ -87,8 +88,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     m,
     metrics: deps.metrics,
   });
-  // After-commit work, before the event is marked processed: what every platform must show, then
+  // After-commit work, before the event is marked processed: the process's own follow-ups (a
+  // master's resolution cascades to its duplicates, "not completed" re-opens as new), then what every platform must show, then
   // notices and timers. All of it is outbox entries or plans with unique keys, so a replay adds nothing.
+  service.onChange((change) => runEffects(service, change));
   service.onChange(async (change) => {
     const entries = surfaces.entries(change, deps.clock.now());
     if (entries.length > 0) await outboxStore.add(entries);
