@@ -54,8 +54,10 @@ async function main(): Promise<void> {
     if (log.levelVal < 40) log.level = 'warn';
     await bot.shell.run();
     await stop('end of terminal input');
-  } else {
+  } else if (bot.adapters.length > 0) {
     log.info('no terminal chat (a platform adapter is configured); set SHELL_ADAPTER=on to add it');
+  } else {
+    log.warn('no chat platform is configured (SLACK_BOT_TOKEN, DISCORD_TOKEN) and the terminal chat is off: only HTTP, timers and delivery run');
   }
 }
 
