@@ -121,6 +121,11 @@ const CLAIMS: Record<string, Claim> = {
   'Notifications (DM, group, channel)': notifications,
   'Timers in the timeline (who was told, when, how)': timersInTimeline,
   'Admin: outbox and dead letters': admin,
+  'Nothing lost or doubled when the bot is killed': {
+    slack: [['test/chaos/chaos.test.ts', 'SIGKILL'], ['test/outbox/surface.test.ts', 'killed process']],
+    discord: [['test/chaos/chaos.test.ts', 'Discord over its gateway'], ['test/discord/discord.robust.test.ts', 'nothing is lost']],
+    terminal: [['test/e2e/shell.timers.e2e.test.ts', 'crash']],
+  },
 };
 
 interface ParityRow {
