@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../app/clock.js';
 import { DeliveryError, type Messenger, type OutgoingMessage } from '../app/platform.js';
 import type { OutboxEntry, OutboxStore } from './outbox.store.js';
-import { SURFACE_RULE, type SurfaceSync } from './surface.js';
+import { SURFACE_RULE, SurfaceSync } from './surface.js';
 import { holderIsGone } from './surface.store.js';
 
 export interface DeliveryOptions {
@@ -199,7 +199,7 @@ export class DeliveryWorker {
     };
     try {
       if (surface) {
-        if (!(await surfaces!.sync(entry.platform, entry.incidentId ?? ''))) {
+        if (!(await surfaces!.sync(entry.platform, entry.incidentId ?? '', SurfaceSync.seqOf(entry._id)))) {
           // Another process holds this incident now; its run covers this change. Look again shortly.
           await store.markFailed(entry._id, attempt, { status: 'pending', nextAttemptAt: new Date(clock.now().getTime() + this.options.busyRetryMs), error: 'busy: another process is updating this incident' });
           return;

@@ -79,6 +79,12 @@ export class SurfaceSync {
     return this.deps.surfaces.some((s) => s.platform === platform);
   }
 
+  /** The event an entry of `entries` was written for (its key is `<incident>#<seq>:surface:<platform>`). */
+  static seqOf(entryId: string): number | undefined {
+    const match = /#(\d+):/.exec(entryId);
+    return match ? Number(match[1]) : undefined;
+  }
+
   /** The outbox entries of a committed change: one per platform with a surface. */
   entries({ incident, event }: CommittedChange, now: Date): OutboxEntry[] {
     return this.deps.surfaces.map((surface) => ({
@@ -98,12 +104,17 @@ export class SurfaceSync {
   }
 
   /**
-   * Brings `platform`'s view of the incident up to date. False when another process holds the
+   * Brings `platform`'s view of the incident up to date (at least through event `seq`, when given:
+   * a change an earlier run already showed costs one lookup). False when another process holds the
    * incident now (its run covers this change too; the entry is tried again shortly).
    */
-  sync(platform: string, incidentId: string): Promise<boolean> {
+  sync(platform: string, incidentId: string, seq?: number): Promise<boolean> {
     const key = `${platform}:${incidentId}`;
-    const run = (this.chains.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => this.run(platform, incidentId));
+    const run = (this.chains.get(key) ?? Promise.resolve()).catch(() => undefined).then(async () => {
+      // Progress only moves forward, so a change already shown needs neither the lock nor the incident.
+      if (seq !== undefined && ((await this.deps.store.get(`${platform}:progress:${incidentId}`))?.rev ?? 0) >= seq) return true;
+      return this.run(platform, incidentId);
+    });
     this.chains.set(key, run);
     void run.catch(() => undefined).finally(() => {
       if (this.chains.get(key) === run) this.chains.delete(key);
