@@ -25,7 +25,16 @@ export default tseslint.config(
           { group: ['@slack/*', 'discord.js', '@discordjs/*'], message: 'The core and commands must not import a chat platform; only adapters/ may.' },
           { group: ['**/adapters/**'], message: 'The core must not depend on an adapter.' },
           { group: ['**/commands/**'], message: 'The core is handed its commands by the composition root (src/compose.ts); it does not import them.' },
+          { group: ['**/dev/**', 'mongodb-memory-server'], message: 'The development database (dev/) is tooling: the product never starts or builds a database.' },
         ],
+      }],
+    },
+  },
+  {
+    files: ['adapters/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/dev/**', 'mongodb-memory-server'], message: 'The development database (dev/) is tooling: the product never starts or builds a database.' }],
       }],
     },
   },
