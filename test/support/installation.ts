@@ -210,24 +210,25 @@ export class Installation {
 }
 
 /** The shipped policy with Slack and Discord ids for the people, channels and groups the script uses. */
-export function installationConfig(): unknown {
+export function installationConfig(options: { discord?: boolean } = {}): unknown {
+  const withDiscord = options.discord ?? true;
   const raw = parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8'));
   const discordIds: Record<string, string> = {
     'chen.jing': discordUsers.desk.id, 'li.wei': discordUsers.network.id, 'liu.yang': discordUsers.apps.id, 'zhao.lei': discordUsers.manager.id, 'lin.na': discordUsers.user.id,
   };
   for (const person of raw.organisation.people) {
     person.slack = slackUserOf(person.id).id;
-    if (discordIds[person.id]) person.discord = discordIds[person.id];
+    if (withDiscord && discordIds[person.id]) person.discord = discordIds[person.id];
   }
   const roles: Record<string, string> = { 'service-desk': IDS.roles.serviceDesk, network: IDS.roles.network, applications: IDS.roles.applications };
   for (const group of raw.organisation.groups) {
-    if (roles[group.id]) group.discord = { role: roles[group.id] };
+    if (withDiscord && roles[group.id]) group.discord = { role: roles[group.id] };
     if (group.id === 'network') group.slack = { channel: CHANNELS.network, usergroup: NETWORK_USERGROUP };
   }
   raw.organisation.channels = {
-    serviceDesk: { slack: CHANNELS.desk, discord: IDS.serviceDesk },
-    stakeholders: { slack: CHANNELS.stakeholders, discord: IDS.stakeholders },
-    management: { slack: CHANNELS.management, discord: IDS.management },
+    serviceDesk: { slack: CHANNELS.desk, ...(withDiscord ? { discord: IDS.serviceDesk } : {}) },
+    stakeholders: { slack: CHANNELS.stakeholders, ...(withDiscord ? { discord: IDS.stakeholders } : {}) },
+    management: { slack: CHANNELS.management, ...(withDiscord ? { discord: IDS.management } : {}) },
   };
   return raw;
 }

@@ -37,6 +37,8 @@ export class FakeSlackApi {
   private server?: Server;
   private ts = 1_700_000_000;
   private channelCount = 0;
+  /** When set, views.open refuses a trigger_id issued longer ago than this (Slack: 3 s). */
+  triggerLifetimeMs?: number;
   /** Channels created through the API (war rooms), by name. */
   private readonly channelNames = new Map<string, string>();
   url = '';
@@ -124,6 +126,11 @@ export class FakeSlackApi {
       case 'chat.postEphemeral':
         return { ok: true, message_ts: this.nextTs() };
       case 'views.open':
+        // As Slack: a trigger_id is good for 3 s (test/support's trigger ids start with their issue time).
+        if (this.triggerLifetimeMs !== undefined && Date.now() - Number(String(params.trigger_id).split('.')[0]) > this.triggerLifetimeMs) {
+          return { ok: false, error: 'expired_trigger_id' };
+        }
+        return { ok: true, view: { id: `V${this.nextTs().replace('.', '')}`, ...(params.view as object) } };
       case 'views.update':
       case 'views.publish':
         return { ok: true, view: { id: (params.view_id as string | undefined) ?? `V${this.nextTs().replace('.', '')}`, ...(params.view as object) } };
