@@ -46,7 +46,28 @@ export function defineCommand(def: CommandDef): CommandDef {
 }
 
 /** Derives the zod schema of a command's arguments from its fields, so form and validation cannot drift. */
+/**
+ * Schemas by what they check (fields and catalog): building a zod schema costs about a millisecond
+ * (zod compiles it on first use), checking a value with a built one about a hundredth of that, and
+ * the same form is validated again and again.
+ */
+const schemas = new WeakMap<Catalog, Map<string, z.ZodObject>>();
+const MAX_SCHEMAS = 500;
+
 export function schemaFor(fields: FormField[], m: Catalog): z.ZodObject {
+  const key = fields.map((f) => `${f.name}|${f.type}|${f.required ? 1 : 0}|${f.maxLength ?? ''}|${f.label}|${f.options?.map((o) => o.value).join(',') ?? ''}`).join('\n');
+  let cache = schemas.get(m);
+  if (!cache) schemas.set(m, (cache = new Map()));
+  let schema = cache.get(key);
+  if (!schema) {
+    if (cache.size >= MAX_SCHEMAS) cache.clear();
+    schema = buildSchema(fields, m);
+    cache.set(key, schema);
+  }
+  return schema;
+}
+
+function buildSchema(fields: FormField[], m: Catalog): z.ZodObject {
   const shape: Record<string, z.ZodType> = {};
   for (const field of fields) {
     let schema: z.ZodString;
