@@ -5,6 +5,7 @@ import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Db } from 'mongodb';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Logger } from 'pino';
+import { holderIsGone } from '../store/holder.js';
 import { deleteById, insertOnce } from '../store/insert-once.js';
 import { isDuplicateKey } from '../store/models.js';
 import { retryTransient } from '../store/transient.js';
@@ -238,12 +239,15 @@ export class WakeupScheduler implements TimerScheduler {
         continue;
       }
       if (bucketStart >= settled || this.armed.has(slot._id)) continue; // still being read, or ours to fire
-      const claim = await retryTransient(() => this.claims.findById(slot._id).lean<{ at: Date }>().exec());
+      const claim = await retryTransient(() => this.claims.findById(slot._id).lean<{ at: Date; by?: string }>().exec());
       let claimId = slot._id;
       if (claim) {
         const held = now - new Date(claim.at).getTime();
-        if (held < leaseMs) continue;
-        claimId = `${slot._id}~${Math.floor(held / leaseMs)}`;
+        // A claim of a process of this host that is gone (killed, then this one started) is over now:
+        // its wake-up may have fired without scheduling the next one.
+        const gone = claim.by !== undefined && holderIsGone(claim.by);
+        if (held < leaseMs && !gone) continue;
+        claimId = `${slot._id}~${gone ? `gone-${claim.by}` : Math.floor(held / leaseMs)}`;
       }
       recovered++;
       this.enqueue({ ...slot, at: new Date(slot.at) }, claimId);

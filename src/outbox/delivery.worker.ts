@@ -5,7 +5,7 @@ import type { Clock } from '../app/clock.js';
 import { DeliveryError, type Messenger, type OutgoingMessage } from '../app/platform.js';
 import type { OutboxEntry, OutboxStore } from './outbox.store.js';
 import { SURFACE_RULE, SurfaceSync } from './surface.js';
-import { holderIsGone } from './surface.store.js';
+import { holderIsGone } from '../store/holder.js';
 
 export interface DeliveryOptions {
   /** How often the worker looks for due entries. */

@@ -1,6 +1,6 @@
-import { hostname } from 'node:os';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { deleteById, insertOnce } from '../store/insert-once.js';
+import { holderIsGone, PROCESS_ID } from '../store/holder.js';
 import { retryTransient } from '../store/transient.js';
 
 /**
@@ -56,25 +56,6 @@ const LockSchema = new Schema(
   { _id: { type: String, required: true }, by: { type: String, required: true }, at: { type: Date, required: true } },
   { collection: 'surface_locks', versionKey: false, autoIndex: false },
 );
-
-/** This process, as written into locks: `host:pid:nonce`. */
-export const PROCESS_ID = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-
-/**
- * Whether the holder named in a lock or claim (`host:pid:…`) is certainly gone: a process of this
- * host that no longer exists (killed and restarted). Another host's holder is only known gone when
- * its lease runs out.
- */
-export function holderIsGone(by: string): boolean {
-  const [host, pid] = by.split(':');
-  if (host !== hostname() || !pid || Number(pid) === process.pid) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyModel = Model<any>;

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import mongoose, { type Connection } from 'mongoose';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +114,22 @@ describe('The wake-up log fires the timers on time with the real clock, two proc
     await new Promise((r) => setTimeout(r, 1_000));
     expect(recorder.sent.filter((s) => s.key === key)).toHaveLength(1);
     await sweep.stop(2_000);
+  });
+
+  it('GIVEN a wake-up claimed a moment ago by a process of this host that is gone (killed) THEN the sweep fires it now, not after the lease', async () => {
+    const [, b] = processes as [Process, Process];
+    const at = new Date(Date.now() - 15_000);
+    const id = `${Math.floor(at.getTime() / 1_000)}#90`;
+    await b.conn.collection('timer_wakeups').insertOne({ _id: id as never, incidentId: 'INC-KILLED', at });
+    // Claimed 1 s ago by a pid that cannot run (above the kernel's pid_max): well within any lease.
+    await b.conn.collection('timer_wakeup_claims').insertOne({ _id: id as never, at: new Date(Date.now() - 1_000), by: `${hostname()}:4194305:dead` });
+    const fired: string[] = [];
+    const sweep = new WakeupScheduler(b.conn, async (incidentId) => void fired.push(incidentId), log, { leaseMs: 600_000 });
+    expect(await sweep.recover()).toBeGreaterThanOrEqual(1);
+    const deadline = Date.now() + 3_000;
+    while (Date.now() < deadline && !fired.includes('INC-KILLED')) await new Promise((r) => setTimeout(r, 50));
+    expect(fired.filter((i) => i === 'INC-KILLED')).toHaveLength(1);
+    await sweep.stop(1_000);
   });
 
   it('GIVEN wake-ups fired long ago THEN the recovery sweep removes them with their claims and done marks; pending ones stay', async () => {
