@@ -17,7 +17,7 @@ import { BotMetrics } from './http/metrics.js';
 import type { RouteHandler } from './http/server.js';
 import { WakeupScheduler } from './jobs/wakeup.scheduler.js';
 import type { TimerScheduler } from './jobs/timer.service.js';
-import { DeliveryWorker, type DeliveryOptions } from './outbox/delivery.worker.js';
+import { DeliveryWorker } from './outbox/delivery.worker.js';
 import type { Surface } from './outbox/surface.js';
 import { WebhookMessenger } from './outbox/webhook.messenger.js';
 
@@ -38,7 +38,6 @@ export interface ComposeOptions {
   shell?: { input: Readable; output: Writable; actAs?: string };
   /** Messengers beyond the adapters' (tests record what is sent); the adapters' are added to this list. */
   messengers?: Messenger[];
-  delivery?: Partial<DeliveryOptions>;
   /** prom-client's process metrics (default on; tests with many bots in one process turn them off). */
   defaultMetrics?: boolean;
 }
@@ -106,7 +105,7 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
     if (adapter.messenger) messengers.push(adapter.messenger);
     if (adapter.surface) surfaces.push(adapter.surface);
   }
-  const delivery = new DeliveryWorker({ store: app.outboxStore, messengers, surfaces: app.surfaces, clock, log, metrics, options: { pollMs: env.OUTBOX_POLL_MS, ...options.delivery } });
+  const delivery = new DeliveryWorker({ store: app.outboxStore, messengers, surfaces: app.surfaces, clock, log, metrics, options: { pollMs: env.OUTBOX_POLL_MS } });
   metrics.collectFrom({ store: app.store, outbox: app.outboxStore, delivery, now: () => clock.now() });
   let sweep: NodeJS.Timeout | undefined;
 

@@ -103,14 +103,13 @@ export class SlackSurface implements Surface {
   private async thread(incident: Incident, events: IncidentEvent[], steps: SurfaceSteps, room?: SurfaceRef): Promise<void> {
     const channel = this.deps.dir.channel('stakeholders');
     if (!channel) return;
-    const { m, presenter, clock } = this.deps;
+    const { m, presenter } = this.deps;
     const key = `thread:${incident.id}`;
     const parent = await steps.once(
       key,
       () => {
         const text = m.slack.threadParent({ id: incident.id, priority: incident.priority, title: incident.title });
-        const card = renderCard(presenter.card(incident, clock.now()), { noButtons: true });
-        return this.post(channel, key, { text: safeMrkdwn(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(text) } }, ...card] });
+        return this.post(channel, key, this.withCard(text, incident));
       },
       () => this.find(channel, key),
     );
@@ -127,7 +126,7 @@ export class SlackSurface implements Surface {
 
   /** Opens the war room once; invites the current team when it may have changed; pins the summary once. */
   private async warRoom(incident: Incident, events: IncidentEvent[], steps: SurfaceSteps): Promise<SurfaceRef> {
-    const { client, m, presenter, clock } = this.deps;
+    const { client, m } = this.deps;
     const key = `warroom:${incident.id}`;
     let created = false;
     const room = await steps.once(
@@ -145,8 +144,7 @@ export class SlackSurface implements Surface {
       introKey,
       async () => {
         const intro = m.slack.warRoomOpened({ id: incident.id, priority: incident.priority });
-        const card = renderCard(presenter.card(incident, clock.now()), { noButtons: true });
-        const posted = await this.post(room.channel!, introKey, { text: safeMrkdwn(intro), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(intro) } }, ...card] });
+        const posted = await this.post(room.channel!, introKey, this.withCard(intro, incident));
         await this.harmless(() => client.pins.add({ channel: room.channel!, timestamp: posted.message! }));
         return posted;
       },
@@ -161,15 +159,14 @@ export class SlackSurface implements Surface {
 
   /** The closing summary, once; then the archive (already archived is fine). */
   private async closeRoom(incident: Incident, steps: SurfaceSteps, room: SurfaceRef): Promise<void> {
-    const { client, m, presenter, clock } = this.deps;
+    const { client, m } = this.deps;
     const channel = room.channel!;
     const key = `warroom-close:${incident.id}`;
     await steps.once(
       key,
       () => {
         const text = m.slack.warRoomClosed({ id: incident.id, code: incident.closureCode ?? incident.resolutionCode ?? incident.status });
-        const card = renderCard(presenter.card(incident, clock.now()), { noButtons: true });
-        return this.post(channel, key, { text: safeMrkdwn(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(text) } }, ...card] });
+        return this.post(channel, key, this.withCard(text, incident));
       },
       () => this.find(channel, key),
     );
@@ -211,6 +208,13 @@ export class SlackSurface implements Surface {
   private async invite(channel: string, incident: Incident): Promise<void> {
     const users = this.deps.dir.recoveryTeam(incident);
     if (users.length > 0) await this.harmless(() => this.deps.client.conversations.invite({ channel, users: users.join(','), force: true }));
+  }
+
+  /** A sentence over the incident's card without buttons (thread parent, war-room summary and close). */
+  private withCard(sentence: string, incident: Incident): SlackMessage {
+    const text = safeMrkdwn(sentence);
+    const card = renderCard(this.deps.presenter.card(incident, this.deps.clock.now()), { noButtons: true });
+    return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, ...card] };
   }
 
   private post(channel: string, key: string, message: SlackMessage, threadTs?: string): Promise<RefFields> {

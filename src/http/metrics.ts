@@ -153,12 +153,3 @@ export class BotMetrics implements TimerMetrics {
     return this.registry.contentType;
   }
 }
-
-/**
- * @deprecated Builds a throwaway registry at each scrape, without the counters or the default
- * metrics; kept so callers not yet moved to BotMetrics keep serving the scrape-time series.
- * Create one `BotMetrics`, pass it to the timer service and the delivery worker, serve `text()`.
- */
-export function incidentMetrics(store: IncidentStore, sources: Omit<MetricSources, 'store'> = {}): Promise<string> {
-  return new BotMetrics({ defaultMetrics: false }).collectFrom({ ...sources, store }).text();
-}

@@ -19,8 +19,6 @@ export interface DeliveryOptions {
   maxBackoffMs: number;
   /** A claim older than this whose entry is still pending belongs to a worker that died. */
   leaseMs: number;
-  /** A surface entry whose incident another process is bringing up to date is due again after this (the next poll at the earliest). */
-  busyRetryMs: number;
 }
 
 export const DEFAULT_DELIVERY: DeliveryOptions = {
@@ -31,7 +29,6 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   baseBackoffMs: 5_000,
   maxBackoffMs: 5 * 60_000,
   leaseMs: 2 * 60_000,
-  busyRetryMs: 0,
 };
 
 export interface DeliveryStats {
@@ -200,8 +197,8 @@ export class DeliveryWorker {
     try {
       if (surface) {
         if (!(await surfaces!.sync(entry.platform, entry.incidentId ?? '', SurfaceSync.seqOf(entry._id)))) {
-          // Another process holds this incident now; its run covers this change. Look again shortly.
-          await store.markFailed(entry._id, attempt, { status: 'pending', nextAttemptAt: new Date(clock.now().getTime() + this.options.busyRetryMs), error: 'busy: another process is updating this incident' });
+          // Another process holds this incident now: due again at once, taken up by the next poll.
+          await store.markFailed(entry._id, attempt, { status: 'pending', nextAttemptAt: clock.now(), error: 'busy: another process is updating this incident' });
           return;
         }
       } else {

@@ -87,10 +87,6 @@ export class SurfaceStore {
     await retryTransient(() => this.refs.updateOne({ _id: key }, { $set: fields }).exec());
   }
 
-  async forIncident(incidentId: string): Promise<SurfaceRef[]> {
-    return retryTransient(() => this.refs.find({ incidentId }).lean<SurfaceRef[]>().exec());
-  }
-
   /**
    * Takes the incident's lock for this platform. A lock whose holder is gone (this host, dead pid)
    * or whose lease ran out is taken over; the unique insert still decides between two takers.

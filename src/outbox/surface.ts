@@ -28,7 +28,6 @@ export interface SurfaceSteps {
    * have arrived before the crash), and only then performed again.
    */
   once(key: string, perform: () => Promise<RefFields>, find?: () => Promise<RefFields | undefined>): Promise<SurfaceRef>;
-  get(key: string): Promise<SurfaceRef | undefined>;
   set(key: string, fields: RefFields): Promise<void>;
 }
 
@@ -69,10 +68,6 @@ export class SurfaceSync {
     private readonly deps: { store: SurfaceStore; incidents: IncidentStore; surfaces: readonly Surface[]; log: Logger; options?: Partial<SurfaceSyncOptions> },
   ) {
     this.options = { leaseMs: 60_000, ...deps.options };
-  }
-
-  get platforms(): string[] {
-    return this.deps.surfaces.map((s) => s.platform);
   }
 
   has(platform: string): boolean {
@@ -153,7 +148,6 @@ export class SurfaceSync {
     const { store, log } = this.deps;
     const prefix = `${surface.platform}:`;
     return {
-      get: (key) => store.get(prefix + key),
       set: (key, fields) => store.set(prefix + key, fields),
       async once(key, perform, find) {
         const id = prefix + key;
