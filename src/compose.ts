@@ -93,7 +93,7 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
         recoverEveryMs: env.TIMER_RECOVER_EVERY_MS,
         agendaProcessEveryMs: env.AGENDA_PROCESS_EVERY_MS,
       });
-  const metrics = new BotMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+  const metrics = new BotMetrics({ defaultMetrics: options.defaultMetrics ?? true }).countCommands(conn.getClient());
   const app = await createApp({ conn, config, log, clock, registry: createRegistry(), messengers, surfaces, metrics, scheduler: options.scheduler ?? wakeups });
   built.app = app;
   const routes = new Map<string, RouteHandler>();

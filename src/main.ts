@@ -19,7 +19,11 @@ async function main(): Promise<void> {
   // The database is given (production, or `npm start`, which starts a development one and sets it).
   const mongoUri = requireMongoUri(env);
   log.info({ uri: maskUri(mongoUri) }, 'database: MONGODB_URI');
-  const conn = await mongoose.createConnection(mongoUri, { dbName: env.MONGODB_DB, serverSelectionTimeoutMS: 10_000 }).asPromise();
+  const conn = await mongoose.createConnection(mongoUri, {
+    dbName: env.MONGODB_DB, serverSelectionTimeoutMS: 10_000,
+    // Command monitoring feeds /metrics' mongodb_commands_total (round trips per action).
+    monitorCommands: true,
+  }).asPromise();
   const bot = await composeBot({
     conn, config, env, log, clock: systemClock,
     shell: shellOn ? { input: process.stdin, output: process.stdout, actAs: env.SHELL_ACT_AS } : undefined,

@@ -36,6 +36,7 @@ export class BotMetrics implements TimerMetrics {
   private readonly slaMissed: Counter<'priority' | 'target'>;
   private readonly escalations: Counter<'priority' | 'tier'>;
   private readonly deliveryFailures: Counter<'platform' | 'outcome'>;
+  private readonly dbCommands: Counter<'command'>;
 
   constructor(options: BotMetricsOptions = {}) {
     const registers = [this.registry];
@@ -123,6 +124,21 @@ export class BotMetrics implements TimerMetrics {
       labelNames: ['platform', 'outcome'] as const,
       registers,
     });
+    this.dbCommands = new Counter({
+      name: 'mongodb_commands_total',
+      help: 'Database commands this process sent, by command name (insert, find, update, …): the cost of an action in round trips.',
+      labelNames: ['command'] as const,
+      registers,
+    });
+  }
+
+  /**
+   * Counts every command the driver sends (MongoDB command monitoring: the connection must be made
+   * with `monitorCommands: true`, as src/main.ts does). Handshakes and heartbeats are not commands.
+   */
+  countCommands(client: { on(event: 'commandStarted', listener: (event: { commandName: string }) => void): unknown }): this {
+    client.on('commandStarted', (event) => this.dbCommands.inc({ command: event.commandName }));
+    return this;
   }
 
   /** Where the scrape-time series read from; the composition root calls it once the parts exist. */

@@ -45,7 +45,7 @@ export async function startTestApp(config: ConfigFile = defaultConfig, options: 
   const env = loadEnv({ NODE_ENV: 'test', MONGODB_DB: dbName, ...options.env });
   const connections: Connection[] = [];
   const open = async () => {
-    const conn = await mongoose.createConnection(uri, { dbName }).asPromise();
+    const conn = await mongoose.createConnection(uri, { dbName, monitorCommands: true }).asPromise();
     connections.push(conn);
     return conn;
   };
