@@ -36,20 +36,20 @@ export async function reportAndReceipt(ctx: CommandContext, args: RawArgs, links
     },
     ctx.key,
   );
-  return receipt(ctx, result.incident, result.event?.flags ?? [], await ctx.service.possibleDuplicates(result.incident));
+  return receipt(ctx, result.incident, result.event?.flags ?? [], ctx.service.possibleDuplicates(result.incident, result.openOnCi));
 }
 
-function receipt(ctx: CommandContext, incident: Incident, reasons: string[], duplicates: Incident[]): Reply {
+function receipt(ctx: CommandContext, incident: Incident, reasons: string[], duplicates: string[]): Reply {
   const lines = [ctx.m.reply.reported({ id: incident.id, priority: incident.priority })];
   const readable = reasons.map((r) => ctx.m.priorityReason[r.split(':')[0] ?? r]).filter(Boolean);
   if (readable.length > 0) lines.push(ctx.m.reply.priorityReasons({ to: incident.priority, reasons: readable.join(', ') }));
   const card = presenterFor(ctx).card(incident, ctx.clock.now(), ctx.actor);
   const master = duplicates[0];
   if (master) {
-    lines.push(ctx.m.reply.possibleDuplicate({ ids: duplicates.map((d) => d.id).join(', '), ci: incident.ci ?? '' }));
+    lines.push(ctx.m.reply.possibleDuplicate({ ids: duplicates.join(', '), ci: incident.ci ?? '' }));
     // Only first line may confirm it; the reporter just sees the hint.
     if (ctx.service.directory.isFirstLine(ctx.actor.id) || ctx.service.directory.isIncidentManager(ctx.actor.id)) {
-      card.actions.unshift({ label: ctx.m.reply.markDuplicateOf({ id: master.id }), command: 'mark-duplicate', args: { id: incident.id, masterId: master.id } });
+      card.actions.unshift({ label: ctx.m.reply.markDuplicateOf({ id: master }), command: 'mark-duplicate', args: { id: incident.id, masterId: master } });
     }
   }
   return { ephemeral: true, text: lines.join('\n'), card, changedIncidentId: incident.id };

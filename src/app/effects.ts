@@ -1,5 +1,5 @@
 import { isUserError } from '../domain/errors.js';
-import { ACTIVE_STATUSES } from '../domain/incident.js';
+import { ACTIVE_STATUSES, type Status } from '../domain/incident.js';
 import type { CommittedChange, IncidentService } from './incident-service.js';
 
 /**
@@ -21,6 +21,24 @@ async function resolveDuplicates(service: IncidentService, masterId: string, seq
       }, `cascade:${masterId}:${seq}:${duplicate.id}`),
     );
   }
+}
+
+/**
+ * Keeps each CI's open set (possible duplicates, SPEC §10) in step with the incident: out when it
+ * is resolved, closed, withdrawn or linked to a master, back in when re-opened. Runs after the
+ * commit, so the sweep repeats it after a crash. An incident moved to another CI joins the new
+ * one; its entry in the old one stays until it leaves the active states (it may be proposed there
+ * meanwhile; marking a duplicate is a person's decision either way).
+ */
+export async function keepCiOpenSet(service: IncidentService, { incident, event }: CommittedChange): Promise<void> {
+  if (event.action === 'report' || !incident.ci) return;
+  const wasActive = event.from !== undefined && ACTIVE_STATUSES.includes(event.from as Status);
+  const isOpen = ACTIVE_STATUSES.includes(incident.status) && !incident.links.masterId;
+  const touched = 'ci' in event.changes || 'links' in event.changes || (event.to !== undefined && wasActive !== ACTIVE_STATUSES.includes(event.to as Status));
+  if (!touched) return;
+  const store = service.deps.store;
+  if (isOpen) await store.enterCi(incident.ci, incident.id, incident.createdAt);
+  else await store.leaveCi(incident.ci, incident.id);
 }
 
 /** "Not completed" re-opens as a new incident to the same handler (SPEC §11). */

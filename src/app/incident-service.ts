@@ -21,6 +21,8 @@ export interface ActResult {
   event?: IncidentEvent;
   /** The same request (idempotency key) was already handled; nothing changed. */
   duplicate: boolean;
+  /** A new incident with a CI: the other incidents open on that CI when it was logged, with when each was. */
+  openOnCi?: { id: string; at: Date }[];
 }
 
 export interface ServiceDeps {
@@ -69,13 +71,17 @@ export class IncidentService {
 
   /**
    * Unresolved incidents on the same CI logged within the duplicate window before this one
-   * (SPEC §10): detection proposes, a person confirms with "mark duplicate".
+   * (SPEC §10), newest first: detection proposes, a person confirms with "mark duplicate". Read
+   * from the CI's open set that `report` returned, so it costs no query.
    */
-  async possibleDuplicates(incident: Incident): Promise<Incident[]> {
+  possibleDuplicates(incident: Incident, openOnCi: readonly { id: string; at: Date }[] = []): string[] {
     if (!incident.ci || incident.links.masterId) return [];
-    const since = new Date(incident.createdAt.getTime() - this.config.policy.duplicates.window);
-    const candidates = await this.deps.store.list({ ci: incident.ci, createdSince: since, statuses: ACTIVE_STATUSES, limit: 20 });
-    return candidates.filter((c) => c.id !== incident.id && !c.links.masterId && c.createdAt <= incident.createdAt);
+    const since = incident.createdAt.getTime() - this.config.policy.duplicates.window;
+    return openOnCi
+      .filter((c) => c.id !== incident.id && c.at.getTime() >= since && c.at <= incident.createdAt)
+      .sort((a, b) => b.at.getTime() - a.at.getTime())
+      .slice(0, 20)
+      .map((c) => c.id);
   }
 
   async timeline(ref: string): Promise<IncidentEvent[]> {
@@ -107,8 +113,11 @@ export class IncidentService {
         });
         if (await store.create(incident, event)) {
           if (key) await store.settleKey(key, incident.id);
+          // Joining the CI's open set answers who else is open on it (possible duplicates). A crash
+          // right here leaves it out of the set: it is then not proposed as a duplicate, nothing more.
+          const openOnCi = incident.ci && !incident.links.masterId ? await store.joinCi(incident.ci, incident.id, incident.createdAt) : undefined;
           await this.afterCommit({ incident, event });
-          return { incident, event, duplicate: false };
+          return { incident, event, duplicate: false, ...(openOnCi ? { openOnCi } : {}) };
         }
       }
       throw new UserError('busy', { id: 'new incident' });

@@ -14,7 +14,7 @@ import { SurfaceStore } from '../outbox/surface.store.js';
 import type { Clock } from '../app/clock.js';
 import type { Messenger } from '../app/platform.js';
 import type { CommandContext, RawArgs } from '../app/command.js';
-import { runEffects } from '../app/effects.js';
+import { keepCiOpenSet, runEffects } from '../app/effects.js';
 import { IncidentService } from '../app/incident-service.js';
 import { runCommand, type RunOptions } from '../app/pipeline.js';
 import { Presenter } from '../app/presenter.js';
@@ -92,6 +92,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // master's resolution cascades to its duplicates, "not completed" re-opens as new), then what every platform must show, then
   // notices and timers. All of it is outbox entries or plans with unique keys, so a replay adds nothing.
   service.onChange((change) => runEffects(service, change));
+  service.onChange((change) => keepCiOpenSet(service, change));
   service.onChange(async (change) => {
     const entries = surfaces.entries(change, deps.clock.now());
     if (entries.length > 0) await outboxStore.add(entries);

@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
-import { applyChanges, type Incident, type IncidentEvent, type Status } from '../domain/incident.js';
+import { ACTIVE_STATUSES, applyChanges, type Incident, type IncidentEvent, type Status } from '../domain/incident.js';
 import { ensureIndexes, isDuplicateKey, models, type Models } from './models.js';
+import { insertOnce, writeOne } from './insert-once.js';
 import { retryTransient } from './transient.js';
 
 export interface IncidentQuery {
@@ -21,8 +22,9 @@ const REPAIR_AFTER_MS = 5_000;
 
 /**
  * Incidents as a snapshot plus an append-only event log. The insert of event `rev + 1` under the
- * unique (incidentId, seq) index decides every race; the snapshot follows with a conditional
- * replace and is rebuilt from the log when a crash left it behind.
+ * unique (incidentId, seq) index decides every race; the snapshot follows with a replace by `_id`
+ * and is brought up to date from the log whenever it is behind (a crash, or a slower writer of
+ * another process whose replace landed after a newer one): `load` replays the events after it.
  */
 export class IncidentStore {
   readonly m: Models;
@@ -34,13 +36,60 @@ export class IncidentStore {
   async init(): Promise<void> {
     await ensureIndexes(this.m);
     await this.rekeyOldDocuments();
+    await this.fillCiOpenSets();
   }
 
-  /** Next incident number. The unique index on `number` backs it up where the server's $inc is not atomic. */
-  async allocateNumber(): Promise<number> {
+  /**
+   * Databases written before the CI open sets existed: their open incidents are added once (one
+   * query at the first start of this version; a marker in `counters` says it is done).
+   */
+  private async fillCiOpenSets(): Promise<void> {
+    const marker = 'ci-open-sets';
+    if (await retryTransient(() => this.m.Counter.findById(marker).lean())) return;
+    const open = await retryTransient(() =>
+      this.m.Incident.find({ status: { $in: ACTIVE_STATUSES }, ci: { $exists: true } }, { id: 1, ci: 1, createdAt: 1, links: 1 }).lean<{ id: string; ci?: string; createdAt: Date; links?: { masterId?: string } }[]>(),
+    );
+    for (const incident of open) if (incident.ci && !incident.links?.masterId) await this.enterCi(incident.ci, incident.id, new Date(incident.createdAt));
+    await insertOnce(this.m.Counter, { _id: marker, seq: 1 });
+  }
+
+  /**
+   * Next incident number. Callers that arrive while a number is being fetched share the next
+   * fetch: one `$inc` by how many are waiting hands each its own number, so a burst of reports costs
+   * one counter round trip per batch, and no number is skipped. The unique index on `number` backs
+   * it up where the server's `$inc` is not atomic (FerretDB): a taken number makes the caller ask again.
+   */
+  allocateNumber(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.numberWaiters.push({ resolve, reject });
+      if (!this.allocating) void this.allocateWaiting();
+    });
+  }
+
+  private readonly numberWaiters: { resolve: (n: number) => void; reject: (e: unknown) => void }[] = [];
+  private allocating = false;
+
+  private async allocateWaiting(): Promise<void> {
+    this.allocating = true;
+    try {
+      while (this.numberWaiters.length > 0) {
+        const batch = this.numberWaiters.splice(0, this.numberWaiters.length);
+        try {
+          const last = await this.incrementCounter(batch.length);
+          batch.forEach((waiter, i) => waiter.resolve(last - batch.length + 1 + i));
+        } catch (error) {
+          batch.forEach((waiter) => waiter.reject(error));
+        }
+      }
+    } finally {
+      this.allocating = false;
+    }
+  }
+
+  private async incrementCounter(by: number): Promise<number> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const doc = await retryTransient(() => this.m.Counter.findOneAndUpdate({ _id: 'incident' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean<{ seq: number }>());
+        const doc = await retryTransient(() => this.m.Counter.findOneAndUpdate({ _id: 'incident' }, { $inc: { seq: by } }, { upsert: true, returnDocument: 'after' }).lean<{ seq: number }>());
         if (doc) return doc.seq;
       } catch (error) {
         if (!isDuplicateKey(error) || attempt > 5) throw error; // two first-ever upserts raced
@@ -50,12 +99,7 @@ export class IncidentStore {
 
   /** Inserts a new incident and its first event; false when the number was taken by a concurrent report. */
   async create(incident: Incident, event: IncidentEvent): Promise<boolean> {
-    try {
-      await retryTransient(() => this.m.Incident.create([{ ...incident, _id: incident.id }]));
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    }
+    if (!(await insertOnce(this.m.Incident, stripUndefined({ ...incident, _id: incident.id })))) return false;
     await this.insertEvent(event);
     return true;
   }
@@ -105,12 +149,11 @@ export class IncidentStore {
       behind.push(event as Record<string, unknown>);
     }
     if (behind.length === 0) return incident;
-    const stale = incident.rev;
     for (const event of behind) incident = { ...applyChanges(incident, reviveDates(event.changes as Partial<Incident>)), rev: event.seq as number };
     // A fresh event's own writer is about to advance the snapshot; only one left behind (a crash) is
     // written back here, so racing readers do not pile extra writes onto the winner's.
     const newest = behind.at(-1)?.at as Date | undefined;
-    if (!newest || Date.now() - new Date(newest).getTime() > REPAIR_AFTER_MS) await this.replaceSnapshot(incident, stale);
+    if (!newest || Date.now() - new Date(newest).getTime() > REPAIR_AFTER_MS) await this.replaceSnapshot(incident);
     return incident;
   }
 
@@ -125,7 +168,7 @@ export class IncidentStore {
    */
   async commit(prev: Incident, next: Incident, event: IncidentEvent): Promise<boolean> {
     if (!(await this.insertEvent(event))) return false;
-    await this.replaceSnapshot(next, prev.rev);
+    await this.replaceSnapshot(next);
     return true;
   }
 
@@ -141,7 +184,7 @@ export class IncidentStore {
   }
 
   async markProcessed(incidentId: string, seq: number): Promise<void> {
-    await retryTransient(() => this.m.Event.updateOne({ _id: eventId(incidentId, seq) }, { $set: { processed: true } }));
+    await writeOne(this.m.Event, { updateOne: { filter: { _id: eventId(incidentId, seq) }, update: { $set: { processed: true } } } });
   }
 
   /** Events whose after-commit work may not have run (a crash right after the commit). */
@@ -167,20 +210,38 @@ export class IncidentStore {
       .sort((a, b) => PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] || a.createdAt.getTime() - b.createdAt.getTime());
   }
 
+  /**
+   * Adds an incident to its CI's open set and returns the set as it was before: who else is open
+   * on that CI, with when each was logged. One `findAndModify` by `_id`.
+   */
+  async joinCi(ci: string, id: string, at: Date): Promise<{ id: string; at: Date }[]> {
+    const before = await retryTransient(() =>
+      this.m.CiOpen.findOneAndUpdate({ _id: ci }, { $set: { [`open.${ciKey(id)}`]: at } }, { upsert: true, returnDocument: 'before' }).lean<{ open?: Record<string, Date | string> }>(),
+    );
+    return Object.entries(before?.open ?? {}).map(([key, when]) => ({ id: key.replace(/_/g, '.'), at: new Date(when) }));
+  }
+
+  /** Puts an incident (back) into its CI's open set (re-opened, or moved to this CI). */
+  async enterCi(ci: string, id: string, at: Date): Promise<void> {
+    await writeOne(this.m.CiOpen, { updateOne: { filter: { _id: ci }, update: { $set: { [`open.${ciKey(id)}`]: at } }, upsert: true } });
+  }
+
+  /** Takes an incident out of its CI's open set (resolved, closed, withdrawn, linked to a master, moved to another CI). */
+  async leaveCi(ci: string, id: string): Promise<void> {
+    await writeOne(this.m.CiOpen, { updateOne: { filter: { _id: ci }, update: { $unset: { [`open.${ciKey(id)}`]: '' } } } });
+  }
+
   /** Claims an idempotency key. Returns the stored result when the key was already used. */
   async claimKey(key: string, at: Date): Promise<{ claimed: true } | { claimed: false; result?: string; at: Date }> {
-    try {
-      await retryTransient(() => this.m.RequestKey.create([{ _id: key, at }]));
-      return { claimed: true };
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
+    if (await insertOnce(this.m.RequestKey, { _id: key, at })) return { claimed: true };
+    {
       const existing = await retryTransient(() => this.m.RequestKey.findById(key).lean<{ result?: string; at: Date }>());
       return { claimed: false, result: existing?.result, at: existing?.at ?? at };
     }
   }
 
   async settleKey(key: string, result: string): Promise<void> {
-    await retryTransient(() => this.m.RequestKey.updateOne({ _id: key }, { $set: { result } }));
+    await writeOne(this.m.RequestKey, { updateOne: { filter: { _id: key }, update: { $set: { result } } } });
   }
 
   async releaseKey(key: string): Promise<void> {
@@ -188,19 +249,23 @@ export class IncidentStore {
   }
 
   private async insertEvent(event: IncidentEvent): Promise<boolean> {
-    try {
-      await retryTransient(() => this.m.Event.create([{ ...event, _id: eventId(event.incidentId, event.seq), changes: toStorable(event.changes) }]));
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    }
+    return insertOnce(this.m.Event, stripUndefined({ processed: false, ...event, _id: eventId(event.incidentId, event.seq), changes: toStorable(event.changes) }));
   }
 
-  private async replaceSnapshot(next: Incident, fromRev: number): Promise<void> {
-    // Matching the old revision means a slower writer can never move the snapshot backwards.
-    await retryTransient(() => this.m.Incident.replaceOne({ _id: next.id, rev: { $lte: fromRev } }, stripUndefined(next)));
+  /**
+   * Writes the snapshot by `_id` alone. A guard on the old revision (`rev: { $lte }`) would keep a
+   * slower writer from moving it backwards, but on FerretDB any filter beyond `_id` scans the whole
+   * collection (half a second at 10,000 incidents): the event log makes the guard unnecessary, since
+   * every reader replays what the snapshot is missing.
+   */
+  private async replaceSnapshot(next: Incident): Promise<void> {
+    await writeOne(this.m.Incident, { replaceOne: { filter: { _id: next.id }, replacement: stripUndefined({ ...next }) } });
   }
+}
+
+/** An incident id as a field name (ids have no dots; kept safe anyway). */
+function ciKey(id: string): string {
+  return id.replace(/\./g, '_');
 }
 
 /** An event's `_id`: unique per incident and sequence number, and readable without a query. */

@@ -104,8 +104,26 @@ function writeErrors(error: unknown): Map<number, { code?: number; message: stri
   return new Map(list.map((e) => [e.index, { code: e.code ?? e.err?.code, message: e.errmsg ?? e.err?.errmsg ?? 'insert failed' }]));
 }
 
+/**
+ * Updates (and replaces) as one unordered `bulkWrite`: each operation keeps its own filter (an
+ * `_id` lookup first), so this is the same work for the server in one round trip.
+ */
+function writeBatch(collection: Collection): (batch: Waiting<AnyWriteModel, void>[]) => Promise<void> {
+  return (batch) =>
+    retryTransient(() => collection.bulkWrite(batch.map((w) => w.item) as never[], { ordered: false })).then(
+      () => batch.forEach((w) => w.resolve()),
+      (error: unknown) => batch.forEach((w) => w.reject(error)),
+    );
+}
+
+/** One `updateOne` or `replaceOne` of a bulk write, filtered by `_id` (and whatever guards it). */
+export type AnyWriteModel =
+  | { updateOne: { filter: Record<string, unknown>; update: Record<string, unknown>; upsert?: boolean } }
+  | { replaceOne: { filter: Record<string, unknown>; replacement: Record<string, unknown>; upsert?: boolean } };
+
 const inserters = new WeakMap<Collection, GroupCommit<Record<string, unknown>, boolean>>();
 const deleters = new WeakMap<Collection, GroupCommit<string, void>>();
+const writers = new WeakMap<Collection, GroupCommit<AnyWriteModel, void>>();
 
 /** The collection's queue in `queues`, made with `make` on first use. */
 function queueOf<I, R>(queues: WeakMap<Collection, GroupCommit<I, R>>, model: Model<any>, make: (c: Collection) => (batch: Waiting<I, R>[]) => Promise<void>): GroupCommit<I, R> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -127,4 +145,12 @@ export function insertOnce(model: Model<any>, doc: Record<string, unknown>): Pro
 /** Deletes a document by `_id`; concurrent deletes from one collection go out as one command. */
 export function deleteById(model: Model<any>, id: string): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
   return queueOf(deleters, model, deleteBatch).add(id);
+}
+
+/**
+ * An update or replace whose result the caller does not need (a snapshot guarded by its revision,
+ * a flag); concurrent ones on one collection go out as one `bulkWrite`.
+ */
+export function writeOne(model: Model<any>, operation: AnyWriteModel): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return queueOf(writers, model, writeBatch).add(operation);
 }

@@ -147,6 +147,16 @@ const RequestKeySchema = new Schema(
 );
 RequestKeySchema.index({ at: 1 });
 
+/**
+ * Unresolved, unlinked incidents by configuration item: one document per CI, `_id` = the CI,
+ * `open` = { incident id: logged at }. Proposing duplicates (SPEC §10) reads one document by `_id`
+ * instead of querying incidents, which FerretDB answers by scanning them all.
+ */
+const CiOpenSchema = new Schema(
+  { _id: { type: String, required: true }, open: { type: Schema.Types.Mixed, default: {} } },
+  { collection: 'ci_open_incidents', versionKey: false, minimize: false, autoIndex: false },
+);
+
 // Documents are loosely typed here on purpose: the repository maps them to domain types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyModel = Model<any>;
@@ -162,6 +172,7 @@ export function models(conn: Connection) {
     Note: model(conn, 'IncidentNote', NoteSchema),
     Counter: model(conn, 'Counter', CounterSchema),
     RequestKey: model(conn, 'RequestKey', RequestKeySchema),
+    CiOpen: model(conn, 'CiOpen', CiOpenSchema),
   };
 }
 export type Models = ReturnType<typeof models>;

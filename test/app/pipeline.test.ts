@@ -126,6 +126,28 @@ describe('duplicate detection proposes (SPEC §10)', () => {
     expect((await t.app.run(people.user, 'report', on('printer-2'))).text).not.toContain('Possible duplicate');
   });
 
+  it('GIVEN the earlier one was withdrawn, or marked a duplicate itself THEN it is not proposed, and proposing queries no incidents', async () => {
+    const withdrawn = await t.app.run(people.user, 'report', on('switch-7'));
+    await t.app.run(people.desk, 'withdraw', { id: withdrawn.changedIncidentId, reason: 'Reported twice by mistake' });
+    const master = await t.app.run(people.user, 'report', on('switch-7'));
+    const linked = await t.app.run(people.desk, 'report', on('switch-7'));
+    await t.app.run(people.desk, 'mark-duplicate', { id: linked.changedIncidentId, masterId: master.changedIncidentId });
+    await t.bot.settle();
+    const next = await t.app.run(people.desk, 'report', on('switch-7'));
+    expect(next.text).toContain(`Possible duplicate of ${master.changedIncidentId} (same CI`);
+    expect(next.text).not.toContain(withdrawn.changedIncidentId!);
+    expect(next.text).not.toContain(linked.changedIncidentId!);
+    // The proposal comes from the CI's open set: no query over incidents, whatever the history.
+    const finds: string[] = [];
+    const client = t.conn.getClient() as unknown as { on(e: string, f: (ev: { commandName: string; command: Record<string, unknown> }) => void): void; removeAllListeners(e: string): void };
+    client.on('commandStarted', (ev) => {
+      if (ev.commandName === 'find' && ev.command.find === 'incidents' && !('_id' in ((ev.command.filter as object | undefined) ?? {}))) finds.push(JSON.stringify(ev.command.filter));
+    });
+    await t.app.run(people.desk, 'report', on('switch-7'));
+    client.removeAllListeners('commandStarted');
+    expect(finds).toEqual([]);
+  });
+
   it('shows the reporter the hint but not the button', async () => {
     await t.app.run(people.user, 'report', on('scanner-3'));
     const reply = await t.app.run(people.vip, 'report', on('scanner-3'));
