@@ -67,22 +67,26 @@ export class TimerService {
   readonly onChange = async ({ incident, event }: CommittedChange): Promise<void> => {
     const { notices, outbox } = this.deps;
     for (const notice of notices.forEvent(incident, event)) await outbox.enqueue(incident.id, notice);
-    await this.replan(incident.id);
+    await this.replan(incident.id, incident);
   };
 
-  /** Plans from the incident as stored now (a later change may have landed meanwhile) and schedules the next wake-up. */
-  async replan(incidentId: string): Promise<StoredPlan | undefined> {
+  /**
+   * Plans from the incident as stored now (a later change may have landed meanwhile) and schedules
+   * the next wake-up. `committed` is the revision the caller just wrote: planned without reading it back.
+   */
+  async replan(incidentId: string, committed?: Incident): Promise<StoredPlan | undefined> {
     const { service, timers, clock } = this.deps;
+    const store = service.deps.store;
     for (let round = 0; round < 3; round++) {
-      const incident = await service.deps.store.load(incidentId);
+      const incident = round === 0 && committed ? committed : await store.load(incidentId);
       if (!incident) return undefined;
       const made: StoredPlan = { incidentId, rev: incident.rev, madeAt: clock.now(), timers: planTimers(incident, service.config.policy, clock.now()) };
       // A revision is planned once: a replay (or another process) finds the first plan and keeps it.
       const plan = (await timers.savePlan(made)) ? made : ((await timers.plan(incidentId, incident.rev)) ?? made);
       await this.scheduleNext(plan, await this.firedAmong(plan, clock.now()));
-      // Changed while we planned: plan again so the stored plan is never older than the incident.
-      const after = await service.deps.store.load(incidentId);
-      if (after?.rev === incident.rev) return plan;
+      // Changed while we planned (events are numbered without gaps: the next one exists): plan again,
+      // so the stored plan is never older than the incident.
+      if (!(await store.event(incidentId, incident.rev + 1))) return plan;
     }
     return undefined;
   }
