@@ -2,14 +2,15 @@ import type { App as BoltApp, webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { RawArgs } from '../../src/app/command.js';
-import type { FormView, Reply } from '../../src/app/view.js';
+import type { FormField, FormView, Reply } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
 import type { HomeTab } from './slack.home.js';
 import type { SurfaceStore } from '../../src/outbox/surface.store.js';
 import type { Origin, ReplySender } from './slack.replies.js';
 import {
-  ACTION_PREFIX, FORM_CALLBACK, fieldErrors, parseButtonValue, readSubmission, renderModal, renderNoticeModal, type SlackModal,
+  ACTION_PREFIX, FORM_CALLBACK, fieldErrors, fieldsOfView, parseButtonValue, readSubmission, renderModal, renderNoticeModal, type SlackModal, type SubmittedBlock,
 } from './slack.renderer.js';
+import { formErrors } from '../../src/app/pipeline.js';
 import { truncate } from './slack.text.js';
 
 export const SHORTCUT_REPORT = 'report_incident';
@@ -17,7 +18,6 @@ export const SHORTCUT_REPORT_MESSAGE = 'report_as_incident';
 
 /** How long a request may wait for the core before the person sees "Working on it…" (Slack's limit is 3 s). */
 export const TRIGGER_BUDGET_MS = 1_500;
-export const SUBMIT_BUDGET_MS = 2_000;
 
 interface FormMetadata {
   c: string;
@@ -64,7 +64,7 @@ export class Interactions {
     });
 
     bolt.view({ callback_id: FORM_CALLBACK, type: 'view_submission' }, async ({ ack, body, view }) => {
-      // The answer to a submission must be in the ack, so the core gets a short budget before it.
+      // Checked in memory and acknowledged at once; the commit follows the ack.
       await this.submission(body.user, view as unknown as SubmittedView, (response) => ack(response as never));
     });
 
@@ -172,37 +172,45 @@ export class Interactions {
     await this.answer(origin, reply);
   }
 
-  /** A submitted modal: field errors go back in the ack; otherwise the modal closes and the outcome is posted. */
+  /**
+   * A submitted modal. Its answers are checked in memory against the form as it was shown (the
+   * schema the form derives, read back from the view's blocks): problems go back on the fields in
+   * the ack; otherwise the ack closes the modal at once, before any database work, and the commit
+   * follows. Its outcome reaches the person as a message: the receipt and card, or why nothing was
+   * saved together with everything they entered, so nothing typed is lost.
+   */
   private async submission(user: { id: string; name?: string; username?: string }, view: SubmittedView, ack: (response?: object) => Promise<void>): Promise<void> {
-    const { app, client, log, track } = this.deps;
+    const { app, track } = this.deps;
     const meta = parseMetadata(view.private_metadata);
     if (!meta) {
       await ack();
       return;
     }
-    const args = { ...meta.a, ...readSubmission(view.state) };
+    const submitted = readSubmission(view.state);
+    const args = { ...meta.a, ...submitted };
+    const fields = fieldsOfView(view.blocks);
+    const errors = fieldErrors({ fields, errors: formErrors(fields, args, app.m) });
+    if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
+    await ack();
     const actor = this.actor(user.id, user.name ?? user.username);
-    // The view id names this one form: submitting it twice (double click, retry) acts once.
-    const running = app.run(actor, meta.c, args, { submitted: true, key: `slack:view:${view.id}` });
-    const first = await withinBudget(running, SUBMIT_BUDGET_MS);
-    if (first.done) {
-      const form = first.reply.form;
-      if (form) {
-        const errors = fieldErrors(form);
-        if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
-        return ack({ response_action: 'update', view: this.modal(form, meta.o) });
-      }
-      await ack();
-      track(() => this.afterSubmit(meta, first.reply));
-      return;
-    }
-    await ack({ response_action: 'update', view: renderNoticeModal(app.m.slack.modalTitle, app.m.slack.working) });
     track(async () => {
-      const reply = await running;
-      const next = reply.form ? this.modal(reply.form, meta.o) : renderNoticeModal(app.m.slack.modalTitle, reply.text ?? app.m.slack.done);
-      await client.views.update({ view_id: view.id, view: next as never }).catch((error: unknown) => log.warn({ err: error }, 'could not update the submitted modal'));
-      if (!reply.form) await this.afterSubmit(meta, reply);
+      // The view id names this one form: submitting it twice (double click, retry) acts once.
+      const reply = await app.run(actor, meta.c, args, { submitted: true, key: `slack:view:${view.id}` });
+      if (reply.form || reply.error) return this.answer(meta.o, this.notSaved(reply, fields, submitted));
+      await this.afterSubmit(meta, reply);
     });
+  }
+
+  /** Why a submitted form changed nothing, with what the person entered, ready to paste again. */
+  private notSaved(reply: Reply, fields: FormField[], submitted: Record<string, string>): Reply {
+    const { m } = this.deps.app;
+    const problems = reply.form ? Object.values(reply.form.errors ?? {}).join(' ') : '';
+    const entered = fields
+      .filter((f) => submitted[f.name]?.trim())
+      .map((f) => `${f.label}: ${f.options?.find((o) => o.value === submitted[f.name])?.label ?? submitted[f.name]}`);
+    const lines = [reply.text ?? m.slack.notSaved({ problems: problems || m.slack.done })];
+    if (entered.length > 0) lines.push(m.slack.youEntered, ...entered);
+    return { ephemeral: true, text: lines.join('\n'), ...(reply.error ? { error: reply.error } : {}) };
   }
 
   private async afterSubmit(meta: FormMetadata, reply: Reply): Promise<void> {
@@ -276,5 +284,6 @@ interface MessageShortcutBody {
 interface SubmittedView {
   id: string;
   private_metadata?: string;
+  blocks?: SubmittedBlock[];
   state?: { values?: Record<string, Record<string, { value?: string | null; selected_option?: { value?: string } | null }>> };
 }

@@ -194,6 +194,39 @@ export function renderModal(form: FormView, privateMetadata: string, intro?: str
   };
 }
 
+const DATETIME_PLACEHOLDER = 'YYYY-MM-DD HH:MM';
+
+/**
+ * The fields of a form as this renderer showed them, read back from a submitted view's blocks
+ * (Slack sends them with the submission): enough to check the answers in memory, with the schema
+ * the form derives, before the ack.
+ */
+export function fieldsOfView(blocks: readonly SubmittedBlock[] | undefined): FormField[] {
+  const fields: FormField[] = [];
+  for (const block of blocks ?? []) {
+    if (block.type !== 'input' || !block.block_id || !block.element) continue;
+    const { element } = block;
+    const label = block.label?.text ?? block.block_id;
+    const base = { name: block.block_id, label, required: block.optional !== true };
+    if (element.type === 'static_select') {
+      fields.push({ ...base, type: 'select', options: (element.options ?? []).map((o) => ({ value: o.value, label: o.text?.text ?? o.value })) });
+    } else {
+      const type = element.placeholder?.text === DATETIME_PLACEHOLDER ? 'datetime' : element.multiline ? 'textarea' : 'text';
+      fields.push({ ...base, type, ...(typeof element.max_length === 'number' ? { maxLength: element.max_length } : {}) });
+    }
+  }
+  return fields;
+}
+
+/** An input block of a submitted view, as much of it as `fieldsOfView` reads. */
+export interface SubmittedBlock {
+  type: string;
+  block_id?: string;
+  optional?: boolean;
+  label?: { text?: string };
+  element?: { type?: string; multiline?: boolean; max_length?: number; placeholder?: { text?: string }; options?: { value: string; text?: { text?: string } }[] };
+}
+
 function renderInput(field: FormField): SlackBlock {
   const block: SlackBlock = {
     type: 'input',
@@ -218,7 +251,7 @@ function renderElement(field: FormField): Record<string, unknown> {
     action_id: field.name,
     multiline: field.type === 'textarea',
     max_length: max,
-    ...(field.type === 'datetime' ? { placeholder: plain('YYYY-MM-DD HH:MM', 150) } : {}),
+    ...(field.type === 'datetime' ? { placeholder: plain(DATETIME_PLACEHOLDER, 150) } : {}),
     ...(field.initial ? { initial_value: truncate(field.initial, max) } : {}),
   };
 }
@@ -236,7 +269,7 @@ export function renderNoticeModal(title: string, text: string): SlackModal {
 }
 
 /** Errors for `response_action: errors`: keyed by block id (= field name), trimmed. */
-export function fieldErrors(form: FormView): Record<string, string> {
+export function fieldErrors(form: Pick<FormView, 'fields' | 'errors'>): Record<string, string> {
   const errors: Record<string, string> = {};
   const names = new Set(form.fields.map((f) => f.name));
   for (const [field, message] of Object.entries(form.errors ?? {})) {

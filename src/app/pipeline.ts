@@ -3,7 +3,19 @@ import { isUserError } from '../domain/errors.js';
 import { errorText } from '../i18n/index.js';
 import { cleanArgs, schemaFor, type CommandContext, type RawArgs } from './command.js';
 import type { CommandRegistry } from './registry.js';
+import type { Catalog } from '../i18n/index.js';
 import type { FormField, Reply } from './view.js';
+
+/**
+ * Problems with a filled form, by field name, checked in memory with the schema the form derives
+ * (no database): adapters answer a submission with these at once, before anything is committed.
+ */
+export function formErrors(fields: FormField[], rawArgs: RawArgs, m: Catalog): Record<string, string> {
+  const parsed = schemaFor(fields, m).safeParse(cleanArgs(rawArgs));
+  const errors: Record<string, string> = {};
+  for (const issue of parsed.error?.issues ?? []) errors[String(issue.path[0] ?? '')] ??= issue.message;
+  return errors;
+}
 
 export interface RunOptions {
   /** The args come from a submitted form: problems are shown on its fields, not as a new blank form. */

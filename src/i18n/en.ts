@@ -339,6 +339,8 @@ export const en = {
     cardLink: (p: P) => `Card: ${s(p.link)}`,
     fromMessage: (p: P) => `Reported from a Slack message: ${s(p.link)}`,
     reportedFromMessage: (p: P) => `Reported as ${s(p.id)}.`,
+    notSaved: (p: P) => `Nothing was saved: ${s(p.problems)}`,
+    youEntered: 'What you entered (copy it into a new /incident form):',
     homeHeading: 'Incidents',
     homeUpdated: (p: P) => `Updated ${s(p.at)}`,
   },
