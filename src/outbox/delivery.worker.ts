@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../app/clock.js';
 import { DeliveryError, type Messenger, type OutgoingMessage } from '../app/platform.js';
 import type { OutboxEntry, OutboxStore } from './outbox.store.js';
+import { PacedDelivery } from './paced.js';
 import { SURFACE_RULE, SurfaceSync } from './surface.js';
 import { holderIsGone } from '../store/holder.js';
 
@@ -33,8 +34,11 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
 
 export interface DeliveryStats {
   sent: number;
+  /** Attempts that failed and will be tried again. */
   retried: number;
   dead: number;
+  /** Attempts put off without failing: the adapter paced a post, or another process held the incident. */
+  putOff: number;
   /** Due time → sent time of delivered entries, for the lag metric and the benchmark. */
   lastLagMs: number;
 }
@@ -45,14 +49,16 @@ export interface DeliveryStats {
  * and a key already in `outbox_sent` is not sent again (its leftover in `outbox` is removed). A
  * sent entry moves to `outbox_sent` (OutboxStore.markSent); failures are retried with exponential
  * backoff or the platform's Retry-After, and entries no retry can help are dead-lettered where
- * `/incident admin outbox` and /metrics show them.
+ * `/incident admin outbox` and /metrics show them. An attempt put off rather than failed (an
+ * adapter pacing its posts to a rate limit, another process updating the incident) is tried again
+ * at the time given and counts toward nothing: not the dead letter, not the failure metric.
  *
  * When started, the worker passes over the due entries every `pollMs` (entries other processes
  * wrote, retries coming due) and, through `nudge()`, as soon as this process's outbox writes an
  * entry (the store's `onPending` hook, registered in `start()`).
  */
 export class DeliveryWorker {
-  readonly stats: DeliveryStats = { sent: 0, retried: 0, dead: 0, lastLagMs: 0 };
+  readonly stats: DeliveryStats = { sent: 0, retried: 0, dead: 0, putOff: 0, lastLagMs: 0 };
   private readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
@@ -189,16 +195,17 @@ export class DeliveryWorker {
     const claim = await this.claim(entry);
     if (!claim) return;
     const attempt = entry.attempts;
+    const failures = this.failures(entry);
     const message: OutgoingMessage = {
       key: entry._id, rule: entry.rule, incidentId: entry.incidentId, text: entry.text, card: entry.card, urgent: entry.urgent,
-      // An earlier attempt failed or its process stopped mid-way: the message may have arrived.
-      maybeSent: attempt > 0 || claim === 'taken-over',
+      // An earlier attempt failed or its process stopped mid-way: the message may have arrived (a put-off attempt sent nothing).
+      maybeSent: failures > 0 || claim === 'taken-over',
     };
     try {
       if (surface) {
         if (!(await surfaces!.sync(entry.platform, entry.incidentId ?? '', SurfaceSync.seqOf(entry._id)))) {
           // Another process holds this incident now: due again at once, taken up by the next poll.
-          await store.markFailed(entry._id, attempt, { status: 'pending', nextAttemptAt: clock.now(), error: 'busy: another process is updating this incident' });
+          await this.putOff(entry, attempt, 0, 'busy: another process is updating this incident');
           return;
         }
       } else {
@@ -211,13 +218,15 @@ export class DeliveryWorker {
       this.stats.lastLagMs = lag;
       this.onDelivered?.(entry, lag);
     } catch (error) {
+      if (error instanceof PacedDelivery) return this.putOff(entry, attempt, error.options.retryAfterMs ?? 0, error.message);
       const failure = error instanceof DeliveryError ? error : new DeliveryError(error instanceof Error ? error.message : String(error));
-      const exhausted = failure.options.permanent || this.failures(entry, attempt) >= this.options.maxAttempts;
-      const wait = failure.options.retryAfterMs ?? this.backoff(attempt);
+      const exhausted = failure.options.permanent || failures + 1 >= this.options.maxAttempts;
+      const wait = failure.options.retryAfterMs ?? this.backoff(failures);
       await store.markFailed(entry._id, attempt, {
         status: exhausted ? 'dead' : 'pending',
         nextAttemptAt: new Date(clock.now().getTime() + wait),
         error: failure.message.slice(0, 500),
+        failures: failures + 1,
       });
       this.deps.metrics?.deliveryFailed(entry.platform, exhausted ? 'dead' : 'retry');
       if (exhausted) {
@@ -230,9 +239,25 @@ export class DeliveryWorker {
     }
   }
 
-  /** Attempts that really failed: a surface entry waiting for another process's run does not count. */
-  private failures(entry: OutboxEntry, attempt: number): number {
-    return entry.lastError?.startsWith('busy:') && entry.rule === SURFACE_RULE ? 1 : attempt + 1;
+  /** Attempts of this entry that really failed (an entry written before they were counted: all its attempts). */
+  private failures(entry: OutboxEntry): number {
+    return entry.failures ?? entry.attempts;
+  }
+
+  /**
+   * An attempt that neither delivered nor failed: due again in `waitMs`, its failures unchanged.
+   * The attempt number still moves on, since each attempt is claimed under its own number.
+   */
+  private async putOff(entry: OutboxEntry, attempt: number, waitMs: number, reason: string): Promise<void> {
+    const { store, clock, log } = this.deps;
+    await store.markFailed(entry._id, attempt, {
+      status: 'pending',
+      nextAttemptAt: new Date(clock.now().getTime() + waitMs),
+      error: reason.slice(0, 500),
+      failures: this.failures(entry),
+    });
+    this.stats.putOff++;
+    log.debug({ outbox: entry._id, platform: entry.platform, retryInMs: waitMs, reason }, 'outbox: delivery put off');
   }
 
   /**

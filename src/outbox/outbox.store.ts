@@ -45,6 +45,12 @@ export interface OutboxEntry {
   dueAt: Date;
   sentAt?: Date;
   lastError?: string;
+  /**
+   * Attempts that really failed: `attempts` also counts the ones put off (the adapter's pacing,
+   * another process updating the incident), which bring nothing closer to the dead letter.
+   * Absent until the first attempt is recorded (and on entries written before it was kept).
+   */
+  failures?: number;
 }
 
 /** The same schema for both collections: `outbox_sent` holds the records of `outbox`, with status 'sent'. */
@@ -65,6 +71,7 @@ const outboxFields = () => ({
   dueAt: Date,
   sentAt: Date,
   lastError: String,
+  failures: Number,
 });
 const schemaOptions = { versionKey: false, minimize: false, autoIndex: false } as const;
 
@@ -178,17 +185,16 @@ export class OutboxStore {
   }
 
   /**
-   * Records a failed attempt on the (small) `outbox`. The `attempts` condition stays although the
-   * attempt's claim already makes one worker its writer: a claim is taken over once its lease is
-   * over, and the condition turns the late write of a worker that was only slow, not dead, into a
-   * no-op instead of overwriting what the new holder recorded since. It costs nothing extra (on
-   * FerretDB every update scans the collection either way).
+   * Records an attempt that did not deliver: failed (`failures` counts it) or put off (it does
+   * not). The `attempts` condition stays although the attempt's claim already makes one worker its
+   * writer: a claim is taken over once its lease is over, and the condition turns the late write of
+   * a worker that was only slow, not dead, into a no-op instead of overwriting what the new holder
+   * recorded since. It costs nothing extra (on FerretDB every update scans the collection either way).
    */
-  async markFailed(id: string, attempt: number, update: { status: OutboxStatus; nextAttemptAt: Date; error: string }): Promise<void> {
+  async markFailed(id: string, attempt: number, update: { status: OutboxStatus; nextAttemptAt: Date; error: string; failures: number }): Promise<void> {
+    const { status, nextAttemptAt, error, failures } = update;
     await retryTransient(() =>
-      this.outbox
-        .updateOne({ _id: id, attempts: attempt }, { $set: { status: update.status, nextAttemptAt: update.nextAttemptAt, lastError: update.error, attempts: attempt + 1 } })
-        .exec(),
+      this.outbox.updateOne({ _id: id, attempts: attempt }, { $set: { status, nextAttemptAt, lastError: error, failures, attempts: attempt + 1 } }).exec(),
     );
   }
 

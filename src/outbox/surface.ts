@@ -3,6 +3,7 @@ import type { CommittedChange } from '../app/incident-service.js';
 import type { Incident, IncidentEvent } from '../domain/incident.js';
 import type { IncidentStore } from '../store/incident-store.js';
 import type { OutboxEntry } from './outbox.store.js';
+import { PacedDelivery } from './paced.js';
 import type { RefFields, SurfaceRef, SurfaceStore } from './surface.store.js';
 
 /** The outbox rule of surface entries: "bring this platform's view of the incident up to date". */
@@ -34,7 +35,8 @@ export interface SurfaceSteps {
 /**
  * Runs each part of a surface update even when an earlier one failed (a stakeholder channel the bot
  * may not post in must not keep the card stale), then throws the first failure so the entry is
- * retried; the parts that worked are recorded done and not repeated.
+ * retried; the parts that worked are recorded done and not repeated. A real failure wins over a
+ * part the adapter only put off (PacedDelivery), so the attempt counts as the failure it was.
  */
 export async function eachPart(parts: (() => Promise<unknown>)[]): Promise<void> {
   let first: { error: unknown } | undefined;
@@ -42,7 +44,7 @@ export async function eachPart(parts: (() => Promise<unknown>)[]): Promise<void>
     try {
       await part();
     } catch (error) {
-      first ??= { error };
+      if (!first || (first.error instanceof PacedDelivery && !(error instanceof PacedDelivery))) first = { error };
     }
   }
   if (first) throw first.error;

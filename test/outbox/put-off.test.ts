@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DeliveryError } from '../../src/app/platform.js';
+import { DeliveryWorker } from '../../src/outbox/delivery.worker.js';
+import type { Notice } from '../../src/outbox/notices.js';
+import { Outbox } from '../../src/outbox/outbox.js';
+import { PacedDelivery } from '../../src/outbox/paced.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { T0, config } from '../support/fixtures.js';
+import { RecordingMessenger } from '../support/timers.js';
+
+/**
+ * An attempt an adapter put off to keep a rate limit (PacedDelivery) is not a failure: it brings the
+ * entry no closer to the dead letter, is not counted on /metrics, and the retry comes at the time
+ * given. The attempt number still moves on (each attempt has its own claim).
+ */
+describe('outbox: a delivery put off by pacing is not a failed attempt', () => {
+  let t: TestApp;
+  let messenger: RecordingMessenger;
+  let outbox: Outbox;
+  let worker: DeliveryWorker;
+  const failed: string[] = [];
+  let n = 0;
+  const incident = () => `INC-${String(900_000 + ++n).padStart(6, '0')}`;
+  const notice: Notice = { rule: 'status:assigned', step: '1', to: [{ kind: 'person', personId: 'li.wei' }], text: 'INC assigned', urgent: false, channels: [] };
+  const entryOf = async (id: string) => (await t.app.outboxStore.forIncident(id))[0]!;
+
+  beforeAll(async () => {
+    t = await startTestApp(config, { messengers: [] });
+    messenger = new RecordingMessenger(t.clock);
+    t.app.messengers.push(messenger);
+    outbox = new Outbox(t.app.outboxStore, t.app.messengers, t.clock, t.app.log);
+    worker = new DeliveryWorker({
+      store: t.app.outboxStore, messengers: t.app.messengers, clock: t.clock, log: t.app.log,
+      options: { maxAttempts: 3 },
+      metrics: { deliveryFailed: (platform, outcome) => failed.push(`${platform}:${outcome}`) },
+    });
+  });
+  afterAll(async () => t.close());
+  beforeEach(() => {
+    t.clock.set(T0);
+    failed.length = 0;
+  });
+
+  it('GIVEN maxAttempts 3 WHEN the messenger puts an entry off ten times THEN it is still pending, retried at each given time, and then sent once', async () => {
+    const id = incident();
+    await outbox.enqueue(id, notice);
+    messenger.failures = Array.from({ length: 10 }, (_, i) => new PacedDelivery(`paced: turn ${i}`, 2_000));
+    for (let i = 0; i < 10; i++) {
+      await worker.runOnce();
+      const entry = await entryOf(id);
+      expect(entry).toMatchObject({ status: 'pending', attempts: i + 1, failures: 0, lastError: `paced: turn ${i}` });
+      expect(entry.nextAttemptAt).toEqual(new Date(t.clock.now().getTime() + 2_000));
+      // Not before its turn.
+      t.clock.advance(1_999);
+      await worker.runOnce();
+      expect((await entryOf(id)).attempts).toBe(i + 1);
+      t.clock.advance(1);
+    }
+    await worker.runOnce();
+    expect(await entryOf(id)).toMatchObject({ status: 'sent', attempts: 11 });
+    expect(messenger.to(id, 'status:assigned')).toEqual(['li.wei']);
+    expect(failed).toEqual([]);
+    expect(worker.stats.putOff).toBeGreaterThanOrEqual(10);
+  });
+
+  it('GIVEN an entry put off between real failures THEN only the failures count toward the dead letter and /metrics', async () => {
+    const id = incident();
+    await outbox.enqueue(id, notice);
+    const refused = (n: number) => new DeliveryError(`Slack refused: http 500 (${n})`, { retryAfterMs: 1_000 });
+    messenger.failures = [refused(1), new PacedDelivery('paced', 1_000), new PacedDelivery('paced', 1_000), refused(2), new PacedDelivery('paced', 1_000), refused(3)];
+    for (let i = 0; i < 6; i++) {
+      await worker.runOnce();
+      t.clock.advance(1_000);
+    }
+    expect(await entryOf(id)).toMatchObject({ status: 'dead', attempts: 6, failures: 3, lastError: 'Slack refused: http 500 (3)' });
+    expect(failed).toEqual(['test:retry', 'test:retry', 'test:dead']);
+  });
+
+  it('GIVEN an attempt that really failed WHEN the retry comes THEN the messenger is told the message may be there; after only put-off attempts it is not', async () => {
+    const seen: boolean[] = [];
+    const deliver = messenger.deliver.bind(messenger);
+    messenger.deliver = async (destination, message) => {
+      seen.push(message.maybeSent === true);
+      return deliver(destination, message);
+    };
+    try {
+      const paced = incident();
+      await outbox.enqueue(paced, notice);
+      messenger.failures = [new PacedDelivery('paced', 0)];
+      await worker.runOnce();
+      await worker.runOnce();
+      const failedOnce = incident();
+      await outbox.enqueue(failedOnce, notice);
+      messenger.failures = [new DeliveryError('timeout', { retryAfterMs: 0 })];
+      await worker.runOnce();
+      await worker.runOnce();
+      expect(seen).toEqual([false, false, false, true]);
+    } finally {
+      messenger.deliver = deliver;
+    }
+  });
+});
