@@ -6,6 +6,7 @@ import { SlackDirectory } from './slack.directory.js';
 import { HomeTab } from './slack.home.js';
 import { Interactions } from './slack.interactions.js';
 import { SlackMessenger } from './slack.messenger.js';
+import { ChannelPacer, type PacingOptions } from './slack.pacer.js';
 import { ReplySender } from './slack.replies.js';
 import { SlackSurface } from './slack.surface.js';
 
@@ -19,35 +20,42 @@ export interface SlackAdapter extends PlatformAdapter {
   idle(): Promise<void>;
 }
 
+export interface SlackAdapterOptions {
+  /** How fast posts go into one channel; by default SLACK_CHANNEL_POSTS_PER_SECOND and SLACK_CHANNEL_POST_BURST. */
+  pacing?: Partial<PacingOptions>;
+}
+
 /**
  * Slack over Socket Mode (SLACK_APP_TOKEN) or HTTP (SLACK_SIGNING_SECRET). In HTTP mode Bolt's
  * HTTPReceiver does not open a port: its request listener is mounted on the bot's one server at
  * `POST /slack/events`, where it checks Slack's signature (bad or older than 5 minutes → 401).
  * Requests in, and two things out for the composition root to hand the outbox: the messenger
- * (notices) and the surface (cards, threads, war rooms).
+ * (notices) and the surface (cards, threads, war rooms), which share one pace per channel.
  */
-export function createSlackAdapter(host: AdapterHost): SlackAdapter {
+export function createSlackAdapter(host: AdapterHost, options: SlackAdapterOptions = {}): SlackAdapter {
   const { app, env } = host;
   const token = env.SLACK_BOT_TOKEN;
   if (!token) throw new Error('SLACK_BOT_TOKEN is required for the Slack adapter');
   const log = host.log.child({ adapter: 'slack' });
   const mode = env.SLACK_APP_TOKEN ? 'socket' : 'http';
   const logger = boltLogger(log, 'bolt');
-  const options = clientOptions(env.SLACK_API_URL, log, 'slack-interactive');
+  const interactive = clientOptions(env.SLACK_API_URL, log, 'slack-interactive');
 
   let receiver: HTTPReceiver | undefined;
   let bolt: BoltApp;
   if (mode === 'socket') {
-    bolt = new BoltApp({ token, appToken: env.SLACK_APP_TOKEN, socketMode: true, logger, logLevel: LogLevel.INFO, clientOptions: options, deferInitialization: true });
+    bolt = new BoltApp({ token, appToken: env.SLACK_APP_TOKEN, socketMode: true, logger, logLevel: LogLevel.INFO, clientOptions: interactive, deferInitialization: true });
   } else {
     receiver = new HTTPReceiver({ signingSecret: env.SLACK_SIGNING_SECRET ?? '', endpoints: '/slack/events', logger, logLevel: LogLevel.INFO });
-    bolt = new BoltApp({ token, receiver, logger, logLevel: LogLevel.INFO, clientOptions: options, deferInitialization: true });
+    bolt = new BoltApp({ token, receiver, logger, logLevel: LogLevel.INFO, clientOptions: interactive, deferInitialization: true });
   }
 
   const dir = new SlackDirectory(app);
   const background = backgroundClient(token, env.SLACK_API_URL, log);
   // The outbox retries on its own schedule: its client throws on 429 with the wait instead of pausing.
   const delivery = deliveryClient(token, env.SLACK_API_URL, log);
+  // One pace per channel for every chat.postMessage the outbox makes (PLATFORMS.md: about 1/s per channel).
+  const pacer = new ChannelPacer({ perSecond: env.SLACK_CHANNEL_POSTS_PER_SECOND, burst: env.SLACK_CHANNEL_POST_BURST, ...options.pacing });
   const replies = new ReplySender(bolt.client, log, app.m);
   const home = new HomeTab(app, bolt.client, log);
 
@@ -76,9 +84,9 @@ export function createSlackAdapter(host: AdapterHost): SlackAdapter {
   return {
     name: 'slack',
     mode,
-    messenger: new SlackMessenger(delivery, dir, host.surfaces),
+    messenger: new SlackMessenger(delivery, dir, host.surfaces, pacer),
     surface: new SlackSurface({
-      client: delivery, dir, presenter: app.presenter, m: app.m, clock: app.clock, majorPriority: app.config.policy.majorPriority, log,
+      client: delivery, pacer, dir, presenter: app.presenter, m: app.m, clock: app.clock, majorPriority: app.config.policy.majorPriority, log,
     }),
     async start() {
       await bolt.init(); // auth.test: a wrong token stops start-up here, with Slack's error

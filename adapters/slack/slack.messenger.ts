@@ -1,8 +1,10 @@
 import type { webApi } from '@slack/bolt';
 import { DeliveryError, type Destination, type Messenger, type OutgoingMessage } from '../../src/app/platform.js';
+import { PacedDelivery } from '../../src/outbox/paced.js';
 import type { SurfaceStore } from '../../src/outbox/surface.store.js';
 import { retryAfterMs, slackErrorCode } from './slack.clients.js';
 import type { SlackDirectory } from './slack.directory.js';
+import type { ChannelPacer } from './slack.pacer.js';
 import { findPosted, withKey } from './slack.posts.js';
 import { renderReply, type SlackMessage } from './slack.renderer.js';
 
@@ -33,8 +35,10 @@ interface Target {
  * Delivers outbox notices to Slack: direct messages (with the buttons the notice offers: Accept /
  * Reject to an assignee, Confirm / Reopen to a reporter), a group's channel with its user group
  * mentioned, a configured channel — a notice about an incident to the stakeholder channel goes
- * into that incident's thread. Its client throws on a 429 instead of pausing, and the wait travels
- * back as `retryAfterMs`. A retried message is first looked for by its key (message metadata).
+ * into that incident's thread. Posts keep each channel's pace (ChannelPacer, shared with the
+ * surface): a notice whose turn is far off waits in the outbox, put off rather than failed. Its
+ * client throws on a 429 instead of pausing, and the wait travels back as `retryAfterMs`. A message
+ * retried after a real failure is first looked for by its key (message metadata).
  */
 export class SlackMessenger implements Messenger {
   readonly platform = 'slack';
@@ -43,6 +47,7 @@ export class SlackMessenger implements Messenger {
     private readonly client: webApi.WebClient,
     private readonly dir: SlackDirectory,
     private readonly surfaces: SurfaceStore,
+    private readonly pacer: ChannelPacer,
   ) {}
 
   reaches(destination: Destination): boolean {
@@ -52,9 +57,19 @@ export class SlackMessenger implements Messenger {
   async deliver(destination: Destination, message: OutgoingMessage): Promise<void> {
     const rendered = renderReply({ ephemeral: false, text: message.text, card: message.card });
     const targets = await this.targets(destination, message);
+    // Every target's turn first: a notice goes out whole, or waits before any of it is posted.
+    this.pacer.book(targets);
+    let posted = 0;
     for (const target of targets) {
       const body = target.prefix ? withPrefix(rendered, target.prefix) : rendered;
-      await this.post(target, body, message.maybeSent === true);
+      try {
+        await this.post(target, body, message.maybeSent === true);
+      } catch (error) {
+        // Put off after part of it went out (a 429 moved a turn): a failure, so the retry looks before posting again.
+        if (posted > 0 && error instanceof PacedDelivery) throw new DeliveryError(error.message, { retryAfterMs: error.options.retryAfterMs });
+        throw error;
+      }
+      posted++;
     }
   }
 
@@ -97,7 +112,9 @@ export class SlackMessenger implements Messenger {
   private async post(target: Target, message: SlackMessage, maybeSent: boolean): Promise<void> {
     try {
       if (maybeSent && (await this.alreadyPosted(target))) return;
-      await this.client.chat.postMessage({ channel: target.channel, ...withKey(message, target.key), ...(target.threadTs ? { thread_ts: target.threadTs } : {}) });
+      await this.pacer.post(target, () =>
+        this.client.chat.postMessage({ channel: target.channel, ...withKey(message, target.key), ...(target.threadTs ? { thread_ts: target.threadTs } : {}) }),
+      );
     } catch (error) {
       throw toDeliveryError(error);
     }

@@ -1,6 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Incident, IncidentEvent } from '../../src/domain/incident.js';
+import { PacedDelivery } from '../../src/outbox/paced.js';
 import { eachPart, type Surface, type SurfaceSteps } from '../../src/outbox/surface.js';
 import type { RefFields, SurfaceRef } from '../../src/outbox/surface.store.js';
 import type { Presenter } from '../../src/app/presenter.js';
@@ -9,6 +10,7 @@ import type { Clock } from '../../src/app/clock.js';
 import { slackErrorCode } from './slack.clients.js';
 import type { SlackDirectory } from './slack.directory.js';
 import { toDeliveryError } from './slack.messenger.js';
+import type { ChannelPacer } from './slack.pacer.js';
 import { findPosted, withKey } from './slack.posts.js';
 import { renderCard, renderReply, type SlackMessage } from './slack.renderer.js';
 import { safeMrkdwn } from './slack.text.js';
@@ -22,6 +24,8 @@ const TEAM_CHANGES = new Set(['report', 'dispatch', 'redispatch', 'accept', 'dec
 
 export interface SlackSurfaceDeps {
   client: webApi.WebClient;
+  /** Every chat.postMessage goes through it (shared with the messenger: one pace per channel). */
+  pacer: ChannelPacer;
   dir: SlackDirectory;
   presenter: Presenter;
   m: Catalog;
@@ -57,6 +61,7 @@ export class SlackSurface implements Surface {
   constructor(private readonly deps: SlackSurfaceDeps) {}
 
   notPosted(error: unknown): boolean {
+    if (error instanceof PacedDelivery) return true;
     const code = slackErrorCode(error);
     return !code.startsWith('http 5') && code !== 'unreachable' && !/timeout|socket|ECONN/i.test(code);
   }
@@ -217,10 +222,11 @@ export class SlackSurface implements Surface {
     return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, ...card] };
   }
 
-  private post(channel: string, key: string, message: SlackMessage, threadTs?: string): Promise<RefFields> {
-    return this.deps.client.chat
-      .postMessage({ channel, ...withKey(message, key), ...(threadTs ? { thread_ts: threadTs } : {}) })
-      .then((posted) => ({ channel: posted.channel ?? channel, message: posted.ts }));
+  /** One post in the channel's pace (PacedDelivery when its turn is far off: the entry waits in the outbox). */
+  private async post(channel: string, key: string, message: SlackMessage, threadTs?: string): Promise<RefFields> {
+    const { client, pacer } = this.deps;
+    const posted = await pacer.post({ channel, key }, () => client.chat.postMessage({ channel, ...withKey(message, key), ...(threadTs ? { thread_ts: threadTs } : {}) }));
+    return { channel: posted.channel ?? channel, message: posted.ts };
   }
 
   private async find(channel: string, key: string, threadTs?: string): Promise<RefFields | undefined> {

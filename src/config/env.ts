@@ -25,6 +25,9 @@ export const Env = z
     SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must be an app-level token starting with xapp-').optional(),
     SLACK_SIGNING_SECRET: optionalText,
     SLACK_API_URL: z.string().url().optional(),
+    /** Slack: posts per second the bot makes into one channel (Slack allows about 1) and how many a quiet channel takes at once. */
+    SLACK_CHANNEL_POSTS_PER_SECOND: z.coerce.number().positive().max(1_000).default(1),
+    SLACK_CHANNEL_POST_BURST: z.coerce.number().int().min(1).max(1_000).default(4),
     DISCORD_TOKEN: optionalText,
     DISCORD_APPLICATION_ID: optionalText,
     DISCORD_GUILD_ID: optionalText,

@@ -1,4 +1,5 @@
 import { createSlackAdapter, type SlackAdapter } from '../../../adapters/slack/slack.adapter.js';
+import type { PacingOptions } from '../../../adapters/slack/slack.pacer.js';
 import type { App } from '../../../src/bot/app.js';
 import type { Messenger } from '../../../src/app/platform.js';
 import type { ConfigFile } from '../../../src/config/config.schema.js';
@@ -14,6 +15,12 @@ import {
 } from './slack-payloads.js';
 
 export const SECRET = 'test-signing-secret-0123456789';
+/**
+ * The bot's pace per channel unless a test asks for another: the fake Slack limits no channel
+ * unless told (`FakeSlackApi.channelLimit`) and these tests move the bot's clock by hand, so a post
+ * is never put off for later here (test/slack/slack-pacing.test.ts paces for real).
+ */
+export const UNHURRIED: Partial<PacingOptions> = { perSecond: 1_000, burst: 100 };
 export const CHANNELS = { desk: 'CDESK', stakeholders: 'CSTAKE', management: 'CMGMT', network: 'CNET', general: 'CGENERAL' };
 export const NETWORK_USERGROUP = 'SNETWORK';
 
@@ -209,11 +216,12 @@ export class SlackBot extends SlackDriver {
     return this.bot.app.messengers;
   }
 
-  static async start(config: ConfigFile = slackConfig(), options: { scheduler?: () => TimerScheduler } = {}): Promise<SlackBot> {
+  static async start(config: ConfigFile = slackConfig(), options: { scheduler?: () => TimerScheduler; pacing?: Partial<PacingOptions> } = {}): Promise<SlackBot> {
     const api = new FakeSlackApi();
     await api.start();
     const env = { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: api.apiUrl };
-    const testApp = await startTestApp(config, { scheduler: options.scheduler, adapters: [createSlackAdapter], env });
+    const pacing = options.pacing ?? UNHURRIED;
+    const testApp = await startTestApp(config, { scheduler: options.scheduler, adapters: [(host) => createSlackAdapter(host, { pacing })], env });
     return SlackBot.attach(api, testApp, testApp.bot, true);
   }
 
