@@ -26,10 +26,17 @@ export interface Block {
 
 const JSON_FIELDS = new Set(['blocks', 'view', 'attachments', 'metadata']);
 
+/** Slack's per-channel limit on chat.postMessage: `burst` posts at once, then `perSecond` (PLATFORMS.md "Rate limits"). */
+export interface ChannelLimit {
+  perSecond: number;
+  burst: number;
+}
+
 /**
  * A local stand-in for Slack's Web API (PLATFORMS.md "Testing without Slack"): records every call,
  * answers like Slack by default, and can be told to answer the next calls of a method with
- * `ratelimited` (429 + Retry-After), `name_taken`, or a 500.
+ * `ratelimited` (429 + Retry-After), `name_taken`, or a 500 — or to limit every channel's posts
+ * as Slack does (`channelLimit`).
  */
 export class FakeSlackApi {
   readonly calls: ApiCall[] = [];
@@ -39,6 +46,15 @@ export class FakeSlackApi {
   private channelCount = 0;
   /** When set, views.open refuses a trigger_id issued longer ago than this (Slack: 3 s). */
   triggerLifetimeMs?: number;
+  /**
+   * When set, chat.postMessage into one channel (thread replies and DMs included) beyond this limit
+   * is answered as Slack does: HTTP 429, `Retry-After` in whole seconds, `{ ok: false, error: 'ratelimited' }`.
+   */
+  channelLimit?: ChannelLimit;
+  /** How many 429s `channelLimit` gave. */
+  rateLimited = 0;
+  /** Per channel: posts it may take now (a token bucket refilled at `perSecond`, holding `burst`). */
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
   /** Channels created through the API (war rooms), by name. */
   private readonly channelNames = new Map<string, string>();
   url = '';
@@ -100,8 +116,29 @@ export class FakeSlackApi {
     this.calls.push(call);
     const scripted = this.scripts.get(method)?.shift();
     if (scripted) return this.answerScripted(res, scripted, method, params);
+    const waitMs = method === 'chat.postMessage' ? this.overChannelLimit(String(params.channel)) : 0;
+    if (waitMs > 0) {
+      this.rateLimited++;
+      return this.answerScripted(res, { status: 429, retryAfter: Math.max(1, Math.ceil(waitMs / 1000)) }, method, params);
+    }
     call.response = this.defaultAnswer(method, params);
     return json(res, call.response);
+  }
+
+  /** 0 when the channel may take a post now (and it is counted), else how long until it may. */
+  private overChannelLimit(channel: string): number {
+    if (!this.channelLimit) return 0;
+    const { perSecond, burst } = this.channelLimit;
+    const now = Date.now();
+    const bucket = this.buckets.get(channel) ?? { tokens: burst, at: now };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * perSecond) / 1000);
+    bucket.at = now;
+    this.buckets.set(channel, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return ((1 - bucket.tokens) * 1000) / perSecond;
   }
 
   private answerScripted(res: ServerResponse, scripted: Scripted, method: string, params: Record<string, unknown>): void {
