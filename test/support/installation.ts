@@ -71,6 +71,8 @@ export class Installation {
     return {
       MONGODB_URI: testMongoUri(), MONGODB_DB: this.dbName, PORT: String(port), INCIDENT_CONFIG: this.configPath,
       SLACK_BOT_TOKEN: 'xoxb-chaos', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: this.slack.apiUrl,
+      // The fake Slack limits no channel: Slack's 1 post/s would only make a run minutes longer (posts are still paced).
+      SLACK_CHANNEL_POSTS_PER_SECOND: '20',
       DISCORD_TOKEN: 'chaos-token', DISCORD_APPLICATION_ID: IDS.app, DISCORD_GUILD_ID: IDS.guild, DISCORD_API_URL: this.discord.apiUrl,
       SHELL_ADAPTER: 'off', LOG_LEVEL: 'warn',
     };
