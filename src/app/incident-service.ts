@@ -86,7 +86,7 @@ export class IncidentService {
 
   async timeline(ref: string): Promise<IncidentEvent[]> {
     const incident = await this.get(ref);
-    return this.deps.store.events(incident.id);
+    return this.deps.store.events(incident.id, incident.rev);
   }
 
   /** Logs a new incident. A repeated `key` (platform retry, double submit) returns the first result. */
@@ -186,7 +186,7 @@ export class IncidentService {
     const { log, store } = this.deps;
     try {
       for (const listener of this.listeners) await listener(change);
-      await store.markProcessed(change.event.incidentId, change.event.seq);
+      await store.markProcessed(change.incident, change.event.seq);
     } catch (error) {
       // The change itself is committed; the sweep retries what is left.
       log.error({ err: error, incidentId: change.event.incidentId, seq: change.event.seq }, 'after-commit work failed; will retry');

@@ -45,7 +45,7 @@ export class BotMetrics implements TimerMetrics {
 
     new Gauge({
       name: 'incidents',
-      help: 'Incidents by status and priority.',
+      help: 'Incidents still open (every status but closed), by status and priority; closed ones are archived.',
       labelNames: ['status', 'priority'] as const,
       registers,
       async collect() {

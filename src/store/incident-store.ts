@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import { ACTIVE_STATUSES, applyChanges, type Incident, type IncidentEvent, type Status } from '../domain/incident.js';
 import { ensureIndexes, isDuplicateKey, models, type Models } from './models.js';
-import { insertOnce, writeOne } from './insert-once.js';
+import { deleteById, insertOnce, writeOne } from './insert-once.js';
 import { retryTransient } from './transient.js';
 
 export interface IncidentQuery {
@@ -35,8 +35,34 @@ export class IncidentStore {
 
   async init(): Promise<void> {
     await ensureIndexes(this.m);
-    await this.rekeyOldDocuments();
-    await this.fillCiOpenSets();
+    await this.once('rekeyed', () => this.rekeyOldDocuments());
+    await this.once('ci-open-sets', () => this.fillCiOpenSets());
+    await this.once('pending-effects', () => this.markLegacyUnprocessed());
+    await this.once('closed-archived', () => this.archiveLegacyClosed());
+  }
+
+  /**
+   * Work a database needs once (moves and backfills for what earlier versions stored): each is a
+   * query over a collection that grows with history, so a marker in `counters` records that it ran
+   * and later starts skip it. Each is safe to run again after a crash part-way.
+   */
+  private async once(name: string, work: () => Promise<void>): Promise<void> {
+    const marker = `done:${name}`;
+    if (await retryTransient(() => this.m.Counter.findById(marker).lean())) return;
+    await work();
+    await insertOnce(this.m.Counter, { _id: marker, seq: 1 });
+  }
+
+  /** Events an earlier version left unprocessed (its `processed: false` flag) get a pending-effects entry. */
+  private async markLegacyUnprocessed(): Promise<void> {
+    const events = await retryTransient(() => this.m.Event.find({ processed: false }, { incidentId: 1, seq: 1, at: 1 }).lean<{ incidentId: string; seq: number; at: Date }[]>());
+    for (const event of events) await this.markPending(event.incidentId, event.seq, new Date(event.at));
+  }
+
+  /** Closed incidents an earlier version kept in `incidents` move to `incidents_closed`. */
+  private async archiveLegacyClosed(): Promise<void> {
+    const closed = await retryTransient(() => this.m.Incident.find({ status: 'closed' }).lean<Record<string, unknown>[]>());
+    for (const doc of closed) await this.archive(toIncident(doc));
   }
 
   /**
@@ -44,13 +70,10 @@ export class IncidentStore {
    * query at the first start of this version; a marker in `counters` says it is done).
    */
   private async fillCiOpenSets(): Promise<void> {
-    const marker = 'ci-open-sets';
-    if (await retryTransient(() => this.m.Counter.findById(marker).lean())) return;
     const open = await retryTransient(() =>
       this.m.Incident.find({ status: { $in: ACTIVE_STATUSES }, ci: { $exists: true } }, { id: 1, ci: 1, createdAt: 1, links: 1 }).lean<{ id: string; ci?: string; createdAt: Date; links?: { masterId?: string } }[]>(),
     );
     for (const incident of open) if (incident.ci && !incident.links?.masterId) await this.enterCi(incident.ci, incident.id, new Date(incident.createdAt));
-    await insertOnce(this.m.Counter, { _id: marker, seq: 1 });
   }
 
   /**
@@ -97,11 +120,25 @@ export class IncidentStore {
     }
   }
 
-  /** Inserts a new incident and its first event; false when the number was taken by a concurrent report. */
+  /**
+   * Inserts a new incident and its first event; false when the number was taken by a concurrent
+   * report. The event's pending-effects entry goes in before the event, so a crash after it leaves
+   * work the sweep finds.
+   */
   async create(incident: Incident, event: IncidentEvent): Promise<boolean> {
     if (!(await insertOnce(this.m.Incident, stripUndefined({ ...incident, _id: incident.id })))) return false;
+    await this.markPending(event.incidentId, event.seq, event.at);
     await this.insertEvent(event);
     return true;
+  }
+
+  /**
+   * Records that an event's after-commit work is to do. Written before the event itself: a writer
+   * that then loses the race for that revision leaves the entry to the winner, whose work clears it
+   * (the key is the revision's, not the writer's).
+   */
+  private async markPending(incidentId: string, seq: number, at: Date): Promise<void> {
+    await insertOnce(this.m.PendingEffect, { _id: eventId(incidentId, seq), incidentId, seq, at });
   }
 
   /**
@@ -139,7 +176,11 @@ export class IncidentStore {
   /** Loads the snapshot, replaying any logged events it has not caught up with. */
   async load(id: string): Promise<Incident | undefined> {
     const doc = await retryTransient(() => this.m.Incident.findById(id).lean());
-    if (!doc) return undefined;
+    if (!doc) {
+      // Closed and archived: final (nothing follows a close), so no events to replay.
+      const closed = await retryTransient(() => this.m.ClosedIncident.findById(id).lean());
+      return closed ? toIncident(closed) : undefined;
+    }
     let incident = toIncident(doc);
     // Events are numbered without gaps: read the next ones by `_id` until one is missing (usually at once).
     const behind: Record<string, unknown>[] = [];
@@ -167,6 +208,7 @@ export class IncidentStore {
    * first: the caller reloads and decides again.
    */
   async commit(prev: Incident, next: Incident, event: IncidentEvent): Promise<boolean> {
+    await this.markPending(event.incidentId, event.seq, event.at);
     if (!(await this.insertEvent(event))) return false;
     await this.replaceSnapshot(next);
     return true;
@@ -178,19 +220,39 @@ export class IncidentStore {
     return doc ? toEvent(doc) : undefined;
   }
 
-  async events(incidentId: string): Promise<IncidentEvent[]> {
-    const docs = await retryTransient(() => this.m.Event.find({ incidentId }).sort({ seq: 1 }).lean());
-    return docs.map((d) => toEvent(d));
+  /** An incident's events up to `rev`, oldest first: `_id` lookups side by side, not a query over the log. */
+  async events(incidentId: string, rev: number): Promise<IncidentEvent[]> {
+    const docs = await Promise.all(Array.from({ length: rev }, (_, i) => retryTransient(() => this.m.Event.findById(eventId(incidentId, i + 1)).lean())));
+    return docs.filter((d): d is NonNullable<typeof d> => Boolean(d)).map((d) => toEvent(d as Record<string, unknown>));
   }
 
-  async markProcessed(incidentId: string, seq: number): Promise<void> {
-    await writeOne(this.m.Event, { updateOne: { filter: { _id: eventId(incidentId, seq) }, update: { $set: { processed: true } } } });
+  /**
+   * The after-commit work of this event is done: its pending entry goes, and a closed incident
+   * moves to `incidents_closed` (first, so a crash in between repeats the work and the move).
+   */
+  async markProcessed(incident: Incident, seq: number): Promise<void> {
+    if (incident.status === 'closed') await this.archive(incident);
+    await deleteById(this.m.PendingEffect, eventId(incident.id, seq));
   }
 
-  /** Events whose after-commit work may not have run (a crash right after the commit). */
+  /** Moves a closed incident to `incidents_closed`: inserted there first, then deleted here, so it is always in one of them. */
+  private async archive(incident: Incident): Promise<void> {
+    await insertOnce(this.m.ClosedIncident, stripUndefined({ ...incident, _id: incident.id }));
+    await deleteById(this.m.Incident, incident.id);
+  }
+
+  /** Events whose after-commit work may not have run (a crash right after the commit), oldest first. */
   async unprocessedEvents(olderThan: Date, limit = 100): Promise<IncidentEvent[]> {
-    const docs = await retryTransient(() => this.m.Event.find({ processed: false, at: { $lt: olderThan } }).sort({ at: 1 }).limit(limit).lean());
-    return docs.map((d) => toEvent(d));
+    const pending = await retryTransient(() => this.m.PendingEffect.find({}).lean<{ _id: string; incidentId: string; seq: number; at: Date }[]>());
+    const due = pending.filter((p) => new Date(p.at) <= olderThan).sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime()).slice(0, limit);
+    const events: IncidentEvent[] = [];
+    for (const entry of due) {
+      const event = await this.event(entry.incidentId, entry.seq);
+      // An entry whose event was never written (the insert failed after it): nothing to do.
+      if (event) events.push(event);
+      else await deleteById(this.m.PendingEffect, entry._id);
+    }
+    return events;
   }
 
   async list(query: IncidentQuery): Promise<Incident[]> {
@@ -203,7 +265,12 @@ export class IncidentStore {
     if (query.followUpOf) filter['links.followUpOf'] = query.followUpOf;
     if (query.ci) filter.ci = query.ci;
     if (query.createdSince) filter.createdAt = { $gte: query.createdSince };
-    const docs = await retryTransient(() => this.m.Incident.find(filter).sort({ createdAt: -1 }).limit(query.limit ?? 200).lean());
+    const limit = query.limit ?? 200;
+    const docs = await retryTransient(() => this.m.Incident.find(filter).sort({ createdAt: -1 }).limit(limit).lean());
+    // Closed ones are in the archive, read only when asked for (a scan there: reports, not queues).
+    if (!query.statuses || query.statuses.includes('closed')) {
+      docs.push(...(await retryTransient(() => this.m.ClosedIncident.find(filter).sort({ createdAt: -1 }).limit(limit).lean())));
+    }
     // Priority first, then oldest first: computed here because the sort key is a label.
     return docs
       .map((d) => toIncident(d))
@@ -249,7 +316,7 @@ export class IncidentStore {
   }
 
   private async insertEvent(event: IncidentEvent): Promise<boolean> {
-    return insertOnce(this.m.Event, stripUndefined({ processed: false, ...event, _id: eventId(event.incidentId, event.seq), changes: toStorable(event.changes) }));
+    return insertOnce(this.m.Event, stripUndefined({ ...event, _id: eventId(event.incidentId, event.seq), changes: toStorable(event.changes) }));
   }
 
   /**

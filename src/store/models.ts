@@ -104,13 +104,12 @@ const EventSchema = new Schema(
     data: { type: Schema.Types.Mixed, default: {} },
     changes: { type: Schema.Types.Mixed, default: {} },
     flags: [String],
-    /** Set once the after-commit work (effects, notifications) has run; a sweep retries the rest. */
-    processed: { type: Boolean, default: false },
+    /** Databases before incident_pending_effects: false until the after-commit work ran (read once, at the first start). */
+    processed: Boolean,
   },
   { collection: 'incident_events', versionKey: false, minimize: false, autoIndex: false },
 );
 EventSchema.index({ incidentId: 1, seq: 1 }, { unique: true });
-EventSchema.index({ processed: 1, at: 1 });
 
 // What a fired timer did (src/domain/timeline-note.ts): insert-only, `_id` `<incident id>#<timer
 // key>`, so a replayed timer writes nothing. Read only by the timeline command, by incident.
@@ -148,6 +147,24 @@ const RequestKeySchema = new Schema(
 RequestKeySchema.index({ at: 1 });
 
 /**
+ * Closed incidents, moved out of `incidents` once their closing event's after-commit work is done:
+ * `incidents` then holds only the work still open, so queues, lists, the Home tab and the sweep
+ * read a collection that does not grow with history (FerretDB scans for any query but `_id`).
+ * Insert-only and read by `_id`, like `outbox_sent`.
+ */
+const ClosedIncidentSchema = new Schema(IncidentSchema.obj, { collection: 'incidents_closed', versionKey: false, minimize: false, timestamps: false, autoIndex: false });
+
+/**
+ * Events whose after-commit work (effects, surfaces, notices, timers) has not finished: written
+ * before the event, deleted once the work is done. The sweep after a crash reads this small
+ * collection instead of querying the event log.
+ */
+const PendingEffectSchema = new Schema(
+  { _id: { type: String, required: true }, incidentId: { type: String, required: true }, seq: { type: Number, required: true }, at: { type: Date, required: true } },
+  { collection: 'incident_pending_effects', versionKey: false, autoIndex: false },
+);
+
+/**
  * Unresolved, unlinked incidents by configuration item: one document per CI, `_id` = the CI,
  * `open` = { incident id: logged at }. Proposing duplicates (SPEC §10) reads one document by `_id`
  * instead of querying incidents, which FerretDB answers by scanning them all.
@@ -173,6 +190,8 @@ export function models(conn: Connection) {
     Counter: model(conn, 'Counter', CounterSchema),
     RequestKey: model(conn, 'RequestKey', RequestKeySchema),
     CiOpen: model(conn, 'CiOpen', CiOpenSchema),
+    ClosedIncident: model(conn, 'ClosedIncident', ClosedIncidentSchema),
+    PendingEffect: model(conn, 'PendingEffect', PendingEffectSchema),
   };
 }
 export type Models = ReturnType<typeof models>;

@@ -51,7 +51,7 @@ describe.each(SEEDS)('chaos: SIGKILL during a scripted run through Slack (seed %
     // Progress every 10 s for long runs: incidents closed, outbox entries waiting, kills so far.
     const progress = setInterval(() => {
       void Promise.all([
-        installation.conn.collection('incidents').countDocuments({ status: 'closed' }),
+        installation.conn.collection('incidents_closed').countDocuments({}),
         installation.conn.collection('outbox').countDocuments({ status: 'pending' }),
       ]).then(([closed, pending]) => console.log(`chaos seed ${seed}: ${closed}/${INCIDENTS} closed, ${pending} outbox entries pending, ${kills} kills`), () => undefined);
     }, 10_000);

@@ -55,7 +55,8 @@ describe(`${REPLICAS} bot processes behind a round-robin proxy`, () => {
     // Every replica took requests, and the incidents are distinct.
     expect(served.size).toBe(REPLICAS);
     expect(new Set(ids).size).toBe(INCIDENTS);
-    expect(await installation.conn.collection('incidents').countDocuments()).toBe(INCIDENTS);
+    const stored = (await installation.conn.collection('incidents').countDocuments()) + (await installation.conn.collection('incidents_closed').countDocuments());
+    expect(stored).toBe(INCIDENTS);
     expect(report.slack.doubled).toEqual([]);
     expect(report.slack.missing).toEqual([]);
     expect(report.discord.doubled).toEqual([]);

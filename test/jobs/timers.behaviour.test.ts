@@ -175,7 +175,7 @@ describe('exactly once across processes, crashes and platform failures', () => {
     // Undo the after-commit work as if the process had died right after the commit.
     await t.conn.collection('timer_plans').deleteOne({ _id: `${incident.id}#1` as never });
     await t.conn.collection('outbox').deleteMany({ incidentId: incident.id });
-    await t.conn.collection('incident_events').updateOne({ incidentId: incident.id, seq: 1 }, { $set: { processed: false } });
+    await t.conn.collection('incident_pending_effects').insertOne({ _id: `${incident.id}#1` as never, incidentId: incident.id, seq: 1, at: T0 });
     t.clock.advance(1000);
     const restarted = await t.peer();
     expect(await restarted.service.replayUnprocessed(0)).toBeGreaterThanOrEqual(1);

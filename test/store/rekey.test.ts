@@ -40,6 +40,8 @@ describe('documents from an earlier version are re-keyed at start', () => {
     await incidents.deleteOne({ _id: second._id });
     await db.conn.collection('store_rekey').insertOne({ _id: `incidents:${incident.id}` as never, collection: 'incidents', doc: { ...second, _id: incident.id } });
 
+    // A database of that version has none of the markers of the moves this version made once.
+    await db.conn.collection('counters').deleteMany({ _id: { $in: ['done:rekeyed', 'done:ci-open-sets', 'done:pending-effects', 'done:closed-archived'] as never[] } });
     const store = new IncidentStore(db.conn);
     await store.init();
     expect(await incidents.countDocuments({})).toBe(1);
@@ -49,6 +51,6 @@ describe('documents from an earlier version are re-keyed at start', () => {
     expect(await db.conn.collection('store_rekey').countDocuments({})).toBe(0);
     const loaded = await store.load(incident.id);
     expect(loaded).toMatchObject({ id: incident.id, title: incident.title });
-    expect((await store.events(incident.id)).map((e) => e.seq)).toEqual(Array.from({ length: eventCount }, (_, i) => i + 1));
+    expect((await store.events(incident.id, loaded!.rev)).map((e) => e.seq)).toEqual(Array.from({ length: eventCount }, (_, i) => i + 1));
   });
 });

@@ -93,8 +93,9 @@ export class Installation {
       async () => Boolean(await this.conn.collection('incidents').findOne({ title })),
     );
     const id = String((await this.conn.collection('incidents').findOne({ title }))!._id);
-    // Each step is done when the incident (read by _id: cheap on every server) shows it.
-    const incident = () => this.conn.collection('incidents').findOne({ _id: id as never });
+    // Each step is done when the incident (read by _id: cheap on every server) shows it; closed ones are archived.
+    const incident = async () =>
+      (await this.conn.collection('incidents').findOne({ _id: id as never })) ?? this.conn.collection('incidents_closed').findOne({ _id: id as never });
     const now = async (check: (i: Record<string, unknown>) => boolean) => {
       const found = await incident();
       return Boolean(found && check(found));
@@ -136,7 +137,10 @@ export class Installation {
   /** What the fakes received, against what the database says happened. */
   async count(ids: string[]) {
     const events = await this.conn.collection('incident_events').find({ incidentId: { $in: ids } }).toArray();
-    const incidents = await this.conn.collection('incidents').find({ _id: { $in: ids as never[] } }).toArray();
+    const incidents = [
+      ...(await this.conn.collection('incidents').find({ _id: { $in: ids as never[] } }).toArray()),
+      ...(await this.conn.collection('incidents_closed').find({ _id: { $in: ids as never[] } }).toArray()),
+    ];
     const majors = incidents.filter((i) => i.major).map((i) => String(i._id));
 
     // Slack: every post carries its key in metadata; no key may land twice.
