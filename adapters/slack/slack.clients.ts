@@ -50,11 +50,15 @@ export function boltLogger(log: Logger, name: string): BoltLogger {
   let level = LogLevel.INFO;
   const child = log.child({ component: name });
   const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
+  // Bolt and web-api log every request at debug: nothing is formatted unless the level is on.
+  const at = (name: 'debug' | 'info' | 'warn' | 'error') => (...msg: unknown[]) => {
+    if (child.isLevelEnabled(name)) child[name](text(msg));
+  };
   return {
-    debug: (...msg: unknown[]) => child.debug(text(msg)),
-    info: (...msg: unknown[]) => child.info(text(msg)),
-    warn: (...msg: unknown[]) => child.warn(text(msg)),
-    error: (...msg: unknown[]) => child.error(text(msg)),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
     setLevel: (l: LogLevel) => void (level = l),
     getLevel: () => level,
     setName: () => undefined,
