@@ -1,30 +1,56 @@
 /**
- * Slack under load, side by side with its floor (issue 11), in one run on one machine:
- *   1. a bare Bolt app that only acks /incident;
- *   2. a minimal Bolt app that acks, then opens a one-field modal (bench/floor-app.ts);
- *   3. this bot (src/main.ts in HTTP mode, as docs/slack.md tells a user), /incident opening its report form.
- * Each gets the same load: CONCURRENCY signed slash commands in flight for SECONDS seconds, against
- * the same local fake Web API, which refuses a trigger_id older than Slack's 3 s. Prints requests/s,
- * ack p50/p99/max and how many views.open were refused as expired, with the ratios to the floor.
- *   npm run bench:slack                    (BENCH_SECONDS=10, BENCH_CONCURRENCY=100)
- * Prints numbers, asserts nothing. Measuring reports through the modal (reports/s, database commands
- * per report, --prefill) is not built yet: see the README.
+ * Slack under load, side by side with its floors (issue 11), in one run on one machine.
+ *
+ * Part 1, `/incident` (CONCURRENCY signed slash commands in flight for SECONDS seconds each):
+ *   1. a bare Bolt app that only acks;
+ *   2. a minimal Bolt app that acks, then opens a one-field modal (bench/floor-app.ts): the floor;
+ *   3. this bot (src/main.ts in HTTP mode, as docs/slack.md tells a user), opening its report form.
+ * The fake Web API refuses a trigger_id older than Slack's 3 s. Prints requests/s, ack p50/p99/max,
+ * how many views.open were refused as expired, and the p99 against the floor's.
+ *
+ * Part 2, reports through the modal: REPORTS submissions of the bot's real report form (each its own
+ * view, REPORT_CONCURRENCY in flight), first on an empty database, then on one pre-filled with
+ * `--prefill N` closed incidents (several: `--prefill 10000,100000`). Prints the submission ack
+ * p50/p99/max, reports committed per second (the reporter told the id), cards posted per second in
+ * the service-desk channel, database commands per report (the bot's own /metrics, MongoDB command
+ * monitoring) and the bot's peak RSS; beside them the database's own single-insert and `_id`-read
+ * rates at the same concurrency, measured in the same run.
+ *
+ *   npm run bench:slack                                   (BENCH_SECONDS=10, BENCH_CONCURRENCY=100, BENCH_REPORTS=1000, BENCH_REPORT_CONCURRENCY=50)
+ *   npm run bench:slack -- --prefill 10000,100000         (adds a run per history size)
+ *   npm run bench:slack -- --reports-only                 (skips part 1; --incident-only skips part 2)
+ *   BENCH_PROFILE=/tmp/prof npm run bench:slack            (the bot writes a V8 CPU profile there)
+ * Prints numbers, asserts nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import mongoose from 'mongoose';
 import { stringify } from 'yaml';
 import { startDatabase } from '../dev/database.js';
-import { FakeSlackApi } from '../test/support/slack/fake-slack-api.js';
-import { SECRET, slackUserOf } from '../test/support/slack/slack-bot.js';
+import { parseConfigText } from '../src/config/load-config.js';
+import { FakeSlackApi, type ApiCall } from '../test/support/slack/fake-slack-api.js';
+import { CHANNELS, SECRET, SlackDriver, slackUserOf, type ModalView } from '../test/support/slack/slack-bot.js';
 import { sign, slashCommandBody, triggerId } from '../test/support/slack/slack-payloads.js';
 import { freePort, installationConfig, until } from '../test/support/installation.js';
+import { prefill } from './prefill.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
+const REPORTS = Number(process.env.BENCH_REPORTS ?? 1000);
+const REPORT_CONCURRENCY = Number(process.env.BENCH_REPORT_CONCURRENCY ?? 50);
+const args = process.argv.slice(2);
+const PREFILLS = [0, ...(valueOf('--prefill') ?? '').split(',').filter(Boolean).map(Number)];
+const REPORTS_ONLY = args.includes('--reports-only');
+const INCIDENT_ONLY = args.includes('--incident-only');
+
+function valueOf(flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
+}
 
 interface Result {
   name: string;
@@ -36,32 +62,72 @@ interface Result {
   expired: number;
 }
 
+interface ReportRun {
+  prefill: number;
+  acks: number[];
+  failedAcks: number;
+  committedPerSecond: number;
+  committed: number;
+  cardsPerSecond: number;
+  cards: number;
+  commandsAtCommit: number;
+  commandsTotal: number;
+  byCommand: Record<string, number>;
+  peakRssMb: number;
+}
+
 async function main(): Promise<void> {
   const db = await startDatabase({ uri: process.env.MONGODB_URI, log: (line) => console.log(`[db] ${line}`) });
   const api = new FakeSlackApi();
   await api.start();
   api.triggerLifetimeMs = 3_000;
   const results: Result[] = [];
+  const reportRuns: ReportRun[] = [];
+  let floorDb: { inserts: number; reads: number } | undefined;
   try {
-    results.push(await measure('bare Bolt app: ack only', api, (port) => floor(port, api, 'ack-only')));
-    results.push(await measure('minimal Bolt app: ack + views.open', api, (port) => floor(port, api, 'modal')));
-    results.push(await measure('this bot: /incident opens the report form', api, (port) => bot(port, api, db.uri)));
+    if (!REPORTS_ONLY) {
+      results.push(await measure('bare Bolt app: ack only', api, (port) => floor(port, api, 'ack-only')));
+      results.push(await measure('minimal Bolt app: ack + views.open', api, (port) => floor(port, api, 'modal')));
+      results.push(await measure('this bot: /incident opens the report form', api, (port) => bot(port, api, db.uri, `bench_slack_${Date.now()}`).child));
+    }
+    if (!INCIDENT_ONLY) {
+      floorDb = await databaseFloor(db.uri);
+      for (const size of PREFILLS) reportRuns.push(await reports(api, db.uri, size));
+    }
   } finally {
     await api.stop();
     await db.stop();
   }
-  const floorRow = results[1]!;
-  console.log(`\n${CONCURRENCY} concurrent /incident for ${SECONDS} s each, one after the other, same fake Web API (trigger_id valid 3 s)\n`);
-  console.log(`${'target'.padEnd(44)} ${'req/s'.padStart(7)} ${'ack p50'.padStart(9)} ${'ack p99'.padStart(9)} ${'ack max'.padStart(9)} ${'failed'.padStart(7)} ${'opened'.padStart(7)} ${'expired'.padStart(8)}  p99 vs floor`);
-  for (const r of results) {
-    const sorted = [...r.acks].sort((a, b) => a - b);
-    const p = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-    const floorSorted = [...floorRow.acks].sort((a, b) => a - b);
-    const floorP99 = floorSorted[Math.min(floorSorted.length - 1, Math.floor(0.99 * floorSorted.length))] ?? NaN;
+
+  if (results.length === 3) {
+    const floorP99 = percentile(results[1]!.acks, 0.99);
+    console.log(`\n/incident: ${CONCURRENCY} concurrent for ${SECONDS} s each, one after the other, same fake Web API (trigger_id valid 3 s)\n`);
+    console.log(`${'target'.padEnd(44)} ${'req/s'.padStart(7)} ${'ack p50'.padStart(9)} ${'ack p99'.padStart(9)} ${'ack max'.padStart(9)} ${'failed'.padStart(7)} ${'opened'.padStart(7)} ${'expired'.padStart(8)}  p99 vs floor`);
+    for (const r of results) {
+      const sorted = [...r.acks].sort((a, b) => a - b);
+      console.log(
+        `${r.name.padEnd(44)} ${(r.requests / r.seconds).toFixed(0).padStart(7)} ${ms(percentile(sorted, 0.5))} ${ms(percentile(sorted, 0.99))} ${ms(sorted.at(-1) ?? NaN)} ${String(r.failed).padStart(7)} ${String(r.opened).padStart(7)} ${String(r.expired).padStart(8)}  ${(percentile(sorted, 0.99) / floorP99).toFixed(2)}×`,
+      );
+    }
+  }
+  console.log(`\nReports through the modal: ${REPORTS} submissions, ${REPORT_CONCURRENCY} in flight, each its own view`);
+  if (floorDb) console.log(`database floor, same run, ${REPORT_CONCURRENCY} concurrent: ${floorDb.inserts.toFixed(0)} single-document inserts/s, ${floorDb.reads.toFixed(0)} _id reads/s`);
+  console.log(`\n${'history'.padStart(8)} ${'ack p50'.padStart(9)} ${'ack p99'.padStart(9)} ${'ack max'.padStart(9)} ${'failed'.padStart(7)} ${'committed/s'.padStart(12)} ${'cards/s'.padStart(8)} ${'cards'.padStart(6)} ${'db cmds/report'.padStart(15)} ${'incl. delivery'.padStart(15)} ${'peak RSS'.padStart(9)}  committed/s vs empty`);
+  const empty = reportRuns[0];
+  for (const r of reportRuns) {
     console.log(
-      `${r.name.padEnd(44)} ${(r.requests / r.seconds).toFixed(0).padStart(7)} ${ms(p(0.5))} ${ms(p(0.99))} ${ms(sorted.at(-1) ?? NaN)} ${String(r.failed).padStart(7)} ${String(r.opened).padStart(7)} ${String(r.expired).padStart(8)}  ${(p(0.99) / floorP99).toFixed(2)}×`,
+      `${String(r.prefill).padStart(8)} ${ms(percentile(r.acks, 0.5))} ${ms(percentile(r.acks, 0.99))} ${ms(Math.max(...r.acks))} ${String(r.failedAcks).padStart(7)} ${r.committedPerSecond.toFixed(0).padStart(12)} ${r.cardsPerSecond.toFixed(0).padStart(8)} ${String(r.cards).padStart(6)} ${(r.commandsAtCommit / REPORTS).toFixed(1).padStart(15)} ${(r.commandsTotal / REPORTS).toFixed(1).padStart(15)} ${`${r.peakRssMb.toFixed(0)} MB`.padStart(9)}  ${empty ? `${((r.committedPerSecond / empty.committedPerSecond) * 100).toFixed(0)} %` : ''}`,
     );
   }
+  if (empty) {
+    const per = Object.entries(empty.byCommand).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${(n / REPORTS).toFixed(1)}`).join(', ');
+    console.log(`\ndatabase commands per report on the empty database, incl. delivery, by command: ${per}`);
+  }
+}
+
+function percentile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
 function ms(value: number): string {
@@ -87,8 +153,7 @@ async function measure(name: string, api: FakeSlackApi, start: (port: number) =>
     const expired = opens.filter((c) => c.response?.error === 'expired_trigger_id').length;
     return { name, requests, seconds, acks, failed, opened: opens.length - expired, expired };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await stopChild(child);
   }
 }
 
@@ -100,7 +165,7 @@ async function load(url: string, concurrency: number, seconds: number, acks: num
   const user = slackUserOf('lin.na');
   const worker = async () => {
     while (performance.now() < until) {
-      const body = slashCommandBody({ user, text: '', channel: 'CDESK', responseUrl: 'http://127.0.0.1:9/respond', triggerId: triggerId() });
+      const body = slashCommandBody({ user, text: '', channel: CHANNELS.desk, responseUrl: 'http://127.0.0.1:9/respond', triggerId: triggerId() });
       const started = performance.now();
       try {
         const res = await fetch(`${url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...sign(body, SECRET) }, body });
@@ -117,6 +182,141 @@ async function load(url: string, concurrency: number, seconds: number, acks: num
   return { requests, failed };
 }
 
+/** The database's own pace at the reports' concurrency: single-document inserts, then reads by `_id`. */
+async function databaseFloor(uri: string): Promise<{ inserts: number; reads: number }> {
+  const conn = await mongoose.createConnection(uri, { dbName: `bench_floor_${Date.now()}` }).asPromise();
+  try {
+    const collection = conn.collection<{ _id: string; n: number; text: string }>('floor');
+    const n = REPORTS;
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: REPORT_CONCURRENCY }, async () => {
+      while (next < n) {
+        const i = next++;
+        await collection.insertOne({ _id: `doc-${i}`, n: i, text: 'x'.repeat(400) });
+      }
+    }));
+    const inserts = n / ((performance.now() - started) / 1000);
+    const readStarted = performance.now();
+    next = 0;
+    await Promise.all(Array.from({ length: REPORT_CONCURRENCY }, async () => {
+      while (next < n) await collection.findOne({ _id: `doc-${next++}` });
+    }));
+    const reads = n / ((performance.now() - readStarted) / 1000);
+    await conn.dropDatabase();
+    return { inserts, reads };
+  } finally {
+    await conn.close();
+  }
+}
+
+/**
+ * The bot on a fresh database holding `history` closed incidents: one real report form is opened
+ * with /incident, then REPORTS submissions of it (each with its own view id, as Slack gives every
+ * opened modal) go in REPORT_CONCURRENCY at a time. Committed = the reporter was told the id.
+ */
+async function reports(api: FakeSlackApi, uri: string, history: number): Promise<ReportRun> {
+  const dbName = `bench_reports_${history}_${Date.now()}`;
+  if (history > 0) {
+    const config = parseConfigText(stringify(installationConfig({ discord: false })));
+    const started = performance.now();
+    await prefill(uri, dbName, config, history, (done) => process.stdout.write(`\r[prefill] ${done}/${history} closed incidents`));
+    console.log(` in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }
+  const port = await freePort();
+  const { child } = bot(port, api, uri, dbName);
+  const url = `http://127.0.0.1:${port}`;
+  const driver = new SlackDriver(api, url);
+  const user = slackUserOf('lin.na');
+  try {
+    await until(() => fetch(`${url}/readyz`).then((r) => r.ok, () => false), 120_000);
+    const opened = await driver.slash(user, '');
+    const view = await driver.modalFor(opened.triggerId);
+    const peak = watchRss(child.pid);
+    const before = await commandCounts(url);
+    const from = api.calls.length;
+    const acks: number[] = [];
+    let failedAcks = 0;
+    let next = 0;
+    const started = Date.now();
+    await Promise.all(Array.from({ length: REPORT_CONCURRENCY }, async () => {
+      while (next < REPORTS) {
+        const i = next++;
+        const own: ModalView = { ...view, id: `VBENCH${history}x${i}` };
+        const t = performance.now();
+        const res = await driver.submit(user, own, {
+          title: `Core switch down, floor ${i % 12} (${i})`, description: 'No network on the whole floor since 09:10.',
+          impact: '2', urgency: '2', ci: `sw-core-${i % 25}`,
+        }).catch(() => ({ status: 0 }));
+        acks.push(performance.now() - t);
+        if (res.status !== 200) failedAcks++;
+      }
+    }));
+    const since = () => api.calls.slice(from);
+    const receipts = () => since().filter(isReceipt);
+    console.log(`[reports] history ${history}: ${REPORTS} submitted in ${((Date.now() - started) / 1000).toFixed(1)} s (${failedAcks} failed); waiting for receipts and cards`);
+    if (failedAcks === REPORTS) throw new Error(`every submission failed: ${JSON.stringify(await driver.submit(user, view, {}))}`);
+    await until(async () => receipts().length >= REPORTS - failedAcks, 120_000).catch(() => {
+      const methods = since().reduce<Record<string, number>>((acc, c) => ({ ...acc, [c.method]: (acc[c.method] ?? 0) + 1 }), {});
+      console.log(`[reports] only ${receipts().length} receipts after 2 minutes; calls seen: ${JSON.stringify(methods)}; last answers: ${since().filter((c) => c.method === 'response_url').slice(-2).map((c) => String(c.params.text)).join(' | ')}`);
+    });
+    const committedAt = receipts().at(-1)?.at ?? Date.now();
+    const atCommit = await commandCounts(url);
+    const cards = () => since().filter(isCard);
+    await until(async () => cards().length >= receipts().length, 300_000).catch(() => console.log(`[reports] only ${cards().length} cards after 5 minutes`));
+    const cardsAt = cards().at(-1)?.at ?? Date.now();
+    const after = await commandCounts(url);
+    const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+    const byCommand = Object.fromEntries(Object.entries(after).map(([c, n]) => [c, n - (before[c] ?? 0)]).filter(([, n]) => Number(n) > 0));
+    return {
+      prefill: history,
+      acks,
+      failedAcks,
+      committed: receipts().length,
+      committedPerSecond: receipts().length / ((committedAt - started) / 1000),
+      cards: cards().length,
+      cardsPerSecond: cards().length / ((cardsAt - started) / 1000),
+      commandsAtCommit: total(atCommit) - total(before),
+      commandsTotal: total(after) - total(before),
+      byCommand,
+      peakRssMb: peak.stop(),
+    };
+  } finally {
+    await stopChild(child);
+  }
+}
+
+/** The reporter told the incident id (the answer to the submission, on its response_url). */
+function isReceipt(call: ApiCall): boolean {
+  return call.method === 'response_url' && /INC-\d+/.test(String(call.params.text ?? ''));
+}
+
+/** A new incident's card in the service-desk channel. */
+function isCard(call: ApiCall): boolean {
+  return call.method === 'chat.postMessage' && call.params.channel === CHANNELS.desk && JSON.stringify(call.params.blocks ?? '').includes('"card:INC-');
+}
+
+async function commandCounts(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const match of text.matchAll(/^mongodb_commands_total\{command="([^"]+)"\} (\d+)/gm)) counts[match[1]!] = Number(match[2]);
+  return counts;
+}
+
+/** Samples the bot's resident memory (/proc, so the sampling costs the bot nothing) every 200 ms; stop() gives the peak in MB. */
+function watchRss(pid: number | undefined): { stop(): number } {
+  let peak = 0;
+  const timer = setInterval(() => {
+    try {
+      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (match) peak = Math.max(peak, Number(match[1]) / 1024);
+    } catch {
+      // not Linux, or the process is gone
+    }
+  }, 200);
+  return { stop: () => (clearInterval(timer), peak) };
+}
+
 function floor(port: number, api: FakeSlackApi, mode: 'ack-only' | 'modal'): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'bench/floor-app.ts'], {
     cwd: ROOT,
@@ -125,19 +325,28 @@ function floor(port: number, api: FakeSlackApi, mode: 'ack-only' | 'modal'): Chi
   });
 }
 
-function bot(port: number, api: FakeSlackApi, uri: string): ChildProcess {
+function bot(port: number, api: FakeSlackApi, uri: string, dbName: string): { child: ChildProcess } {
   const dir = mkdtempSync(join(tmpdir(), 'bench-slack-'));
   const configPath = join(dir, 'config.yml');
   writeFileSync(configPath, stringify(installationConfig({ discord: false })));
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // BENCH_PROFILE=<dir>: the bot writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: {
-      ...process.env, NODE_ENV: 'production', MONGODB_URI: uri, MONGODB_DB: `bench_slack_${Date.now()}`, PORT: String(port),
+      ...process.env, NODE_ENV: 'production', MONGODB_URI: uri, MONGODB_DB: dbName, PORT: String(port),
       INCIDENT_CONFIG: configPath, SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: api.apiUrl,
-      SHELL_ADAPTER: 'off', LOG_LEVEL: 'error',
+      SHELL_ADAPTER: 'off', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
+  return { child };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
 }
 
 await main();
