@@ -1,3 +1,4 @@
+import { prepareCollections } from '../../src/store/models.js';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { FormView } from '../../src/app/view.js';
 
@@ -53,7 +54,7 @@ export function discordModels(conn: Connection) {
 export type DiscordModels = ReturnType<typeof discordModels>;
 
 export async function ensureDiscordIndexes(m: DiscordModels): Promise<void> {
-  for (const m2 of Object.values(m)) await m2.createIndexes();
+  await prepareCollections(Object.values(m));
 }
 
 export function isDuplicateKey(error: unknown): boolean {

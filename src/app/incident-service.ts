@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ConfigFile } from '../config/config.schema.js';
 import { SYSTEM_ACTOR, type Actor, type Directory } from '../domain/directory.js';
 import { UserError } from '../domain/errors.js';
-import { ACTIVE_STATUSES, parseIncidentRef, type Incident, type IncidentEvent } from '../domain/incident.js';
+import { parseIncidentRef, type Incident, type IncidentEvent } from '../domain/incident.js';
 import { decide, type ActionName } from '../domain/lifecycle.js';
 import { newIncident, type ReportInput } from '../domain/report.js';
 import type { IncidentQuery, IncidentStore } from '../store/incident-store.js';

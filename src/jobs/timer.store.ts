@@ -1,3 +1,4 @@
+import { prepareCollections } from '../store/models.js';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { PlannedTimer } from '../domain/timers.js';
 import { insertOnce } from '../store/insert-once.js';
@@ -57,7 +58,7 @@ export class TimerStore {
   }
 
   async init(): Promise<void> {
-    for (const model of [this.plans, this.fired]) await model.createIndexes();
+    await prepareCollections([this.plans, this.fired]);
   }
 
   /** Stores the plan for the incident's revision; false when that revision already has one (the first stands). */

@@ -1,3 +1,4 @@
+import { prepareCollections } from '../store/models.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Agenda } from 'agenda';
@@ -141,6 +142,7 @@ export class WakeupScheduler implements TimerScheduler {
   /** Recovers what was missed while no process ran, then reads the log and starts the sweep job. */
   async start(): Promise<void> {
     this.stopped = false;
+    await prepareCollections([this.slots, this.claims, this.done]);
     this.readFrom = this.bucketOf(this.now() - this.settings.closeAfterMs);
     await this.recover();
     await this.read();

@@ -1,3 +1,4 @@
+import { prepareCollections } from '../store/models.js';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Destination } from '../app/platform.js';
 import type { CardView } from '../app/view.js';
@@ -105,7 +106,7 @@ export class OutboxStore {
   }
 
   async init(): Promise<void> {
-    for (const model of [this.outbox, this.sent, this.claims]) await model.createIndexes();
+    await prepareCollections([this.outbox, this.sent, this.claims]);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { prepareCollections } from '../store/models.js';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { deleteById, insertOnce } from '../store/insert-once.js';
 import { holderIsGone, PROCESS_ID } from '../store/holder.js';
@@ -70,8 +71,7 @@ export class SurfaceStore {
   }
 
   async init(): Promise<void> {
-    await this.refs.createIndexes();
-    await this.locks.createIndexes();
+    await prepareCollections([this.refs, this.locks]);
   }
 
   async get(key: string): Promise<SurfaceRef | undefined> {

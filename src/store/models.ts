@@ -196,9 +196,21 @@ export function models(conn: Connection) {
 }
 export type Models = ReturnType<typeof models>;
 
-/** Creates every declared index; run at start-up (autoIndex is off so start-up order is explicit). */
+/** Creates every collection and declared index; run at start-up (autoIndex is off so start-up order is explicit). */
 export async function ensureIndexes(m: Models): Promise<void> {
-  for (const model of Object.values(m)) await model.createIndexes();
+  await prepareCollections(Object.values(m));
+}
+
+/**
+ * Creates each collection (if missing) and its declared indexes, before the first request, so no
+ * collection is created by its first insert in the middle of traffic (on FerretDB a creation takes
+ * the server's metadata lock, which every other request waits for).
+ */
+export async function prepareCollections(list: readonly Model<any>[]): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const model of list) {
+    await model.createCollection();
+    await model.createIndexes();
+  }
 }
 
 export function isDuplicateKey(error: unknown): boolean {

@@ -148,6 +148,13 @@ describe('duplicate detection proposes (SPEC §10)', () => {
     expect(finds).toEqual([]);
   });
 
+  it('GIVEN twenty reports on a new CI at once THEN every one is logged and the CI open set holds them all', async () => {
+    const replies = await Promise.all(Array.from({ length: 20 }, () => t.app.run(people.user, 'report', on('core-sw-new'))));
+    expect(replies.filter((r) => !r.changedIncidentId).map((r) => r.text)).toEqual([]);
+    const set = await t.conn.collection<{ _id: string; open: Record<string, unknown> }>('ci_open_incidents').findOne({ _id: 'core-sw-new' });
+    expect(Object.keys(set?.open ?? {}).sort()).toEqual(replies.map((r) => r.changedIncidentId).sort());
+  });
+
   it('shows the reporter the hint but not the button', async () => {
     await t.app.run(people.user, 'report', on('scanner-3'));
     const reply = await t.app.run(people.vip, 'report', on('scanner-3'));
