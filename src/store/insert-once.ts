@@ -5,6 +5,14 @@ import { isTransient, retryTransient } from './transient.js';
 
 /** Documents written by one `insertMany` at most. */
 const MAX_BATCH = 500;
+/**
+ * Updates in one `bulkWrite` at most. FerretDB 1.24 keeps each update statement's read open until
+ * the whole command ends (its handler defers the close inside the loop over statements) while each
+ * statement's write takes another connection from a pool of 100 per database: a bulk of 100
+ * updates waited for a connection it held itself, and the database stopped answering (found by
+ * `npm run bench:slack`: a goroutine dump showed 100 open reads and every request waiting).
+ */
+const MAX_UPDATE_BATCH = 16;
 
 interface Waiting<I, R> {
   item: I;
@@ -22,7 +30,10 @@ class GroupCommit<I, R> {
   private readonly waiting: Waiting<I, R>[] = [];
   private flushing = false;
 
-  constructor(private readonly write: (batch: Waiting<I, R>[]) => Promise<void>) {}
+  constructor(
+    private readonly write: (batch: Waiting<I, R>[]) => Promise<void>,
+    private readonly maxBatch = MAX_BATCH,
+  ) {}
 
   add(item: I): Promise<R> {
     return new Promise((resolve, reject) => {
@@ -36,7 +47,7 @@ class GroupCommit<I, R> {
 
   private async flush(): Promise<void> {
     try {
-      while (this.waiting.length > 0) await this.write(this.waiting.splice(0, MAX_BATCH));
+      while (this.waiting.length > 0) await this.write(this.waiting.splice(0, this.maxBatch));
     } finally {
       this.flushing = false;
     }
@@ -126,10 +137,10 @@ const deleters = new WeakMap<Collection, GroupCommit<string, void>>();
 const writers = new WeakMap<Collection, GroupCommit<AnyWriteModel, void>>();
 
 /** The collection's queue in `queues`, made with `make` on first use. */
-function queueOf<I, R>(queues: WeakMap<Collection, GroupCommit<I, R>>, model: Model<any>, make: (c: Collection) => (batch: Waiting<I, R>[]) => Promise<void>): GroupCommit<I, R> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function queueOf<I, R>(queues: WeakMap<Collection, GroupCommit<I, R>>, model: Model<any>, make: (c: Collection) => (batch: Waiting<I, R>[]) => Promise<void>, maxBatch?: number): GroupCommit<I, R> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const collection = model.collection as unknown as Collection;
   let queue = queues.get(collection);
-  if (!queue) queues.set(collection, (queue = new GroupCommit(make(collection))));
+  if (!queue) queues.set(collection, (queue = new GroupCommit(make(collection), maxBatch)));
   return queue;
 }
 
@@ -152,5 +163,5 @@ export function deleteById(model: Model<any>, id: string): Promise<void> { // es
  * a flag); concurrent ones on one collection go out as one `bulkWrite`.
  */
 export function writeOne(model: Model<any>, operation: AnyWriteModel): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  return queueOf(writers, model, writeBatch).add(operation);
+  return queueOf(writers, model, writeBatch, MAX_UPDATE_BATCH).add(operation);
 }
