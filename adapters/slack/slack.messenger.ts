@@ -100,11 +100,17 @@ export class SlackMessenger implements Messenger {
     return users.map((u) => ({ channel: u, key: `${key}:${u}` }));
   }
 
-  /** The incident's stakeholder thread; until the surface has opened it, the notice waits. */
+  /**
+   * The incident's stakeholder thread; until the surface has opened it, the notice waits. Waiting is
+   * not a failure: behind a burst the thread's parent queues at the channel's pace (a minute for
+   * sixty incidents), longer than the retries that would dead-letter a failing notice. If the
+   * thread can never open, its own surface entry fails and is dead-lettered where
+   * `/incident admin outbox` shows it; retrying that entry lets the notice follow.
+   */
   private async inThread(incidentId: string, key: string): Promise<Target> {
     const thread = await this.surfaces.get(`slack:thread:${incidentId}`);
     if (thread?.state !== 'done' || !thread.channel || !thread.message) {
-      throw new DeliveryError(`the stakeholder thread of ${incidentId} is not open yet`, { retryAfterMs: 2_000 });
+      throw new PacedDelivery(`waiting for the stakeholder thread of ${incidentId} to open`, 2_000);
     }
     return { channel: thread.channel, threadTs: thread.message, key };
   }

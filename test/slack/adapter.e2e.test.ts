@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adaptersFromEnv } from '../../src/compose.js';
 import type { SlackAdapter } from '../../adapters/slack/slack.adapter.js';
 import { DeliveryError, type Messenger } from '../../src/app/platform.js';
+import { PacedDelivery } from '../../src/outbox/paced.js';
 import type { RouteHandler } from '../../src/http/server.js';
 import { loadEnv } from '../../src/config/env.js';
 import { CHANNELS, SlackBot, guest, slackUsers, visibleText } from '../support/slack/slack-bot.js';
@@ -96,6 +97,14 @@ describe('Slack: shortcuts, Home tab, messenger and modes', () => {
     await messenger.deliver({ kind: 'channel', channel: 'stakeholders' }, { ...notice, maybeSent: true });
     expect(bot.api.callsOf('chat.postMessage')).toHaveLength(posts);
     expect(bot.api.callsOf('conversations.replies').at(-1)?.params).toMatchObject({ channel: CHANNELS.stakeholders, ts: parent.ts });
+  });
+
+  it('GIVEN a stakeholder notice whose incident thread is not open yet THEN it is put off, not failed', async () => {
+    const messenger = bot.messengers.find((m) => m.platform === 'slack') as Messenger;
+    const notice = { key: 'INC-999999:thread:escalation:0:channel:stakeholders:slack', incidentId: 'INC-999999', text: 'INC-999999 escalated', urgent: false };
+    const attempt = messenger.deliver({ kind: 'channel', channel: 'stakeholders' }, notice);
+    await expect(attempt).rejects.toBeInstanceOf(PacedDelivery);
+    await expect(attempt).rejects.toMatchObject({ options: { retryAfterMs: 2_000 } });
   });
 
   it('picks Socket Mode with an app token and HTTP (a route on the bot server) with a signing secret', () => {
