@@ -1,3 +1,4 @@
+import { PacedDelivery } from '../../src/outbox/paced.js';
 import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
 import type { ConfigFile } from '../../src/config/config.schema.js';
 import { DeliveryError, type Destination, type Messenger, type OutgoingMessage } from '../../src/app/platform.js';
@@ -69,7 +70,8 @@ export class DiscordMessenger implements Messenger {
 
   private async thread(incidentId: string): Promise<string> {
     const thread = await this.surfaces.get(`discord:stakeholders:${incidentId}`);
-    if (thread?.state !== 'done' || !thread.channel) throw new DeliveryError(`the stakeholder thread of ${incidentId} is not open yet`, { retryAfterMs: 2_000 });
+    // Waiting for the thread is a put-off, not a failure (see the Slack messenger's inThread).
+    if (thread?.state !== 'done' || !thread.channel) throw new PacedDelivery(`waiting for the stakeholder thread of ${incidentId} to open`, 2_000);
     return thread.channel;
   }
 
