@@ -45,11 +45,11 @@ export function defineCommand(def: CommandDef): CommandDef {
   return def;
 }
 
-/** Derives the zod schema of a command's arguments from its fields, so form and validation cannot drift. */
 /**
- * Schemas by what they check (fields and catalog): building a zod schema costs about a millisecond
- * (zod compiles it on first use), checking a value with a built one about a hundredth of that, and
- * the same form is validated again and again.
+ * Derives the zod schema of a command's arguments from its fields, so form and validation cannot
+ * drift. Schemas are kept by what they check (fields and catalog): building one costs about a
+ * millisecond (zod compiles it on first use), checking a value with a built one about a hundredth
+ * of that, and the same form is validated again and again.
  */
 const schemas = new WeakMap<Catalog, Map<string, z.ZodObject>>();
 const MAX_SCHEMAS = 500;

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isUserError } from '../domain/errors.js';
-import { errorText } from '../i18n/index.js';
+import { errorText, type Catalog } from '../i18n/index.js';
 import { cleanArgs, schemaFor, type CommandContext, type RawArgs } from './command.js';
 import type { CommandRegistry } from './registry.js';
-import type { Catalog } from '../i18n/index.js';
 import type { FormField, Reply } from './view.js';
 
 /**
@@ -44,15 +43,11 @@ export async function runCommand(
       fields.unshift({ name: 'id', label: ctx.m.field.id ?? 'Incident', type: 'text', required: true, maxLength: 20 });
     }
     if (fields.length > 0) {
-      const parsed = schemaFor(fields, ctx.m).safeParse(args);
+      const problems = formErrors(fields, args, ctx.m);
       const nothingGiven = fields.every((f) => args[f.name] === undefined);
-      if (!parsed.success || (command.alwaysAsk && nothingGiven && !options.submitted)) {
-        const errors: Record<string, string> = {};
-        for (const issue of parsed.error?.issues ?? []) {
-          const field = String(issue.path[0] ?? '');
-          // A fresh form only complains about what was actually typed.
-          if (options.submitted || args[field] !== undefined) errors[field] ??= issue.message;
-        }
+      if (Object.keys(problems).length > 0 || (command.alwaysAsk && nothingGiven && !options.submitted)) {
+        // A fresh form only complains about what was actually typed.
+        const errors = Object.fromEntries(Object.entries(problems).filter(([field]) => options.submitted || args[field] !== undefined));
         const formArgs: Record<string, string> = command.takesIncident && args.id ? { id: args.id } : {};
         return {
           ephemeral: true,
