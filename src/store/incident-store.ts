@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import { ACTIVE_STATUSES, applyChanges, type Incident, type IncidentEvent, type Status } from '../domain/incident.js';
 import { ensureIndexes, isDuplicateKey, models, type Models } from './models.js';
-import { deleteById, insertOnce, writeOne } from './insert-once.js';
+import { deleteById, GroupCommit, insertOnce, writeOne } from './insert-once.js';
 import { retryTransient } from './transient.js';
 
 export interface IncidentQuery {
@@ -83,31 +83,17 @@ export class IncidentStore {
    * it up where the server's `$inc` is not atomic (FerretDB): a taken number makes the caller ask again.
    */
   allocateNumber(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.numberWaiters.push({ resolve, reject });
-      if (!this.allocating) void this.allocateWaiting();
-    });
+    return this.numbers.add(null);
   }
 
-  private readonly numberWaiters: { resolve: (n: number) => void; reject: (e: unknown) => void }[] = [];
-  private allocating = false;
-
-  private async allocateWaiting(): Promise<void> {
-    this.allocating = true;
+  private readonly numbers = new GroupCommit<null, number>(async (batch) => {
     try {
-      while (this.numberWaiters.length > 0) {
-        const batch = this.numberWaiters.splice(0, this.numberWaiters.length);
-        try {
-          const last = await this.incrementCounter(batch.length);
-          batch.forEach((waiter, i) => waiter.resolve(last - batch.length + 1 + i));
-        } catch (error) {
-          batch.forEach((waiter) => waiter.reject(error));
-        }
-      }
-    } finally {
-      this.allocating = false;
+      const last = await this.incrementCounter(batch.length);
+      batch.forEach((waiter, i) => waiter.resolve(last - batch.length + 1 + i));
+    } catch (error) {
+      batch.forEach((waiter) => waiter.reject(error));
     }
-  }
+  });
 
   private async incrementCounter(by: number): Promise<number> {
     for (let attempt = 0; ; attempt++) {
@@ -284,7 +270,7 @@ export class IncidentStore {
   async joinCi(ci: string, id: string, at: Date): Promise<{ id: string; at: Date }[]> {
     const join = () =>
       retryTransient(() =>
-        this.m.CiOpen.findOneAndUpdate({ _id: ci }, { $set: { [`open.${ciKey(id)}`]: at } }, { upsert: true, returnDocument: 'before' }).lean<{ open?: Record<string, Date | string> }>(),
+        this.m.CiOpen.findOneAndUpdate({ _id: ci }, { $set: { [`open.${id}`]: at } }, { upsert: true, returnDocument: 'before' }).lean<{ open?: Record<string, Date | string> }>(),
       );
     // The first reports on a new CI race to create its document: the losers' upsert hits the
     // unique _id (E11000 on FerretDB as on MongoDB) and simply updates it on the second try.
@@ -294,17 +280,17 @@ export class IncidentStore {
         throw error;
       }),
     );
-    return Object.entries(before?.open ?? {}).map(([key, when]) => ({ id: key.replace(/_/g, '.'), at: new Date(when) }));
+    return Object.entries(before?.open ?? {}).map(([key, when]) => ({ id: key, at: new Date(when) }));
   }
 
   /** Puts an incident (back) into its CI's open set (re-opened, or moved to this CI). */
   async enterCi(ci: string, id: string, at: Date): Promise<void> {
-    await this.onCi(ci, () => writeOne(this.m.CiOpen, { updateOne: { filter: { _id: ci }, update: { $set: { [`open.${ciKey(id)}`]: at } }, upsert: true } }));
+    await this.onCi(ci, () => writeOne(this.m.CiOpen, { updateOne: { filter: { _id: ci }, update: { $set: { [`open.${id}`]: at } }, upsert: true } }));
   }
 
   /** Takes an incident out of its CI's open set (resolved, closed, withdrawn, linked to a master, moved to another CI). */
   async leaveCi(ci: string, id: string): Promise<void> {
-    await this.onCi(ci, () => writeOne(this.m.CiOpen, { updateOne: { filter: { _id: ci }, update: { $unset: { [`open.${ciKey(id)}`]: '' } } } }));
+    await this.onCi(ci, () => writeOne(this.m.CiOpen, { updateOne: { filter: { _id: ci }, update: { $unset: { [`open.${id}`]: '' } } } }));
   }
 
   private readonly ciQueues = new Map<string, Promise<unknown>>();
@@ -329,10 +315,8 @@ export class IncidentStore {
   /** Claims an idempotency key. Returns the stored result when the key was already used. */
   async claimKey(key: string, at: Date): Promise<{ claimed: true } | { claimed: false; result?: string; at: Date }> {
     if (await insertOnce(this.m.RequestKey, { _id: key, at })) return { claimed: true };
-    {
-      const existing = await retryTransient(() => this.m.RequestKey.findById(key).lean<{ result?: string; at: Date }>());
-      return { claimed: false, result: existing?.result, at: existing?.at ?? at };
-    }
+    const existing = await retryTransient(() => this.m.RequestKey.findById(key).lean<{ result?: string; at: Date }>());
+    return { claimed: false, result: existing?.result, at: existing?.at ?? at };
   }
 
   async settleKey(key: string, result: string): Promise<void> {
@@ -356,11 +340,6 @@ export class IncidentStore {
   private async replaceSnapshot(next: Incident): Promise<void> {
     await writeOne(this.m.Incident, { replaceOne: { filter: { _id: next.id }, replacement: stripUndefined({ ...next }) } });
   }
-}
-
-/** An incident id as a field name (ids have no dots; kept safe anyway). */
-function ciKey(id: string): string {
-  return id.replace(/\./g, '_');
 }
 
 /** An event's `_id`: unique per incident and sequence number, and readable without a query. */

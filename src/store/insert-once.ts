@@ -14,7 +14,7 @@ const MAX_BATCH = 500;
  */
 const MAX_UPDATE_BATCH = 16;
 
-interface Waiting<I, R> {
+export interface Waiting<I, R> {
   item: I;
   resolve: (result: R) => void;
   reject: (error: unknown) => void;
@@ -26,7 +26,7 @@ interface Waiting<I, R> {
  * written at once, so a lone call waits for nothing; a busy one turns dozens of round trips (and,
  * on FerretDB, SQLite transactions) into one. `write` settles each caller with its own answer.
  */
-class GroupCommit<I, R> {
+export class GroupCommit<I, R> {
   private readonly waiting: Waiting<I, R>[] = [];
   private flushing = false;
 
