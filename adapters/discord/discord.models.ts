@@ -1,6 +1,6 @@
-import { prepareCollections } from '../../src/store/models.js';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { FormView } from '../../src/app/view.js';
+import { prepareCollections } from '../../src/store/models.js';
 
 /**
  * What the Discord adapter remembers (DESIGN.md: a unique-index insert decides every race, no

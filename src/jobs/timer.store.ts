@@ -1,7 +1,7 @@
-import { prepareCollections } from '../store/models.js';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { PlannedTimer } from '../domain/timers.js';
 import { insertOnce } from '../store/insert-once.js';
+import { prepareCollections } from '../store/models.js';
 import { retryTransient } from '../store/transient.js';
 
 /**

@@ -1,4 +1,3 @@
-import { prepareCollections } from '../store/models.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Agenda } from 'agenda';
@@ -8,7 +7,7 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import type { Logger } from 'pino';
 import { holderIsGone } from '../store/holder.js';
 import { deleteById, insertOnce } from '../store/insert-once.js';
-import { isDuplicateKey } from '../store/models.js';
+import { isDuplicateKey, prepareCollections } from '../store/models.js';
 import { retryTransient } from '../store/transient.js';
 import type { TimerScheduler } from './timer.service.js';
 

@@ -1,8 +1,8 @@
-import { prepareCollections } from '../store/models.js';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Destination } from '../app/platform.js';
 import type { CardView } from '../app/view.js';
 import { deleteById, insertOnce } from '../store/insert-once.js';
+import { prepareCollections } from '../store/models.js';
 import { retryTransient } from '../store/transient.js';
 
 /**

@@ -1,7 +1,7 @@
-import { prepareCollections } from '../store/models.js';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { deleteById, insertOnce } from '../store/insert-once.js';
 import { holderIsGone, PROCESS_ID } from '../store/holder.js';
+import { prepareCollections } from '../store/models.js';
 import { retryTransient } from '../store/transient.js';
 
 /**
