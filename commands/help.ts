@@ -1,4 +1,5 @@
 import { defineCommand, type CommandDef } from '../src/app/command.js';
+import { word } from '../src/i18n/index.js';
 
 /** Help is built from the command declarations themselves, so it cannot drift from them. */
 export function helpCommand(all: () => readonly CommandDef[]): CommandDef {
@@ -11,7 +12,7 @@ export function helpCommand(all: () => readonly CommandDef[]): CommandDef {
       const lines = all().map((c) => {
         const usage = `${c.name}${c.takesIncident ? ' INC-…' : ''}${c.positional?.length ? ` [${c.positional.join(' ')}]` : ''}`;
         const aliases = c.aliases?.length ? ` (also: ${c.aliases.join(', ')})` : '';
-        return `${usage} — ${ctx.m.help[c.name] ?? ''}${aliases}`;
+        return `${usage} — ${word(ctx.m.help, c.name) ?? ''}${aliases}`;
       });
       return { ephemeral: true, text: ctx.m.reply.helpHeading, lines };
     },

@@ -12,7 +12,7 @@ export default actionCommand({
       select(ctx, 'groupId', options.groups(ctx), true, nextLine),
       select(ctx, 'assigneeId', options.resolvers(ctx), false),
       textarea(ctx, 'reason', true),
-      select(ctx, 'escalate', options.yesNo(), false, 'false'),
+      select(ctx, 'escalate', options.yesNo(ctx), false, 'false'),
     ];
   },
 });

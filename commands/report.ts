@@ -1,4 +1,5 @@
 import { defineCommand, parseDateTime, type CommandContext, type RawArgs } from '../src/app/command.js';
+import { word } from '../src/i18n/index.js';
 import type { Reply } from '../src/app/view.js';
 import type { Incident, Level } from '../src/domain/incident.js';
 import { presenterFor } from './support/action-command.js';
@@ -41,7 +42,7 @@ export async function reportAndReceipt(ctx: CommandContext, args: RawArgs, links
 
 function receipt(ctx: CommandContext, incident: Incident, reasons: string[], duplicates: string[]): Reply {
   const lines = [ctx.m.reply.reported({ id: incident.id, priority: incident.priority })];
-  const readable = reasons.map((r) => ctx.m.priorityReason[r.split(':')[0] ?? r]).filter(Boolean);
+  const readable = reasons.map((r) => word(ctx.m.priorityReason, r.split(':')[0])).filter(Boolean);
   if (readable.length > 0) lines.push(ctx.m.reply.priorityReasons({ to: incident.priority, reasons: readable.join(', ') }));
   const card = presenterFor(ctx).card(incident, ctx.clock.now(), ctx.actor);
   const master = duplicates[0];

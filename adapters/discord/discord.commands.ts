@@ -7,6 +7,7 @@ import {
 import type { CommandRegistry } from '../../src/app/registry.js';
 import type { Catalog } from '../../src/i18n/index.js';
 import { cut } from './discord.text.js';
+import { word } from '../../src/i18n/index.js';
 
 export const SLASH_COMMAND = 'incident';
 
@@ -19,7 +20,7 @@ export function applicationCommands(registry: CommandRegistry, m: Catalog): REST
   const subcommands = registry.commands.slice(0, 25).map((command) => ({
     type: ApplicationCommandOptionType.Subcommand as const,
     name: command.name,
-    description: cut(m.help[command.name] ?? command.name, 100),
+    description: cut(word(m.help, command.name) ?? command.name, 100),
     options: [
       ...(command.takesIncident
         ? [{ type: ApplicationCommandOptionType.String as const, name: 'id', description: m.discord.idOption, required: false, max_length: 20 }]
@@ -27,7 +28,7 @@ export function applicationCommands(registry: CommandRegistry, m: Catalog): REST
       ...(command.positional ?? []).map((name) => ({
         type: ApplicationCommandOptionType.String as const,
         name: name.toLowerCase(),
-        description: cut(m.field[name] ?? name, 100),
+        description: cut(word(m.field, name) ?? name, 100),
         required: false,
         max_length: 200,
       })),

@@ -260,7 +260,7 @@ export class InteractionHandler {
   private async fail(i: RepliableInteraction, error: unknown): Promise<void> {
     const ref = randomUUID().slice(0, 8);
     this.deps.log.error({ err: error, ref, interaction: i.id, why: describeDiscordError(error) }, 'discord: interaction failed');
-    const message = forInteraction(renderText(this.deps.app.m.error.internal!({ ref })));
+    const message = forInteraction(renderText(this.deps.app.m.error.internal({ ref })));
     try {
       if (i.deferred || i.replied) await i.followUp({ ...message, flags: MessageFlags.Ephemeral });
       else await i.reply({ ...message, flags: MessageFlags.Ephemeral });

@@ -4,6 +4,8 @@ import type { RawArgs } from '../../src/app/command.js';
 import type { PlatformAdapter } from '../../src/bot/adapter.js';
 import type { ActionButton, FormView, Reply } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
+import { isLocale, say, type Locale } from '../../src/i18n/index.js';
+import type { Voice } from '../../src/app/voice.js';
 import { LineReader } from './line-reader.js';
 import { ShellMessenger } from './shell.messenger.js';
 import { fieldPrompt, renderReply } from './shell.renderer.js';
@@ -27,12 +29,14 @@ export class ShellAdapter implements PlatformAdapter {
   private actor: Actor;
   private buttons: ActionButton[] = [];
   private readonly reader: LineReader;
+  /** The language chosen with "lang" in this terminal; else the person's own. */
+  private lang?: Locale;
 
   constructor(private readonly options: ShellOptions) {
     const { app } = options;
     const start = (options.actAs && app.directory.findPerson(options.actAs)) || app.directory.firstLineGroups()[0]?.members[0];
     const person = typeof start === 'string' ? app.directory.person(start) : start;
-    this.actor = person ? { id: person.id, name: person.name } : { id: 'shell:user', name: 'Shell user' };
+    this.actor = person ? { id: person.id, name: person.name } : { id: 'shell:user', name: app.m.shell.guest };
     this.reader = new LineReader(options.input, options.output);
     this.messenger = new ShellMessenger(app, options.output);
   }
@@ -42,10 +46,15 @@ export class ShellAdapter implements PlatformAdapter {
 
   async stop(): Promise<void> {}
 
+  /** The language replies are in: "lang" in this terminal, else the acting person's. */
+  private get voice(): Voice {
+    const { app } = this.options;
+    return app.voice(this.lang ?? app.localeFor(this.actor.id));
+  }
+
   /** Runs until the input ends or the user types "quit". */
   async run(): Promise<void> {
-    const { m } = this.options.app;
-    this.say(m.shell.banner);
+    this.say(this.voice.m.shell.banner);
     this.say(this.whoami());
     for (;;) {
       const line = await this.reader.next(`${this.actor.id}> `);
@@ -55,26 +64,27 @@ export class ShellAdapter implements PlatformAdapter {
       if (text === 'quit' || text === 'exit') break;
       await this.handle(text);
     }
-    this.say(m.shell.bye);
+    this.say(this.voice.m.shell.bye);
   }
 
   private async handle(text: string): Promise<void> {
     const { app } = this.options;
-    const { m } = app;
+    const { m } = this.voice;
     const [word, ...rest] = text.split(/\s+/);
     if (word === 'as') return this.switchTo(rest.join(' '));
+    if (word === 'lang') return this.chooseLanguage(rest[0]);
     if (word === 'whoami') return this.say(this.whoami());
     if (word === 'people') return this.listPeople();
     if (word === 'shell') return this.say(m.shell.shellHelp);
     if (/^\d+$/.test(text)) return this.press(Number(text));
     const parsed = app.registry.parseText(text);
-    if (!parsed) return this.say(`! ${m.error.unknown_command!({ command: word ?? text })}\n${m.shell.shellHelp}`);
+    if (!parsed) return this.say(`! ${m.error.unknown_command({ command: word ?? text })}\n${m.shell.shellHelp}`);
     if (parsed.name === 'help') this.say(m.shell.shellHelp);
     await this.execute(parsed.name, parsed.args);
   }
 
   private async press(n: number): Promise<void> {
-    const { m } = this.options.app;
+    const { m } = this.voice;
     if (this.buttons.length === 0) return this.say(m.shell.noButtons);
     const button = this.buttons[n - 1];
     if (!button) return this.say(m.shell.noSuchButton({ n }));
@@ -84,20 +94,21 @@ export class ShellAdapter implements PlatformAdapter {
   /** Runs a command; while it answers with a form, asks the fields and submits them. */
   private async execute(name: string, args: RawArgs): Promise<void> {
     const { app } = this.options;
-    let reply: Reply = await app.run(this.actor, name, args);
+    const { locale, m } = this.voice;
+    let reply: Reply = await app.run(this.actor, name, args, { locale });
     while (reply.form) {
       const values = await this.fill(reply.form);
-      if (!values) return this.say(app.m.reply.formCancelled);
-      reply = await app.run(this.actor, reply.form.command, { ...reply.form.args, ...values }, { submitted: true });
+      if (!values) return this.say(m.reply.formCancelled);
+      reply = await app.run(this.actor, reply.form.command, { ...reply.form.args, ...values }, { submitted: true, locale });
     }
-    const { text, buttons } = renderReply(reply, app.m);
+    const { text, buttons } = renderReply(reply, m);
     if (buttons.length > 0) this.buttons = buttons;
     this.say(text);
   }
 
   /** Asks each field (only the faulty ones when the form came back with errors); "." cancels. */
   private async fill(form: FormView): Promise<RawArgs | undefined> {
-    const { m } = this.options.app;
+    const { m } = this.voice;
     const values: RawArgs = {};
     const errors = form.errors ?? {};
     const toAsk = Object.keys(errors).length > 0 ? form.fields.filter((f) => errors[f.name]) : form.fields.filter((f) => !f.given);
@@ -116,31 +127,43 @@ export class ShellAdapter implements PlatformAdapter {
   private switchTo(ref: string): void {
     const { app } = this.options;
     const person = app.directory.findPerson(ref);
-    if (!person) return this.say(app.m.shell.unknownPerson({ ref }));
+    if (!person) return this.say(this.voice.m.shell.unknownPerson({ ref }));
     this.actor = { id: person.id, name: person.name };
     // Buttons belong to the card shown to one person; the new one must look at the card again.
     this.buttons = [];
     this.say(this.whoami());
   }
 
+  /** "lang zh-CN" / "lang en": replies in this terminal, and notices to the acting person, in that language. */
+  private chooseLanguage(tag: string | undefined): void {
+    const { app } = this.options;
+    if (!tag || !isLocale(tag)) return this.say(this.voice.m.shell.langUsage);
+    this.lang = tag;
+    app.setLocale(this.actor.id, tag);
+    const { m } = this.voice;
+    this.say(m.reply.language({ language: m.language[tag] }));
+  }
+
   private whoami(): string {
     const d = this.options.app.directory;
+    const { m, locale } = this.voice;
     const roles = [
-      ...d.groupsOf(this.actor.id).map((g) => (g.firstLine ? `${g.name} (first line)` : g.name)),
-      ...(d.isIncidentManager(this.actor.id) ? ['incident manager'] : []),
+      ...d.groupsOf(this.actor.id).map((g) => (g.firstLine ? `${say(g.name, locale)} (${m.shell.firstLine})` : say(g.name, locale))),
+      ...(d.isIncidentManager(this.actor.id) ? [m.shell.incidentManager] : []),
       ...(d.person(this.actor.id)?.vip ? ['VIP'] : []),
     ];
-    return this.options.app.m.shell.actingAs({ name: this.actor.name, id: this.actor.id, roles: roles.join(', ') });
+    return m.shell.actingAs({ name: this.actor.name, id: this.actor.id, roles: roles.join(', ') });
   }
 
   private listPeople(): void {
     const d = this.options.app.directory;
+    const { m, locale } = this.voice;
     const lines = d.allPeople().map((p) => {
-      const groups = d.groupsOf(p.id).map((g) => g.name);
-      if (d.isIncidentManager(p.id)) groups.push('incident manager');
+      const groups = d.groupsOf(p.id).map((g) => say(g.name, locale));
+      if (d.isIncidentManager(p.id)) groups.push(m.shell.incidentManager);
       return `  ${p.id.padEnd(12)} ${p.name}${groups.length ? ` — ${groups.join(', ')}` : ''}${p.vip ? ' (VIP)' : ''}`;
     });
-    this.say([this.options.app.m.shell.peopleHeading, ...lines].join('\n'));
+    this.say([m.shell.peopleHeading, ...lines].join('\n'));
   }
 
   private say(text: string): void {

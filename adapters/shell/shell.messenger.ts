@@ -21,8 +21,13 @@ export class ShellMessenger implements Messenger {
     return true;
   }
 
+  /** The words around a message are the recipient's language, like the message. */
+  private words(destination: Destination) {
+    return this.app.voice(destination.kind === 'person' ? this.app.localeFor(destination.personId) : undefined);
+  }
+
   async deliver(destination: Destination, message: OutgoingMessage): Promise<void> {
-    const { m } = this.app;
+    const { m } = this.words(destination);
     const buttons = (message.card?.actions ?? []).map((a) => a.label);
     const text = buttons.length > 0 ? `${message.text}\n${m.shell.notificationButtons({ buttons: buttons.join(', '), id: message.card?.incidentId ?? '' })}` : message.text;
     const line = m.shell.notification({
@@ -35,15 +40,15 @@ export class ShellMessenger implements Messenger {
   }
 
   private how(destination: Destination, message: OutgoingMessage): string {
-    const { m } = this.app;
+    const { m } = this.words(destination);
     if (destination.kind === 'channel') return destination.channel === 'stakeholders' && message.incidentId ? m.shell.threadPost : m.shell.channelPost;
     return message.urgent ? m.shell.urgent : m.shell.direct;
   }
 
   private describe(destination: Destination): string {
-    const { directory } = this.app;
-    if (destination.kind === 'person') return directory.nameOf(destination.personId);
-    if (destination.kind === 'group') return `${directory.nameOf(destination.groupId)} (group)`;
+    const { m, presenter } = this.words(destination);
+    if (destination.kind === 'person') return presenter.nameOf(destination.personId);
+    if (destination.kind === 'group') return m.shell.group({ name: presenter.nameOf(destination.groupId) });
     return `#${destination.channel}`;
   }
 }

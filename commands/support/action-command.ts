@@ -5,15 +5,16 @@ import type { Incident } from '../../src/domain/incident.js';
 import { permittedRow, type ActionName } from '../../src/domain/lifecycle.js';
 import { parseIncidentRef } from '../../src/domain/incident.js';
 import type { FormField } from '../../src/app/view.js';
+import { word } from '../../src/i18n/index.js';
 
 export function presenterFor(ctx: CommandContext): Presenter {
-  return new Presenter(ctx.service.config, ctx.service.directory, ctx.m);
+  return new Presenter(ctx.service.config, ctx.service.directory, ctx.m, ctx.locale);
 }
 
 /** The reply after a change: what happened, for whom, and the card as it is now. */
 export function changedReply(ctx: CommandContext, incident: Incident, action: string, extra: string[] = []): Reply {
   const text = [
-    ctx.m.reply.done({ id: incident.id, action: ctx.m.action[action] ?? action, status: ctx.m.status[incident.status] }),
+    ctx.m.reply.done({ id: incident.id, action: word(ctx.m.action, action) ?? action, status: ctx.m.status[incident.status] }),
     ...extra,
   ].join('\n');
   return { ephemeral: true, text, card: presenterFor(ctx).card(incident, ctx.clock.now(), ctx.actor), changedIncidentId: incident.id };
@@ -38,7 +39,7 @@ export function actionCommand(spec: ActionCommandSpec): CommandDef {
       const incident = await ctx.service.get(args.id ?? '');
       permittedRow(incident, spec.name, ctx.service.directory.relationsOf(ctx.actor, incident), ctx.service.directory);
     },
-    formTitle: (ctx, args) => `${ctx.m.action[spec.name] ?? spec.name}${args.id ? ` ${parseIncidentRef(args.id) ?? args.id}` : ''}`,
+    formTitle: (ctx, args) => `${word(ctx.m.action, spec.name) ?? spec.name}${args.id ? ` ${parseIncidentRef(args.id) ?? args.id}` : ''}`,
     async run(ctx, args) {
       const { id, ...input } = args;
       const result = await ctx.service.act(id ?? '', spec.name, ctx.actor, input, ctx.key);
@@ -49,5 +50,5 @@ export function actionCommand(spec: ActionCommandSpec): CommandDef {
 }
 
 function flagNotes(ctx: CommandContext, flags: string[]): string[] {
-  return flags.map((f) => ctx.m.flag[f]).filter((t): t is string => Boolean(t));
+  return flags.map((f) => word(ctx.m.flag, f)).filter((t): t is string => Boolean(t));
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Actor } from '../domain/directory.js';
-import type { Catalog } from '../i18n/index.js';
+import type { Catalog, Locale } from '../i18n/index.js';
 import type { Clock } from './clock.js';
 import type { IncidentService } from './incident-service.js';
 import type { FormField, Reply } from './view.js';
@@ -11,6 +11,8 @@ export interface CommandContext {
   service: IncidentService;
   actor: Actor;
   m: Catalog;
+  /** The language of `m`: the actor's (their setting, else their platform's, else the organisation's). */
+  locale: Locale;
   clock: Clock;
   log: Logger;
   /** Idempotency key of the platform request (event id, view id), when there is one. */
@@ -74,16 +76,16 @@ function buildSchema(fields: FormField[], m: Catalog): z.ZodObject {
     const label = field.label;
     if (field.type === 'select' && field.options) {
       const values = field.options.map((o) => o.value);
-      schema = z.string().refine((v) => values.includes(v), { message: m.error.invalid_field!({ field: label, problem: `choose one of ${values.slice(0, 12).join(', ')}` }) });
+      schema = z.string().refine((v) => values.includes(v), { message: m.error.invalid_field({ field: label, problem: m.problem.chooseOneOf({ values: values.slice(0, 12).join(', ') }) }) });
     } else if (field.type === 'datetime') {
       schema = z.string().refine((v) => !Number.isNaN(parseDateTime(v)?.getTime() ?? NaN), {
-        message: m.error.invalid_field!({ field: label, problem: 'use YYYY-MM-DD HH:MM' }),
+        message: m.error.invalid_field({ field: label, problem: m.problem.dateTime }),
       });
     } else {
       schema = z.string();
-      if (field.maxLength) schema = schema.max(field.maxLength, m.error.too_long!({ field: label, max: field.maxLength }));
+      if (field.maxLength) schema = schema.max(field.maxLength, m.error.too_long({ field: label, max: field.maxLength }));
     }
-    const missing = m.error.field_required!({ field: label });
+    const missing = m.error.field_required({ field: label });
     // An absent value and an empty one read the same to the user: "Urgency is required."
     const required = z.string({ error: missing }).min(1, missing).pipe(schema);
     shape[field.name] = field.required ? required : schema.optional();

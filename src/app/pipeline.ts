@@ -4,6 +4,7 @@ import { errorText, type Catalog } from '../i18n/index.js';
 import { cleanArgs, schemaFor, type CommandContext, type RawArgs } from './command.js';
 import type { CommandRegistry } from './registry.js';
 import type { FormField, Reply } from './view.js';
+import { word } from '../i18n/index.js';
 
 /**
  * Problems with a filled form, by field name, checked in memory with the schema the form derives
@@ -34,7 +35,7 @@ export async function runCommand(
   options: RunOptions = {},
 ): Promise<Reply> {
   const command = registry.get(name);
-  if (!command) return { ephemeral: true, text: ctx.m.error.unknown_command!({ command: name.slice(0, 40) }), error: { code: 'unknown_command' } };
+  if (!command) return { ephemeral: true, text: ctx.m.error.unknown_command({ command: name.slice(0, 40) }), error: { code: 'unknown_command' } };
   const args = cleanArgs(rawArgs);
   try {
     if (!command.takesIncident || args.id) await command.precheck?.(ctx, args);
@@ -52,8 +53,8 @@ export async function runCommand(
         return {
           ephemeral: true,
           form: {
-            title: command.formTitle?.(ctx, args) ?? ctx.m.action[command.name] ?? command.name,
-            submitLabel: ctx.m.action[command.name] ?? command.name,
+            title: command.formTitle?.(ctx, args) ?? word(ctx.m.action, command.name) ?? command.name,
+            submitLabel: word(ctx.m.action, command.name) ?? command.name,
             command: command.name,
             args: formArgs,
             fields: fields
@@ -69,6 +70,6 @@ export async function runCommand(
     if (isUserError(error)) return { ephemeral: true, text: errorText(error, ctx.m), error: { code: error.code } };
     const ref = randomUUID().slice(0, 8);
     ctx.log.error({ err: error, ref, command: name, actor: ctx.actor.id }, 'command failed');
-    return { ephemeral: true, text: ctx.m.error.internal!({ ref }), error: { code: 'internal', ref } };
+    return { ephemeral: true, text: ctx.m.error.internal({ ref }), error: { code: 'internal', ref } };
   }
 }

@@ -3,7 +3,7 @@ import { SYSTEM_ACTOR, type Actor, type Directory } from '../domain/directory.js
 import type { Incident, IncidentEvent } from '../domain/incident.js';
 import { actionsAvailable, mayAttempt, type ActionName } from '../domain/lifecycle.js';
 import { isBreached } from '../domain/sla.js';
-import type { Catalog } from '../i18n/index.js';
+import { say, word, type Catalog, type Locale, type Localized } from '../i18n/index.js';
 import type { ActionButton, CardField, CardView, Colour } from './view.js';
 
 const COLOURS: Record<Incident['priority'], Colour> = { P1: 'red', P2: 'orange', P3: 'yellow', P4: 'blue' };
@@ -19,15 +19,35 @@ export class Presenter {
     private readonly config: ConfigFile,
     private readonly directory: Directory,
     private readonly m: Catalog,
+    /** The language of `m`; labels from the policy file are read in it too. */
+    readonly locale: Locale = config.organisation.locale,
   ) {
-    this.time = new Intl.DateTimeFormat('sv-SE', {
-      timeZone: config.organisation.timezone,
-      year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
-    });
+    this.time = timeFormat(locale, config.organisation.timezone);
   }
 
+  /** "2026-11-29 09:30 UTC" in English, "2026/11/29 09:30 UTC" in Chinese: always the organisation's time zone. */
   formatTime(at: Date | undefined): string {
     return at ? `${this.time.format(at)} ${this.config.organisation.timezone === 'UTC' ? 'UTC' : ''}`.trim() : this.m.time.never;
+  }
+
+  /** A policy label in this presenter's language. */
+  say(label: Localized): string {
+    return say(label, this.locale);
+  }
+
+  /** A person's or group's name, in this language. */
+  nameOf(id: string | undefined): string {
+    return this.directory.nameOf(id, this.locale);
+  }
+
+  resolutionLabel(code: string | undefined): string {
+    const found = this.config.policy.resolutionCodes.find((c) => c.id === code);
+    return found ? this.say(found.label) : (code ?? '');
+  }
+
+  closureLabel(code: string | undefined): string | undefined {
+    const found = this.config.policy.closureCodes.find((c) => c.id === code);
+    return found ? this.say(found.label) : code;
   }
 
   /** With a `viewer`, the card is theirs alone (ephemeral): only buttons they may press are shown. */
@@ -39,21 +59,21 @@ export class Presenter {
       { label: m.card.priority, value: incident.major ? `${incident.priority} — ${m.card.major}` : incident.priority, short: true },
       { label: m.card.impactUrgency, value: `${this.level('impact', incident.impact)} × ${this.level('urgency', incident.urgency)}`, short: true },
       { label: m.card.reporter, value: incident.reporterName, short: true },
-      { label: m.card.group, value: directory.nameOf(incident.groupId), short: true },
-      { label: incident.ownerId ? m.card.owner : m.card.assignee, value: directory.nameOf(incident.ownerId ?? incident.assigneeId), short: true },
+      { label: m.card.group, value: this.nameOf(incident.groupId), short: true },
+      { label: incident.ownerId ? m.card.owner : m.card.assignee, value: this.nameOf(incident.ownerId ?? incident.assigneeId), short: true },
     ];
-    if (incident.recorderId) fields.push({ label: m.card.recorder, value: directory.nameOf(incident.recorderId), short: true });
+    if (incident.recorderId) fields.push({ label: m.card.recorder, value: this.nameOf(incident.recorderId), short: true });
     if (incident.category) fields.push({ label: m.card.category, value: this.categoryLabel(incident.category, incident.subcategory), short: true });
     if (incident.service) fields.push({ label: m.card.service, value: this.serviceLabel(incident.service), short: true });
     if (incident.ci) fields.push({ label: m.card.ci, value: incident.ci, short: true });
-    if (incident.majorIncidentManagerId) fields.push({ label: m.card.majorManager, value: directory.nameOf(incident.majorIncidentManagerId), short: true });
+    if (incident.majorIncidentManagerId) fields.push({ label: m.card.majorManager, value: this.nameOf(incident.majorIncidentManagerId), short: true });
     fields.push(...this.clockFields(incident, now));
     if (incident.reDispatchCount > 0) fields.push({ label: m.card.reDispatches, value: String(incident.reDispatchCount), short: true });
-    if (incident.managerTakeover) fields.push({ label: m.card.managerTakeover, value: directory.nameOf(directory.incidentManagers()[0]), short: true });
+    if (incident.managerTakeover) fields.push({ label: m.card.managerTakeover, value: this.nameOf(directory.incidentManagers()[0]), short: true });
     if (incident.links.masterId) fields.push({ label: m.card.duplicates, value: m.card.duplicateOf({ id: incident.links.masterId }) });
     if (incident.links.recurrenceOf) fields.push({ label: m.card.duplicates, value: m.card.recurrenceOf({ id: incident.links.recurrenceOf }) });
     if (incident.solution) {
-      const code = this.config.policy.resolutionCodes.find((c) => c.id === incident.resolutionCode)?.label ?? incident.resolutionCode ?? '';
+      const code = this.resolutionLabel(incident.resolutionCode);
       fields.push({ label: m.card.resolution, value: `${code}: ${incident.solution}` });
     }
     if (incident.status === 'resolved') {
@@ -61,7 +81,7 @@ export class Presenter {
     }
     if (incident.closureRequested && incident.status !== 'closed') fields.push({ label: m.card.closureRequested, value: '✓', short: true });
     if (incident.closureCode) {
-      fields.push({ label: m.card.closure, value: this.config.policy.closureCodes.find((c) => c.id === incident.closureCode)?.label ?? incident.closureCode });
+      fields.push({ label: m.card.closure, value: this.closureLabel(incident.closureCode) ?? '' });
     }
     return {
       incidentId: incident.id,
@@ -82,7 +102,7 @@ export class Presenter {
     );
     const ordered = [...PRIMARY.filter((a) => available.includes(a)), ...available.filter((a) => !PRIMARY.includes(a))];
     const buttons: ActionButton[] = ordered.map((action) => ({
-      label: this.m.action[action] ?? action,
+      label: word(this.m.action, action) ?? action,
       command: action,
       args: { id: incident.id },
       ...(PRIMARY.includes(action) ? { style: 'primary' as const } : DANGER.includes(action) ? { style: 'danger' as const } : {}),
@@ -119,31 +139,47 @@ export class Presenter {
 
   /** One line per incident for queues: id, priority, status, title, owner, next due. */
   listLine(incident: Incident): string {
-    const owner = this.directory.nameOf(incident.ownerId ?? incident.assigneeId ?? incident.groupId);
+    const owner = this.nameOf(incident.ownerId ?? incident.assigneeId ?? incident.groupId);
     const due = (['respond', 'accept', 'resolve'] as const).map((t) => incident.sla[t]).find((c) => c.dueAt && !c.metAt)?.dueAt;
-    const dueText = due && incident.status !== 'suspended' ? ` · due ${this.formatTime(due)}` : '';
+    const dueText = due && incident.status !== 'suspended' ? ` · ${this.m.reply.due({ at: this.formatTime(due) })}` : '';
     return `${incident.id} ${incident.priority} [${this.m.status[incident.status]}] ${incident.title} · ${owner}${dueText}`;
   }
 
   timelineLine(event: IncidentEvent): string {
     const { m } = this;
-    const what = m.event[event.action] ?? event.action;
+    const what = word(m.event, event.action) ?? event.action;
     const transition = event.from && event.to && event.from !== event.to ? ` (${m.status[event.from]} → ${m.status[event.to]})` : '';
     const details = [event.reason, event.note].filter(Boolean).join(' — ');
-    const flags = event.flags.map((f) => m.flag[f]).filter(Boolean);
+    const flags = event.flags.map((f) => word(m.flag, f)).filter(Boolean);
     return `${this.formatTime(event.at)} ${event.actorName} ${what}${transition}${details ? `: ${details}` : ''}${flags.length ? ` [${flags.join('; ')}]` : ''}`;
   }
 
   level(kind: 'impact' | 'urgency', level: number): string {
-    return `${level} ${this.config.policy[kind][level - 1]?.label ?? ''}`.trim();
+    const found = this.config.policy[kind][level - 1];
+    return `${level} ${found ? this.say(found.label) : ''}`.trim();
   }
 
   categoryLabel(id: string, sub?: string): string {
-    const label = this.config.policy.categories.find((c) => c.id === id)?.label ?? id;
+    const found = this.config.policy.categories.find((c) => c.id === id);
+    const label = found ? this.say(found.label) : id;
     return sub ? `${label} / ${sub}` : label;
   }
 
   serviceLabel(id: string): string {
-    return this.config.policy.services.find((s) => s.id === id)?.label ?? id;
+    const found = this.config.policy.services.find((s) => s.id === id);
+    return found ? this.say(found.label) : id;
   }
+}
+
+const TIME_FORMATS = new Map<string, Intl.DateTimeFormat>();
+
+/** English keeps the unambiguous ISO order (sv-SE writes it); Chinese its own "2026/11/29 09:30". */
+function timeFormat(locale: Locale, timeZone: string): Intl.DateTimeFormat {
+  const key = `${locale}|${timeZone}`;
+  let format = TIME_FORMATS.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale === 'en' ? 'sv-SE' : locale, { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    TIME_FORMATS.set(key, format);
+  }
+  return format;
 }

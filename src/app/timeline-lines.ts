@@ -3,6 +3,7 @@ import type { IncidentEvent } from '../domain/incident.js';
 import type { TimelineNote } from '../domain/timeline-note.js';
 import type { Catalog } from '../i18n/index.js';
 import type { Presenter } from './presenter.js';
+import { word } from '../i18n/index.js';
 
 /** The timeline as people read it: the incident's events and the fired timers' notes, by time (an event first on a tie). */
 export function timelineLines(presenter: Presenter, m: Catalog, events: readonly IncidentEvent[], notes: readonly TimelineNote[]): string[] {
@@ -18,11 +19,11 @@ export function noteLine(presenter: Presenter, m: Catalog, note: TimelineNote): 
   const t = m.timelineNote;
   const p = note.params;
   const what = note.kind === 'target'
-    ? t.target({ target: m.notify.target[String(p.target)] ?? String(p.target), due: presenter.formatTime(note.dueAt) })
+    ? t.target({ target: word(m.notify.target, String(p.target)) ?? String(p.target), due: presenter.formatTime(note.dueAt) })
     : t[note.kind](p);
   const parts: string[] = [];
   if (note.recipients.length > 0) {
-    const how = note.channels.map((c) => t.platform[c] ?? c).join(', ');
+    const how = note.channels.map((c) => word(t.platform, c) ?? c).join(', ');
     parts.push(t.told({ who: note.recipients.join(', '), how: note.urgent ? `${how} (${t.urgent})` : how }));
   } else if (note.unreached.length === 0) {
     parts.push(t.toldNobody);

@@ -2,7 +2,8 @@ import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { ConfigFile } from '../config/config.schema.js';
 import { Directory, type Actor } from '../domain/directory.js';
-import { catalog, type Catalog } from '../i18n/index.js';
+import { localeOf, type Catalog, type Locale } from '../i18n/index.js';
+import { LocaleBook } from '../store/locale-book.js';
 import { IncidentStore } from '../store/incident-store.js';
 import { TimerService, type TimerMetrics, type TimerScheduler } from '../jobs/timer.service.js';
 import { TimerStore } from '../jobs/timer.store.js';
@@ -17,7 +18,8 @@ import type { CommandContext, RawArgs } from '../app/command.js';
 import { keepCiOpenSet, runEffects } from '../app/effects.js';
 import { IncidentService } from '../app/incident-service.js';
 import { runCommand, type RunOptions } from '../app/pipeline.js';
-import { Presenter } from '../app/presenter.js';
+import type { Presenter } from '../app/presenter.js';
+import { Voices, type Voice } from '../app/voice.js';
 import type { CommandRegistry } from '../app/registry.js';
 import type { Reply } from '../app/view.js';
 
@@ -26,7 +28,6 @@ export interface AppDeps {
   config: ConfigFile;
   log: Logger;
   clock: Clock;
-  locale?: string;
   /** The commands (built by the composition root: src/app does not import commands/). */
   registry: CommandRegistry;
   /** Where outbox messages can go: the composition root fills it with the adapters' messengers before start. */
@@ -46,8 +47,18 @@ export interface App {
   registry: CommandRegistry;
   directory: Directory;
   store: IncidentStore;
+  /** The organisation's language: channel posts (cards, threads, war rooms). */
   presenter: Presenter;
   m: Catalog;
+  /** Catalog and presenter of one language. */
+  voice(locale?: Locale): Voice;
+  /**
+   * The language a person reads: their configured `locale`, else what a platform said (a tag seen
+   * now, such as Discord's interaction locale, is remembered for later notices), else the organisation's.
+   */
+  localeFor(personId: string, platformTag?: string): Locale;
+  /** Remembers a language a person chose or their platform reported (the terminal's "lang"). */
+  setLocale(personId: string, locale: Locale): void;
   log: Logger;
   clock: Clock;
   outboxStore: OutboxStore;
@@ -56,7 +67,8 @@ export interface App {
   messengers: Messenger[];
   surfaceStore: SurfaceStore;
   surfaces: SurfaceSync;
-  run(actor: Actor, name: string, args: RawArgs, options?: RunOptions & { key?: string }): Promise<Reply>;
+  /** Runs a command; replies are in `options.locale`, else the actor's language (`localeFor`). */
+  run(actor: Actor, name: string, args: RawArgs, options?: RunOptions & { key?: string; locale?: Locale }): Promise<Reply>;
   /** Maps a platform identity to a configured person, or a guest who may only report. */
   actorFor(platform: 'slack' | 'discord' | 'shell', platformId: string, displayName?: string): Actor;
 }
@@ -65,10 +77,21 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const store = new IncidentStore(deps.conn);
   await store.init();
   const directory = new Directory(deps.config);
-  const m = catalog(deps.locale);
+  const voices = new Voices(deps.config, directory);
+  const { m, presenter } = voices.get();
+  const locales = new LocaleBook(deps.conn);
+  await locales.init();
+  const setLocale = (personId: string, locale: Locale) => {
+    locales.remember(personId, locale, deps.clock.now()).catch((err: unknown) => deps.log.warn({ err, personId }, 'could not store a language'));
+  };
+  const localeFor = (personId: string, platformTag?: string): Locale => {
+    const configured = directory.localeOf(personId);
+    const reported = localeOf(platformTag);
+    if (reported) setLocale(personId, reported);
+    return configured ?? reported ?? locales.get(personId) ?? directory.defaultLocale;
+  };
   const service = new IncidentService({ store, config: deps.config, directory, clock: deps.clock, log: deps.log });
   const registry = deps.registry;
-  const presenter = new Presenter(deps.config, directory, m);
   const outboxStore = new OutboxStore(deps.conn);
   const timerStore = new TimerStore(deps.conn);
   const surfaceStore = new SurfaceStore(deps.conn);
@@ -81,7 +104,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     service,
     timers: timerStore,
     outbox: new Outbox(outboxStore, messengers, deps.clock, deps.log),
-    notices: new Notices(deps.config, directory, presenter, m),
+    notices: new Notices(deps.config, directory, voices, (personId) => localeFor(personId)),
     scheduler: deps.scheduler ?? { schedule: async () => undefined },
     clock: deps.clock,
     log: deps.log,
@@ -106,6 +129,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     store,
     presenter,
     m,
+    voice: (locale) => voices.get(locale),
+    localeFor,
+    setLocale,
     log: deps.log,
     clock: deps.clock,
     outboxStore,
@@ -115,7 +141,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     surfaceStore,
     surfaces,
     run(actor, name, args, options = {}) {
-      const ctx: CommandContext = { service, actor, m, clock: deps.clock, log: deps.log, key: options.key, outbox: outboxStore };
+      const locale = options.locale ?? localeFor(actor.id);
+      const ctx: CommandContext = { service, actor, m: voices.get(locale).m, locale, clock: deps.clock, log: deps.log, key: options.key, outbox: outboxStore };
       return runCommand(registry, ctx, name, args, options);
     },
     actorFor(platform, platformId, displayName) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { LOCALES, type Localized } from './locales.js';
 
 /**
  * The YAML file: `policy` (the process tables of SPEC.md) and `organisation` (people, roles, groups,
@@ -21,13 +22,23 @@ const Duration = z
   });
 
 const Id = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'use lowercase letters, digits, ".", "_" or "-"');
-const Label = z.string().min(1).max(100);
+const Text = z.string().min(1).max(100);
+/**
+ * A name people read: plain text, or one per language (`{ en: Network, zh-CN: 网络 }`, English
+ * required, the others falling back to it). Read it with `say(label, locale)`.
+ */
+const Label = z
+  .union([Text, z.object({ en: Text, 'zh-CN': Text.optional() }).strict()])
+  .transform((value): Localized => (typeof value === 'string' ? { en: value } : value));
 const Coded = z.object({ id: Id, label: Label });
 
 const PerPriority = <T extends z.ZodType>(schema: T) =>
   z.object({ P1: schema, P2: schema, P3: schema, P4: schema });
 
-const Level = z.object({ level: z.number().int().min(1).max(4), label: Label, hint: z.string().max(150).optional() });
+const Hint = z
+  .union([z.string().max(150), z.object({ en: z.string().max(150), 'zh-CN': z.string().max(150).optional() }).strict()])
+  .transform((value): Localized => (typeof value === 'string' ? { en: value } : value));
+const Level = z.object({ level: z.number().int().min(1).max(4), label: Label, hint: Hint.optional() });
 
 const Targets = z.object({ respond: Duration, accept: Duration, resolve: Duration });
 const Tier = z.object({ after: Duration, roles: z.array(Id).min(1) });
@@ -94,7 +105,9 @@ const PlatformIds = z.object({ slack: z.string().optional(), discord: z.string()
 
 const Person = PlatformIds.extend({
   id: Id,
-  name: Label,
+  name: Text,
+  /** The language this person reads (else their platform's, else the organisation's). */
+  locale: z.enum(LOCALES).optional(),
   vip: z.boolean().default(false),
   email: z.string().email().optional(),
   phone: z.string().optional(),
@@ -130,6 +143,8 @@ const Organisation = z.object({
   /** How users reach the service desk; quoted in every notification (SPEC §7). */
   serviceDeskContact: z.string().min(1).max(300),
   webhooks: z.object({ notify: z.string().url().optional() }).default({}),
+  /** The language of channel posts (cards, threads, war rooms) and of people whose own is unknown. */
+  locale: z.enum(LOCALES).default('en'),
   /** IANA time zone for times shown to users. */
   timezone: z.string().default('UTC').refine(validTimeZone, 'unknown IANA time zone'),
 });

@@ -14,16 +14,27 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(total);
 }
 
+/** How a language writes the units of a duration ("1h 30m", "1小时30分钟"). */
+export interface DurationWords {
+  d: string;
+  h: string;
+  m: string;
+  s: string;
+  separator: string;
+}
+
+const UNITS: DurationWords = { d: 'd', h: 'h', m: 'm', s: 's', separator: ' ' };
+
 /** Formats milliseconds as the shortest readable duration ("1h 30m", "45s"). */
-export function formatDuration(ms: number): string {
+export function formatDuration(ms: number, words: DurationWords = UNITS): string {
   const negative = ms < 0;
   let rest = Math.abs(Math.round(ms / 1000));
   const parts: string[] = [];
   for (const [unit, size] of [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]] as const) {
     const amount = Math.floor(rest / size);
-    if (amount > 0) parts.push(`${amount}${unit}`);
+    if (amount > 0) parts.push(`${amount}${words[unit]}`);
     rest -= amount * size;
   }
-  const text = parts.length === 0 ? '0s' : parts.slice(0, 2).join(' ');
+  const text = parts.length === 0 ? `0${words.s}` : parts.slice(0, 2).join(words.separator);
   return negative ? `-${text}` : text;
 }

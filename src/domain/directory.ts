@@ -1,4 +1,5 @@
 import type { ConfigFile, GroupConfig, PersonConfig } from '../config/config.schema.js';
+import { say, type Locale } from '../config/locales.js';
 import type { Incident } from './incident.js';
 
 /** Who is acting. Unknown chat users act as guests: they may report and follow their own incidents. */
@@ -49,9 +50,21 @@ export class Directory {
     return [...this.groups.values()];
   }
 
-  nameOf(id: string | undefined): string {
+  /** A person's name or a group's (in this language, else the organisation's). */
+  nameOf(id: string | undefined, locale: Locale = this.config.organisation.locale): string {
     if (!id) return '—';
-    return this.people.get(id)?.name ?? this.groups.get(id)?.name ?? id;
+    const group = this.groups.get(id);
+    return this.people.get(id)?.name ?? (group ? say(group.name, locale) : id);
+  }
+
+  /** The language a person reads, when the configuration says: their own `locale`. */
+  localeOf(personId: string): Locale | undefined {
+    return this.people.get(personId)?.locale;
+  }
+
+  /** The organisation's language: channel posts, and people whose own is unknown. */
+  get defaultLocale(): Locale {
+    return this.config.organisation.locale;
   }
 
   /** Finds a person by id, chat identity or (case-insensitive) name. */

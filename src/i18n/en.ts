@@ -2,10 +2,12 @@
  * Every sentence a user sees, in English. Other languages copy this shape (the `Catalog` type
  * makes a missing key a compile error). Parameters arrive already formatted.
  */
+import { word } from './word.js';
+
 type P = Record<string, string | number>;
 const s = (v: string | number | undefined) => String(v ?? '');
 
-const RELATIONS: Record<string, string> = {
+const RELATIONS = {
   anyone: 'anyone',
   reporter: 'the reporter',
   first_line: 'first line (service desk)',
@@ -17,7 +19,7 @@ const RELATIONS: Record<string, string> = {
 };
 
 /** "assignee,group_member" → "the assignee, a member of the assigned group". */
-const relations = (list: string | number | undefined) => String(list ?? '').split(',').filter(Boolean).map((r) => RELATIONS[r] ?? r).join(', ');
+const relations = (list: string | number | undefined) => String(list ?? '').split(',').filter(Boolean).map((r) => word(RELATIONS, r) ?? r).join(', ');
 
 const STATUS = {
   open: 'Open',
@@ -31,7 +33,7 @@ const STATUS = {
 
 /** "in_progress,suspended" → "In progress or Suspended". */
 const statuses = (list: string | number | undefined) => {
-  const words = String(list ?? '').split(',').filter(Boolean).map((id) => (STATUS as Record<string, string>)[id] ?? id);
+  const words = String(list ?? '').split(',').filter(Boolean).map((id) => word(STATUS, id) ?? id);
   return words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : (words[0] ?? '');
 };
 
@@ -64,7 +66,7 @@ export const en = {
     recur: 'Report recurrence',
     timeline: 'Timeline',
     admin: 'Admin',
-  } as Record<string, string>,
+  },
   help: {
     report: 'Log a new incident (title, description, impact, urgency, …)',
     show: 'Show an incident card: /incident show INC-000042',
@@ -91,7 +93,8 @@ export const en = {
     'request-closure': 'Reporter asks first line to close (false or mistaken report)',
     recur: 'Report that a closed incident happened again (copies and links it)',
     timeline: 'Every action on an incident: who, when, what, why',
-  } as Record<string, string>,
+    search: 'Find incidents by words in their title, description or CI: search mail server',
+  },
   field: {
     title: 'Title',
     description: 'Description',
@@ -118,7 +121,7 @@ export const en = {
     masterId: 'Master incident (INC-…)',
     majorIncidentManagerId: 'Major incident manager',
     id: 'Incident',
-  } as Record<string, string>,
+  },
   card: {
     status: 'Status',
     priority: 'Priority',
@@ -157,6 +160,12 @@ export const en = {
     duplicateRequest: (p: P) => `That request was already handled (${s(p.id)}); nothing was changed twice.`,
     listEmpty: 'Nothing in your queue.',
     listHeading: (p: P) => `${s(p.count)} incident(s)`,
+    due: (p: P) => `due ${s(p.at)}`,
+    also: (p: P) => `(also: ${s(p.words)})`,
+    searchHeading: (p: P) => `${s(p.count)} incident(s) match "${s(p.query)}"`,
+    searchMore: (p: P) => `Showing the best ${s(p.shown)}; add words to narrow the search.`,
+    searchEmpty: (p: P) => `No incident matches "${s(p.query)}".`,
+    language: (p: P) => `Language: ${s(p.language)}.`,
     queueMine: 'Assigned to me',
     queueGroups: 'My groups',
     queueOpen: 'Open, waiting for dispatch',
@@ -179,7 +188,7 @@ export const en = {
   priorityReason: {
     vip_reporter: 'VIP reporter',
     major_category: 'major-incident category',
-  } as Record<string, string>,
+  },
   error: {
     not_found: (p: P) => `${s(p.id)} does not exist.`,
     bad_reference: (p: P) => `"${s(p.ref)}" is not an incident id; use the form INC-000042.`,
@@ -203,6 +212,7 @@ export const en = {
     priority_unchanged: (p: P) => `${s(p.id)} is already ${s(p.priority)}.`,
     bad_priority: (p: P) => `"${s(p.priority)}" is not a priority (P1–P4).`,
     bad_level: (p: P) => `${s(p.field)} must be 1, 2, 3 or 4.`,
+    search_usage: () => 'Search needs words to look for, e.g. "search mail server".',
     close_needs_confirmation: (p: P) => `${s(p.id)} cannot be closed yet: ${s(p.reporter)} has not confirmed the resolution (an incident manager may override).`,
     duplicate_of_itself: (p: P) => `${s(p.id)} cannot be a duplicate of itself.`,
     master_is_duplicate: (p: P) => `${s(p.id)} is itself a duplicate of ${s(p.master)}; link to ${s(p.master)} instead.`,
@@ -218,7 +228,19 @@ export const en = {
     unknown_command: (p: P) => `Unknown command "${s(p.command)}". Try "help".`,
     unknown_user: () => 'You are not in the organisation configuration, so you can only report and follow your own incidents.',
     internal: (p: P) => `Something went wrong on our side (error id ${s(p.ref)}). Nothing was lost; quote this id to the service desk.`,
-  } as Record<string, (p: P) => string>,
+  },
+  /** What a form field's value fails (after the field's name). */
+  problem: {
+    chooseOneOf: (p: P) => `choose one of ${s(p.values)}`,
+    dateTime: 'use YYYY-MM-DD HH:MM',
+  },
+  word: {
+    yes: 'Yes',
+    no: 'No',
+  },
+  /** Durations: "1h 30m". */
+  duration: { d: 'd', h: 'h', m: 'm', s: 's', separator: ' ' },
+  language: { en: 'English', 'zh-CN': '简体中文 (Simplified Chinese)' },
   event: {
     report: 'reported',
     classify: 'classified',
@@ -241,7 +263,7 @@ export const en = {
     'request-closure': 'asked for closure',
     'duplicate-linked': 'linked a duplicate',
     'follow-up-linked': 'linked a follow-up',
-  } as Record<string, string>,
+  },
   flag: {
     cross_group_redispatch: 'cross-group re-dispatch, reported to the incident manager',
     manager_takeover: 'handed to the incident manager',
@@ -250,7 +272,7 @@ export const en = {
     closure_rule_overridden: 'closed without confirmation (incident manager override)',
     reopen_as_new: 're-opened as a new incident',
     raise_problem: 'a problem record should be raised (not created automatically yet)',
-  } as Record<string, string>,
+  },
   shell: {
     banner: 'Incident bot — terminal chat. Type "help" for commands, "people" to see who you can act as.',
     actingAs: (p: P) => `You are acting as ${s(p.name)} (${s(p.id)})${s(p.roles) ? `: ${s(p.roles)}` : ''}.`,
@@ -269,7 +291,12 @@ export const en = {
     channelPost: 'channel post',
     threadPost: 'in the incident\'s thread',
     bye: 'Bye.',
-    shellHelp: 'Shell: "as <person>" switches who you are, "whoami", "people", a number presses a button, "quit" exits.',
+    guest: 'Terminal user',
+    firstLine: 'first line',
+    incidentManager: 'incident manager',
+    group: (p: P) => `${s(p.name)} (group)`,
+    langUsage: 'Choose a language: "lang en" (English) or "lang zh-CN" (简体中文).',
+    shellHelp: 'Shell: "as <person>" switches who you are, "whoami", "people", "lang zh-CN" / "lang en" switches language, a number presses a button, "quit" exits.',
   },
   notice: {
     assigned: (p: P) => `${s(p.id)} (${s(p.priority)}) "${s(p.title)}" was dispatched to ${s(p.target)}. Accept or reject it.`,
@@ -287,7 +314,7 @@ export const en = {
     resolvedFor: (p: P) => `${s(p.id)} (${s(p.priority)}) "${s(p.title)}" was resolved by ${s(p.by)}: ${s(p.solution)}. Waiting for the reporter to confirm.`,
     withdrawn: 'withdrawn',
     targetMissed: (p: P) => `⏰ ${s(p.id)} (${s(p.priority)}) "${s(p.title)}" missed its ${s(p.target)} target (due ${s(p.due)}). It is now overdue.`,
-    target: { respond: 'response (dispatch)', accept: 'accept', resolve: 'resolution' } as Record<string, string>,
+    target: { respond: 'response (dispatch)', accept: 'accept', resolve: 'resolution' },
     escalation: (p: P) => `⬆️ Escalation ${s(p.tier)} of ${s(p.tiers)}: ${s(p.id)} (${s(p.priority)}) "${s(p.title)}" is still unresolved after ${s(p.after)} (${s(p.status)}).`,
     notification: (p: P) => `📣 ${s(p.id)} (${s(p.priority)}) "${s(p.title)}": ${s(p.after)} since it was reported, status ${s(p.status)}.`,
     firstReport: (p: P) => `First report on ${s(p.id)} (${s(p.priority)}) "${s(p.title)}": status ${s(p.status)}, worked by ${s(p.owner)}. Updates follow in the stakeholder thread.`,
@@ -295,6 +322,7 @@ export const en = {
     afterResolution: (p: P) => `✅ Report on ${s(p.id)} (${s(p.priority)}) "${s(p.title)}": resolved ${s(p.at)} by ${s(p.by)} (${s(p.code)}): ${s(p.solution)}`,
     standard: (p: P) => `${s(p.description)}\nService: ${s(p.service)} · Estimated restoration: ${s(p.restoreBy)} · ${s(p.contact)} · Card: /incident show ${s(p.id)}`,
     upgradeReason: (p: P) => `Unresolved after ${s(p.after)}: raised automatically (SPEC §4).`,
+    resolvedWithMaster: (p: P) => `Resolved with master ${s(p.id)}: ${s(p.solution)}`,
     late: (p: P) => `(Sent late: this was due ${s(p.due)}, ${s(p.late)} ago; the bot was not running then.)`,
   },
   /** Lines the timers post in an incident's stakeholder thread (SPEC §8). */
@@ -319,7 +347,7 @@ export const en = {
     emailUndeliverable: 'e-mail not sent (no e-mail route configured)',
     inThread: 'posted in the stakeholder thread',
     late: (p: P) => `fired ${s(p.late)} late`,
-    platform: { slack: 'Slack', discord: 'Discord', shell: 'the terminal', webhook: 'the notification webhook', test: 'test' } as Record<string, string>,
+    platform: { slack: 'Slack', discord: 'Discord', shell: 'the terminal', webhook: 'the notification webhook', email: 'e-mail', test: 'test' },
   },
   time: {
     never: '—',
@@ -364,7 +392,7 @@ export const en = {
     showIncident: 'Show an incident…',
     datetimeHint: 'YYYY-MM-DD HH:MM',
     syncFailed: (p: P) => `${s(p.id)} was saved, but Discord refused to update the ${s(p.what)} (${s(p.why)}). Error id ${s(p.ref)}; it is retried on the next change.`,
-    what: { card: 'service-desk card', stakeholders: 'stakeholder thread', management: 'management thread', warroom: 'war-room channel' } as Record<string, string>,
+    what: { card: 'service-desk card', stakeholders: 'stakeholder thread', management: 'management thread', warroom: 'war-room channel' },
     stakeholderStarter: (p: P) => `${s(p.id)} (${s(p.priority)}) ${s(p.title)}: stakeholder updates follow in the thread.`,
     managementStarter: (p: P) => `${s(p.id)} (${s(p.priority)}) ${s(p.title)}: major incident, management updates follow in the thread.`,
     warRoomWelcome: (p: P) => `War room for ${s(p.id)} (${s(p.priority)}) "${s(p.title)}". Major incident manager: ${s(p.manager)}. The recovery team works here; the incident's card, updates and timeline stay in /incident (/incident show ${s(p.id)}). Visible only to the recovery team and managers; archived when the incident closes.`,

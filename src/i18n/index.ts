@@ -1,16 +1,22 @@
 import type { UserError } from '../domain/errors.js';
 import { en, type Catalog } from './en.js';
+import type { Locale } from '../config/locales.js';
+import { word } from './word.js';
+import { zhCN } from './zh-CN.js';
 
 export type { Catalog };
+export { word };
 
-const catalogs: Record<string, Catalog> = { en };
+export { LOCALES, isLocale, localeOf, say, type Locale, type Localized } from '../config/locales.js';
 
-export function catalog(locale = 'en'): Catalog {
-  return catalogs[locale] ?? en;
+const catalogs: Record<Locale, Catalog> = { en, 'zh-CN': zhCN };
+
+export function catalog(locale: Locale = 'en'): Catalog {
+  return catalogs[locale];
 }
 
 /** The sentence for a refusal; an unknown code still reads as something, and is easy to spot. */
 export function errorText(error: UserError, m: Catalog = en): string {
-  const template = m.error[error.code];
-  return typeof template === 'function' ? template(error.params) : `${error.code}: ${JSON.stringify(error.params)}`;
+  const template = word(m.error, error.code);
+  return template ? template(error.params) : `${error.code}: ${JSON.stringify(error.params)}`;
 }

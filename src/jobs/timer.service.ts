@@ -163,16 +163,16 @@ export class TimerService {
       }
       return;
     }
-    const notice = notices.forTimer(incident, timer, lateMs);
-    if (!notice) return;
-    await outbox.enqueue(incident.id, notice);
+    const sent = notices.forTimer(incident, timer, lateMs);
+    if (sent.length === 0) return;
+    for (const notice of sent) await outbox.enqueue(incident.id, notice);
     // Stakeholders follow escalations and the §8 reports as a line in the incident's thread.
     const line = notices.forThread(incident, timer);
     if (line) await outbox.enqueue(incident.id, line);
     // The timeline keeps who was told, when and how: a note beside the event log, so the revision stays.
     const note = timelineNote({
-      incident, timer, lateMs, policy: service.config.policy, directory: service.directory, firedAt: this.deps.clock.now(), urgent: notice.urgent,
-      entries: outbox.entriesFor(incident.id, notice), threadEntries: line ? outbox.entriesFor(incident.id, line) : [],
+      incident, timer, lateMs, policy: service.config.policy, directory: service.directory, firedAt: this.deps.clock.now(), urgent: sent.some((n) => n.urgent),
+      entries: sent.flatMap((notice) => outbox.entriesFor(incident.id, notice)), threadEntries: line ? outbox.entriesFor(incident.id, line) : [],
     });
     if (note) await service.notes.add(note);
   }

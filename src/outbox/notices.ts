@@ -1,12 +1,12 @@
 import type { ConfigFile, NotificationChannel } from '../config/config.schema.js';
 import type { Destination } from '../app/platform.js';
-import type { Presenter } from '../app/presenter.js';
 import type { CardView } from '../app/view.js';
 import type { Directory } from '../domain/directory.js';
 import type { Incident, IncidentEvent } from '../domain/incident.js';
 import type { PlannedTimer } from '../domain/timers.js';
-import { formatDuration } from '../config/duration.js';
-import type { Catalog } from '../i18n/index.js';
+import type { Voice, Voices } from '../app/voice.js';
+import type { Locale } from '../i18n/index.js';
+import { word } from '../i18n/index.js';
 
 /**
  * What the bot says, and to whom, after a change (SPEC §7 status matrix, §9 reports) or when a
@@ -33,81 +33,90 @@ export interface Notice {
 
 type Audience = ConfigFile['policy']['statusNotifications'][keyof ConfigFile['policy']['statusNotifications']][number];
 
+/** A message's words, written in whichever language its recipient reads. */
+type Words = (v: Voice) => string;
+
+/**
+ * Direct messages and notifications are written in each recipient's language (their setting,
+ * else what their platform said, else the organisation's); groups and channels read the
+ * organisation's. A notice for people of two languages becomes two notices, one per language,
+ * each with its own recipients, so every outbox key stays unique.
+ */
 export class Notices {
   constructor(
     private readonly config: ConfigFile,
     private readonly directory: Directory,
-    private readonly presenter: Presenter,
-    private readonly m: Catalog,
+    private readonly voices: Voices,
+    private readonly localeOf: (personId: string) => Locale,
   ) {}
 
   /** SPEC §7 "notification by status" and the §9 reports, for one committed event. */
   forEvent(incident: Incident, event: IncidentEvent): Notice[] {
     const matrix = this.config.policy.statusNotifications;
-    const { m } = this;
     const id = incident.id;
     const notices: Notice[] = [];
     const step = String(event.seq);
-    const add = (rule: string, audiences: readonly Audience[], text: string, actions?: string[]) => {
+    const add = (rule: string, audiences: readonly Audience[], text: Words, actions?: string[]) => {
       const to = this.audience(incident, audiences).filter((d) => !(d.kind === 'person' && d.personId === event.actorId));
-      if (to.length > 0) notices.push(this.notice(incident, rule, step, to, text, { actions }));
+      if (to.length > 0) notices.push(...this.notices(incident, rule, step, to, text, { actions }));
     };
     const base = { id, priority: incident.priority, title: incident.title };
     if (event.action === 'report') {
-      add('status:open:reporter', matrix.open.filter((a) => a === 'reporter'), m.notify.acknowledged(base));
-      add('status:open', matrix.open.filter((a) => a !== 'reporter'), m.notify.newIncident(base));
+      add('status:open:reporter', matrix.open.filter((a) => a === 'reporter'), ({ m }) => m.notify.acknowledged(base));
+      add('status:open', matrix.open.filter((a) => a !== 'reporter'), ({ m }) => m.notify.newIncident(base));
     } else if (event.to === 'assigned') {
-      add('status:assigned', matrix.assigned, m.notice.assigned({ ...base, target: this.directory.nameOf(incident.assigneeId ?? incident.groupId) }), ['accept', 'reject']);
+      add('status:assigned', matrix.assigned, ({ m, presenter }) => m.notice.assigned({ ...base, target: presenter.nameOf(incident.assigneeId ?? incident.groupId) }), ['accept', 'reject']);
     } else if (event.action === 'accept' && event.flags.includes('accepted_after_escalation')) {
-      add('status:in_progress', matrix.in_progress_after_escalation, m.notify.acceptedAfterEscalation({ ...base, owner: this.directory.nameOf(incident.ownerId) }));
+      add('status:in_progress', matrix.in_progress_after_escalation, ({ m, presenter }) => m.notify.acceptedAfterEscalation({ ...base, owner: presenter.nameOf(incident.ownerId) }));
     } else if (event.to === 'suspended') {
-      add('status:suspended', matrix.suspended, m.notice.suspended({ id, reason: event.reason ?? '' }));
+      add('status:suspended', matrix.suspended, ({ m }) => m.notice.suspended({ id, reason: event.reason ?? '' }));
     } else if (event.to === 'resolved' && event.from !== 'resolved') {
       const solution = incident.solution ?? '';
-      add('status:resolved:reporter', matrix.resolved.filter((a) => a === 'reporter'), m.notice.resolved({ id, title: incident.title, solution }), ['confirm', 'reopen']);
-      add('status:resolved', matrix.resolved.filter((a) => a !== 'reporter'), m.notify.resolvedFor({ ...base, by: event.actorName, solution }));
+      add('status:resolved:reporter', matrix.resolved.filter((a) => a === 'reporter'), ({ m }) => m.notice.resolved({ id, title: incident.title, solution }), ['confirm', 'reopen']);
+      add('status:resolved', matrix.resolved.filter((a) => a !== 'reporter'), ({ m }) => m.notify.resolvedFor({ ...base, by: event.actorName, solution }));
     } else if (event.to === 'closed') {
-      const code = this.config.policy.closureCodes.find((c) => c.id === incident.closureCode)?.label ?? incident.closureCode ?? m.notify.withdrawn;
-      add('status:closed', matrix.closed, m.notice.closed({ id, title: incident.title, code }));
+      add('status:closed', matrix.closed, ({ m, presenter }) => m.notice.closed({ id, title: incident.title, code: presenter.closureLabel(incident.closureCode) ?? m.notify.withdrawn }));
     } else if (event.action === 'reject') {
-      add('status:rejected', ['on_duty_first_line', 'recorder'], m.notice.rejected({ id, by: event.actorName, reason: event.reason ?? '', group: this.directory.nameOf(String(event.data.suggestedGroupId ?? '')) }));
+      add('status:rejected', ['on_duty_first_line', 'recorder'], ({ m, presenter }) => m.notice.rejected({ id, by: event.actorName, reason: event.reason ?? '', group: presenter.nameOf(String(event.data.suggestedGroupId ?? '')) }));
     }
     const reports = event.flags.filter((flag) => flag === 'cross_group_redispatch' || flag === 'manager_takeover');
     for (const flag of reports) {
-      add(`report:${flag}`, ['incident_manager'], m.notice.managerReport({ id, what: m.flag[flag] ?? flag }));
+      add(`report:${flag}`, ['incident_manager'], ({ m }) => m.notice.managerReport({ id, what: word(m.flag, flag) ?? flag }));
     }
     return notices;
   }
 
-  /** The notice a due timer sends (SPEC §5 target misses, §6 escalation, §7 notification, §8 updates). */
-  forTimer(incident: Incident, timer: PlannedTimer, lateMs: number): Notice | undefined {
-    const { m, config } = this;
+  /** The notices a due timer sends, one per language (SPEC §5 target misses, §6 escalation, §7 notification, §8 updates). */
+  forTimer(incident: Incident, timer: PlannedTimer, lateMs: number): Notice[] {
+    const { config } = this;
     const policy = config.policy;
     const base = { id: incident.id, priority: incident.priority, title: incident.title };
     // The priority's notification channels apply to every timer message (SPEC §7: P1 on every channel).
     const channels = policy.notification[incident.priority].channels;
     const urgent = channels.includes('mention') || incident.major;
     const hooks = channels.filter((c) => c === 'webhook' || c === 'email');
-    let notice: Notice | undefined;
+    // A timer that fired late says so, in the recipient's language.
+    const late = (text: Words): Words => (lateMs > 0 ? (v) => `${text(v)}\n${v.m.notify.late({ due: v.presenter.formatTime(timer.dueAt), late: v.duration(Math.round(lateMs / 1000) * 1000) })}` : text);
+    let notices: Notice[] = [];
     if (timer.rule === 'target' && timer.target) {
-      const text = m.notify.targetMissed({ ...base, target: m.notify.target[timer.target] ?? timer.target, due: this.presenter.formatTime(timer.dueAt) });
-      notice = this.notice(incident, timer.key, '', this.people(this.directory.incidentManagers()), text, { urgent, channels: hooks });
+      const target = timer.target;
+      const text: Words = ({ m, presenter }) => m.notify.targetMissed({ ...base, target: word(m.notify.target, target) ?? target, due: presenter.formatTime(timer.dueAt) });
+      notices = this.notices(incident, timer.key, '', this.people(this.directory.incidentManagers()), late(text), { urgent, channels: hooks });
     } else if (timer.rule === 'escalation' && timer.tier !== undefined) {
       const tiers = policy.escalation[incident.priority];
       const tier = tiers[timer.tier];
-      const text = m.notify.escalation({ ...base, tier: timer.tier + 1, tiers: tiers.length, after: formatDuration(tier?.after ?? 0), status: m.status[incident.status] });
-      notice = this.notice(incident, timer.key, '', this.people(this.rolePeople(incident, timer.roles ?? [])), text, { urgent, channels: hooks });
+      const n = timer.tier + 1;
+      const text: Words = (v) => v.m.notify.escalation({ ...base, tier: n, tiers: tiers.length, after: v.duration(tier?.after ?? 0), status: v.m.status[incident.status] });
+      notices = this.notices(incident, timer.key, '', this.people(this.rolePeople(incident, timer.roles ?? [])), late(text), { urgent, channels: hooks });
     } else if (timer.rule === 'notification' && timer.tier !== undefined) {
-      const plan = policy.notification[incident.priority];
-      const text = m.notify.notification({ ...base, after: formatDuration(plan.steps[timer.tier]?.after ?? 0), status: m.status[incident.status] });
-      notice = this.notice(incident, timer.key, '', this.people(this.rolePeople(incident, timer.roles ?? [])), text, { urgent, channels: hooks });
+      const after = policy.notification[incident.priority].steps[timer.tier]?.after ?? 0;
+      const text: Words = (v) => v.m.notify.notification({ ...base, after: v.duration(after), status: v.m.status[incident.status] });
+      notices = this.notices(incident, timer.key, '', this.people(this.rolePeople(incident, timer.roles ?? [])), late(text), { urgent, channels: hooks });
     } else if (timer.rule === 'update') {
-      notice = this.updateNotice(incident, timer);
+      notices = this.updateNotices(incident, timer, late);
     }
-    if (!notice) return undefined;
-    notice.dueAt = timer.dueAt;
-    if (lateMs > 0) notice.text = `${notice.text}\n${m.notify.late({ due: this.presenter.formatTime(timer.dueAt), late: formatDuration(Math.round(lateMs / 1000) * 1000) })}`;
-    return notice;
+    for (const notice of notices) notice.dueAt = timer.dueAt;
+    return notices;
   }
 
   /**
@@ -117,20 +126,21 @@ export class Notices {
    * targets and reminders stay with the people they are for (and in the timeline).
    */
   forThread(incident: Incident, timer: PlannedTimer): Notice | undefined {
-    const { m, config, directory, presenter } = this;
+    // The stakeholder thread is a channel post: the organisation's language.
+    const { config } = this;
+    const { m, presenter, duration } = this.voices.get();
     const base = { id: incident.id, priority: incident.priority, title: incident.title };
     let text: string | undefined;
     if (timer.rule === 'escalation' && timer.tier !== undefined) {
       const tiers = config.policy.escalation[incident.priority];
-      const names = this.rolePeople(incident, timer.roles ?? []).map((id) => directory.nameOf(id));
+      const names = this.rolePeople(incident, timer.roles ?? []).map((id) => presenter.nameOf(id));
       const who = names.length > 0 ? names.join(', ') : m.thread.nobody;
-      text = m.thread.escalation({ ...base, tier: timer.tier + 1, tiers: tiers.length, after: formatDuration(tiers[timer.tier]?.after ?? 0), status: m.status[incident.status], who });
+      text = m.thread.escalation({ ...base, tier: timer.tier + 1, tiers: tiers.length, after: duration(tiers[timer.tier]?.after ?? 0), status: m.status[incident.status], who });
     } else if (timer.rule === 'update' && timer.update === 'first') {
-      const owner = directory.nameOf(incident.ownerId ?? incident.assigneeId ?? incident.groupId);
+      const owner = presenter.nameOf(incident.ownerId ?? incident.assigneeId ?? incident.groupId);
       text = m.thread.firstReport({ ...base, status: m.status[incident.status], owner, restoreBy: presenter.formatTime(this.restoreBy(incident)) });
     } else if (timer.rule === 'update' && timer.update === 'after_resolution') {
-      const code = config.policy.resolutionCodes.find((c) => c.id === incident.resolutionCode)?.label ?? incident.resolutionCode ?? '';
-      text = m.thread.afterResolution({ ...base, at: presenter.formatTime(incident.resolvedAt), by: directory.nameOf(incident.resolvedById), code, solution: clip(incident.solution ?? '', 500) });
+      text = m.thread.afterResolution({ ...base, at: presenter.formatTime(incident.resolvedAt), by: presenter.nameOf(incident.resolvedById), code: presenter.resolutionLabel(incident.resolutionCode), solution: clip(incident.solution ?? '', 500) });
     }
     if (!text) return undefined;
     return { rule: `thread:${timer.key}`, step: '', to: [{ kind: 'channel', channel: 'stakeholders' }], text, urgent: false, channels: [], optional: true, dueAt: timer.dueAt };
@@ -140,25 +150,25 @@ export class Notices {
     return incident.sla.resolve.dueAt ?? new Date(incident.createdAt.getTime() + incident.pausedMs + this.config.policy.updates[incident.priority].restoreWithin);
   }
 
-  private updateNotice(incident: Incident, timer: PlannedTimer): Notice | undefined {
-    const { m, config, directory } = this;
+  private updateNotices(incident: Incident, timer: PlannedTimer, late: (text: Words) => Words): Notice[] {
+    const { config } = this;
     const cadence = config.policy.updates[incident.priority];
     const base = { id: incident.id, priority: incident.priority, title: incident.title };
     const audience = this.people(this.rolePeople(incident, cadence.audience));
     if (timer.update === 'first') {
-      const owner = directory.nameOf(incident.ownerId ?? incident.assigneeId ?? incident.groupId);
-      return this.notice(incident, timer.key, '', audience, m.notify.firstReport({ ...base, status: m.status[incident.status], owner }), {});
+      const owner = incident.ownerId ?? incident.assigneeId ?? incident.groupId;
+      return this.notices(incident, timer.key, '', audience, late(({ m, presenter }) => m.notify.firstReport({ ...base, status: m.status[incident.status], owner: presenter.nameOf(owner) })), {});
     }
     if (timer.update === 'after_resolution') {
-      const code = config.policy.resolutionCodes.find((c) => c.id === incident.resolutionCode)?.label ?? incident.resolutionCode ?? '';
-      const text = m.notify.afterResolution({ ...base, at: this.presenter.formatTime(incident.resolvedAt), by: directory.nameOf(incident.resolvedById), code, solution: incident.solution ?? '' });
-      return this.notice(incident, timer.key, '', audience, text, {});
+      const text: Words = ({ m, presenter }) =>
+        m.notify.afterResolution({ ...base, at: presenter.formatTime(incident.resolvedAt), by: presenter.nameOf(incident.resolvedById), code: presenter.resolutionLabel(incident.resolutionCode), solution: incident.solution ?? '' });
+      return this.notices(incident, timer.key, '', audience, late(text), {});
     }
     // The reminder goes to whoever owns the work now, and the major incident manager.
     const owners = [incident.ownerId ?? incident.assigneeId].filter((id): id is string => Boolean(id));
     if (incident.majorIncidentManagerId) owners.push(incident.majorIncidentManagerId);
     const to: Destination[] = owners.length > 0 ? this.people(owners) : incident.groupId ? [{ kind: 'group', groupId: incident.groupId }] : this.people(this.directory.onDutyFirstLine());
-    return this.notice(incident, timer.key, '', to, m.notify.updateDue({ ...base, every: formatDuration(cadence.every) }), { actions: ['update'] });
+    return this.notices(incident, timer.key, '', to, late((v) => v.m.notify.updateDue({ ...base, every: v.duration(cadence.every) })), { actions: ['update'] });
   }
 
   /** The people holding these roles for this incident: the group's own role holders first, else the organisation's. */
@@ -189,25 +199,36 @@ export class Notices {
     return unique(ids).map((personId) => ({ kind: 'person', personId }));
   }
 
+  /** One notice per language among the recipients: people read their own, groups and channels the organisation's. */
+  private notices(incident: Incident, rule: string, step: string, to: Destination[], headline: Words, options: { actions?: string[]; urgent?: boolean; channels?: NotificationChannel[] }): Notice[] {
+    const byLocale = new Map<Locale, Destination[]>();
+    for (const destination of to) {
+      const locale = destination.kind === 'person' ? this.localeOf(destination.personId) : this.directory.defaultLocale;
+      byLocale.set(locale, [...(byLocale.get(locale) ?? []), destination]);
+    }
+    return [...byLocale].map(([locale, recipients]) => this.notice(incident, rule, step, recipients, this.voices.get(locale), headline, options));
+  }
+
   /** Every notice carries SPEC §7's standard content and the incident's card (its buttons limited to `actions`). */
-  private notice(incident: Incident, rule: string, step: string, to: Destination[], headline: string, options: { actions?: string[]; urgent?: boolean; channels?: NotificationChannel[] }): Notice {
-    const { m, config } = this;
-    const service = incident.service ? (config.policy.services.find((s) => s.id === incident.service)?.label ?? incident.service) : m.time.never;
+  private notice(incident: Incident, rule: string, step: string, to: Destination[], voice: Voice, headline: Words, options: { actions?: string[]; urgent?: boolean; channels?: NotificationChannel[] }): Notice {
+    const { config } = this;
+    const { m, presenter } = voice;
+    const service = incident.service ? presenter.serviceLabel(incident.service) : m.time.never;
     const restoreBy = incident.sla.resolve.dueAt ?? new Date(incident.createdAt.getTime() + incident.pausedMs + config.policy.updates[incident.priority].restoreWithin);
     const details = m.notify.standard({
       description: clip(incident.description, 300),
       service,
-      restoreBy: incident.status === 'resolved' || incident.status === 'closed' ? m.status[incident.status] : this.presenter.formatTime(restoreBy),
+      restoreBy: incident.status === 'resolved' || incident.status === 'closed' ? m.status[incident.status] : presenter.formatTime(restoreBy),
       contact: config.organisation.serviceDeskContact,
       id: incident.id,
     });
-    const card = this.presenter.card(incident, incident.updatedAt);
+    const card = presenter.card(incident, incident.updatedAt);
     const actions = options.actions ?? [];
     return {
       rule,
       step,
       to,
-      text: `${headline}\n${details}`,
+      text: `${headline(voice)}\n${details}`,
       card: { ...card, actions: card.actions.filter((a) => actions.includes(a.command)) },
       actions,
       urgent: options.urgent ?? false,
