@@ -20,6 +20,7 @@ import report from './report.js';
 import requestClosure from './request-closure.js';
 import resolve from './resolve.js';
 import resume from './resume.js';
+import search from './search.js';
 import show from './show.js';
 import suspend from './suspend.js';
 import timeline from './timeline.js';
@@ -28,7 +29,7 @@ import withdraw from './withdraw.js';
 
 /** Every user intent, in the order help lists them. */
 const commands: CommandDef[] = [
-  report, show, list, timeline, classify, changePriority, dispatch, accept, reject, redispatch, update, suspend, resume,
+  report, show, list, search, timeline, classify, changePriority, dispatch, accept, reject, redispatch, update, suspend, resume,
   pendingChange, resolve, confirm, reopen, close, withdraw, markDuplicate, declareMajor, requestClosure, recur, admin,
 ];
 commands.push(helpCommand(() => commands));

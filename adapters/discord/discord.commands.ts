@@ -4,44 +4,107 @@ import {
   InteractionContextType,
   type RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
+import type { CommandDef } from '../../src/app/command.js';
 import type { CommandRegistry } from '../../src/app/registry.js';
-import type { Catalog } from '../../src/i18n/index.js';
+import { catalog, word, type Catalog } from '../../src/i18n/index.js';
 import { cut } from './discord.text.js';
-import { word } from '../../src/i18n/index.js';
 
 export const SLASH_COMMAND = 'incident';
 
 /**
+ * Commands that are slash commands of their own, because one command holds at most 25
+ * subcommands: `/incident-search <text>` runs `search`.
+ */
+export const OWN_COMMANDS: Readonly<Record<string, string>> = { 'incident-search': 'search' };
+
+/** Languages Discord clients show our commands in, beyond English (Discord's locale names). */
+const LOCALIZED = { 'zh-CN': catalog('zh-CN') } as const;
+
+/** `{ "zh-CN": … }` for one text, taken from each language's catalog. */
+function localized(text: (m: Catalog) => string | undefined, max: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [locale, m] of Object.entries(LOCALIZED)) {
+    const value = text(m);
+    if (value) out[locale] = cut(value, max);
+  }
+  return out;
+}
+
+/** A Discord name: lower case, at most 32 characters (Chinese characters count as letters). */
+const name = (key: string) => (m: Catalog) => word(m.discord.names, key)?.toLowerCase();
+
+function describe(command: CommandDef, m: Catalog): string {
+  return word(m.help, command.name) ?? command.name;
+}
+
+function optionsOf(command: CommandDef, m: Catalog, required: boolean) {
+  return [
+    ...(command.takesIncident
+      ? [{
+          type: ApplicationCommandOptionType.String as const, name: 'id', name_localizations: localized(name('id'), 32),
+          description: m.discord.idOption, description_localizations: localized((l) => l.discord.idOption, 100), required: false, max_length: 20,
+        }]
+      : []),
+    ...(command.positional ?? []).map((option) => ({
+      type: ApplicationCommandOptionType.String as const,
+      name: option.toLowerCase(),
+      name_localizations: localized(name(option), 32),
+      description: cut(word(m.field, option) ?? option, 100),
+      description_localizations: localized((l) => word(l.field, option), 100),
+      required,
+      max_length: 200,
+    })),
+  ];
+}
+
+/**
  * The application commands, derived from the command declarations so they cannot drift: one
  * `/incident` with a subcommand per command (an optional incident id where it takes one, the
- * typed positional arguments), and the "Report as incident" message context menu.
+ * typed positional arguments), the commands of their own, and the "Report as incident" message
+ * context menu. Every name and description carries its Chinese localization, so a Chinese
+ * Discord client shows /事件 报告 …; the names the bot receives stay the English ones.
  */
 export function applicationCommands(registry: CommandRegistry, m: Catalog): RESTPostAPIApplicationCommandsJSONBody[] {
-  const subcommands = registry.commands.slice(0, 25).map((command) => ({
+  const own = new Set(Object.values(OWN_COMMANDS));
+  const listed = registry.commands.filter((c) => !own.has(c.name));
+  if (listed.length > 25) throw new Error(`Discord allows 25 subcommands; /${SLASH_COMMAND} would have ${listed.length}: give one a command of its own (OWN_COMMANDS)`);
+  const subcommands = listed.map((command) => ({
     type: ApplicationCommandOptionType.Subcommand as const,
     name: command.name,
-    description: cut(word(m.help, command.name) ?? command.name, 100),
-    options: [
-      ...(command.takesIncident
-        ? [{ type: ApplicationCommandOptionType.String as const, name: 'id', description: m.discord.idOption, required: false, max_length: 20 }]
-        : []),
-      ...(command.positional ?? []).map((name) => ({
-        type: ApplicationCommandOptionType.String as const,
-        name: name.toLowerCase(),
-        description: cut(word(m.field, name) ?? name, 100),
-        required: false,
-        max_length: 200,
-      })),
-    ],
+    name_localizations: localized(name(command.name), 32),
+    description: cut(describe(command, m), 100),
+    description_localizations: localized((l) => describe(command, l), 100),
+    options: optionsOf(command, m, false),
   }));
+  const ownCommands = Object.entries(OWN_COMMANDS).flatMap(([slash, commandName]) => {
+    const command = registry.get(commandName);
+    if (!command) return [];
+    return [{
+      type: ApplicationCommandType.ChatInput as const,
+      name: slash,
+      name_localizations: localized((l) => `${name(SLASH_COMMAND)(l) ?? SLASH_COMMAND}-${name(commandName)(l) ?? commandName}`, 32),
+      description: cut(m.discord.searchCommandDescription, 100),
+      description_localizations: localized((l) => l.discord.searchCommandDescription, 100),
+      contexts: [InteractionContextType.Guild],
+      options: optionsOf(command, m, true),
+    }];
+  });
   return [
     {
       type: ApplicationCommandType.ChatInput,
       name: SLASH_COMMAND,
+      name_localizations: localized((l) => l.discord.names.incident, 32),
       description: cut(m.discord.commandDescription, 100),
+      description_localizations: localized((l) => l.discord.commandDescription, 100),
       contexts: [InteractionContextType.Guild],
       options: subcommands,
     },
-    { type: ApplicationCommandType.Message, name: m.discord.reportFromMessage, contexts: [InteractionContextType.Guild] },
+    ...ownCommands,
+    {
+      type: ApplicationCommandType.Message,
+      name: m.discord.reportFromMessage,
+      name_localizations: localized((l) => l.discord.reportFromMessage, 32),
+      contexts: [InteractionContextType.Guild],
+    },
   ];
 }

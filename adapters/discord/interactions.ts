@@ -14,7 +14,9 @@ import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { RawArgs } from '../../src/app/command.js';
 import type { FormView } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
+import type { Catalog, Locale } from '../../src/i18n/index.js';
 import { decodeRef, encodeRef } from './custom-id.js';
+import { OWN_COMMANDS } from './discord.commands.js';
 import { describeDiscordError } from './discord.api.js';
 import type { Draft, DiscordStore } from './discord.models.js';
 import { forInteraction, renderReply, renderText, type DiscordMessage } from './discord.renderer.js';
@@ -61,14 +63,16 @@ export class InteractionHandler {
       return;
     }
     const actor = this.actorOf(interaction);
-    const ctx = { startedAt, actor };
+    // The person's language: their setting, else the Discord client's (remembered for later notices).
+    const locale = this.deps.app.localeFor(actor.id, interaction.locale);
+    const ctx: Ctx = { startedAt, actor, locale, m: this.deps.app.voice(locale).m };
     try {
       if (interaction.isChatInputCommand()) return await this.slashCommand(interaction, ctx);
       if (interaction.isMessageContextMenuCommand()) return await this.reportFromMessage(interaction, ctx);
       if (interaction.isModalSubmit()) return await this.modalSubmit(interaction, ctx);
       if (interaction.isButton() || interaction.isStringSelectMenu()) return await this.component(interaction, ctx);
     } catch (error) {
-      await this.fail(interaction, error);
+      await this.fail(interaction, error, ctx.m);
     }
   }
 
@@ -84,10 +88,12 @@ export class InteractionHandler {
   }
 
   private async slashCommand(i: ChatInputCommandInteraction, ctx: Ctx): Promise<void> {
-    const name = i.options.getSubcommand(false) ?? 'help';
     const args: RawArgs = {};
-    const sub = i.options.data.find((o) => o.name === name);
-    for (const option of sub?.options ?? []) if (option.value !== undefined) args[option.name] = String(option.value);
+    // A command of its own (/incident-search) carries its options itself; /incident a subcommand's.
+    const own = OWN_COMMANDS[i.commandName];
+    const name = own ?? i.options.getSubcommand(false) ?? 'help';
+    const options = own ? i.options.data : (i.options.data.find((o) => o.name === name)?.options ?? []);
+    for (const option of options) if (option.value !== undefined) args[option.name] = String(option.value);
     await this.runCommand(i, ctx, name, args, 'reply');
   }
 
@@ -106,7 +112,7 @@ export class InteractionHandler {
 
   private async component(i: ButtonInteraction | StringSelectMenuInteraction, ctx: Ctx): Promise<void> {
     const ref = decodeRef(i.customId);
-    if (!ref) return this.send(i, renderText(this.deps.app.m.discord.formExpired), 'reply');
+    if (!ref) return this.send(i, renderText(ctx.m.discord.formExpired), 'reply');
     const chosen = i.isStringSelectMenu() ? (i.values[0] ?? '') : '';
     switch (ref.kind) {
       case 'action':
@@ -114,9 +120,9 @@ export class InteractionHandler {
       case 'pick':
         return this.runCommand(i, ctx, ref.command, { id: chosen }, 'reply');
       case 'modal':
-        return this.send(i, renderText(this.deps.app.m.discord.formExpired), 'reply');
+        return this.send(i, renderText(ctx.m.discord.formExpired), 'reply');
       default: {
-        const draft = await this.draftFor(i, ref.draftId, ctx.actor);
+        const draft = await this.draftFor(i, ref.draftId, ctx);
         if (!draft) return;
         if (ref.kind === 'field') {
           if (chosen) draft.values[ref.field] = chosen;
@@ -124,16 +130,16 @@ export class InteractionHandler {
           delete draft.problems[ref.field];
           if (!draft.asked.includes(ref.field)) draft.asked.push(ref.field);
           await this.deps.store.saveDraft(draft);
-          return this.send(i, this.panel(draft), 'update');
+          return this.send(i, this.panel(draft, ctx.m), 'update');
         }
         if (ref.kind === 'edit') {
           const { modalFields } = panelLayout(draft.form, draft.asked, draft.problems);
           const fields = draft.asked.length === 0 ? planForm(draft.form).modal : modalFields;
-          return i.showModal(renderModal(draft.form.title, encodeRef({ kind: 'modal', draftId: draft._id, step: draft.asked.length === 0 ? 1 : 2 }), fields, draft.values, draft.problems, this.deps.app.m));
+          return i.showModal(renderModal(draft.form.title, encodeRef({ kind: 'modal', draftId: draft._id, step: draft.asked.length === 0 ? 1 : 2 }), fields, draft.values, draft.problems, ctx.m));
         }
         if (ref.kind === 'cancel') {
           await this.deps.store.deleteDraft(draft._id);
-          return this.send(i, renderText(this.deps.app.m.reply.formCancelled), 'update');
+          return this.send(i, renderText(ctx.m.reply.formCancelled), 'update');
         }
         return this.submit(i, ctx, draft, 'update');
       }
@@ -142,8 +148,8 @@ export class InteractionHandler {
 
   private async modalSubmit(i: ModalSubmitInteraction, ctx: Ctx): Promise<void> {
     const ref = decodeRef(i.customId);
-    if (ref?.kind !== 'modal') return this.send(i, renderText(this.deps.app.m.discord.formExpired), 'reply');
-    const draft = await this.draftFor(i, ref.draftId, ctx.actor);
+    if (ref?.kind !== 'modal') return this.send(i, renderText(ctx.m.discord.formExpired), 'reply');
+    const draft = await this.draftFor(i, ref.draftId, ctx);
     if (!draft) return;
     const fixing = Object.keys(draft.problems).length > 0;
     for (const [name, value] of Object.entries(modalValues(i))) {
@@ -156,34 +162,34 @@ export class InteractionHandler {
     // The first modal held everything, or the user just fixed what was refused: send it.
     if (remaining.length === 0 && (ref.step === 1 || fixing)) return this.submit(i, ctx, draft, ref.step === 2 ? 'update' : 'reply');
     await this.deps.store.saveDraft(draft);
-    await this.send(i, this.panel(draft), ref.step === 2 ? 'update' : 'reply');
+    await this.send(i, this.panel(draft, ctx.m), ref.step === 2 ? 'update' : 'reply');
   }
 
   /** Runs a command and answers: a form opens as a modal (or a panel), anything else is rendered. */
   private async runCommand(i: RepliableInteraction, ctx: Ctx, name: string, args: RawArgs, how: How): Promise<void> {
     const { app } = this.deps;
-    const reply = await this.beforeDeadline(i, ctx, app.run(ctx.actor, name, args, { key: `discord:${i.id}` }), how);
-    if (reply.form) return this.openForm(i, reply.form, how);
-    await this.send(i, renderReply(reply, app.m), how);
+    const reply = await this.beforeDeadline(i, ctx, app.run(ctx.actor, name, args, { key: `discord:${i.id}`, locale: ctx.locale }), how);
+    if (reply.form) return this.openForm(i, reply.form, how, ctx.m);
+    await this.send(i, renderReply(reply, ctx.m), how);
   }
 
   private async submit(i: RepliableInteraction, ctx: Ctx, draft: Draft, how: How): Promise<void> {
     const { app, store } = this.deps;
     const args = { ...draft.args, ...draft.values };
     // One key per form: a double press of "Report" logs one incident.
-    const reply = await this.beforeDeadline(i, ctx, app.run(ctx.actor, draft.command, args, { submitted: true, key: `discord:form:${draft._id}` }), how);
+    const reply = await this.beforeDeadline(i, ctx, app.run(ctx.actor, draft.command, args, { submitted: true, key: `discord:form:${draft._id}`, locale: ctx.locale }), how);
     if (reply.form) {
       draft.form = { ...reply.form, args: draft.args };
       draft.problems = reply.form.errors ?? {};
       await store.saveDraft(draft);
-      return this.send(i, this.panel(draft), how);
+      return this.send(i, this.panel(draft, ctx.m), how);
     }
     await store.deleteDraft(draft._id);
-    await this.send(i, renderReply(reply, app.m), how);
+    await this.send(i, renderReply(reply, ctx.m), how);
   }
 
-  private async openForm(i: RepliableInteraction, form: FormView, how: How): Promise<void> {
-    const { app, store } = this.deps;
+  private async openForm(i: RepliableInteraction, form: FormView, how: How, m: Catalog): Promise<void> {
+    const { store } = this.deps;
     const canShowModal = !i.deferred && !i.replied && !i.isModalSubmit() && 'showModal' in i;
     const plan = planForm(form);
     const values: Record<string, string> = {};
@@ -201,27 +207,27 @@ export class InteractionHandler {
     };
     await store.createDraft(draft);
     if (canShowModal) {
-      await i.showModal(renderModal(form.title, encodeRef({ kind: 'modal', draftId: draft._id, step: 1 }), plan.modal, values, draft.problems, app.m));
+      await i.showModal(renderModal(form.title, encodeRef({ kind: 'modal', draftId: draft._id, step: 1 }), plan.modal, values, draft.problems, m));
       return;
     }
-    await this.send(i, this.panel(draft), how);
+    await this.send(i, this.panel(draft, m), how);
   }
 
-  private panel(draft: Draft): DiscordMessage {
+  private panel(draft: Draft, m: Catalog): DiscordMessage {
     const layout = panelLayout(draft.form, draft.asked, draft.problems);
-    return renderPanel({ draftId: draft._id, form: draft.form, values: draft.values, errors: draft.problems, ...layout }, this.deps.app.m);
+    return renderPanel({ draftId: draft._id, form: draft.form, values: draft.values, errors: draft.problems, ...layout }, m);
   }
 
-  private async draftFor(i: RepliableInteraction, draftId: string, actor: Actor): Promise<Draft | undefined> {
-    const { app, store } = this.deps;
+  private async draftFor(i: RepliableInteraction, draftId: string, ctx: Ctx): Promise<Draft | undefined> {
+    const { store } = this.deps;
     const draft = await store.draft(draftId);
     if (!draft) {
-      await this.send(i, renderText(app.m.discord.formExpired), 'reply');
+      await this.send(i, renderText(ctx.m.discord.formExpired), 'reply');
       return undefined;
     }
     if (draft.userId !== i.user.id) {
-      this.deps.log.info({ draftId, actor: actor.id }, 'discord: someone else pressed a form button');
-      await this.send(i, renderText(app.m.discord.notYours), 'reply');
+      this.deps.log.info({ draftId, actor: ctx.actor.id }, 'discord: someone else pressed a form button');
+      await this.send(i, renderText(ctx.m.discord.notYours), 'reply');
       return undefined;
     }
     return draft;
@@ -257,10 +263,10 @@ export class InteractionHandler {
   }
 
   /** Unexpected errors: logged with an id, and the user sees the id. */
-  private async fail(i: RepliableInteraction, error: unknown): Promise<void> {
+  private async fail(i: RepliableInteraction, error: unknown, m: Catalog): Promise<void> {
     const ref = randomUUID().slice(0, 8);
     this.deps.log.error({ err: error, ref, interaction: i.id, why: describeDiscordError(error) }, 'discord: interaction failed');
-    const message = forInteraction(renderText(this.deps.app.m.error.internal({ ref })));
+    const message = forInteraction(renderText(m.error.internal({ ref })));
     try {
       if (i.deferred || i.replied) await i.followUp({ ...message, flags: MessageFlags.Ephemeral });
       else await i.reply({ ...message, flags: MessageFlags.Ephemeral });
@@ -273,6 +279,9 @@ export class InteractionHandler {
 interface Ctx {
   startedAt: number;
   actor: Actor;
+  /** The person's language, and its catalog. */
+  locale: Locale;
+  m: Catalog;
 }
 
 /** Components, and modals opened from a component, may edit the message they came from. */

@@ -5,6 +5,7 @@ import { backgroundClient, boltLogger, clientOptions, deliveryClient } from './s
 import { SlackDirectory } from './slack.directory.js';
 import { HomeTab } from './slack.home.js';
 import { Interactions } from './slack.interactions.js';
+import { SlackLocales } from './slack.locales.js';
 import { SlackMessenger } from './slack.messenger.js';
 import { ChannelPacer, type PacingOptions } from './slack.pacer.js';
 import { ReplySender } from './slack.replies.js';
@@ -56,8 +57,9 @@ export function createSlackAdapter(host: AdapterHost, options: SlackAdapterOptio
   const delivery = deliveryClient(token, env.SLACK_API_URL, log);
   // One pace per channel for every chat.postMessage the outbox makes (PLATFORMS.md: about 1/s per channel).
   const pacer = new ChannelPacer({ perSecond: env.SLACK_CHANNEL_POSTS_PER_SECOND, burst: env.SLACK_CHANNEL_POST_BURST, ...options.pacing });
-  const replies = new ReplySender(bolt.client, log, app.m);
-  const home = new HomeTab(app, bolt.client, log);
+  const replies = new ReplySender(bolt.client, log, (locale) => app.voice(locale).m);
+  const locales = new SlackLocales(bolt.client, app, log);
+  const home = new HomeTab(app, bolt.client, locales, log);
 
   const inFlight = new Set<Promise<void>>();
   const track = (work: () => Promise<void>) => {
@@ -65,7 +67,7 @@ export function createSlackAdapter(host: AdapterHost, options: SlackAdapterOptio
     inFlight.add(running);
     void running.finally(() => inFlight.delete(running));
   };
-  new Interactions({ app, client: bolt.client, background, replies, claims: host.surfaces, home, log, track }).register(bolt);
+  new Interactions({ app, client: bolt.client, background, replies, claims: host.surfaces, home, locales, log, track }).register(bolt);
   bolt.error(async (error) => {
     log.error({ err: error }, 'Slack handler failed');
   });

@@ -4,7 +4,9 @@ import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { RawArgs } from '../../src/app/command.js';
 import type { FormField, FormView, Reply } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
+import { isLocale, type Locale } from '../../src/i18n/index.js';
 import type { HomeTab } from './slack.home.js';
+import type { SlackLocales } from './slack.locales.js';
 import type { SurfaceStore } from '../../src/outbox/surface.store.js';
 import type { Origin, ReplySender } from './slack.replies.js';
 import {
@@ -35,6 +37,8 @@ export interface InteractionDeps {
   /** The shared claims store: a retried event (same event_id) is handled once. */
   claims: SurfaceStore;
   home: HomeTab;
+  /** Each person's language (their setting, else Slack's locale for them). */
+  locales: SlackLocales;
   log: Logger;
   /** Keeps work running after the ack visible to `idle()` and to error logging. */
   track(work: () => Promise<void>): void;
@@ -113,7 +117,10 @@ export class Interactions {
       responseUrl: body.response_url,
     };
     const value = parseButtonValue(action.value);
-    if (!value) return this.deps.replies.text(origin, this.deps.app.m.slack.badButton);
+    if (!value) {
+      const locale = await this.deps.locales.of(body.user.id, this.actor(body.user.id));
+      return this.deps.replies.text({ ...origin, locale }, this.deps.app.voice(locale).m.slack.badButton);
+    }
     // The same person pressing the same button on the same card version twice acts once.
     const key = value.r !== undefined && value.a.id ? `slack:button:${body.user.id}:${value.a.id}:${value.c}:${value.r}` : undefined;
     await this.execute(this.actor(body.user.id, body.user.name ?? body.user.username), value.c, value.a, origin, body.trigger_id, key);
@@ -140,14 +147,17 @@ export class Interactions {
    * a form opens as a modal and anything else goes back to the person; if not, a "Working on it…"
    * modal is opened while the trigger is still valid and updated with the outcome.
    */
-  async execute(actor: Actor, name: string, args: RawArgs, origin: Origin, triggerId?: string, key?: string): Promise<void> {
+  async execute(actor: Actor, name: string, args: RawArgs, requestOrigin: Origin, triggerId?: string, key?: string): Promise<void> {
     const { app, client, replies } = this.deps;
-    const running = app.run(actor, name, args, key ? { key } : {});
+    const locale = await this.deps.locales.of(requestOrigin.user, actor);
+    const origin: Origin = { ...requestOrigin, locale };
+    const { m } = app.voice(locale);
+    const running = app.run(actor, name, args, key ? { key, locale } : { locale });
     const first = await withinBudget(running, triggerId ? TRIGGER_BUDGET_MS : Number.POSITIVE_INFINITY);
     let waitingViewId: string | undefined;
     if (!first.done && triggerId) {
       try {
-        const opened = await client.views.open({ trigger_id: triggerId, view: renderNoticeModal(app.m.slack.modalTitle, app.m.slack.working) as never });
+        const opened = await client.views.open({ trigger_id: triggerId, view: renderNoticeModal(m.slack.modalTitle, m.slack.working) as never });
         waitingViewId = opened.view?.id;
       } catch (error) {
         await replies.failure(origin, error, { method: 'views.open' });
@@ -166,7 +176,7 @@ export class Interactions {
       return;
     }
     if (waitingViewId) {
-      await client.views.update({ view_id: waitingViewId, view: renderNoticeModal(app.m.slack.modalTitle, reply.text ?? app.m.slack.done) as never })
+      await client.views.update({ view_id: waitingViewId, view: renderNoticeModal(m.slack.modalTitle, reply.text ?? m.slack.done) as never })
         .catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not update the waiting modal'));
     }
     await this.answer(origin, reply);
@@ -189,21 +199,22 @@ export class Interactions {
     const submitted = readSubmission(view.state);
     const args = { ...meta.a, ...submitted };
     const fields = fieldsOfView(view.blocks);
-    const errors = fieldErrors({ fields, errors: formErrors(fields, args, app.m) });
+    const { locale } = meta.o;
+    const errors = fieldErrors({ fields, errors: formErrors(fields, args, app.voice(locale).m) });
     if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
     await ack();
     const actor = this.actor(user.id, user.name ?? user.username);
     track(async () => {
       // The view id names this one form: submitting it twice (double click, retry) acts once.
-      const reply = await app.run(actor, meta.c, args, { submitted: true, key: `slack:view:${view.id}` });
-      if (reply.form || reply.error) return this.answer(meta.o, this.notSaved(reply, fields, submitted));
+      const reply = await app.run(actor, meta.c, args, { submitted: true, key: `slack:view:${view.id}`, ...(locale ? { locale } : {}) });
+      if (reply.form || reply.error) return this.answer(meta.o, this.notSaved(reply, fields, submitted, locale));
       await this.afterSubmit(meta, reply);
     });
   }
 
   /** Why a submitted form changed nothing, with what the person entered, ready to paste again. */
-  private notSaved(reply: Reply, fields: FormField[], submitted: Record<string, string>): Reply {
-    const { m } = this.deps.app;
+  private notSaved(reply: Reply, fields: FormField[], submitted: Record<string, string>, locale?: Locale): Reply {
+    const { m } = this.deps.app.voice(locale);
     const problems = reply.form ? Object.values(reply.form.errors ?? {}).join(' ') : '';
     const entered = fields
       .filter((f) => submitted[f.name]?.trim())
@@ -247,7 +258,9 @@ function parseMetadata(text: string | undefined): FormMetadata | undefined {
   try {
     const meta = JSON.parse(text ?? '') as Partial<FormMetadata>;
     if (typeof meta.c !== 'string' || typeof meta.o?.user !== 'string') return undefined;
-    return { c: meta.c, a: meta.a ?? {}, o: meta.o };
+    // A language the bot no longer speaks (or a forged one) reads as the person's usual language.
+    const o = typeof meta.o.locale === 'string' && isLocale(meta.o.locale) ? meta.o : { ...meta.o, locale: undefined };
+    return { c: meta.c, a: meta.a ?? {}, o };
   } catch {
     return undefined;
   }

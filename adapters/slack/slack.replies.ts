@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Reply } from '../../src/app/view.js';
-import type { Catalog } from '../../src/i18n/index.js';
+import type { Catalog, Locale } from '../../src/i18n/index.js';
 import { slackErrorCode } from './slack.clients.js';
 import { renderReply, type SlackMessage } from './slack.renderer.js';
 
@@ -14,6 +14,8 @@ export interface Origin {
   responseUrl?: string;
   /** The message a message shortcut was used on. */
   message?: { channel: string; ts: string };
+  /** The person's language, found when the request came in; answers (and the form's check on submit) use it. */
+  locale?: Locale;
 }
 
 /**
@@ -24,7 +26,8 @@ export class ReplySender {
   constructor(
     private readonly client: webApi.WebClient,
     private readonly log: Logger,
-    private readonly m: Catalog,
+    /** The catalog of a language (the organisation's when none is given). */
+    private readonly words: (locale?: Locale) => Catalog,
   ) {}
 
   async reply(origin: Origin, reply: Reply, rev?: number): Promise<void> {
@@ -40,7 +43,7 @@ export class ReplySender {
     const ref = randomUUID().slice(0, 8);
     const code = slackErrorCode(error);
     this.log.error({ err: error, ref, slackError: code, ...context }, 'Slack request failed');
-    await this.text(origin, this.m.slack.apiFailed({ error: code, ref })).catch((err: unknown) =>
+    await this.text(origin, this.words(origin.locale).slack.apiFailed({ error: code, ref })).catch((err: unknown) =>
       this.log.error({ err, ref }, 'could not tell the user about a Slack failure'),
     );
   }

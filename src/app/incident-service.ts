@@ -1,3 +1,4 @@
+import { wordsOf } from '../domain/words.js';
 import type { Logger } from 'pino';
 import type { ConfigFile } from '../config/config.schema.js';
 import { SYSTEM_ACTOR, type Actor, type Directory } from '../domain/directory.js';
@@ -67,6 +68,12 @@ export class IncidentService {
 
   async list(query: IncidentQuery): Promise<Incident[]> {
     return this.deps.store.list(query);
+  }
+
+  /** Incidents whose title, description or CI share words with the text (Chinese segmented into words), best first. */
+  async search(text: string, limit: number): Promise<{ incidents: Incident[]; total: number; words: string[] }> {
+    const words = wordsOf(text);
+    return { ...(await this.deps.store.search(words, limit)), words };
   }
 
   /**

@@ -66,6 +66,7 @@ export const en = {
     recur: 'Report recurrence',
     timeline: 'Timeline',
     admin: 'Admin',
+    search: 'Search',
   },
   help: {
     report: 'Log a new incident (title, description, impact, urgency, …)',
@@ -121,6 +122,10 @@ export const en = {
     masterId: 'Master incident (INC-…)',
     majorIncidentManagerId: 'Major incident manager',
     id: 'Incident',
+    text: 'Words to look for',
+    topic: 'What to look at: outbox',
+    action: 'dead, or retry <message id>',
+    target: 'Message id (for retry)',
   },
   card: {
     status: 'Status',
@@ -397,6 +402,15 @@ export const en = {
     managementStarter: (p: P) => `${s(p.id)} (${s(p.priority)}) ${s(p.title)}: major incident, management updates follow in the thread.`,
     warRoomWelcome: (p: P) => `War room for ${s(p.id)} (${s(p.priority)}) "${s(p.title)}". Major incident manager: ${s(p.manager)}. The recovery team works here; the incident's card, updates and timeline stay in /incident (/incident show ${s(p.id)}). Visible only to the recovery team and managers; archived when the incident closes.`,
     warRoomArchived: (p: P) => `${s(p.id)} is closed: this war room is archived and read-only.`,
+    searchCommandDescription: 'Find incidents by words in their title, description or CI',
+    /** Names Discord shows for the subcommands and options (English: the names themselves). */
+    names: {
+      incident: 'incident', report: 'report', show: 'show', list: 'list', search: 'search', timeline: 'timeline', classify: 'classify', 'change-priority': 'change-priority',
+      dispatch: 'dispatch', accept: 'accept', reject: 'reject', redispatch: 'redispatch', update: 'update', suspend: 'suspend', resume: 'resume',
+      'pending-change': 'pending-change', resolve: 'resolve', confirm: 'confirm', reopen: 'reopen', close: 'close', withdraw: 'withdraw',
+      'mark-duplicate': 'mark-duplicate', 'declare-major': 'declare-major', 'request-closure': 'request-closure', recur: 'recur', admin: 'admin', help: 'help',
+      id: 'id', title: 'title', text: 'text', topic: 'topic', action: 'action', target: 'target',
+    },
     incidentsCategory: 'Incidents',
     archiveCategory: 'Incidents archive',
   },

@@ -3,6 +3,7 @@ import { ACTIVE_STATUSES, applyChanges, type Incident, type IncidentEvent, type 
 import { ensureIndexes, isDuplicateKey, models, type Models } from './models.js';
 import { deleteById, GroupCommit, insertOnce, writeOne } from './insert-once.js';
 import { retryTransient } from './transient.js';
+import { overlap, wordsOf } from '../domain/words.js';
 
 export interface IncidentQuery {
   statuses?: readonly Status[];
@@ -39,6 +40,15 @@ export class IncidentStore {
     await this.once('ci-open-sets', () => this.fillCiOpenSets());
     await this.once('pending-effects', () => this.markLegacyUnprocessed());
     await this.once('closed-archived', () => this.archiveLegacyClosed());
+    await this.once('search-terms', () => this.fillSearchTerms());
+  }
+
+  /** Incidents an earlier version stored without their search words get them. */
+  private async fillSearchTerms(): Promise<void> {
+    for (const model of [this.m.Incident, this.m.ClosedIncident]) {
+      const docs = await retryTransient(() => model.find({ terms: { $exists: false } }, { title: 1, description: 1, ci: 1 }).lean<{ _id: string; title: string; description?: string; ci?: string }[]>());
+      for (const doc of docs) await retryTransient(() => model.updateOne({ _id: doc._id }, { $set: { terms: termsOf(doc) } }));
+    }
   }
 
   /**
@@ -112,7 +122,7 @@ export class IncidentStore {
    * work the sweep finds.
    */
   async create(incident: Incident, event: IncidentEvent): Promise<boolean> {
-    if (!(await insertOnce(this.m.Incident, stripUndefined({ ...incident, _id: incident.id })))) return false;
+    if (!(await insertOnce(this.m.Incident, stored(incident)))) return false;
     await this.markPending(event.incidentId, event.seq, event.at);
     await this.insertEvent(event);
     return true;
@@ -223,7 +233,7 @@ export class IncidentStore {
 
   /** Moves a closed incident to `incidents_closed`: inserted there first, then deleted here, so it is always in one of them. */
   private async archive(incident: Incident): Promise<void> {
-    await insertOnce(this.m.ClosedIncident, stripUndefined({ ...incident, _id: incident.id }));
+    await insertOnce(this.m.ClosedIncident, stored(incident));
     await deleteById(this.m.Incident, incident.id);
   }
 
@@ -239,6 +249,25 @@ export class IncidentStore {
       else await deleteById(this.m.PendingEffect, entry._id);
     }
     return events;
+  }
+
+  /**
+   * Incidents sharing words with a search, open and closed, best match first: those holding at
+   * least half of the words asked (any one of one or two), ranked by how many, then open before
+   * closed, then newest. At most `limit`, and `total` says how many matched.
+   */
+  async search(asked: readonly string[], limit: number): Promise<{ incidents: Incident[]; total: number }> {
+    if (asked.length === 0) return { incidents: [], total: 0 };
+    const filter = { terms: { $in: [...asked] } };
+    const need = Math.max(1, Math.ceil(asked.length / 2));
+    const read = (model: Models['Incident']) => retryTransient(() => model.find(filter).sort({ createdAt: -1 }).limit(SEARCH_SCAN).lean<Record<string, unknown>[]>());
+    const [open, closed] = await Promise.all([read(this.m.Incident), read(this.m.ClosedIncident)]);
+    const scored = [...open, ...closed]
+      .map((doc) => ({ doc, score: overlap(asked, (doc.terms as string[] | undefined) ?? []) }))
+      .filter((s) => s.score >= need)
+      .map((s) => ({ incident: toIncident(s.doc), score: s.score }))
+      .sort((a, b) => b.score - a.score || Number(a.incident.status === 'closed') - Number(b.incident.status === 'closed') || b.incident.createdAt.getTime() - a.incident.createdAt.getTime());
+    return { incidents: scored.slice(0, limit).map((s) => s.incident), total: scored.length };
   }
 
   async list(query: IncidentQuery): Promise<Incident[]> {
@@ -338,7 +367,8 @@ export class IncidentStore {
    * every reader replays what the snapshot is missing.
    */
   private async replaceSnapshot(next: Incident): Promise<void> {
-    await writeOne(this.m.Incident, { replaceOne: { filter: { _id: next.id }, replacement: stripUndefined({ ...next }) } });
+    const { _id, ...replacement } = stored(next);
+    await writeOne(this.m.Incident, { replaceOne: { filter: { _id }, replacement } });
   }
 }
 
@@ -381,8 +411,33 @@ function stripUndefined<T>(value: T): T {
   return Object.fromEntries(entries.map(([k, v]) => [k, stripUndefined(v)])) as T;
 }
 
+/** Candidates read per collection for one search (newest first) before ranking. */
+const SEARCH_SCAN = 1_000;
+
+/** The stored document of an incident: keyed by its id, with its search words. */
+function stored(incident: Incident): Record<string, unknown> & { _id: string } {
+  return stripUndefined({ ...incident, _id: incident.id, terms: termsOf(incident) });
+}
+
+/**
+ * Segmenting a full description costs about 2 ms of CPU, and a snapshot is written at every change
+ * of an incident whose text rarely changes: the words of recent texts are kept.
+ */
+const recentTerms = new Map<string, string[]>();
+
+function termsOf(incident: { title: string; description?: string; ci?: string }): string[] {
+  const text = [incident.title, incident.ci ?? '', incident.description ?? ''].join('\n');
+  let terms = recentTerms.get(text);
+  if (!terms) {
+    if (recentTerms.size >= 2_000) recentTerms.clear();
+    terms = wordsOf(text);
+    recentTerms.set(text, terms);
+  }
+  return terms;
+}
+
 function toIncident(doc: Record<string, unknown>): Incident {
-  const { _id, ...rest } = doc;
+  const { _id, terms: _terms, ...rest } = doc;
   const incident = rest as unknown as Incident;
   incident.links = incident.links ?? {};
   incident.priorityLog = incident.priorityLog ?? [];

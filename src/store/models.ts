@@ -75,6 +75,8 @@ const IncidentSchema = new Schema(
       change: String,
     },
     priorityLog: [{ _id: false, at: Date, byId: String, byName: String, from: String, to: String, reason: String }],
+    /** The words of title, description and CI (src/domain/words.ts), kept for search. */
+    terms: [String],
   },
   { collection: 'incidents', versionKey: false, minimize: false, timestamps: false, autoIndex: false },
 );
@@ -87,6 +89,7 @@ IncidentSchema.index({ reporterId: 1, createdAt: -1 });
 IncidentSchema.index({ ci: 1, status: 1, createdAt: -1 });
 IncidentSchema.index({ 'links.masterId': 1 });
 IncidentSchema.index({ 'links.followUpOf': 1 });
+IncidentSchema.index({ terms: 1 });
 
 const EventSchema = new Schema(
   {

@@ -204,14 +204,31 @@ describe('Discord: messenger and command registration', () => {
     h = await startDiscord();
     const lines: string[] = [];
     const env = { DISCORD_TOKEN: 't', DISCORD_APPLICATION_ID: IDS.app, DISCORD_GUILD_ID: IDS.guild, DISCORD_API_URL: h.fake.apiUrl } as Env;
-    expect(await registerCommands(env, (l) => lines.push(l))).toBe(2);
+    expect(await registerCommands(env, (l) => lines.push(l))).toBe(3);
     const put = h.fake.find('PUT', `/applications/${IDS.app}/guilds/${IDS.guild}/commands`)[0]!;
-    expect(put.body.map((c: Raw) => c.name)).toEqual(['incident', 'Report as incident']);
+    expect(put.body.map((c: Raw) => c.name)).toEqual(['incident', 'incident-search', 'Report as incident']);
     const subs = put.body[0].options.map((o: Raw) => o.name);
-    // Every command is a subcommand; Discord allows 25, the number we have now.
+    // Discord allows 25 subcommands, the number we have now: search is a command of its own.
     expect(subs).toHaveLength(25);
     expect(subs).toEqual(expect.arrayContaining(['report', 'dispatch', 'accept', 'reject', 'resolve', 'confirm', 'close', 'declare-major', 'admin', 'help']));
+    expect(put.body[1].options.map((o: Raw) => [o.name, o.required])).toEqual([['text', true]]);
     expect(lines[0]).toContain(`guild ${IDS.guild}`);
+    // A Chinese Discord client sees every command, option and description in Chinese, each valid for Discord.
+    const NAME = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
+    const chatNames: Raw[] = [put.body[0], put.body[1], ...put.body[0].options, ...put.body.slice(0, 2).flatMap((c: Raw) => c.options.flatMap((o: Raw) => o.options ?? [o]))];
+    for (const item of chatNames) {
+      const zh = item.name_localizations?.['zh-CN'] as string | undefined;
+      expect(zh, item.name).toMatch(NAME);
+      expect(zh, item.name).toBe(zh!.toLowerCase());
+      expect(zh, item.name).toMatch(/\p{Script=Han}/u);
+      expect((item.description_localizations?.['zh-CN'] as string).length, item.name).toBeLessThanOrEqual(100);
+      expect(item.description_localizations?.['zh-CN'], item.name).toMatch(/\p{Script=Han}/u);
+    }
+    expect(put.body[0].name_localizations['zh-CN']).toBe('事件');
+    expect(put.body[0].options.find((o: Raw) => o.name === 'accept').name_localizations['zh-CN']).toBe('受理');
+    const zhSubs = put.body[0].options.map((o: Raw) => o.name_localizations['zh-CN']);
+    expect(new Set(zhSubs).size).toBe(zhSubs.length);
+    expect(put.body[2].name_localizations['zh-CN']).toMatch(/\p{Script=Han}/u);
     await registerCommands({ ...env, DISCORD_GUILD_ID: undefined }, () => undefined);
     expect(h.fake.find('PUT', `/applications/${IDS.app}/commands`)).toHaveLength(1);
   });

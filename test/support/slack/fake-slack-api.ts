@@ -55,6 +55,8 @@ export class FakeSlackApi {
   rateLimited = 0;
   /** Per channel: posts it may take now (a token bucket refilled at `perSecond`, holding `burst`). */
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** What users.info reports as each user's locale ("zh-CN", "en-US"); users not here have none. */
+  readonly userLocales = new Map<string, string>();
   /** Channels created through the API (war rooms), by name. */
   private readonly channelNames = new Map<string, string>();
   url = '';
@@ -177,6 +179,11 @@ export class FakeSlackApi {
         const channel = { id: `CWAR${this.channelCount}`, name: String(params.name) };
         this.channelNames.set(channel.name, channel.id);
         return { ok: true, channel };
+      }
+      case 'users.info': {
+        const user = String(params.user);
+        const locale = params.include_locale === true || params.include_locale === 'true' ? this.userLocales.get(user) : undefined;
+        return { ok: true, user: { id: user, ...(locale ? { locale } : {}) } };
       }
       case 'conversations.list':
         return { ok: true, channels: [...this.channelNames].map(([name, id]) => ({ id, name })), response_metadata: { next_cursor: '' } };
