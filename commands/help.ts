@@ -11,7 +11,7 @@ export function helpCommand(all: () => readonly CommandDef[]): CommandDef {
     async run(ctx) {
       const lines = all().map((c) => {
         const usage = `${c.name}${c.takesIncident ? ' INC-…' : ''}${c.positional?.length ? ` [${c.positional.join(' ')}]` : ''}`;
-        const aliases = c.aliases?.length ? ` (also: ${c.aliases.join(', ')})` : '';
+        const aliases = c.aliases?.length ? ` ${ctx.m.reply.also({ words: c.aliases.join(', ') })}` : '';
         return `${usage} — ${word(ctx.m.help, c.name) ?? ''}${aliases}`;
       });
       return { ephemeral: true, text: ctx.m.reply.helpHeading, lines };

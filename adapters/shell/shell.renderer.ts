@@ -38,7 +38,7 @@ export function fieldPrompt(field: FormField, m: Catalog, error?: string): strin
   if (field.options) {
     lines.push(`${field.label}${optional}:`);
     field.options.forEach((o, i) => lines.push(`  ${i + 1}) ${o.label}`));
-    return `${lines.join('\n')}\n${initial ? `choice${initial}` : 'choice'}: `;
+    return `${lines.join('\n')}\n${m.shell.choice}${initial}: `;
   }
   return `${lines.length ? `${lines.join('\n')}\n` : ''}${field.label}${optional}${initial}: `;
 }

@@ -288,6 +288,7 @@ export const en = {
     noSuchButton: (p: P) => `There is no button ${s(p.n)}.`,
     formHeading: (p: P) => `${s(p.title)} — answer each field; "." cancels.`,
     optional: 'optional, Enter to skip',
+    choice: 'choice',
     chooseNumber: 'Type a number from the list.',
     notification: (p: P) => `📨 [${s(p.time)}] to ${s(p.to)} (${s(p.how)}): ${s(p.text)}`,
     notificationButtons: (p: P) => `Buttons for them: ${s(p.buttons)} (as that person: show ${s(p.id)})`,
