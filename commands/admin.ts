@@ -28,7 +28,7 @@ export default defineCommand({
     const lines: string[] = [];
     const oldest = await outbox.oldestPending();
     const overdue = oldest ? clock.now().getTime() - oldest.getTime() : 0;
-    if (overdue > 0) lines.push(m.reply.outboxOldest({ age: formatDuration(overdue) }));
+    if (overdue > 0) lines.push(m.reply.outboxOldest({ age: formatDuration(overdue, m.duration) }));
     const line = (e: OutboxLine) => ({ incidentId: e.incidentId ?? '', line: m.reply.outboxLine({ id: e._id, platform: e.platform, attempts: e.attempts, error: e.lastError ?? '' }) });
     const sections: ListSection[] = [{ heading: m.reply.outboxDeadHeading, items: (await outbox.list({ status: 'dead' }, SHOWN)).map(line) }];
     if (args.action !== 'dead') sections.push({ heading: m.reply.outboxUndeliverableHeading, items: (await outbox.list({ status: 'undeliverable' }, SHOWN)).map(line) });

@@ -1,5 +1,6 @@
 import { isUserError } from '../domain/errors.js';
 import { ACTIVE_STATUSES, type Status } from '../domain/incident.js';
+import { catalog } from '../i18n/index.js';
 import type { CommittedChange, IncidentService } from './incident-service.js';
 
 /**
@@ -13,11 +14,13 @@ export async function runEffects(service: IncidentService, { incident, event }: 
 
 async function resolveDuplicates(service: IncidentService, masterId: string, seq: number, code?: string, solution?: string): Promise<void> {
   const duplicates = await service.list({ masterId, statuses: ACTIVE_STATUSES });
+  // Kept on the record: the organisation's language.
+  const m = catalog(service.config.organisation.locale);
   for (const duplicate of duplicates) {
     await ignoreRefusal(
       service.systemAct(duplicate.id, 'resolve', {
         resolutionCode: code,
-        solution: `Resolved with master ${masterId}: ${solution ?? ''}`.trim(),
+        solution: m.notify.resolvedWithMaster({ id: masterId, solution: solution ?? '' }).trim(),
       }, `cascade:${masterId}:${seq}:${duplicate.id}`),
     );
   }

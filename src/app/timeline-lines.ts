@@ -17,7 +17,8 @@ export function timelineLines(presenter: Presenter, m: Catalog, events: readonly
 /** "2026-11-22 09:15 UTC the bot: escalation 2 of 3 (unresolved after 15m) — told Sun Hao, Liu Yang by Slack; posted in the stakeholder thread". */
 export function noteLine(presenter: Presenter, m: Catalog, note: TimelineNote): string {
   const t = m.timelineNote;
-  const p = note.params;
+  // Durations are kept as milliseconds and written in the reader's words (older notes kept the English text).
+  const p = typeof note.params.afterMs === 'number' ? { ...note.params, after: formatDuration(note.params.afterMs, m.duration) } : note.params;
   const what = note.kind === 'target'
     ? t.target({ target: word(m.notify.target, String(p.target)) ?? String(p.target), due: presenter.formatTime(note.dueAt) })
     : t[note.kind](p);
@@ -31,6 +32,6 @@ export function noteLine(presenter: Presenter, m: Catalog, note: TimelineNote): 
   if (note.unreached.length > 0) parts.push(t.unreached({ who: note.unreached.join(', ') }));
   if (note.emailUndeliverable) parts.push(t.emailUndeliverable);
   if (note.thread) parts.push(t.inThread);
-  if (note.lateMs > 0) parts.push(t.late({ late: formatDuration(Math.round(note.lateMs / 1000) * 1000) }));
+  if (note.lateMs > 0) parts.push(t.late({ late: formatDuration(Math.round(note.lateMs / 1000) * 1000, m.duration) }));
   return t.line({ at: presenter.formatTime(note.at), what, told: parts.join('; ') });
 }

@@ -1,5 +1,4 @@
 import type { Policy } from '../config/config.schema.js';
-import { formatDuration } from '../config/duration.js';
 import type { Directory } from '../domain/directory.js';
 import type { Incident } from '../domain/incident.js';
 import type { TimelineNote, TimelineNoteKind } from '../domain/timeline-note.js';
@@ -62,11 +61,11 @@ function describe(timer: PlannedTimer, policy: Policy, incident: Incident): { ki
   if (timer.rule === 'target' && timer.target) return { kind: 'target', params: { target: timer.target } };
   if (timer.rule === 'escalation' && timer.tier !== undefined) {
     const tiers = policy.escalation[incident.priority];
-    return { kind: 'escalation', params: { tier: timer.tier + 1, tiers: tiers.length, after: formatDuration(tiers[timer.tier]?.after ?? 0) } };
+    return { kind: 'escalation', params: { tier: timer.tier + 1, tiers: tiers.length, afterMs: tiers[timer.tier]?.after ?? 0 } };
   }
   if (timer.rule === 'notification' && timer.tier !== undefined) {
     const steps = policy.notification[incident.priority].steps;
-    return { kind: 'notification', params: { step: timer.tier + 1, steps: steps.length, after: formatDuration(steps[timer.tier]?.after ?? 0) } };
+    return { kind: 'notification', params: { step: timer.tier + 1, steps: steps.length, afterMs: steps[timer.tier]?.after ?? 0 } };
   }
   if (timer.rule === 'update' && timer.update === 'first') return { kind: 'first_report', params: {} };
   if (timer.rule === 'update' && timer.update === 'after_resolution') return { kind: 'after_resolution', params: {} };

@@ -156,7 +156,7 @@ export class TimerService {
     if (timer.rule === 'upgrade') {
       const { unresolvedMinimum, unresolvedAfter } = service.config.policy.upgrades;
       try {
-        await service.systemAct(incident.id, 'change-priority', { priority: unresolvedMinimum, reason: m.notify.upgradeReason({ after: formatDuration(unresolvedAfter) }) }, `timer:${incident.id}:upgrade`);
+        await service.systemAct(incident.id, 'change-priority', { priority: unresolvedMinimum, reason: m.notify.upgradeReason({ after: formatDuration(unresolvedAfter, m.duration) }) }, `timer:${incident.id}:upgrade`);
       } catch (error) {
         if (!isUserError(error)) throw error;
         log.info({ incidentId: incident.id, code: error.code }, 'timers: automatic upgrade not needed');

@@ -100,6 +100,16 @@ const CLAIMS: Record<string, Claim> = {
   'Report an incident (form)': report,
   'Report from a message': reportFromMessage,
   'See my queue': queue,
+  'Search by words (Chinese segmented)': {
+    slack: [['test/slack/language.e2e.test.ts', 'search 邮件服务器无法连接']],
+    discord: [['test/discord/discord.language.test.ts', 'incident-search']],
+    terminal: [['test/e2e/shell.zh.e2e.test.ts', 'search 邮件服务器无法连接']],
+  },
+  'Each person in their own language (English, 中文)': {
+    slack: [['test/slack/language.e2e.test.ts', 'users.info'], ['test/render/every-reply.test.ts', 'speaks Chinese']],
+    discord: [['test/discord/discord.language.test.ts', "locale: 'zh-CN'"], ['test/discord/discord.robust.test.ts', 'name_localizations']],
+    terminal: [['test/e2e/shell.zh.e2e.test.ts', 'lang en'], ['test/render/every-reply.test.ts', 'speaks Chinese']],
+  },
   'Show a card / timeline, help': showTimelineHelp,
   'Show a card / timeline': showTimelineHelp,
   Help: showTimelineHelp,
