@@ -157,7 +157,7 @@ export class Interactions {
     let waitingViewId: string | undefined;
     if (!first.done && triggerId) {
       try {
-        const opened = await client.views.open({ trigger_id: triggerId, view: renderNoticeModal(m.slack.modalTitle, m.slack.working) as never });
+        const opened = await client.views.open({ trigger_id: triggerId, view: renderNoticeModal(m.slack.modalTitle, m.slack.working, m.word.close) as never });
         waitingViewId = opened.view?.id;
       } catch (error) {
         await replies.failure(origin, error, { method: 'views.open' });
@@ -176,7 +176,7 @@ export class Interactions {
       return;
     }
     if (waitingViewId) {
-      await client.views.update({ view_id: waitingViewId, view: renderNoticeModal(m.slack.modalTitle, reply.text ?? m.slack.done) as never })
+      await client.views.update({ view_id: waitingViewId, view: renderNoticeModal(m.slack.modalTitle, reply.text ?? m.slack.done, m.word.close) as never })
         .catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not update the waiting modal'));
     }
     await this.answer(origin, reply);

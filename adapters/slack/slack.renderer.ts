@@ -188,7 +188,7 @@ export function renderModal(form: FormView, privateMetadata: string, intro?: str
     callback_id: FORM_CALLBACK,
     title: plain(form.title, LIMITS.viewTitle),
     submit: plain(form.submitLabel, LIMITS.viewTitle),
-    close: plain('Cancel', LIMITS.viewTitle),
+    close: plain(form.cancelLabel, LIMITS.viewTitle),
     private_metadata: privateMetadata.slice(0, LIMITS.privateMetadata),
     blocks: blocks.slice(0, LIMITS.blocksPerView),
   };
@@ -257,12 +257,12 @@ function renderElement(field: FormField): Record<string, unknown> {
 }
 
 /** A modal that only says something (waiting, a result, a refusal). */
-export function renderNoticeModal(title: string, text: string): SlackModal {
+export function renderNoticeModal(title: string, text: string, closeLabel: string): SlackModal {
   return {
     type: 'modal',
     callback_id: 'incident_notice',
     title: plain(title, LIMITS.viewTitle),
-    close: plain('Close', LIMITS.viewTitle),
+    close: plain(closeLabel, LIMITS.viewTitle),
     private_metadata: '',
     blocks: [{ type: 'section', text: mrkdwn(safeMrkdwn(text)) }],
   };

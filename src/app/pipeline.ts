@@ -55,6 +55,7 @@ export async function runCommand(
           form: {
             title: command.formTitle?.(ctx, args) ?? word(ctx.m.action, command.name) ?? command.name,
             submitLabel: word(ctx.m.action, command.name) ?? command.name,
+            cancelLabel: ctx.m.word.cancel,
             command: command.name,
             args: formArgs,
             fields: fields

@@ -50,6 +50,8 @@ export interface FormField {
 export interface FormView {
   title: string;
   submitLabel: string;
+  /** The button that closes the form without sending it. */
+  cancelLabel: string;
   /** The command the filled form runs, with `args` carried along unchanged (e.g. the incident id). */
   command: string;
   args: Record<string, string>;

@@ -242,6 +242,8 @@ export const en = {
   word: {
     yes: 'Yes',
     no: 'No',
+    cancel: 'Cancel',
+    close: 'Close',
   },
   /** Durations: "1h 30m". */
   duration: { d: 'd', h: 'h', m: 'm', s: 's', separator: ' ' },

@@ -248,6 +248,8 @@ export const zhCN: Catalog = {
   word: {
     yes: '是',
     no: '否',
+    cancel: '取消',
+    close: '关闭',
   },
   /** 时长："1小时30分钟"。 */
   duration: { d: '天', h: '小时', m: '分钟', s: '秒', separator: '' },

@@ -1,7 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import mongoose from 'mongoose';
-import { testMongoUri } from '../support/db.js';
-import { ShellDriver } from '../support/shell-driver.js';
+import { ShellDriver, shellDatabase } from '../support/shell-driver.js';
 
 /**
  * The terminal chat driven as a subprocess through the whole path of SPEC §3:
@@ -9,16 +7,11 @@ import { ShellDriver } from '../support/shell-driver.js';
  * with refused actions on the way, then a restart to see the incident is still there.
  */
 describe('the shell adapter, end to end', () => {
-  const dbName = `e2e_${Math.random().toString(36).slice(2, 10)}`;
-  const env = { MONGODB_URI: testMongoUri(), MONGODB_DB: dbName };
+  const db = shellDatabase('e2e');
+  const env = { ...db.env };
   let shell: ShellDriver | undefined;
 
-  afterAll(async () => {
-    shell?.kill();
-    const conn = await mongoose.createConnection(testMongoUri(), { dbName }).asPromise();
-    await conn.dropDatabase();
-    await conn.close();
-  });
+  afterAll(() => db.cleanup(shell));
 
   it('walks an incident from report to close, refusing what the process forbids, and keeps it across a restart', async () => {
     shell = new ShellDriver(env);

@@ -1,12 +1,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mongoose from 'mongoose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { shortenPolicy } from '../../scripts/fast-policy.js';
 import { DEFAULT_CONFIG_PATH } from '../../src/config/load-config.js';
-import { testMongoUri } from '../support/db.js';
-import { ShellDriver } from '../support/shell-driver.js';
+import { ShellDriver, shellDatabase } from '../support/shell-driver.js';
 
 /**
  * `npm start` with the shipped policy shortened 60× (minutes → seconds): a P2 logged in the
@@ -22,19 +20,14 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
 }
 
 describe('timers in the terminal, across a kill -9', () => {
-  const dbName = `e2e_t_${Math.random().toString(36).slice(2, 10)}`;
+  const db = shellDatabase('e2e_t');
   const dir = mkdtempSync(join(tmpdir(), 'incident-fast-'));
   const policy = join(dir, 'fast.yml');
   writeFileSync(policy, shortenPolicy(readFileSync(DEFAULT_CONFIG_PATH, 'utf8'), 60));
-  const env = { MONGODB_URI: testMongoUri(), MONGODB_DB: dbName, INCIDENT_CONFIG: policy, AGENDA_PROCESS_EVERY_MS: '300', OUTBOX_POLL_MS: '100' };
+  const env = { ...db.env, INCIDENT_CONFIG: policy, AGENDA_PROCESS_EVERY_MS: '300', OUTBOX_POLL_MS: '100' };
   let shell: ShellDriver | undefined;
 
-  afterAll(async () => {
-    shell?.kill();
-    const conn = await mongoose.createConnection(testMongoUri(), { dbName }).asPromise();
-    await conn.dropDatabase();
-    await conn.close();
-  });
+  afterAll(() => db.cleanup(shell));
 
   it('escalates a P2 at 5 s, and after a crash sends the 10 s and 15 s steps once each, marked late', async () => {
     shell = new ShellDriver(env);

@@ -1,7 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import mongoose from 'mongoose';
-import { testMongoUri } from '../support/db.js';
-import { ShellDriver } from '../support/shell-driver.js';
+import { ShellDriver, shellDatabase } from '../support/shell-driver.js';
 
 /**
  * A Chinese service desk, as a new user would run it: the shipped config/default.zh-CN.yml
@@ -10,16 +8,11 @@ import { ShellDriver } from '../support/shell-driver.js';
  * incident by other words than its title, and "lang en" / "lang zh-CN" switching.
  */
 describe('the terminal chat in Chinese, end to end', () => {
-  const dbName = `e2e_zh_${Math.random().toString(36).slice(2, 10)}`;
-  const env = { MONGODB_URI: testMongoUri(), MONGODB_DB: dbName, INCIDENT_CONFIG: 'config/default.zh-CN.yml' };
+  const db = shellDatabase('e2e_zh');
+  const env = { ...db.env, INCIDENT_CONFIG: 'config/default.zh-CN.yml' };
   let shell: ShellDriver | undefined;
 
-  afterAll(async () => {
-    shell?.kill();
-    const conn = await mongoose.createConnection(testMongoUri(), { dbName }).asPromise();
-    await conn.dropDatabase();
-    await conn.close();
-  });
+  afterAll(() => db.cleanup(shell));
 
   it('reports, refuses, notifies and finds in Chinese; switches language with lang', async () => {
     shell = new ShellDriver(env);

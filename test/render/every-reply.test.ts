@@ -61,6 +61,7 @@ describe('every command renders on every adapter, in every language', () => {
       if (reply.form) {
         expect(reply.form.title, name).toMatch(HAN);
         expect(reply.form.submitLabel, name).toMatch(HAN);
+        expect(reply.form.cancelLabel, name).toMatch(HAN);
         for (const field of reply.form.fields) expect(field.label, name).toMatch(HAN);
       }
     }

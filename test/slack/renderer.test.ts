@@ -60,6 +60,7 @@ describe('Slack renderer: escaping and limits', () => {
     const form: FormView = {
       title: 'Reject INC-000042 because of reasons',
       submitLabel: 'Reject',
+      cancelLabel: 'Cancel',
       command: 'reject',
       args: { id: 'INC-000042' },
       fields: [

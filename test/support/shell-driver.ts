@@ -1,5 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import mongoose from 'mongoose';
+import { testMongoUri } from './db.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -72,6 +74,24 @@ export class ShellDriver {
     this.child.kill('SIGTERM');
     return this.exited;
   }
+}
+
+/**
+ * A database of its own for one test file's bot processes: the environment that points `npm start`
+ * at it, and `cleanup()` (for afterAll) that kills a shell still running and drops the database.
+ */
+export function shellDatabase(prefix: string): { dbName: string; env: { MONGODB_URI: string; MONGODB_DB: string }; cleanup(shell?: ShellDriver): Promise<void> } {
+  const dbName = `${prefix}_${Math.random().toString(36).slice(2, 10)}`;
+  return {
+    dbName,
+    env: { MONGODB_URI: testMongoUri(), MONGODB_DB: dbName },
+    async cleanup(shell) {
+      shell?.kill();
+      const conn = await mongoose.createConnection(testMongoUri(), { dbName }).asPromise();
+      await conn.dropDatabase();
+      await conn.close();
+    },
+  };
 }
 
 function indexOf(text: string, needle: string): RegExpMatchArray | null {
