@@ -10,7 +10,10 @@ export function helpCommand(all: () => readonly CommandDef[]): CommandDef {
     fields: () => [],
     async run(ctx) {
       const lines = all().map((c) => {
-        const usage = `${c.name}${c.takesIncident ? ' INC-…' : ''}${c.positional?.length ? ` [${c.positional.join(' ')}]` : ''}`;
+        // In another language its own word for the command works too: "dispatch / 派单 INC-…".
+        const local = word(ctx.m.names, c.name);
+        const name = local && local !== c.name ? `${c.name} / ${local}` : c.name;
+        const usage = `${name}${c.takesIncident ? ' INC-…' : ''}${c.positional?.length ? ` [${c.positional.join(' ')}]` : ''}`;
         const aliases = c.aliases?.length ? ` ${ctx.m.reply.also({ words: c.aliases.join(', ') })}` : '';
         return `${usage} — ${word(ctx.m.help, c.name) ?? ''}${aliases}`;
       });

@@ -31,7 +31,7 @@ function localized(text: (m: Catalog) => string | undefined, max: number): Recor
 }
 
 /** A Discord name: lower case, at most 32 characters (Chinese characters count as letters). */
-const name = (key: string) => (m: Catalog) => word(m.discord.names, key)?.toLowerCase();
+const name = (key: string) => (m: Catalog) => word(m.names, key)?.toLowerCase();
 
 function describe(command: CommandDef, m: Catalog): string {
   return word(m.help, command.name) ?? command.name;
@@ -93,7 +93,7 @@ export function applicationCommands(registry: CommandRegistry, m: Catalog): REST
     {
       type: ApplicationCommandType.ChatInput,
       name: SLASH_COMMAND,
-      name_localizations: localized((l) => l.discord.names.incident, 32),
+      name_localizations: localized((l) => l.names.incident, 32),
       description: cut(m.discord.commandDescription, 100),
       description_localizations: localized((l) => l.discord.commandDescription, 100),
       contexts: [InteractionContextType.Guild],

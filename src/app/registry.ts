@@ -1,13 +1,18 @@
 import { parseIncidentRef } from '../domain/incident.js';
+import { LOCALES, catalog, word } from '../i18n/index.js';
 import type { CommandDef, RawArgs } from './command.js';
 
-/** All commands by name and alias; a duplicate is a start-up error, not a silent override. */
+/**
+ * All commands by name, alias, and name in each language ("派单 42" is "dispatch 42"); a duplicate
+ * is a start-up error, not a silent override.
+ */
 export class CommandRegistry {
   private readonly byName = new Map<string, CommandDef>();
 
   constructor(readonly commands: readonly CommandDef[]) {
     for (const command of commands) {
-      for (const name of [command.name, ...(command.aliases ?? [])]) {
+      const translated = LOCALES.map((locale) => word(catalog(locale).names, command.name)).filter((n): n is string => Boolean(n) && n !== command.name);
+      for (const name of [command.name, ...(command.aliases ?? []), ...new Set(translated)]) {
         if (this.byName.has(name)) throw new Error(`two commands are named "${name}"`);
         this.byName.set(name, command);
       }

@@ -360,6 +360,14 @@ export const en = {
   time: {
     never: '—',
   },
+  /** Command and option names people may type or see in a command list (English: the names themselves). */
+  names: {
+    incident: 'incident', report: 'report', show: 'show', list: 'list', search: 'search', timeline: 'timeline', classify: 'classify', 'change-priority': 'change-priority',
+    dispatch: 'dispatch', accept: 'accept', reject: 'reject', redispatch: 'redispatch', update: 'update', suspend: 'suspend', resume: 'resume',
+    'pending-change': 'pending-change', resolve: 'resolve', confirm: 'confirm', reopen: 'reopen', close: 'close', withdraw: 'withdraw',
+    'mark-duplicate': 'mark-duplicate', 'declare-major': 'declare-major', 'request-closure': 'request-closure', recur: 'recur', admin: 'admin', help: 'help',
+    id: 'id', title: 'title', text: 'text', topic: 'topic', action: 'action', target: 'target',
+  },
   /** Sentences only the Slack adapter says. */
   slack: {
     working: 'Working on it…',
@@ -406,14 +414,6 @@ export const en = {
     warRoomWelcome: (p: P) => `War room for ${s(p.id)} (${s(p.priority)}) "${s(p.title)}". Major incident manager: ${s(p.manager)}. The recovery team works here; the incident's card, updates and timeline stay in /incident (/incident show ${s(p.id)}). Visible only to the recovery team and managers; archived when the incident closes.`,
     warRoomArchived: (p: P) => `${s(p.id)} is closed: this war room is archived and read-only.`,
     searchCommandDescription: 'Find incidents by words in their title, description or CI',
-    /** Names Discord shows for the subcommands and options (English: the names themselves). */
-    names: {
-      incident: 'incident', report: 'report', show: 'show', list: 'list', search: 'search', timeline: 'timeline', classify: 'classify', 'change-priority': 'change-priority',
-      dispatch: 'dispatch', accept: 'accept', reject: 'reject', redispatch: 'redispatch', update: 'update', suspend: 'suspend', resume: 'resume',
-      'pending-change': 'pending-change', resolve: 'resolve', confirm: 'confirm', reopen: 'reopen', close: 'close', withdraw: 'withdraw',
-      'mark-duplicate': 'mark-duplicate', 'declare-major': 'declare-major', 'request-closure': 'request-closure', recur: 'recur', admin: 'admin', help: 'help',
-      id: 'id', title: 'title', text: 'text', topic: 'topic', action: 'action', target: 'target',
-    },
     incidentsCategory: 'Incidents',
     archiveCategory: 'Incidents archive',
   },

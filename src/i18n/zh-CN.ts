@@ -366,6 +366,14 @@ export const zhCN: Catalog = {
   time: {
     never: '—',
   },
+  /** Command and option names people may type or see in a command list (English: the names themselves). */
+  names: {
+    incident: '事件', report: '报告', show: '查看', list: '待办', search: '搜索', timeline: '时间线', classify: '分类', 'change-priority': '修改优先级',
+    dispatch: '派单', accept: '受理', reject: '拒绝', redispatch: '转派', update: '更新进展', suspend: '挂起', resume: '恢复处理',
+    'pending-change': '等待变更', resolve: '解决', confirm: '确认解决', reopen: '重新打开', close: '关闭', withdraw: '撤销',
+    'mark-duplicate': '标记重复', 'declare-major': '宣布重大事件', 'request-closure': '申请关闭', recur: '报告复发', admin: '管理', help: '帮助',
+    id: '事件单号', title: '标题', text: '关键词', topic: '对象', action: '操作', target: '目标',
+  },
   /** 仅 Slack 适配器使用的句子。 */
   slack: {
     working: '处理中…',
@@ -412,13 +420,6 @@ export const zhCN: Catalog = {
     warRoomWelcome: (p: P) => `${s(p.id)}（${s(p.priority)}）“${s(p.title)}”的作战室。重大事件经理：${s(p.manager)}。恢复小组在此工作；事件卡片、进展和时间线仍在 /incident 中（/incident show ${s(p.id)}）。仅恢复小组和经理可见；事件关闭后归档。`,
     warRoomArchived: (p: P) => `${s(p.id)} 已关闭：本作战室已归档，只读。`,
     searchCommandDescription: '按标题、描述或配置项中的词语搜索事件单',
-    names: {
-      incident: '事件', report: '报告', show: '查看', list: '待办', search: '搜索', timeline: '时间线', classify: '分类', 'change-priority': '修改优先级',
-      dispatch: '派单', accept: '受理', reject: '拒绝', redispatch: '转派', update: '更新进展', suspend: '挂起', resume: '恢复处理',
-      'pending-change': '等待变更', resolve: '解决', confirm: '确认解决', reopen: '重新打开', close: '关闭', withdraw: '撤销',
-      'mark-duplicate': '标记重复', 'declare-major': '宣布重大事件', 'request-closure': '申请关闭', recur: '报告复发', admin: '管理', help: '帮助',
-      id: '事件单号', title: '标题', text: '关键词', topic: '对象', action: '操作', target: '目标',
-    },
     incidentsCategory: '事件',
     archiveCategory: '事件归档',
   },

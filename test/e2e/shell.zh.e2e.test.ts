@@ -42,6 +42,9 @@ describe('the terminal chat in Chinese, end to end', () => {
     s.send('search 邮件服务器无法连接');
     const found = await s.expect(/INC-000001[^\n]*邮件服务器宕机/);
     expect(found).toContain('1 个事件匹配“邮件服务器无法连接”');
+    // The desk's own words work as commands too: "搜索" is search, "派单" dispatch.
+    s.send('搜索 邮件');
+    await s.expect(/1 个事件匹配“邮件”/);
     s.send('search 打印机卡纸');
     await s.expect('没有事件匹配“打印机卡纸”。');
 

@@ -3,6 +3,7 @@ import { en } from '../../src/i18n/en.js';
 import { zhCN } from '../../src/i18n/zh-CN.js';
 import { catalog, localeOf, type Catalog } from '../../src/i18n/index.js';
 import { formatDuration } from '../../src/config/duration.js';
+import { createRegistry } from '../../commands/index.js';
 
 type Leaf = string | ((p: Record<string, string | number>) => string);
 
@@ -47,7 +48,7 @@ describe('the zh-CN catalog', () => {
   });
 
   it('is written in Chinese, apart from names of things that are names everywhere', () => {
-    const namesEverywhere = /^(discord\.names\.|timelineNote\.platform\.(slack|discord|test)|language\.|time\.never|duration\.separator)/;
+    const namesEverywhere = /^(timelineNote\.platform\.(slack|discord|test)|language\.|time\.never|duration\.separator)/;
     for (const [path, leaf] of chinese) {
       if (namesEverywhere.test(path)) continue;
       const text = typeof leaf === 'string' ? leaf : leaf(params);
@@ -60,6 +61,18 @@ describe('the zh-CN catalog', () => {
   it('names durations the Chinese way', () => {
     expect(formatDuration(5_400_000, zhCN.duration)).toBe('1小时30分钟');
     expect(formatDuration(5_400_000, en.duration)).toBe('1h 30m');
+  });
+});
+
+describe('commands in the desk\'s own words', () => {
+  it('takes each command\'s Chinese name as the command', () => {
+    const registry = createRegistry();
+    expect(registry.parseText('派单 INC-000042')).toEqual({ name: 'dispatch', args: { id: 'INC-000042' } });
+    expect(registry.parseText('受理 42')).toEqual({ name: 'accept', args: { id: '42' } });
+    expect(registry.parseText('报告 邮件服务器宕机')).toEqual({ name: 'report', args: { title: '邮件服务器宕机' } });
+    expect(registry.parseText('搜索 邮件 服务器')).toEqual({ name: 'search', args: { text: '邮件 服务器' } });
+    // A title that is not a command word stays a title.
+    expect(registry.parseText('邮件服务器宕机')).toBeUndefined();
   });
 });
 
