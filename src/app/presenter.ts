@@ -151,7 +151,9 @@ export class Presenter {
     const transition = event.from && event.to && event.from !== event.to ? ` (${m.status[event.from]} → ${m.status[event.to]})` : '';
     const details = [event.reason, event.note].filter(Boolean).join(' — ');
     const flags = event.flags.map((f) => word(m.flag, f)).filter(Boolean);
-    return `${this.formatTime(event.at)} ${event.actorName} ${what}${transition}${details ? `: ${details}` : ''}${flags.length ? ` [${flags.join('; ')}]` : ''}`;
+    // The bot's own actions (a cascade, an automatic upgrade) are signed in the reader's language.
+    const who = event.actorId === SYSTEM_ACTOR.id ? m.word.bot : event.actorName;
+    return `${this.formatTime(event.at)} ${who} ${what}${transition}${details ? `: ${details}` : ''}${flags.length ? ` [${flags.join('; ')}]` : ''}`;
   }
 
   level(kind: 'impact' | 'urgency', level: number): string {

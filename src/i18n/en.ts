@@ -244,6 +244,7 @@ export const en = {
     no: 'No',
     cancel: 'Cancel',
     close: 'Close',
+    bot: 'Incident bot',
   },
   /** Durations: "1h 30m". */
   duration: { d: 'd', h: 'h', m: 'm', s: 's', separator: ' ' },

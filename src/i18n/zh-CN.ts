@@ -250,6 +250,7 @@ export const zhCN: Catalog = {
     no: '否',
     cancel: '取消',
     close: '关闭',
+    bot: '事件机器人',
   },
   /** 时长："1小时30分钟"。 */
   duration: { d: '天', h: '小时', m: '分钟', s: '秒', separator: '' },
