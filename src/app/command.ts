@@ -76,7 +76,9 @@ function buildSchema(fields: FormField[], m: Catalog): z.ZodObject {
     const label = field.label;
     if (field.type === 'select' && field.options) {
       const values = field.options.map((o) => o.value);
-      schema = z.string().refine((v) => values.includes(v), { message: m.error.invalid_field({ field: label, problem: m.problem.chooseOneOf({ values: values.slice(0, 12).join(', ') }) }) });
+      // Named as people read them: "choose one of Access, Data, …".
+      const shown = field.options.slice(0, 12).map((o) => o.label.replace(/\s*[(（].*$/, '')).join(', ');
+      schema = z.string().refine((v) => values.includes(v), { message: m.error.invalid_field({ field: label, problem: m.problem.chooseOneOf({ values: shown }) }) });
     } else if (field.type === 'datetime') {
       schema = z.string().refine((v) => !Number.isNaN(parseDateTime(v)?.getTime() ?? NaN), {
         message: m.error.invalid_field({ field: label, problem: m.problem.dateTime }),

@@ -44,6 +44,7 @@ export async function runCommand(
       fields.unshift({ name: 'id', label: ctx.m.field.id ?? 'Incident', type: 'text', required: true, maxLength: 20 });
     }
     if (fields.length > 0) {
+      chosenByLabel(fields, args);
       const problems = formErrors(fields, args, ctx.m);
       const nothingGiven = fields.every((f) => args[f.name] === undefined);
       if (Object.keys(problems).length > 0 || (command.alwaysAsk && nothingGiven && !options.submitted)) {
@@ -72,5 +73,21 @@ export async function runCommand(
     const ref = randomUUID().slice(0, 8);
     ctx.log.error({ err: error, ref, command: name, actor: ctx.actor.id }, 'command failed');
     return { ephemeral: true, text: ctx.m.error.internal({ ref }), error: { code: 'internal', ref } };
+  }
+}
+
+/**
+ * A choice typed as what people read rather than its id ("访问" or "Access" for the category
+ * `access`, "Very important" for impact 1) is taken as that option. Exact value first, then the
+ * label, then the label without its leading number and trailing hint ("1 — Very important (…)").
+ */
+function chosenByLabel(fields: FormField[], args: RawArgs): void {
+  for (const field of fields) {
+    const typed = args[field.name];
+    if (!typed || !field.options || field.options.some((o) => o.value === typed)) continue;
+    const wanted = typed.normalize('NFKC').toLowerCase();
+    const core = (label: string) => label.replace(/^\d+\s*—\s*/, '').replace(/\s*[(（].*$/, '').normalize('NFKC').toLowerCase();
+    const found = field.options.find((o) => o.label.normalize('NFKC').toLowerCase() === wanted) ?? field.options.find((o) => core(o.label) === wanted);
+    if (found) args[field.name] = found.value;
   }
 }

@@ -26,7 +26,13 @@ describe('the command pipeline (every adapter goes through it)', () => {
 
   it('GIVEN an option that is not offered THEN the error lists the choices', async () => {
     const reply = await t.app.run(people.user, 'report', { ...full, impact: '7' }, { submitted: true });
-    expect(reply.form?.errors?.impact).toBe('Impact: choose one of 1, 2, 3, 4');
+    expect(reply.form?.errors?.impact).toBe('Impact: choose one of 1 — Very important, 2 — Severe, 3 — Normal, 4 — Minor');
+  });
+
+  it('GIVEN a choice typed as its label rather than its id THEN it is that option', async () => {
+    const reply = await t.app.run(people.user, 'report', { ...full, impact: 'very important', urgency: 'Urgent', category: 'Access' }, { submitted: true });
+    const incident = await t.app.service.get(reply.changedIncidentId!);
+    expect(incident).toMatchObject({ impact: 1, urgency: 2, category: 'access' });
   });
 
   it('stores hostile text as given (adapters escape it when rendering)', async () => {
