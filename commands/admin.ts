@@ -2,6 +2,7 @@ import { defineCommand, type CommandContext, type OutboxLine } from '../src/app/
 import type { ListSection } from '../src/app/view.js';
 import { formatDuration } from '../src/config/duration.js';
 import { UserError } from '../src/domain/errors.js';
+import { presenterFor } from './support/action-command.js';
 
 const SHOWN = 15;
 
@@ -17,6 +18,7 @@ export default defineCommand({
   async run(ctx, args) {
     allowed(ctx);
     const { m, outbox, clock } = ctx;
+    if (args.topic === 'alerts') return alerts(ctx, args.action, args.target);
     if (args.topic !== 'outbox' || !outbox) throw new UserError('admin_usage', {});
     if (args.action === 'retry') {
       const id = args.target ?? '';
@@ -35,6 +37,22 @@ export default defineCommand({
     return { ephemeral: true, text: m.reply.outboxHeading(counts), lines, sections: sections.filter((s) => s.items.length > 0) };
   },
 });
+
+/** The monitoring intake: payloads waiting, those that failed (with why), and trying one again. */
+async function alerts(ctx: CommandContext, action: string | undefined, target: string | undefined) {
+  const { m, alerts: store, clock } = ctx;
+  if (!store) throw new UserError('admin_usage', {});
+  if (action === 'retry') {
+    const id = target ?? '';
+    if (!(await store.retry(id, clock.now()))) throw new UserError('alert_not_failed', { id: id.slice(0, 200) });
+    return { ephemeral: true, text: m.reply.alertsRetried({ id }) };
+  }
+  if (action) throw new UserError('admin_usage', {});
+  const { waiting, failed } = await store.overview(SHOWN);
+  const presenter = presenterFor(ctx);
+  const lines = failed.map((p) => m.reply.alertsLine({ id: p._id, source: p.source, at: presenter.formatTime(new Date(p.receivedAt)), attempts: p.attempts, error: p.error ?? '' }));
+  return { ephemeral: true, text: m.reply.alertsHeading({ waiting, failed: failed.length }), lines };
+}
 
 function allowed(ctx: CommandContext): void {
   const { directory, config } = ctx.service;

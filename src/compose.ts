@@ -20,6 +20,8 @@ import type { TimerScheduler } from './jobs/timer.service.js';
 import { DeliveryWorker } from './outbox/delivery.worker.js';
 import type { Surface } from './outbox/surface.js';
 import { WebhookMessenger } from './outbox/webhook.messenger.js';
+import { AlertIntake } from './intake/intake.js';
+import { ALERTS_ROUTE, alertsRoute } from './intake/routes.js';
 
 /** Builds one platform adapter from what the composition root hands it. */
 export type AdapterFactory = (host: AdapterHost) => PlatformAdapter;
@@ -40,6 +42,8 @@ export interface ComposeOptions {
   messengers?: Messenger[];
   /** prom-client's process metrics (default on; tests with many bots in one process turn them off). */
   defaultMetrics?: boolean;
+  /** Where the secrets the policy names are read (monitoring sources' tokens): process.env unless a test brings its own. */
+  secrets?: Record<string, string | undefined>;
 }
 
 export interface Bot {
@@ -53,6 +57,8 @@ export interface Bot {
   wakeups?: WakeupScheduler;
   /** HTTP routes the adapters mount on the bot's one server (e.g. Slack's POST /slack/events). */
   routes: Map<string, RouteHandler>;
+  /** Monitoring alerts in (POST /alerts/<source>). */
+  intake: AlertIntake;
   /** Starts adapters, the after-commit sweep, delivery and timers. */
   start(): Promise<void>;
   /** Stops them in the order that loses nothing: timers, delivery, adapters. */
@@ -97,6 +103,9 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
   const app = await createApp({ conn, config, log, clock, registry: createRegistry(), messengers, surfaces, metrics, scheduler: options.scheduler ?? wakeups });
   built.app = app;
   const routes = new Map<string, RouteHandler>();
+  const secrets = options.secrets ?? process.env;
+  const intake = new AlertIntake({ service: app.service, store: app.alertStore, config, clock, log, secrets, metrics });
+  routes.set(ALERTS_ROUTE, alertsRoute(intake, () => config.policy.monitoring.maxBodyBytes));
   const host: AdapterHost = { app, conn, env, log, routes, surfaces: app.surfaceStore };
   const adapters = (options.adapters ?? adaptersFromEnv(env)).map((make) => make(host));
   const shell = options.shell ? new ShellAdapter({ app, ...options.shell }) : undefined;
@@ -117,8 +126,15 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
     metrics,
     wakeups,
     routes,
+    intake,
     async start() {
       for (const warning of configWarnings(config)) log.warn(warning);
+      for (const [name, source] of Object.entries(config.policy.monitoring.sources)) {
+        const secret = 'bearer' in source.auth ? source.auth.bearer : source.auth.hmac.secret;
+        if (!secrets[secret]) log.warn({ source: name }, `monitoring source "${name}" refuses every request until ${secret} is set (POST /alerts/${name})`);
+      }
+      // Alert payloads a crash left stored but unprocessed.
+      await intake.sweep(0).catch((err: unknown) => log.error({ err }, 'alert sweep failed'));
       // Work a crash left half done: after-commit work of events committed but not processed.
       const replayed = await app.service.replayUnprocessed(0);
       if (replayed > 0) log.warn({ replayed }, 'finished after-commit work left over from an earlier run');
@@ -135,6 +151,7 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
       // After-commit work that failed (a database blip) is retried here rather than waiting for a restart.
       sweep = setInterval(() => {
         app.service.replayUnprocessed(30_000).catch((err: unknown) => log.error({ err }, 'after-commit sweep failed'));
+        intake.sweep(30_000).catch((err: unknown) => log.error({ err }, 'alert sweep failed'));
       }, 60_000);
       sweep.unref();
     },
@@ -142,6 +159,7 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
       if (sweep) clearInterval(sweep);
       // Timers first (running handlers finish, locks are released for other processes), then delivery.
       await wakeups?.stop().catch((err: unknown) => log.error({ err }, 'timer scheduler stop failed'));
+      await intake.idle();
       await delivery.stop();
       for (const adapter of adapters) await adapter.stop().catch((err: unknown) => log.error({ err, adapter: adapter.name }, 'adapter stop failed'));
     },
@@ -149,6 +167,7 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
       let idlePasses = 0;
       for (let round = 0; round < 400 && idlePasses < 3; round++) {
         for (const adapter of adapters) await adapter.idle?.();
+        await intake.idle();
         const before = delivery.stats.sent + delivery.stats.retried + delivery.stats.dead;
         await delivery.runOnce();
         const moved = delivery.stats.sent + delivery.stats.retried + delivery.stats.dead !== before;

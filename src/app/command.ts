@@ -19,6 +19,8 @@ export interface CommandContext {
   key?: string;
   /** The outbox, for the admin command. */
   outbox?: OutboxAdmin;
+  /** The monitoring intake's payloads, for the admin command. */
+  alerts?: AlertsAdmin;
 }
 
 export type RawArgs = Record<string, string | undefined>;
@@ -109,6 +111,12 @@ export function parseDateTime(text: string): Date | undefined {
   const normalised = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}/.test(text) ? text.replace(' ', 'T') : text;
   const date = new Date(normalised);
   return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** What the admin command reads and does with monitoring payloads (the alert store provides it). */
+export interface AlertsAdmin {
+  overview(limit: number): Promise<{ waiting: number; failed: { _id: string; source: string; receivedAt: Date; attempts: number; error?: string }[] }>;
+  retry(id: string, now: Date): Promise<boolean>;
 }
 
 /** What the admin command reads and does in the outbox (the outbox store provides it). */

@@ -66,6 +66,8 @@ export class Presenter {
     if (incident.category) fields.push({ label: m.card.category, value: this.categoryLabel(incident.category, incident.subcategory), short: true });
     if (incident.service) fields.push({ label: m.card.service, value: this.serviceLabel(incident.service), short: true });
     if (incident.ci) fields.push({ label: m.card.ci, value: incident.ci, short: true });
+    if (incident.source !== 'user') fields.push({ label: m.card.source, value: this.sourceLabel(incident), short: true });
+    fields.push(...this.alertFields(incident));
     if (incident.majorIncidentManagerId) fields.push({ label: m.card.majorManager, value: this.nameOf(incident.majorIncidentManagerId), short: true });
     fields.push(...this.clockFields(incident, now));
     if (incident.reDispatchCount > 0) fields.push({ label: m.card.reDispatches, value: String(incident.reDispatchCount), short: true });
@@ -118,6 +120,32 @@ export class Presenter {
     if (action === 'request-closure') return incident.closureRequested || incident.reporterId === SYSTEM_ACTOR.id;
     if (action === 'confirm') return Boolean(incident.confirmedAt);
     return false;
+  }
+
+  /** "Monitoring (Alertmanager)". */
+  sourceLabel(incident: Incident): string {
+    const source = this.m.source[incident.source];
+    const configured = incident.alert ? this.config.policy.monitoring.sources[incident.alert.source] : undefined;
+    const tool = incident.alert ? (configured?.label ? this.say(configured.label) : incident.alert.source) : undefined;
+    return tool ? `${source} (${tool})` : source;
+  }
+
+  /** What monitoring said: state and counts, the labels that matter, the link back to the alert. */
+  private alertFields(incident: Incident): CardField[] {
+    const { m } = this;
+    const alert = incident.alert;
+    if (!alert) return [];
+    const fields: CardField[] = [{
+      label: m.card.alert,
+      value: m.card.alertSummary({
+        state: m.alertState[alert.state], count: alert.count, alerts: alert.alerts,
+        first: this.formatTime(new Date(alert.firstSeen)), last: this.formatTime(new Date(alert.lastSeen)), flapping: alert.flapping ? m.card.flapping : '',
+      }),
+    }];
+    const labels = Object.entries(alert.labels).map(([k, v]) => `${k}=${v}`).join(', ');
+    if (labels) fields.push({ label: m.card.alertLabels, value: labels });
+    if (alert.url) fields.push({ label: m.card.alertLink, value: alert.url });
+    return fields;
   }
 
   private clockFields(incident: Incident, now: Date): CardField[] {

@@ -4,6 +4,7 @@ import type { ConfigFile } from '../config/config.schema.js';
 import { Directory, type Actor } from '../domain/directory.js';
 import { localeOf, type Catalog, type Locale } from '../i18n/index.js';
 import { LocaleBook } from '../store/locale-book.js';
+import { AlertStore } from '../intake/alert.store.js';
 import { IncidentStore } from '../store/incident-store.js';
 import { TimerService, type TimerMetrics, type TimerScheduler } from '../jobs/timer.service.js';
 import { TimerStore } from '../jobs/timer.store.js';
@@ -67,6 +68,8 @@ export interface App {
   messengers: Messenger[];
   surfaceStore: SurfaceStore;
   surfaces: SurfaceSync;
+  /** Monitoring payloads and the incidents their alerts belong to. */
+  alertStore: AlertStore;
   /** Runs a command; replies are in `options.locale`, else the actor's language (`localeFor`). */
   run(actor: Actor, name: string, args: RawArgs, options?: RunOptions & { key?: string; locale?: Locale }): Promise<Reply>;
   /** Maps a platform identity to a configured person, or a guest who may only report. */
@@ -98,6 +101,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await outboxStore.init();
   await timerStore.init();
   await surfaceStore.init();
+  const alertStore = new AlertStore(deps.conn);
+  await alertStore.init();
   const surfaces = new SurfaceSync({ store: surfaceStore, incidents: store, surfaces: deps.surfaces ?? [], log: deps.log });
   const messengers = deps.messengers ?? [];
   const timers = new TimerService({
@@ -140,9 +145,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     messengers,
     surfaceStore,
     surfaces,
+    alertStore,
     run(actor, name, args, options = {}) {
       const locale = options.locale ?? localeFor(actor.id);
-      const ctx: CommandContext = { service, actor, m: voices.get(locale).m, locale, clock: deps.clock, log: deps.log, key: options.key, outbox: outboxStore };
+      const ctx: CommandContext = { service, actor, m: voices.get(locale).m, locale, clock: deps.clock, log: deps.log, key: options.key, outbox: outboxStore, alerts: alertStore };
       return runCommand(registry, ctx, name, args, options);
     },
     actorFor(platform, platformId, displayName) {

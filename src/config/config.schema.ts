@@ -45,6 +45,77 @@ const Tier = z.object({ after: Duration, roles: z.array(Id).min(1) });
 export const NotificationChannel = z.enum(['mention', 'dm', 'webhook', 'email']);
 export type NotificationChannel = z.infer<typeof NotificationChannel>;
 
+const LevelNumber = z.number().int().min(1).max(4);
+/** The name of an environment variable that holds a secret (never the secret itself). */
+const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable that holds the secret, e.g. ALERTMANAGER_TOKEN');
+
+/** How a monitoring source proves who it is (SPEC §14): a bearer token, or an HMAC of the body in a header. */
+const SourceAuth = z.union([
+  z.object({ bearer: EnvName }).strict(),
+  z.object({
+    hmac: z.object({
+      secret: EnvName,
+      header: z.string().min(1).default('x-signature').transform((h) => h.toLowerCase()),
+      algorithm: z.enum(['sha256', 'sha1']).default('sha256'),
+      /** Text before the hex digest in the header, e.g. "sha256=". */
+      prefix: z.string().default(''),
+    }).strict(),
+  }).strict(),
+]);
+
+const GenericMappingSchema = z.object({
+  items: z.string().optional(),
+  title: z.string().min(1),
+  description: z.string().optional(),
+  severity: z.string().optional(),
+  fingerprint: z.string().optional(),
+  status: z.string().optional(),
+  resolvedValues: z.array(z.string()).default(['resolved', 'ok', 'recovered']),
+  ci: z.string().optional(),
+  service: z.string().optional(),
+  url: z.string().optional(),
+  labels: z.string().optional(),
+});
+
+const MonitoringSource = z.object({
+  kind: z.enum(['alertmanager', 'grafana', 'zabbix', 'generic']),
+  /** The name people read as the reporter ("Alertmanager"). */
+  label: Label.optional(),
+  auth: SourceAuth,
+  /** The tool's severity (lower case) → impact and urgency, so priority comes from the matrix. */
+  severity: z.record(z.string(), z.object({ impact: LevelNumber, urgency: LevelNumber })).transform((table) =>
+    Object.fromEntries(Object.entries(table).map(([k, v]) => [k.toLowerCase(), v]))),
+  /** The severity assumed when an alert has none, or one the table does not have. */
+  defaultSeverity: z.string().transform((s) => s.toLowerCase()),
+  /** Alert labels read, in order, for the CI, service, category and assignment group. */
+  labels: z.object({
+    ci: z.array(z.string()).default(['ci', 'instance', 'host']),
+    service: z.array(z.string()).default(['service']),
+    category: z.array(z.string()).default(['category']),
+    group: z.array(z.string()).default(['team', 'group']),
+  }).default({ ci: ['ci', 'instance', 'host'], service: ['service'], category: ['category'], group: ['team', 'group'] }),
+  /** Category of its incidents when no label names one. */
+  category: Id.optional(),
+  /** A resolved alert also resolves the incident (resolution code resolved-by-monitoring). Off: it only adds a line and tells the assignee. */
+  resolve: z.boolean().default(false),
+  /** A group named by the alert (or the category's): suggested on the card, or dispatched to at once. */
+  dispatch: z.enum(['suggest', 'auto']).default('suggest'),
+  /** For kind "generic": where each field is in the JSON. */
+  mapping: GenericMappingSchema.optional(),
+});
+
+const Monitoring = z.object({
+  /** Larger bodies are refused with 413 before anything is stored. */
+  maxBodyBytes: z.number().int().min(1_024).max(10_485_760).default(1_048_576),
+  /** Firing again this many times after resolving marks the incident as flapping. */
+  flappingAfter: z.number().int().min(1).default(3),
+  /** A repeated alert updates the incident's card at most this often (the count is kept meanwhile). */
+  refreshEvery: Duration.default(300_000),
+  sources: z.record(Id, MonitoringSource).default({}),
+});
+
+const MONITORING_DEFAULT = { maxBodyBytes: 1_048_576, flappingAfter: 3, refreshEvery: 300_000, sources: {} };
+
 export const STATUS_NOTIFY_AUDIENCES = [
   'reporter', 'recorder', 'on_duty_first_line', 'assignee_or_group', 'next_line', 'incident_manager',
 ] as const;
@@ -99,6 +170,8 @@ const Policy = z.object({
   limits: z
     .object({ title: z.number().int().min(10).default(150), text: z.number().int().min(100).default(3000) })
     .default({ title: 150, text: 3000 }),
+  /** Alerts from monitoring tools (SPEC §14): sources, their credentials and severity tables. */
+  monitoring: Monitoring.default(MONITORING_DEFAULT),
 });
 
 const PlatformIds = z.object({ slack: z.string().optional(), discord: z.string().optional() });
@@ -200,6 +273,13 @@ function checkReferences(config: { policy: z.infer<typeof Policy>; organisation:
     ctx.addIssue({ code: 'custom', path: ['organisation', 'groups'], message: 'one group must be the service desk (firstLine: true)' });
   }
   policy.categories.forEach((category, i) => requireGroup(category.group, ['policy', 'categories', i, 'group']));
+  const categories = new Set(policy.categories.map((c) => c.id));
+  for (const [name, source] of Object.entries(policy.monitoring.sources)) {
+    const path = ['policy', 'monitoring', 'sources', name];
+    if (!source.severity[source.defaultSeverity]) ctx.addIssue({ code: 'custom', path: [...path, 'defaultSeverity'], message: `"${source.defaultSeverity}" is not in the severity table` });
+    if (source.category && !categories.has(source.category)) ctx.addIssue({ code: 'custom', path: [...path, 'category'], message: `unknown category "${source.category}"` });
+    if (source.kind === 'generic' && !source.mapping) ctx.addIssue({ code: 'custom', path: [...path, 'mapping'], message: 'a generic source needs a mapping (at least title)' });
+  }
   policy.impact.forEach((level, i) => {
     if (level.level !== i + 1) ctx.addIssue({ code: 'custom', path: ['policy', 'impact', i, 'level'], message: `expected level ${i + 1}` });
   });

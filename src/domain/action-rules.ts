@@ -1,6 +1,6 @@
 import { PRIORITIES, type Priority } from '../config/config.schema.js';
 import { UserError } from './errors.js';
-import type { Incident, Level } from './incident.js';
+import type { AlertInfo, Incident, Level } from './incident.js';
 import type { ActionContext, ActionOutcome, TransitionRow } from './lifecycle.js';
 import { higherOf, matrixPriority } from './priority.js';
 
@@ -212,6 +212,19 @@ const redispatch: Rule = {
   apply: (ctx) => dispatchTo(ctx, true),
 };
 
+/**
+ * Monitoring's news about an incident it opened: the alert information as it now stands, and a
+ * line for the timeline. The flags say what changed (resolved, firing again, flapping).
+ */
+const alert: Rule = {
+  apply(ctx) {
+    const info = ctx.input.alert as AlertInfo | undefined;
+    if (!info) throw new UserError('field_required', { field: 'alert' });
+    const flags = Array.isArray(ctx.input.flags) ? ctx.input.flags.map(String) : [];
+    return { changes: { alert: info }, note: optional(ctx, 'note'), flags };
+  },
+};
+
 /** A progress update: the stakeholder update reminders count from it (SPEC §8). */
 const update: Rule = {
   apply(ctx) {
@@ -373,4 +386,5 @@ export const ACTION_RULES = {
   markDuplicate,
   declareMajor,
   requestClosure,
+  alert,
 } satisfies Record<string, Rule>;

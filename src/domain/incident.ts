@@ -36,6 +36,30 @@ export interface IncidentLinks {
 }
 
 /** The current snapshot of an incident; the event log is the history that produced it. */
+/**
+ * What monitoring said about an incident it opened (SPEC §14): the source, how many times its
+ * alerts were received and when, whether they still fire, how often they flapped, a link back.
+ */
+export interface AlertInfo {
+  /** The configured source name ("alertmanager", "grafana", "zabbix", or a generic one). */
+  source: string;
+  /** The alert (or alert group) key that attaches later alerts to this incident. */
+  key: string;
+  state: 'firing' | 'resolved';
+  /** Alerts received for it, repeats included. */
+  count: number;
+  /** Distinct alerts (fingerprints) attached. */
+  alerts: number;
+  firstSeen: Date;
+  lastSeen: Date;
+  /** Times it fired again after it had resolved. */
+  flaps: number;
+  flapping: boolean;
+  url?: string;
+  /** The labels that matter (at most a dozen), as the tool sent them. */
+  labels: Record<string, string>;
+}
+
 export interface Incident {
   id: string;
   number: number;
@@ -102,6 +126,8 @@ export interface Incident {
   lastAction?: string;
   links: IncidentLinks;
   priorityLog: PriorityChange[];
+  /** Set when monitoring opened the incident. */
+  alert?: AlertInfo;
 }
 
 export interface IncidentEvent {

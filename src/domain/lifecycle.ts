@@ -8,7 +8,7 @@ import { computeClocks } from './sla.js';
 export const ACTIONS = [
   'classify', 'change-priority', 'dispatch', 'accept', 'reject', 'redispatch', 'update', 'suspend', 'resume',
   'pending-change', 'resolve', 'confirm', 'reopen', 'close', 'withdraw', 'mark-duplicate', 'declare-major',
-  'request-closure',
+  'request-closure', 'alert',
 ] as const;
 export type ActionName = (typeof ACTIONS)[number];
 
@@ -71,6 +71,8 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   { action: 'mark-duplicate', from: ['open', 'assigned'], who: DESK, ...ACTION_RULES.markDuplicate },
   { action: 'declare-major', from: ACTIVE, who: ['incident_manager'], ...ACTION_RULES.declareMajor },
   { action: 'request-closure', from: [...ACTIVE, 'resolved'], who: ['reporter'], ...ACTION_RULES.requestClosure },
+  // What monitoring says about an incident it opened: repeats, resolved, firing again (only the bot).
+  { action: 'alert', from: [...ACTIVE, 'resolved'], who: ['system'], ...ACTION_RULES.alert },
 ];
 
 export interface Decision {
@@ -117,7 +119,8 @@ export function permittedRow(incident: Incident, action: ActionName, relations: 
 /** The actions a card may offer in a status: those some relation may take (the table drives the buttons). */
 export function actionsAvailable(status: Status): ActionName[] {
   const seen = new Set<ActionName>();
-  for (const row of TRANSITIONS) if (row.from.includes(status)) seen.add(row.action);
+  // Rows only the bot may take (a cascade, monitoring) are not something a person can press.
+  for (const row of TRANSITIONS) if (row.from.includes(status) && !(row.who.length === 1 && row.who[0] === 'system')) seen.add(row.action);
   return [...seen];
 }
 

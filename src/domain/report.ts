@@ -1,7 +1,7 @@
 import type { ConfigFile } from '../config/config.schema.js';
 import type { Actor, Directory } from './directory.js';
 import { UserError } from './errors.js';
-import { formatIncidentId, type Incident, type Level, type Source } from './incident.js';
+import { formatIncidentId, type AlertInfo, type Incident, type Level, type Source } from './incident.js';
 import { initialPriority } from './priority.js';
 import { computeClocks } from './sla.js';
 
@@ -25,6 +25,8 @@ export interface ReportInput {
   /** The incident a "not completed" closure re-opens as a new one. */
   followUpOf?: string;
   groupId?: string;
+  /** What monitoring said, when it opened the incident. */
+  alert?: AlertInfo;
 }
 
 export interface NewIncidentContext {
@@ -102,6 +104,7 @@ export function newIncident(input: ReportInput, ctx: NewIncidentContext): { inci
     lastAction: 'report',
     links: { recurrenceOf: input.recurrenceOf, followUpOf: input.followUpOf },
     priorityLog: [],
+    ...(input.alert ? { alert: input.alert } : {}),
   };
   if (outcome.major) incident.majorIncidentManagerId = directory.majorIncidentManagers()[0];
   if (outcome.reasons.length > 0) {

@@ -37,6 +37,8 @@ export class BotMetrics implements TimerMetrics {
   private readonly escalations: Counter<'priority' | 'tier'>;
   private readonly deliveryFailures: Counter<'platform' | 'outcome'>;
   private readonly dbCommands: Counter<'command'>;
+  private readonly alertsReceived: Counter<'source' | 'outcome'>;
+  private readonly alertsProcessed: Counter<'source' | 'outcome'>;
 
   constructor(options: BotMetricsOptions = {}) {
     const registers = [this.registry];
@@ -124,12 +126,32 @@ export class BotMetrics implements TimerMetrics {
       labelNames: ['platform', 'outcome'] as const,
       registers,
     });
+    this.alertsReceived = new Counter({
+      name: 'alert_payloads_received_total',
+      help: 'Monitoring payloads by source and answer: accepted (stored), duplicate (stored before), unauthorized, invalid, too_large, unknown_source.',
+      labelNames: ['source', 'outcome'] as const,
+      registers,
+    });
+    this.alertsProcessed = new Counter({
+      name: 'alert_payloads_processed_total',
+      help: 'Monitoring payloads processed by source: done, retry (failed, the sweep tries again), failed (gave up: admin alerts).',
+      labelNames: ['source', 'outcome'] as const,
+      registers,
+    });
     this.dbCommands = new Counter({
       name: 'mongodb_commands_total',
       help: 'Database commands this process sent, by command name (insert, find, update, …): the cost of an action in round trips.',
       labelNames: ['command'] as const,
       registers,
     });
+  }
+
+  alertReceived(source: string, outcome: string): void {
+    this.alertsReceived.inc({ source: source.slice(0, 40), outcome });
+  }
+
+  alertProcessed(source: string, outcome: string): void {
+    this.alertsProcessed.inc({ source: source.slice(0, 40), outcome });
   }
 
   /**

@@ -32,7 +32,8 @@ export async function startHttp(options: HttpOptions): Promise<{ server: Server;
 
 async function handle(options: HttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
-  const route = options.routes?.get(`${req.method} ${path}`);
+  // An exact route, else one for everything under a prefix ("POST /alerts/*").
+  const route = options.routes?.get(`${req.method} ${path}`) ?? prefixRoute(options.routes, req.method, path);
   if (route) return route(req, res);
   if (req.method === 'GET' && path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
   if (req.method === 'GET' && path === '/readyz') {
@@ -43,4 +44,14 @@ async function handle(options: HttpOptions, req: IncomingMessage, res: ServerRes
     return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(await options.metrics());
   }
   res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+}
+
+function prefixRoute(routes: Map<string, RouteHandler> | undefined, method: string | undefined, path: string | undefined): RouteHandler | undefined {
+  if (!routes || !path) return undefined;
+  for (const [key, handler] of routes) {
+    if (!key.endsWith('/*')) continue;
+    const [routeMethod, prefix] = key.slice(0, -1).split(' ');
+    if (routeMethod === method && prefix && path.startsWith(prefix) && path.length > prefix.length) return handler;
+  }
+  return undefined;
 }

@@ -158,6 +158,12 @@ export const en = {
     confirmed: 'Confirmed by the reporter',
     awaitingConfirmation: 'Waiting for the reporter to confirm',
     closureRequested: 'The reporter asked for closure',
+    source: 'Source',
+    alert: 'Alert',
+    alertSummary: (p: P) => `${s(p.state)} · ${s(p.count)} received, ${s(p.alerts)} alert(s) · first ${s(p.first)} · last ${s(p.last)}${s(p.flapping)}`,
+    flapping: ' · FLAPPING',
+    alertLabels: 'Alert labels',
+    alertLink: 'Alert link',
   },
   reply: {
     reported: (p: P) => `Logged ${s(p.id)} (${s(p.priority)}). Keep this id to follow it up.`,
@@ -189,6 +195,9 @@ export const en = {
     outboxUndeliverableHeading: 'Undeliverable (nothing configured carries them: a recipient no platform reaches, an e-mail with no e-mail route; the reason is on each line)',
     outboxLine: (p: P) => `${s(p.id)} — ${s(p.platform)}, ${s(p.attempts)} attempt(s): ${s(p.error)}`,
     outboxRetried: (p: P) => `Message ${s(p.id)} is queued again.`,
+    alertsHeading: (p: P) => `Alerts: ${s(p.waiting)} payload(s) waiting to be processed, ${s(p.failed)} failed (kept; "admin alerts retry <id>" tries one again).`,
+    alertsLine: (p: P) => `${s(p.id)} — ${s(p.source)}, received ${s(p.at)}, ${s(p.attempts)} attempt(s): ${s(p.error)}`,
+    alertsRetried: (p: P) => `Alert payload ${s(p.id)} is queued again.`,
   },
   priorityReason: {
     vip_reporter: 'VIP reporter',
@@ -228,7 +237,8 @@ export const en = {
     never_dispatched: (p: P) => `${s(p.id)} has not been dispatched yet; use Dispatch.`,
     busy: (p: P) => `${s(p.id)} is changing too fast right now; try again.`,
     admin_only: () => 'Only an incident manager or a process owner may use admin commands.',
-    admin_usage: () => 'Admin commands: "admin outbox" (delivery state), "admin outbox dead", "admin outbox retry <message id>".',
+    admin_usage: () => 'Admin commands: "admin outbox" (delivery state), "admin outbox dead", "admin outbox retry <message id>", "admin alerts" (monitoring intake), "admin alerts retry <payload id>".',
+    alert_not_failed: (p: P) => `No failed alert payload "${s(p.id)}" (only failed ones can be retried).`,
     outbox_not_dead: (p: P) => `No dead-lettered message "${s(p.id)}" (only dead messages can be retried).`,
     unknown_command: (p: P) => `Unknown command "${s(p.command)}". Try "help".`,
     unknown_user: () => 'You are not in the organisation configuration, so you can only report and follow your own incidents.',
@@ -271,6 +281,7 @@ export const en = {
     'request-closure': 'asked for closure',
     'duplicate-linked': 'linked a duplicate',
     'follow-up-linked': 'linked a follow-up',
+    alert: 'monitoring update',
   },
   flag: {
     cross_group_redispatch: 'cross-group re-dispatch, reported to the incident manager',
@@ -280,6 +291,9 @@ export const en = {
     closure_rule_overridden: 'closed without confirmation (incident manager override)',
     reopen_as_new: 're-opened as a new incident',
     raise_problem: 'a problem record should be raised (not created automatically yet)',
+    alert_resolved: 'the alert resolved',
+    alert_firing_again: 'the alert fired again',
+    flapping: 'flapping: the alert fires and resolves repeatedly',
   },
   shell: {
     banner: 'Incident bot — terminal chat. Type "help" for commands, "people" to see who you can act as.',
@@ -332,6 +346,9 @@ export const en = {
     standard: (p: P) => `${s(p.description)}\nService: ${s(p.service)} · Estimated restoration: ${s(p.restoreBy)} · ${s(p.contact)} · Card: /incident show ${s(p.id)}`,
     upgradeReason: (p: P) => `Unresolved after ${s(p.after)}: raised automatically (SPEC §4).`,
     resolvedWithMaster: (p: P) => `Resolved with master ${s(p.id)}: ${s(p.solution)}`,
+    alertResolved: (p: P) => `✅ Monitoring: the alert on ${s(p.id)} (${s(p.priority)}) "${s(p.title)}" has resolved. Check the service; resolve the incident if it is back.`,
+    alertFiringAgain: (p: P) => `🔁 Monitoring: the alert on ${s(p.id)} (${s(p.priority)}) "${s(p.title)}" fired again${s(p.flapping)}.`,
+    flappingNote: ' — it is flapping',
     late: (p: P) => `(Sent late: this was due ${s(p.due)}, ${s(p.late)} ago; the bot was not running then.)`,
   },
   /** Lines the timers post in an incident's stakeholder thread (SPEC §8). */
@@ -357,6 +374,18 @@ export const en = {
     inThread: 'posted in the stakeholder thread',
     late: (p: P) => `fired ${s(p.late)} late`,
     platform: { slack: 'Slack', discord: 'Discord', shell: 'the terminal', webhook: 'the notification webhook', email: 'e-mail', test: 'test' },
+  },
+  /** Where an incident came from (SPEC §2). */
+  source: { user: 'User report', monitoring: 'Monitoring', operations: 'Routine operations' },
+  alertState: { firing: 'firing', resolved: 'resolved' },
+  /** Lines monitoring writes on an incident's timeline (the organisation's language). */
+  alerts: {
+    suggestedGroup: (p: P) => `Suggested group (from the alert's labels): ${s(p.group)}`,
+    possibleDuplicate: (p: P) => `Possible duplicate of ${s(p.ids)} (same CI ${s(p.ci)}, still open); first line confirms with "mark duplicate".`,
+    attached: (p: P) => `Another alert joined: ${s(p.title)}`,
+    resolved: (p: P) => `The alert resolved (${s(p.at)}).`,
+    firingAgain: (p: P) => `The alert fired again (${s(p.at)}), ${s(p.flaps)} time(s) after resolving.`,
+    resolvedSolution: (p: P) => `Resolved by monitoring: the alert cleared (${s(p.at)}).`,
   },
   time: {
     never: '—',

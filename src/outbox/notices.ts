@@ -79,6 +79,14 @@ export class Notices {
     } else if (event.action === 'reject') {
       add('status:rejected', ['on_duty_first_line', 'recorder'], ({ m, presenter }) => m.notice.rejected({ id, by: event.actorName, reason: event.reason ?? '', group: presenter.nameOf(String(event.data.suggestedGroupId ?? '')) }));
     }
+    if (event.action === 'alert') {
+      // Monitoring's news reaches whoever works the incident (SPEC §14): resolved, or firing again.
+      // Not dispatched yet: the service desk on duty.
+      const flapping = event.flags.includes('flapping');
+      const who: Audience[] = incident.assigneeId || incident.groupId ? ['assignee_or_group'] : ['on_duty_first_line'];
+      if (event.flags.includes('alert_resolved')) add('alert:resolved', who, ({ m }) => m.notify.alertResolved(base));
+      if (event.flags.includes('alert_firing_again')) add('alert:firing', who, ({ m }) => m.notify.alertFiringAgain({ ...base, flapping: flapping ? m.notify.flappingNote : '' }));
+    }
     const reports = event.flags.filter((flag) => flag === 'cross_group_redispatch' || flag === 'manager_takeover');
     for (const flag of reports) {
       add(`report:${flag}`, ['incident_manager'], ({ m }) => m.notice.managerReport({ id, what: word(m.flag, flag) ?? flag }));
@@ -180,7 +188,8 @@ export class Notices {
   private audience(incident: Incident, audiences: readonly Audience[]): Destination[] {
     const out: Destination[] = [];
     for (const audience of audiences) {
-      if (audience === 'reporter') out.push(...this.people([incident.reporterId]));
+      // Monitoring reported it: there is nobody to acknowledge or ask for confirmation.
+      if (audience === 'reporter') out.push(...(incident.source === 'monitoring' && incident.alert ? [] : this.people([incident.reporterId])));
       else if (audience === 'recorder' && incident.recorderId) out.push(...this.people([incident.recorderId]));
       else if (audience === 'on_duty_first_line') out.push(...this.people(this.directory.onDutyFirstLine()));
       else if (audience === 'incident_manager') out.push(...this.people(this.directory.incidentManagers()));

@@ -31,6 +31,8 @@ export interface TestAppOptions {
   /** Platform adapters (none by default) and the environment they read. */
   adapters?: AdapterFactory[];
   env?: Record<string, string>;
+  /** Secrets the policy names (monitoring tokens); none unless given. */
+  secrets?: Record<string, string>;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function startTestApp(config: ConfigFile = defaultConfig, options: 
       adapters: options.adapters ?? [],
       messengers: options.messengers,
       defaultMetrics: false,
+      secrets: options.secrets ?? {},
     });
   const conn = await open();
   const bot = await compose(conn);
