@@ -71,7 +71,7 @@ export const en = {
   help: {
     report: 'Log a new incident (title, description, impact, urgency, …)',
     show: 'Show an incident card: /incident show INC-000042',
-    admin: 'Incident managers: outbox delivery state and dead letters (admin outbox, admin outbox retry <id>)',
+    admin: 'Incident managers: notification delivery and monitoring intake (admin outbox, admin alerts, … retry <id>)',
     list: 'Your queue: assigned to you, your groups, and open incidents for first line',
     help: 'This list of commands',
     classify: 'Set category, service, CI, impact and urgency (recomputes priority)',

@@ -77,7 +77,7 @@ export const zhCN: Catalog = {
   help: {
     report: '登记新事件（标题、描述、影响度、紧急度……）',
     show: '查看事件卡片：/incident show INC-000042',
-    admin: '事件经理：发件箱投递状态与死信（admin outbox、admin outbox retry <id>）',
+    admin: '事件经理：通知投递与监控告警接入（admin outbox、admin alerts、… retry <id>）',
     list: '我的待办：派给我的、我所在支持组的，以及一线待派单的事件',
     help: '本命令列表',
     classify: '设置分类、服务、配置项、影响度和紧急度（重算优先级）',
