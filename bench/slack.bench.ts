@@ -27,7 +27,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mongoose from 'mongoose';
 import { stringify } from 'yaml';
 import { startDatabase } from '../dev/database.js';
 import { parseConfigText } from '../src/config/load-config.js';
@@ -36,6 +35,7 @@ import { CHANNELS, SECRET, SlackDriver, slackUserOf, type ModalView } from '../t
 import { sign, slashCommandBody, triggerId } from '../test/support/slack/slack-payloads.js';
 import { freePort, installationConfig, until } from '../test/support/installation.js';
 import { prefill } from './prefill.js';
+import { databaseFloor } from './db-floor.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
       results.push(await measure('this bot: /incident opens the report form', api, (port) => bot(port, api, db.uri, `bench_slack_${Date.now()}`).child));
     }
     if (!INCIDENT_ONLY) {
-      floorDb = await databaseFloor(db.uri);
+      floorDb = await databaseFloor(db.uri, REPORTS, REPORT_CONCURRENCY);
       for (const size of PREFILLS) reportRuns.push(await reports(api, db.uri, size));
     }
   } finally {
@@ -183,33 +183,6 @@ async function load(url: string, concurrency: number, seconds: number, acks: num
 }
 
 /** The database's own pace at the reports' concurrency: single-document inserts, then reads by `_id`. */
-async function databaseFloor(uri: string): Promise<{ inserts: number; reads: number }> {
-  const conn = await mongoose.createConnection(uri, { dbName: `bench_floor_${Date.now()}` }).asPromise();
-  try {
-    const collection = conn.collection<{ _id: string; n: number; text: string }>('floor');
-    const n = REPORTS;
-    const started = performance.now();
-    let next = 0;
-    await Promise.all(Array.from({ length: REPORT_CONCURRENCY }, async () => {
-      while (next < n) {
-        const i = next++;
-        await collection.insertOne({ _id: `doc-${i}`, n: i, text: 'x'.repeat(400) });
-      }
-    }));
-    const inserts = n / ((performance.now() - started) / 1000);
-    const readStarted = performance.now();
-    next = 0;
-    await Promise.all(Array.from({ length: REPORT_CONCURRENCY }, async () => {
-      while (next < n) await collection.findOne({ _id: `doc-${next++}` });
-    }));
-    const reads = n / ((performance.now() - readStarted) / 1000);
-    await conn.dropDatabase();
-    return { inserts, reads };
-  } finally {
-    await conn.close();
-  }
-}
-
 /**
  * The bot on a fresh database holding `history` closed incidents: one real report form is opened
  * with /incident, then REPORTS submissions of it (each with its own view id, as Slack gives every

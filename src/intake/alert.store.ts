@@ -80,7 +80,7 @@ export class AlertStore {
   /** A processing failure: kept, visible, retried by the sweep; after `maxAttempts` it stays failed until retried by hand. */
   async fail(id: string, error: string, maxAttempts: number): Promise<StoredPayload['state']> {
     const updated = await retryTransient(() =>
-      this.payloads.findOneAndUpdate({ _id: id }, { $inc: { attempts: 1 }, $set: { error: error.slice(0, 500) } }, { new: true }).lean<StoredPayload>().exec());
+      this.payloads.findOneAndUpdate({ _id: id }, { $inc: { attempts: 1 }, $set: { error: error.slice(0, 500) } }, { returnDocument: 'after' }).lean<StoredPayload>().exec());
     if (updated && updated.attempts >= maxAttempts) {
       await retryTransient(() => this.payloads.updateOne({ _id: id }, { $set: { state: 'failed' } }));
       await deleteById(this.backlog, id);
@@ -122,7 +122,7 @@ export class AlertStore {
   /** Counts one more alert received for an incident; the new total. */
   async tally(incidentId: string, at: Date): Promise<number> {
     const doc = await retryTransient(() =>
-      this.tallies.findOneAndUpdate({ _id: incidentId }, { $inc: { count: 1 }, $set: { lastSeen: at } }, { upsert: true, new: true }).lean<{ count: number }>().exec());
+      this.tallies.findOneAndUpdate({ _id: incidentId }, { $inc: { count: 1 }, $set: { lastSeen: at } }, { upsert: true, returnDocument: 'after' }).lean<{ count: number }>().exec());
     return doc?.count ?? 1;
   }
 }

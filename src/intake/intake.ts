@@ -50,6 +50,8 @@ const MAX_LABELS = 12;
  */
 export class AlertIntake {
   private readonly running = new Set<Promise<void>>();
+  /** The last work queued per slot: alerts of one slot are handled in order. */
+  private readonly slots = new Map<string, Promise<void>>();
   private readonly m: Catalog;
 
   constructor(private readonly deps: IntakeDeps) {
@@ -169,9 +171,19 @@ export class AlertIntake {
     return { id: `monitoring:${sourceName}`, name: source.label ? say(source.label, this.deps.config.organisation.locale) : sourceName };
   }
 
-  private async handle(sourceName: string, source: Source, alert: IncomingAlert, payloadId: string): Promise<void> {
-    const { store, service } = this.deps;
+  /**
+   * One alert. Alerts of one slot (their group, else the alert itself) are handled one at a time in
+   * a process; across processes the report's request key, derived from the slot and the incident
+   * it replaces, lets one of two racing processes open the incident and hands it to the other.
+   */
+  private handle(sourceName: string, source: Source, alert: IncomingAlert, payloadId: string): Promise<void> {
     const alertKey = `${sourceName}:${alert.fingerprint}`;
+    const slot = alert.groupKey ? `${sourceName}:group:${hash(alert.groupKey)}` : alertKey;
+    return this.serial(slot, () => this.handleInSlot(sourceName, source, alert, payloadId, alertKey, slot));
+  }
+
+  private async handleInSlot(sourceName: string, source: Source, alert: IncomingAlert, payloadId: string, alertKey: string, slot: string): Promise<void> {
+    const { store } = this.deps;
     const known = await store.key(alertKey);
     const open = known ? await this.openIncident(known.incidentId) : undefined;
     if (known && open) return this.attach(sourceName, source, alert, known.state, open, payloadId);
@@ -179,18 +191,30 @@ export class AlertIntake {
       this.deps.log.info({ source: sourceName, fingerprint: alert.fingerprint }, 'alerts: a resolved alert with no open incident; nothing to do');
       return;
     }
-    // A new alert: into its group's incident when that one is still open, else a new incident.
-    const groupKey = alert.groupKey ? `${sourceName}:group:${hash(alert.groupKey)}` : undefined;
-    const group = groupKey ? await store.key(groupKey) : undefined;
+    // A new alert: into its group's incident while that one is open, else a new incident.
+    const group = slot === alertKey ? known : await store.key(slot);
     const groupIncident = group ? await this.openIncident(group.incidentId) : undefined;
     if (groupIncident) {
       await store.setKey({ _id: alertKey, incidentId: groupIncident.id, state: 'firing' });
       return this.attach(sourceName, source, alert, undefined, groupIncident, payloadId);
     }
-    const incident = await this.open(sourceName, source, alert, payloadId);
+    // The incident this slot had before (closed now) makes the next one a new generation.
+    const { incident, created } = await this.open(sourceName, source, alert, payloadId, `alert:${slot}:${group?.incidentId ?? 'first'}`);
     await store.setKey({ _id: alertKey, incidentId: incident.id, state: 'firing' });
-    if (groupKey) await store.setKey({ _id: groupKey, incidentId: incident.id, state: 'firing' });
-    void service;
+    if (slot !== alertKey) await store.setKey({ _id: slot, incidentId: incident.id, state: 'firing' });
+    // Another process opened it a moment ago: this alert joins it (a repeat, or another of its group).
+    if (!created) await this.attach(sourceName, source, alert, slot === alertKey ? 'firing' : undefined, incident, payloadId);
+  }
+
+  private serial(slot: string, work: () => Promise<void>): Promise<void> {
+    const before = this.slots.get(slot) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(work);
+    const tail = mine.catch(() => undefined);
+    this.slots.set(slot, tail);
+    void tail.then(() => {
+      if (this.slots.get(slot) === tail) this.slots.delete(slot);
+    });
+    return mine;
   }
 
   private async openIncident(id: string): Promise<Incident | undefined> {
@@ -204,7 +228,7 @@ export class AlertIntake {
   }
 
   /** A new incident from an alert: severity → impact and urgency, labels → CI, service, category, group. */
-  private async open(sourceName: string, source: Source, alert: IncomingAlert, payloadId: string): Promise<Incident> {
+  private async open(sourceName: string, source: Source, alert: IncomingAlert, payloadId: string, reportKey: string): Promise<{ incident: Incident; created: boolean }> {
     const { service, config, clock } = this.deps;
     const { m } = this;
     const now = clock.now();
@@ -231,17 +255,18 @@ export class AlertIntake {
       ...(alert.startsAt ? { outageStart: alert.startsAt } : {}),
       source: 'monitoring',
       alert: info,
-    }, `alert:${payloadId}:${alert.fingerprint}:report`);
+    }, reportKey);
+    if (result.duplicate) return { incident: result.incident, created: false };
     await this.deps.store.tally(result.incident.id, now);
     const duplicates = (result.openOnCi ?? []).filter((d) => d.id !== result.incident.id).map((d) => d.id);
     if (duplicates.length > 0 && ci) {
       // SPEC §10: proposed, not decided; first line confirms with "mark duplicate".
       await this.note(result.incident, info, [], m.alerts.possibleDuplicate({ ids: duplicates.join(', '), ci }), `alert:${payloadId}:${alert.fingerprint}:duplicates`);
     }
-    if (groupId && source.dispatch === 'auto' && !result.duplicate) {
+    if (groupId && source.dispatch === 'auto') {
       await ignoreRefusal(service.systemAct(result.incident.id, 'dispatch', { groupId }, `alert:${payloadId}:${alert.fingerprint}:dispatch`));
     }
-    return result.incident;
+    return { incident: result.incident, created: true };
   }
 
   /** Another alert, a repeat, or a change of state for an incident monitoring already opened. */

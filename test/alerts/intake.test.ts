@@ -164,6 +164,19 @@ describe('monitoring alerts in', () => {
     expect(resolved).toMatchObject({ status: 'resolved', resolutionCode: 'resolved-by-monitoring' });
   });
 
+  it('GIVEN two bot processes receiving the same new alert at once THEN one incident, the other notification counted on it', async () => {
+    const peer = await t.peerBot();
+    const alerts = [{ fingerprint: 'race000000000001', labels: { alertname: 'LinkDown', instance: 'core-sw-9', severity: 'warning' } }];
+    const bodies = [1, 2, 3, 4].map((n) => Buffer.from(JSON.stringify(alertmanagerPayload({ alerts, reason: `race ${n}` }))));
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    await Promise.all(bodies.map((body, i) => (i % 2 === 0 ? t.bot : peer).intake.receive('alertmanager', body, headers)));
+    await Promise.all([t.bot.intake.idle(), peer.intake.idle()]);
+    const raced = (await monitoringIncidents()).filter((i) => i.title.startsWith('LinkDown'));
+    expect(raced).toHaveLength(1);
+    // All four counted (the card shows the count as of its last refresh, at most every refreshEvery).
+    expect(await t.conn.collection<{ _id: string; count: number }>('alert_tallies').findOne({ _id: raced[0]!.id })).toMatchObject({ count: 4 });
+  });
+
   it('GIVEN a payload stored but never processed (a crash) THEN the sweep processes it once; a payload that keeps failing is visible in admin alerts', async () => {
     await t.app.alertStore.receive({ _id: 'zabbix:crashed', source: 'zabbix', receivedAt: t.clock.now(), body: JSON.stringify({ ...zabbixPayload('1'), event_id: '5000', host: 'crash-host' }), alerts: 1 });
     expect(await t.bot.intake.sweep(0)).toBe(1);
