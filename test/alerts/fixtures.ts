@@ -2,8 +2,11 @@
  * Payloads as each tool sends them. Alertmanager's was recorded from Alertmanager 0.35.0 built by
  * dev/alertmanager.ts (test/alerts/alertmanager-harness.test.ts); Grafana's is the example body of
  * https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/
- * field for field; Zabbix's is what the webhook media type of docs/alerts.md sends (Zabbix's macros
- * {EVENT.ID}, {EVENT.NAME}, {EVENT.SEVERITY}, {HOST.NAME}, {EVENT.VALUE}, {EVENT.TAGSJSON}).
+ * field for field. Zabbix has no fixed webhook body (a webhook media type builds it): this is what
+ * the media type of docs/alerts.md sends, from the macros of
+ * https://www.zabbix.com/documentation/current/en/manual/appendix/macros/supported_by_location
+ * ({EVENT.ID}, {EVENT.NAME}, {EVENT.SEVERITY}, {HOST.NAME}, {EVENT.VALUE}, {EVENT.TAGSJSON}: a JSON
+ * list of {tag, value}).
  */
 export function alertmanagerPayload(options: { status?: 'firing' | 'resolved'; alerts?: { fingerprint: string; labels: Record<string, string>; summary?: string }[]; reason?: string } = {}) {
   const status = options.status ?? 'firing';

@@ -57,7 +57,9 @@ describe('the shipped policy reproduces SPEC.md', () => {
     expect([policy.upgrades.unresolvedMinimum, policy.upgrades.vipMinimum]).toEqual(['P2', 'P2']);
     expect(minutes(policy.duplicates.window)).toBe(60);
     expect(policy.dispatch).toEqual({ maxReDispatches: 2, failedDispatchesToManager: 2 });
-    expect(policy.resolutionCodes).toHaveLength(8);
+    // SPEC §11's eight, and one more for monitoring sources that resolve on their own (docs/alerts.md).
+    expect(policy.resolutionCodes.filter((c) => c.id !== 'resolved-by-monitoring')).toHaveLength(8);
+    expect(policy.resolutionCodes.map((c) => c.id)).toContain('resolved-by-monitoring');
     expect(policy.closureCodes.map((c) => c.id)).toEqual(['completed', 'not-completed', 'successful', 'successful-with-problem']);
   });
 });
