@@ -79,13 +79,15 @@ async function main(): Promise<void> {
     const drainedSeconds = (performance.now() - started) / 1000;
     const stored = await conn.collection('alert_payloads').countDocuments();
     const done = await conn.collection('alert_payloads').countDocuments({ state: 'done' });
-    const incidents = (await bot.app.service.list({})).filter((i) => i.source === 'monitoring');
-    const resolvedNotes = incidents.filter((i) => i.alert?.state === 'resolved').length;
+    const count = async (filter: Record<string, unknown>) =>
+      (await conn.collection('incidents').countDocuments(filter)) + (await conn.collection('incidents_closed').countDocuments(filter));
+    const opened = await count({ source: 'monitoring' });
+    const resolvedNotes = await count({ source: 'monitoring', 'alert.state': 'resolved' });
     console.log(`database floor, same run, ${CONCURRENCY} concurrent: ${floor.inserts.toFixed(0)} single-document inserts/s, ${floor.reads.toFixed(0)} _id reads/s`);
     console.log(`accepted                ${ALERTS - failed} of ${ALERTS} (${failed} refused) in ${postSeconds.toFixed(1)} s: ${((ALERTS - failed) / postSeconds).toFixed(0)} alerts/s (offered ${(ALERTS / SECONDS).toFixed(0)}/s)`);
     console.log(`accept latency          p50 ${percentile(latencies, 0.5).toFixed(0)} ms, p99 ${percentile(latencies, 0.99).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms`);
     console.log(`processed               ${done} of ${stored} stored payloads (${stored === done ? 'none lost' : `${stored - done} NOT processed`}), all done ${drainedSeconds.toFixed(1)} s after the first`);
-    console.log(`incidents opened        ${incidents.length} for ${FINGERPRINTS} fingerprints; alerts attached to them ${ALERTS - failed - incidents.length}; ${resolvedNotes} now resolved by their alert`);
+    console.log(`incidents opened        ${opened} for ${FINGERPRINTS} fingerprints; alerts attached to them ${ALERTS - failed - opened}; ${resolvedNotes} whose alert has now resolved`);
     console.log(`database commands       ${(commands / Math.max(1, ALERTS - failed)).toFixed(1)} per alert (${(commands / drainedSeconds).toFixed(0)}/s against a floor of ${floor.inserts.toFixed(0)} inserts/s)`);
     console.log(`peak RSS                ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB (bot and load generator in one process)`);
   } finally {

@@ -89,7 +89,8 @@ export class AlertIntake {
     const id = `${sourceName}:${createHash('sha256').update(body).digest('hex').slice(0, 32)}`;
     const stored = await store.receive({ _id: id, source: sourceName, receivedAt: clock.now(), body: body.toString('utf8'), alerts: alerts.length });
     metrics?.alertReceived(sourceName, stored ? 'accepted' : 'duplicate');
-    if (stored) this.track(() => this.process(id));
+    // Just stored and read: processed from memory, without reading it back.
+    if (stored) this.track(() => this.process(id, { source: sourceName, alerts }));
     return { status: 202, body: { received: id, alerts: alerts.length, duplicate: !stored } };
   }
 
@@ -143,27 +144,32 @@ export class AlertIntake {
   }
 
   /** Processes one stored payload; a failure is recorded on it, logged with its id and retried by the sweep. */
-  async process(id: string): Promise<void> {
+  async process(id: string, received?: { source: string; alerts: IncomingAlert[] }): Promise<void> {
     const { store, log, metrics } = this.deps;
-    const payload = await store.payload(id);
-    if (!payload || payload.state !== 'pending') {
-      if (payload) await store.finish(id);
-      return;
+    let stored: { source: string; body: string } | undefined;
+    if (!received) {
+      const payload = await store.payload(id);
+      if (!payload || payload.state !== 'pending') {
+        if (payload) await store.finish(id);
+        return;
+      }
+      stored = payload;
     }
-    const source = this.monitoring.sources[payload.source];
+    const sourceName = received?.source ?? stored!.source;
+    const source = this.monitoring.sources[sourceName];
     try {
-      if (!source) throw new Error(`source "${payload.source}" is no longer configured`);
-      const alerts = this.parse(source, JSON.parse(payload.body) as unknown);
+      if (!source) throw new Error(`source "${sourceName}" is no longer configured`);
+      const alerts = received?.alerts ?? this.parse(source, JSON.parse(stored!.body) as unknown);
       // New alerts of one group (Alertmanager's groupKey) open one incident between them: a storm
       // of a whole rack is one incident per group, not hundreds.
-      for (const alert of alerts) await this.handle(payload.source, source, alert, id);
+      for (const alert of alerts) await this.handle(sourceName, source, alert, id);
       await store.finish(id);
-      metrics?.alertProcessed(payload.source, 'done');
+      metrics?.alertProcessed(sourceName, 'done');
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const state = await store.fail(id, message, MAX_ATTEMPTS);
-      metrics?.alertProcessed(payload.source, state === 'failed' ? 'failed' : 'retry');
-      log.error({ err: error, alertPayload: id, source: payload.source, state }, 'alerts: a payload could not be processed');
+      metrics?.alertProcessed(sourceName, state === 'failed' ? 'failed' : 'retry');
+      log.error({ err: error, alertPayload: id, source: sourceName, state }, 'alerts: a payload could not be processed');
     }
   }
 
