@@ -243,13 +243,15 @@ export class AlertIntake {
     const ci = label(source.labels.ci)?.slice(0, 100);
     const serviceId = matchId(label(source.labels.service), config.policy.services.map((s) => s.id));
     const category = matchId(label(source.labels.category), config.policy.categories.map((c) => c.id)) ?? source.category;
-    const groupId = matchId(label(source.labels.group), config.organisation.groups.map((g) => g.id));
+    // The group a label names, else the category's (SPEC §9's category map), as for a person's report.
+    const labelGroup = matchId(label(source.labels.group), config.organisation.groups.map((g) => g.id));
+    const groupId = labelGroup ?? config.policy.categories.find((c) => c.id === category)?.group;
     const info: AlertInfo = {
       source: sourceName, key: alert.groupKey ? hash(alert.groupKey) : alert.fingerprint, state: 'firing', count: 1, alerts: 1,
       firstSeen: alert.startsAt ?? now, lastSeen: now, flaps: 0, flapping: false, labels: keyLabels(alert.labels), ...(alert.url ? { url: alert.url.slice(0, 500) } : {}),
     };
     const lines = [alert.description];
-    if (groupId && source.dispatch === 'suggest') lines.push(m.alerts.suggestedGroup({ group: service.directory.nameOf(groupId) }));
+    if (labelGroup && source.dispatch === 'suggest') lines.push(m.alerts.suggestedGroup({ group: service.directory.nameOf(groupId) }));
     const result = await service.report(this.actor(sourceName, source), {
       title: alert.title,
       description: lines.join('\n\n').slice(0, config.policy.limits.text),

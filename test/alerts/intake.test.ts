@@ -25,7 +25,7 @@ describe('monitoring alerts in', () => {
     config.policy.monitoring.sources.hooked = {
       kind: 'generic', auth: { hmac: { secret: 'HOOK_SECRET', header: 'x-hub-signature-256', algorithm: 'sha256', prefix: 'sha256=' } },
       severity: { p1: { impact: 1, urgency: 1 }, p3: { impact: 3, urgency: 3 } }, defaultSeverity: 'p3',
-      labels: { ci: ['ci'], service: ['service'], category: ['category'], group: ['team'] }, resolve: true, dispatch: 'auto',
+      labels: { ci: ['ci'], service: ['service'], category: ['category'], group: ['team'] }, category: 'hardware', resolve: true, dispatch: 'auto',
       mapping: { items: 'events', title: 'name', description: 'detail', severity: 'level', fingerprint: 'id', status: 'state', resolvedValues: ['ok'], ci: 'target.host', labels: 'tags', url: 'link' },
     };
     t = await startTestApp(config, { secrets: SECRETS });
@@ -162,6 +162,12 @@ describe('monitoring alerts in', () => {
     const resolved = await t.app.service.get(generic!.id);
     // Resolved by monitoring (this source's policy), still waiting for confirmation and first line's closure.
     expect(resolved).toMatchObject({ status: 'resolved', resolutionCode: 'resolved-by-monitoring' });
+
+    // No team label: dispatched to the group the category maps to (hardware → infrastructure).
+    const untagged = JSON.stringify({ events: [{ id: 'evt-2', name: 'Fan failure', level: 'P3', state: 'alerting', target: { host: 'srv-12' } }] });
+    await post('/alerts/generic/hooked', untagged, { 'x-hub-signature-256': sign(untagged) });
+    const [fan] = (await monitoringIncidents()).filter((i) => i.title === 'Fan failure');
+    expect(fan).toMatchObject({ status: 'assigned', groupId: 'infrastructure', category: 'hardware' });
   });
 
   it('GIVEN two bot processes receiving the same new alert at once THEN one incident, the other notification counted on it', async () => {
