@@ -118,21 +118,50 @@ const ZABBIX_RESOLVED = new Set(['0', 'resolved', 'ok']);
  * (Not classified … Disaster), host, and whether it is a problem or its recovery.
  */
 export function parseZabbix(body: unknown): IncomingAlert[] {
-  const payload = read(
-    z.object({
-      event_id: z.coerce.string().min(1),
-      event_name: z.string().optional(),
-      trigger_name: z.string().optional(),
-      severity: z.string().min(1),
-      host: z.string().min(1),
-      status: z.string().optional(),
-      event_value: z.coerce.string().optional(),
-      trigger_description: z.string().optional(),
-      event_url: z.string().optional(),
-      tags: z.union([Labels, z.array(z.object({ tag: z.string(), value: z.coerce.string().default('') })).transform((list) => Object.fromEntries(list.map((t) => [t.tag, t.value])))]).default({}),
-    }).refine((p) => p.event_name ?? p.trigger_name, { message: 'event_name or trigger_name is required', path: ['trigger_name'] }),
-    body,
-  );
+  const payload = read(zabbixAliases, body);
+  return zabbixAlert(payload);
+}
+
+function ZabbixPayload() {
+  return z.object({
+  event_id: z.coerce.string().min(1),
+  event_name: z.string().optional(),
+  trigger_name: z.string().optional(),
+  severity: z.string().min(1),
+  host: z.string().min(1),
+  status: z.string().optional(),
+  event_value: z.coerce.string().optional(),
+  trigger_description: z.string().optional(),
+  event_url: z.string().optional(),
+  tags: z.union([Labels, z.array(z.object({ tag: z.string(), value: z.coerce.string().default('') })).transform((list) => Object.fromEntries(list.map((t) => [t.tag, t.value])))]).default({}),
+    }).refine((p) => p.event_name ?? p.trigger_name, { message: 'event_name or trigger_name is required', path: ['trigger_name'] });
+}
+
+/**
+ * The names Zabbix's own webhook templates use for the same macros ({EVENT.SEVERITY} as
+ * `event_severity`, {HOST.NAME} as `host_name`, {EVENT.STATUS} as `event_status`, tags as
+ * `event_tags`), read as ours.
+ */
+const ALIASES: Record<string, string> = {
+  event_severity: 'severity', host_name: 'host', hostname: 'host', event_status: 'status', event_tags: 'tags', alert_subject: 'event_name',
+};
+
+const zabbixAliases = z.preprocess((value) => {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const [alias, name] of Object.entries(ALIASES)) if (out[name] === undefined && out[alias] !== undefined) out[name] = out[alias];
+  // Tags may arrive as the JSON text of {EVENT.TAGSJSON}.
+  if (typeof out.tags === 'string') {
+    try {
+      out.tags = JSON.parse(out.tags) as unknown;
+    } catch {
+      out.tags = {};
+    }
+  }
+  return out;
+}, ZabbixPayload());
+
+function zabbixAlert(payload: z.infer<ReturnType<typeof ZabbixPayload>>): IncomingAlert[] {
   const name = payload.event_name ?? payload.trigger_name ?? '';
   const state = (payload.status ?? payload.event_value ?? 'problem').toLowerCase();
   return [{

@@ -150,6 +150,17 @@ describe('monitoring alerts in', () => {
     expect((await t.app.service.get(zabbix!.id)).alert?.state).toBe('resolved');
   });
 
+  it('GIVEN Zabbix fields named as its own webhook templates name them THEN read the same', async () => {
+    const body = { event_id: '7001', event_name: 'Disk I/O is overloaded', event_severity: 'Average', host_name: 'db-7', event_status: 'PROBLEM', event_tags: '[{"tag":"team","value":"infrastructure"}]' };
+    expect((await post('/alerts/zabbix', body, { authorization: 'Bearer zbx-token' })).status).toBe(202);
+    const [disk] = (await monitoringIncidents()).filter((i) => i.ci === 'db-7');
+    expect(disk).toMatchObject({ title: 'Disk I/O is overloaded on db-7', impact: 3, urgency: 2, alert: { labels: { team: 'infrastructure' } } });
+    await post('/alerts/zabbix', { ...body, event_status: 'RESOLVED' }, { authorization: 'Bearer zbx-token' });
+    expect((await t.app.service.get(disk!.id)).alert?.state).toBe('resolved');
+    const missing = await post('/alerts/zabbix', { event_id: '7002', event_name: 'x', host_name: 'db-8' }, { authorization: 'Bearer zbx-token' });
+    expect(missing).toMatchObject({ status: 400, json: { field: 'severity' } });
+  });
+
   it('GIVEN a generic source signed with HMAC THEN a forged signature is refused; a signed one maps by its paths, dispatches to its team, and resolves when monitoring says ok', async () => {
     const body = JSON.stringify({ events: [{ id: 'evt-1', name: 'Payment API latency', detail: 'p99 over 2 s', level: 'P1', state: 'alerting', target: { host: 'pay-api-1' }, tags: { team: 'applications' }, link: 'https://mon.example/e/1' }] });
     const sign = (text: string, secret = 'hmac-secret') => `sha256=${createHmac('sha256', secret).update(text).digest('hex')}`;
