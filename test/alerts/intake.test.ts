@@ -179,6 +179,13 @@ describe('monitoring alerts in', () => {
     await post('/alerts/generic/hooked', untagged, { 'x-hub-signature-256': sign(untagged) });
     const [fan] = (await monitoringIncidents()).filter((i) => i.title === 'Fan failure');
     expect(fan).toMatchObject({ status: 'assigned', groupId: 'infrastructure', category: 'hardware' });
+
+    // Another alert on the same CI while that incident is open: proposed as its duplicate (SPEC §10).
+    const sameCi = JSON.stringify({ events: [{ id: 'evt-3', name: 'Fan speed low', level: 'P3', state: 'alerting', target: { host: 'srv-12' } }] });
+    await post('/alerts/generic/hooked', sameCi, { 'x-hub-signature-256': sign(sameCi) });
+    const [speed] = (await monitoringIncidents()).filter((i) => i.title === 'Fan speed low');
+    const timeline = await t.app.run(people.manager, 'timeline', { id: speed!.id });
+    expect(timeline.lines?.join('\n')).toContain(`Possible duplicate of ${fan!.id} (same CI srv-12, still open)`);
   });
 
   it('GIVEN two bot processes receiving the same new alert at once THEN one incident, the other notification counted on it', async () => {
