@@ -129,9 +129,13 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
     intake,
     async start() {
       for (const warning of configWarnings(config)) log.warn(warning);
-      for (const [name, source] of Object.entries(config.policy.monitoring.sources)) {
-        const secret = 'bearer' in source.auth ? source.auth.bearer : source.auth.hmac.secret;
-        if (!secrets[secret]) log.warn({ source: name }, `monitoring source "${name}" refuses every request until ${secret} is set (POST /alerts/${name})`);
+      // Monitoring not set up at all is one quiet line; a source left out of a set-up is a warning.
+      const sources = Object.entries(config.policy.monitoring.sources).map(([name, source]) => ({ name, secret: 'bearer' in source.auth ? source.auth.bearer : source.auth.hmac.secret }));
+      const unset = sources.filter((s) => !secrets[s.secret]);
+      if (sources.length > 0 && unset.length === sources.length) {
+        log.info(`monitoring alerts are off: POST /alerts/<source> refuses every request until its secret is set (${unset.map((s) => s.secret).join(', ')}; docs/alerts.md)`);
+      } else {
+        for (const s of unset) log.warn({ source: s.name }, `monitoring source "${s.name}" refuses every request until ${s.secret} is set (POST /alerts/${s.name})`);
       }
       // Alert payloads a crash left stored but unprocessed.
       await intake.sweep(0).catch((err: unknown) => log.error({ err }, 'alert sweep failed'));

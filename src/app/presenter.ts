@@ -127,7 +127,7 @@ export class Presenter {
     const source = this.m.source[incident.source];
     const configured = incident.alert ? this.config.policy.monitoring.sources[incident.alert.source] : undefined;
     const tool = incident.alert ? (configured?.label ? this.say(configured.label) : incident.alert.source) : undefined;
-    return tool ? `${source} (${tool})` : source;
+    return tool ? this.m.card.sourceWithTool({ source, tool }) : source;
   }
 
   /** What monitoring said: state and counts, the labels that matter, the link back to the alert. */

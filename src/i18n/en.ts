@@ -159,6 +159,7 @@ export const en = {
     awaitingConfirmation: 'Waiting for the reporter to confirm',
     closureRequested: 'The reporter asked for closure',
     source: 'Source',
+    sourceWithTool: (p: P) => `${s(p.source)} (${s(p.tool)})`,
     alert: 'Alert',
     alertSummary: (p: P) => `${s(p.state)} · ${s(p.count)} received, ${s(p.alerts)} alert(s) · first ${s(p.first)} · last ${s(p.last)}${s(p.flapping)}`,
     flapping: ' · FLAPPING',

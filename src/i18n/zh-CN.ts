@@ -165,6 +165,7 @@ export const zhCN: Catalog = {
     awaitingConfirmation: '等待报告人确认',
     closureRequested: '报告人已申请关闭',
     source: '来源',
+    sourceWithTool: (p: P) => `${s(p.source)}（${s(p.tool)}）`,
     alert: '告警',
     alertSummary: (p: P) => `${s(p.state)} · 已收到 ${s(p.count)} 次，共 ${s(p.alerts)} 条告警 · 首次 ${s(p.first)} · 最近 ${s(p.last)}${s(p.flapping)}`,
     flapping: ' · 告警抖动',
