@@ -29,7 +29,11 @@ export default defineCommand({
     }
     sections.push(section(m.reply.queueReported, await service.list({ reporterId: actor.id, statuses: [...ACTIVE_STATUSES, 'resolved'] })));
     const nonEmpty = sections.filter((s) => s.items.length > 0);
-    if (nonEmpty.length === 0) return { ephemeral: true, text: m.reply.listEmpty };
-    return { ephemeral: true, text: m.reply.listHeading({ count: seen.size }), sections: nonEmpty };
+    // The desk's views, one command away: waiting for dispatch, overdue, open majors, my groups'.
+    const desk = directory.isFirstLine(actor.id) || directory.isIncidentManager(actor.id) || groupIds.length > 0;
+    const views = ['search unassigned', 'search overdue', 'search major status:active', ...groupIds.map((g) => `search group:${g} status:active`)];
+    const lines = desk ? [m.reply.deskViews({ views: views.map((v) => `"${v}"`).join(' · ') })] : [];
+    if (nonEmpty.length === 0) return { ephemeral: true, text: m.reply.listEmpty, lines };
+    return { ephemeral: true, text: m.reply.listHeading({ count: seen.size }), sections: nonEmpty, lines };
   },
 });

@@ -1,4 +1,5 @@
 import { wordsOf } from '../domain/words.js';
+import type { SearchFilter, SearchSort } from '../domain/search-filter.js';
 import type { Logger } from 'pino';
 import type { ConfigFile } from '../config/config.schema.js';
 import { SYSTEM_ACTOR, type Actor, type Directory } from '../domain/directory.js';
@@ -70,10 +71,14 @@ export class IncidentService {
     return this.deps.store.list(query);
   }
 
-  /** Incidents whose title, description or CI share words with the text (Chinese segmented into words), best first. */
-  async search(text: string, limit: number): Promise<{ incidents: Incident[]; total: number; words: string[] }> {
+  /**
+   * Incidents whose title, description or CI share words with the text (Chinese segmented into
+   * words) and that pass every filter: one page of them, in the order asked, and how many matched.
+   */
+  async search(text: string, filter: SearchFilter, options: { sort: SearchSort; page: number; pageSize: number }): Promise<{ incidents: Incident[]; total: number; words: string[] }> {
     const words = wordsOf(text);
-    return { ...(await this.deps.store.search(words, limit)), words };
+    const found = await this.deps.store.search(words, filter, { sort: options.sort, skip: (options.page - 1) * options.pageSize, limit: options.pageSize, now: this.deps.clock.now() });
+    return { ...found, words };
   }
 
   /**

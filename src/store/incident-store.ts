@@ -4,6 +4,7 @@ import { ensureIndexes, isDuplicateKey, models, type Models } from './models.js'
 import { deleteById, GroupCommit, insertOnce, writeOne } from './insert-once.js';
 import { retryTransient } from './transient.js';
 import { overlap, wordsOf } from '../domain/words.js';
+import type { SearchFilter, SearchSort } from '../domain/search-filter.js';
 
 export interface IncidentQuery {
   statuses?: readonly Status[];
@@ -252,22 +253,30 @@ export class IncidentStore {
   }
 
   /**
-   * Incidents sharing words with a search, open and closed, best match first: those holding at
-   * least half of the words asked (any one of one or two), ranked by how many, then open before
-   * closed, then newest. At most `limit`, and `total` says how many matched.
+   * Incidents matching a search, open and closed: those holding at least half of the words asked
+   * (any one of one or two) and every filter, sorted (`best`: most words, open before closed,
+   * newest), one page of them and how many matched. Closed ones are read only when the filter can
+   * match them.
    */
-  async search(asked: readonly string[], limit: number): Promise<{ incidents: Incident[]; total: number }> {
-    if (asked.length === 0) return { incidents: [], total: 0 };
-    const filter = { terms: { $in: [...asked] } };
-    const need = Math.max(1, Math.ceil(asked.length / 2));
-    const read = (model: Models['Incident']) => retryTransient(() => model.find(filter).sort({ createdAt: -1 }).limit(SEARCH_SCAN).lean<Record<string, unknown>[]>());
-    const [open, closed] = await Promise.all([read(this.m.Incident), read(this.m.ClosedIncident)]);
+  async search(asked: readonly string[], filter: SearchFilter, options: { sort: SearchSort; skip: number; limit: number; now: Date }): Promise<{ incidents: Incident[]; total: number }> {
+    const query = searchFilter(asked, filter, options.now);
+    const need = asked.length === 0 ? 0 : Math.max(1, Math.ceil(asked.length / 2));
+    const read = (model: Models['Incident']) => retryTransient(() => model.find(query).sort({ createdAt: -1 }).limit(SEARCH_SCAN).lean<Record<string, unknown>[]>());
+    const closedToo = (!filter.statuses || filter.statuses.includes('closed')) && !filter.overdue && !filter.unassigned;
+    const [open, closed] = await Promise.all([read(this.m.Incident), closedToo ? read(this.m.ClosedIncident) : Promise.resolve([])]);
     const scored = [...open, ...closed]
-      .map((doc) => ({ doc, score: overlap(asked, (doc.terms as string[] | undefined) ?? []) }))
+      .map((doc) => ({ doc, score: need === 0 ? 0 : overlap(asked, (doc.terms as string[] | undefined) ?? []) }))
       .filter((s) => s.score >= need)
-      .map((s) => ({ incident: toIncident(s.doc), score: s.score }))
-      .sort((a, b) => b.score - a.score || Number(a.incident.status === 'closed') - Number(b.incident.status === 'closed') || b.incident.createdAt.getTime() - a.incident.createdAt.getTime());
-    return { incidents: scored.slice(0, limit).map((s) => s.incident), total: scored.length };
+      .map((s) => ({ incident: toIncident(s.doc), score: s.score }));
+    const newest = (a: Incident, b: Incident) => b.createdAt.getTime() - a.createdAt.getTime();
+    const order: Record<SearchSort, (a: { incident: Incident; score: number }, b: { incident: Incident; score: number }) => number> = {
+      best: (a, b) => b.score - a.score || Number(a.incident.status === 'closed') - Number(b.incident.status === 'closed') || newest(a.incident, b.incident),
+      newest: (a, b) => newest(a.incident, b.incident),
+      oldest: (a, b) => newest(b.incident, a.incident),
+      priority: (a, b) => PRIORITY_ORDER[a.incident.priority] - PRIORITY_ORDER[b.incident.priority] || newest(b.incident, a.incident),
+    };
+    scored.sort(order[options.sort]);
+    return { incidents: scored.slice(options.skip, options.skip + options.limit).map((s) => s.incident), total: scored.length };
   }
 
   async list(query: IncidentQuery): Promise<Incident[]> {
@@ -409,6 +418,27 @@ function stripUndefined<T>(value: T): T {
   if (value === null || typeof value !== 'object' || value instanceof Date) return value;
   const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
   return Object.fromEntries(entries.map(([k, v]) => [k, stripUndefined(v)])) as T;
+}
+
+/** A search as a query: words (any of them; ranking keeps the good matches) and every filter. */
+function searchFilter(asked: readonly string[], filter: SearchFilter, now: Date): Record<string, unknown> {
+  const and: Record<string, unknown>[] = [];
+  if (asked.length > 0) and.push({ terms: { $in: [...asked] } });
+  if (filter.statuses) and.push({ status: { $in: filter.statuses } });
+  if (filter.priorities) and.push({ priority: { $in: filter.priorities } });
+  if (filter.groupId) and.push({ groupId: filter.groupId });
+  if (filter.personId) and.push({ $or: [{ assigneeId: filter.personId }, { ownerId: filter.personId }] });
+  if (filter.ci) and.push({ ci: filter.ci });
+  if (filter.service) and.push({ service: filter.service });
+  if (filter.category) and.push({ category: filter.category });
+  if (filter.since || filter.until) and.push({ createdAt: { ...(filter.since ? { $gte: filter.since } : {}), ...(filter.until ? { $lte: filter.until } : {}) } });
+  if (filter.major) and.push({ major: true });
+  if (filter.unassigned) and.push({ status: 'open', groupId: { $exists: false } });
+  if (filter.overdue) {
+    and.push({ status: { $in: ACTIVE_STATUSES } });
+    and.push({ $or: (['respond', 'accept', 'resolve'] as const).map((t) => ({ [`sla.${t}.dueAt`]: { $lt: now }, [`sla.${t}.metAt`]: { $exists: false } })) });
+  }
+  return and.length === 0 ? {} : and.length === 1 ? and[0]! : { $and: and };
 }
 
 /** Candidates read per collection for one search (newest first) before ranking. */
