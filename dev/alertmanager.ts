@@ -9,11 +9,11 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { homedir, hostname } from 'node:os';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { acquireLock, isBuilt } from './go-build.js';
 import { errnoCode, errorMessage, run, writeAtomically } from './support.js';
 
 export const ALERTMANAGER_VERSION = '0.35.0';
@@ -34,8 +34,8 @@ const UI_PLACEHOLDERS = ['ui/app/dist/elm/index.html', 'ui/app/dist/mantine/inde
 const LDFLAGS = `-X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION} -X github.com/prometheus/common/version.BuildUser=incident-bot`;
 /** Everything that decides what gets built: a change to any of it rebuilds instead of reusing the cache. */
 const BUILD_RECIPE = JSON.stringify({ module: `${ALERTMANAGER_MODULE}@v${ALERTMANAGER_VERSION}`, UI_PLACEHOLDERS, UI_PLACEHOLDER_HTML, LDFLAGS, pkg: './cmd/alertmanager' });
+const WHAT = 'Alertmanager';
 const BUILD_TIMEOUT_MS = 20 * 60_000;
-const LOCK_STALE_MS = 60_000; // the builder touches the lock every 10 s
 const EXE = process.platform === 'win32' ? '.exe' : '';
 
 const execFileAsync = promisify(execFile);
@@ -67,7 +67,7 @@ export async function alertmanagerBinary(options: AlertmanagerBinaryOptions = {}
 
   await assertGoAvailable(dir, env);
   await mkdir(dir, { recursive: true });
-  const release = await acquireLock(join(dir, 'build.lock'), log);
+  const release = await acquireLock(join(dir, 'build.lock'), WHAT, BUILD_TIMEOUT_MS, log);
   try {
     // Another process may have finished the build while we waited for the lock.
     if (await isBuilt(binary, hashFile, hash)) return binary;
@@ -77,15 +77,6 @@ export async function alertmanagerBinary(options: AlertmanagerBinaryOptions = {}
     return binary;
   } finally {
     await release();
-  }
-}
-
-async function isBuilt(binary: string, hashFile: string, hash: string): Promise<boolean> {
-  try {
-    const [stored] = await Promise.all([readFile(hashFile, 'utf8'), stat(binary)]);
-    return stored.trim() === hash;
-  } catch {
-    return false;
   }
 }
 
@@ -202,67 +193,3 @@ async function assertRuns(binary: string, env: NodeJS.ProcessEnv): Promise<void>
   }
 }
 
-/**
- * Build lock, so parallel test processes or clones build once and the others wait. Correctness
- * does not depend on it (builds go to a temp file, then an atomic rename); it only saves work.
- * Same protocol as dev/ferretdb.ts (a JSON {pid, host} owner file touched every 10 s).
- */
-async function acquireLock(path: string, log: (msg: string) => void): Promise<() => Promise<void>> {
-  const deadline = Date.now() + BUILD_TIMEOUT_MS;
-  let announced = false;
-  for (;;) {
-    try {
-      const fh = await open(path, 'wx');
-      await fh.writeFile(JSON.stringify({ pid: process.pid, host: hostname() }));
-      await fh.close();
-      const heartbeat = setInterval(() => {
-        const now = new Date();
-        utimes(path, now, now).catch(() => undefined);
-      }, 10_000);
-      heartbeat.unref();
-      return async () => {
-        clearInterval(heartbeat);
-        await rm(path, { force: true });
-      };
-    } catch (err) {
-      if (errnoCode(err) !== 'EEXIST') throw err;
-    }
-    if (await isStaleLock(path)) {
-      await rm(path, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for the build lock ${path}`);
-    if (!announced) {
-      log(`Waiting for another process to finish building Alertmanager (lock ${path})…`);
-      announced = true;
-    }
-    await sleep(500);
-  }
-}
-
-async function isStaleLock(path: string): Promise<boolean> {
-  try {
-    const [info, text] = await Promise.all([stat(path), readFile(path, 'utf8')]);
-    if (Date.now() - info.mtimeMs > LOCK_STALE_MS) return true;
-    const owner: unknown = JSON.parse(text);
-    if (isLockOwner(owner) && owner.host === hostname()) return !isAlive(owner.pid);
-    return false;
-  } catch {
-    // Gone already (just retry), or half-written by a live owner (the mtime rule covers a crash).
-    return false;
-  }
-}
-
-function isLockOwner(v: unknown): v is { pid: number; host: string } {
-  return typeof v === 'object' && v !== null && 'pid' in v && 'host' in v &&
-    typeof v.pid === 'number' && typeof v.host === 'string';
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
-  }
-}

@@ -7,14 +7,14 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { copyFile, mkdir, mkdtemp, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
-import { homedir, hostname, tmpdir } from 'node:os';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DatabaseCandidate, StartedDatabase } from './support.js';
+import { acquireLock, isBuilt } from './go-build.js';
 import { errnoCode, errorMessage, ping, run, tail, withDirectConnection, writeAtomically } from './support.js';
 
 export const FERRETDB_VERSION = '1.24.2';
@@ -25,9 +25,9 @@ const FERRETDB_SOURCE_FILES = ['main.go', 'go.mod'] as const;
 const FERRETDB_PATCH = 'sqlite-id-index.patch';
 /** Where `go mod vendor` puts the module the patch applies to (its paths are relative to it). */
 const FERRETDB_MODULE_DIR = 'vendor/github.com/FerretDB/FerretDB';
+const WHAT = 'FerretDB';
 const BUILD_TIMEOUT_MS = 20 * 60_000;
 const READY_TIMEOUT_MS = 30_000;
-const LOCK_STALE_MS = 60_000; // the builder touches the lock every 10 s
 const EXE = process.platform === 'win32' ? '.exe' : '';
 
 export interface FerretDbCandidateOptions {
@@ -62,7 +62,7 @@ export async function ensureFerretDbBinary(env: NodeJS.ProcessEnv, log: (msg: st
 
   await assertGoAvailable(dir, env);
   await mkdir(dir, { recursive: true });
-  const release = await acquireLock(join(dir, 'build.lock'), log);
+  const release = await acquireLock(join(dir, 'build.lock'), WHAT, BUILD_TIMEOUT_MS, log);
   try {
     // Another process may have finished the build while we waited for the lock.
     if (await isBuilt(binary, hashFile, hash)) return binary;
@@ -81,15 +81,6 @@ async function sourceHash(): Promise<string> {
     h.update(`\0${file}\0`).update(await readFile(join(FERRETDB_SOURCES, file)));
   }
   return h.digest('hex');
-}
-
-async function isBuilt(binary: string, hashFile: string, hash: string): Promise<boolean> {
-  try {
-    const [stored] = await Promise.all([readFile(hashFile, 'utf8'), stat(binary)]);
-    return stored.trim() === hash;
-  } catch {
-    return false;
-  }
 }
 
 async function assertGoAvailable(cacheDir: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -139,70 +130,6 @@ async function applyPatch(moduleDir: string, patchFile: string, env: NodeJS.Proc
   delete gitEnv.GIT_DIR;
   delete gitEnv.GIT_WORK_TREE;
   await run('git', ['apply', '--verbose', patchFile], { cwd: moduleDir, env: gitEnv, timeoutMs: 60_000 });
-}
-
-/**
- * Build lock, so parallel test processes or clones build once and the others wait. Correctness
- * does not depend on it (builds go to a temp file, then an atomic rename); it only saves work.
- */
-async function acquireLock(path: string, log: (msg: string) => void): Promise<() => Promise<void>> {
-  const deadline = Date.now() + BUILD_TIMEOUT_MS;
-  let announced = false;
-  for (;;) {
-    try {
-      const fh = await open(path, 'wx');
-      await fh.writeFile(JSON.stringify({ pid: process.pid, host: hostname() }));
-      await fh.close();
-      const heartbeat = setInterval(() => {
-        const now = new Date();
-        utimes(path, now, now).catch(() => undefined);
-      }, 10_000);
-      heartbeat.unref();
-      return async () => {
-        clearInterval(heartbeat);
-        await rm(path, { force: true });
-      };
-    } catch (err) {
-      if (errnoCode(err) !== 'EEXIST') throw err;
-    }
-    if (await isStaleLock(path)) {
-      await rm(path, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for the build lock ${path}`);
-    if (!announced) {
-      log(`Waiting for another process to finish building FerretDB (lock ${path})…`);
-      announced = true;
-    }
-    await sleep(500);
-  }
-}
-
-async function isStaleLock(path: string): Promise<boolean> {
-  try {
-    const [info, text] = await Promise.all([stat(path), readFile(path, 'utf8')]);
-    if (Date.now() - info.mtimeMs > LOCK_STALE_MS) return true;
-    const owner: unknown = JSON.parse(text);
-    if (isLockOwner(owner) && owner.host === hostname()) return !isAlive(owner.pid);
-    return false;
-  } catch {
-    // Gone already (just retry), or half-written by a live owner (the mtime rule covers a crash).
-    return false;
-  }
-}
-
-function isLockOwner(v: unknown): v is { pid: number; host: string } {
-  return typeof v === 'object' && v !== null && 'pid' in v && 'host' in v &&
-    typeof v.pid === 'number' && typeof v.host === 'string';
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
-  }
 }
 
 type ServerProcess = ChildProcessByStdio<Writable, Readable, Readable>;
