@@ -57,6 +57,34 @@ function optionsOf(command: CommandDef, m: Catalog, required: boolean) {
   ];
 }
 
+const STATUS_CHOICES = ['active', 'open', 'assigned', 'in_progress', 'pending_change', 'suspended', 'resolved', 'closed'] as const;
+const SORT_CHOICES = ['best', 'newest', 'oldest', 'priority'] as const;
+
+/**
+ * `/incident-search`'s filters as Discord options, so a client offers them (with their choices) in
+ * its own language; the interaction writes them back as the search's `key:value` text.
+ */
+function searchFilterOptions(m: Catalog) {
+  const choice = (value: string, label: (l: Catalog) => string) => ({ name: cut(label(m), 100), name_localizations: localized(label, 100), value });
+  const statusLabel = (s: (typeof STATUS_CHOICES)[number]) => (l: Catalog) => (s === 'active' ? l.search.active : l.status[s]);
+  const option = (key: 'status' | 'priority' | 'sort', description: (l: Catalog) => string, choices: { name: string; value: string }[]) => ({
+    type: ApplicationCommandOptionType.String as const, name: key, name_localizations: localized(name(key), 32),
+    description: cut(description(m), 100), description_localizations: localized(description, 100), required: false, choices,
+  });
+  const flag = (key: 'overdue' | 'major' | 'unassigned', description: (l: Catalog) => string) => ({
+    type: ApplicationCommandOptionType.Boolean as const, name: key, name_localizations: localized(name(key), 32),
+    description: cut(description(m), 100), description_localizations: localized(description, 100), required: false,
+  });
+  return [
+    option('status', (l) => l.search.status, STATUS_CHOICES.map((s) => choice(s, statusLabel(s)))),
+    option('priority', (l) => l.search.priority, ['P1', 'P2', 'P3', 'P4'].map((p) => ({ name: p, value: p }))),
+    flag('overdue', (l) => l.search.overdue),
+    flag('major', (l) => l.search.major),
+    flag('unassigned', (l) => l.search.unassigned),
+    option('sort', (l) => l.search.sort, SORT_CHOICES.map((s) => choice(s, (l) => l.search.sorts[s]))),
+  ];
+}
+
 /**
  * The application commands, derived from the command declarations so they cannot drift: one
  * `/incident` with a subcommand per command (an optional incident id where it takes one, the
@@ -86,7 +114,7 @@ export function applicationCommands(registry: CommandRegistry, m: Catalog): REST
       description: cut(m.discord.searchCommandDescription, 100),
       description_localizations: localized((l) => l.discord.searchCommandDescription, 100),
       contexts: [InteractionContextType.Guild],
-      options: optionsOf(command, m, true),
+      options: [...optionsOf(command, m, false), ...searchFilterOptions(m)],
     }];
   });
   return [

@@ -94,7 +94,7 @@ export class InteractionHandler {
     const name = own ?? i.options.getSubcommand(false) ?? 'help';
     const options = own ? i.options.data : (i.options.data.find((o) => o.name === name)?.options ?? []);
     for (const option of options) if (option.value !== undefined) args[option.name] = String(option.value);
-    await this.runCommand(i, ctx, name, args, 'reply');
+    await this.runCommand(i, ctx, name, own === 'search' ? searchArgs(args) : args, 'reply');
   }
 
   /** "Report as incident" on a message: the report form, pre-filled from the message. */
@@ -282,6 +282,15 @@ interface Ctx {
   /** The person's language, and its catalog. */
   locale: Locale;
   m: Catalog;
+}
+
+/** `/incident-search`'s options as the search's own text: words, then `key:value` and the flags. */
+function searchArgs(options: RawArgs): RawArgs {
+  const parts = [options.text ?? ''];
+  for (const key of ['status', 'priority', 'sort'] as const) if (options[key]) parts.push(`${key}:${options[key]}`);
+  for (const key of ['overdue', 'major', 'unassigned'] as const) if (options[key] === 'true') parts.push(key);
+  const text = parts.join(' ').trim();
+  return text ? { text } : {};
 }
 
 /** Components, and modals opened from a component, may edit the message they came from. */

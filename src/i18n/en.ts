@@ -409,6 +409,18 @@ export const en = {
     'pending-change': 'pending-change', resolve: 'resolve', confirm: 'confirm', reopen: 'reopen', close: 'close', withdraw: 'withdraw',
     'mark-duplicate': 'mark-duplicate', 'declare-major': 'declare-major', 'request-closure': 'request-closure', recur: 'recur', admin: 'admin', help: 'help',
     id: 'id', title: 'title', text: 'text', topic: 'topic', action: 'action', target: 'target',
+    status: 'status', priority: 'priority', overdue: 'overdue', major: 'major', unassigned: 'unassigned', sort: 'sort',
+  },
+  /** Search's filters as a platform offers them (Discord's options). */
+  search: {
+    status: 'Only incidents in this status',
+    active: 'Active (not yet resolved)',
+    priority: 'Only this priority',
+    overdue: 'Only incidents that missed a target',
+    major: 'Only major incidents',
+    unassigned: 'Only incidents waiting for dispatch',
+    sort: 'Order of the results',
+    sorts: { best: 'Best match', newest: 'Newest first', oldest: 'Oldest first', priority: 'Priority first' },
   },
   /** Sentences only the Slack adapter says. */
   slack: {

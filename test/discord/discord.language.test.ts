@@ -61,5 +61,11 @@ describe('Discord: each person in their own language', () => {
     const answer = h.answerOf(raw);
     expect(answer.content).toContain('1 个事件匹配“邮件服务器无法连接”');
     expect(JSON.stringify(answer)).toContain('邮件服务器宕机');
+
+    // The filters as options: they become the search's own key:value text.
+    const filtered = await h.deliver({ ...base, id: `${base.id}2`, data: { ...base.data, name: 'incident-search', options: [{ type: 3, name: 'text', value: '邮件' }, { type: 3, name: 'status', value: 'assigned' }] } });
+    expect(h.answerOf(filtered).content).toContain('1 个事件匹配“邮件 status:assigned”');
+    const none = await h.deliver({ ...base, id: `${base.id}3`, data: { ...base.data, name: 'incident-search', options: [{ type: 5, name: 'unassigned', value: true }, { type: 3, name: 'text', value: '邮件' }] } });
+    expect(h.answerOf(none).content).toContain('没有事件匹配“邮件 unassigned”');
   });
 });

@@ -211,7 +211,11 @@ describe('Discord: messenger and command registration', () => {
     // Discord allows 25 subcommands, the number we have now: search is a command of its own.
     expect(subs).toHaveLength(25);
     expect(subs).toEqual(expect.arrayContaining(['report', 'dispatch', 'accept', 'reject', 'resolve', 'confirm', 'close', 'declare-major', 'admin', 'help']));
-    expect(put.body[1].options.map((o: Raw) => [o.name, o.required])).toEqual([['text', true]]);
+    // Its filters are options a client offers with their choices (in the client's language).
+    expect(put.body[1].options.map((o: Raw) => o.name)).toEqual(['text', 'status', 'priority', 'overdue', 'major', 'unassigned', 'sort']);
+    const status = put.body[1].options.find((o: Raw) => o.name === 'status');
+    expect(status.choices.map((c: Raw) => c.value)).toContain('in_progress');
+    expect(status.choices.find((c: Raw) => c.value === 'in_progress').name_localizations['zh-CN']).toBe('处理中');
     expect(lines[0]).toContain(`guild ${IDS.guild}`);
     // A Chinese Discord client sees every command, option and description in Chinese, each valid for Discord.
     const NAME = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
