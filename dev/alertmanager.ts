@@ -13,8 +13,8 @@ import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { acquireLock, isBuilt } from './go-build.js';
-import { errnoCode, errorMessage, run, writeAtomically } from './support.js';
+import { cachedBuild } from './go-build.js';
+import { errnoCode, errorMessage, run } from './support.js';
 
 export const ALERTMANAGER_VERSION = '0.35.0';
 
@@ -63,21 +63,11 @@ export async function alertmanagerBinary(options: AlertmanagerBinaryOptions = {}
   // binary from an older recipe) is never taken for a finished one.
   const hashFile = join(dir, 'alertmanager.sha256');
   const hash = createHash('sha256').update(BUILD_RECIPE).digest('hex');
-  if (await isBuilt(binary, hashFile, hash)) return binary;
-
-  await assertGoAvailable(dir, env);
-  await mkdir(dir, { recursive: true });
-  const release = await acquireLock(join(dir, 'build.lock'), WHAT, BUILD_TIMEOUT_MS, log);
-  try {
-    // Another process may have finished the build while we waited for the lock.
-    if (await isBuilt(binary, hashFile, hash)) return binary;
-    await buildAlertmanager(dir, binary, env, log);
-    // Binary first, hash second: a reader never pairs the new hash with an old binary.
-    await writeAtomically(hashFile, hash);
-    return binary;
-  } finally {
-    await release();
-  }
+  return cachedBuild({
+    dir, binary, hashFile, hash, what: WHAT, timeoutMs: BUILD_TIMEOUT_MS, log,
+    assertTools: () => assertGoAvailable(dir, env),
+    build: () => buildAlertmanager(dir, binary, env, log),
+  });
 }
 
 async function assertGoAvailable(cacheDir: string, env: NodeJS.ProcessEnv): Promise<void> {

@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,8 +13,8 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DatabaseCandidate, StartedDatabase } from './support.js';
-import { acquireLock, isBuilt } from './go-build.js';
-import { errnoCode, errorMessage, ping, run, tail, withDirectConnection, writeAtomically } from './support.js';
+import { cachedBuild } from './go-build.js';
+import { errnoCode, errorMessage, ping, run, tail, terminate, withDirectConnection } from './support.js';
 
 export const FERRETDB_VERSION = '1.24.2';
 
@@ -58,21 +57,11 @@ export async function ensureFerretDbBinary(env: NodeJS.ProcessEnv, log: (msg: st
   const binary = join(dir, `ferretdb${EXE}`);
   const hashFile = join(dir, 'ferretdb.sha256');
   const hash = await sourceHash();
-  if (await isBuilt(binary, hashFile, hash)) return binary;
-
-  await assertGoAvailable(dir, env);
-  await mkdir(dir, { recursive: true });
-  const release = await acquireLock(join(dir, 'build.lock'), WHAT, BUILD_TIMEOUT_MS, log);
-  try {
-    // Another process may have finished the build while we waited for the lock.
-    if (await isBuilt(binary, hashFile, hash)) return binary;
-    await buildFerretDb(dir, binary, env, log);
-    // Binary first, hash second: a reader never pairs the new hash with an old binary.
-    await writeAtomically(hashFile, hash);
-    return binary;
-  } finally {
-    await release();
-  }
+  return cachedBuild({
+    dir, binary, hashFile, hash, what: WHAT, timeoutMs: BUILD_TIMEOUT_MS, log,
+    assertTools: () => assertGoAvailable(dir, env),
+    build: () => buildFerretDb(dir, binary, env, log),
+  });
 }
 
 async function sourceHash(): Promise<string> {
@@ -201,16 +190,4 @@ function waitForReady(child: ServerProcess, stderr: () => string): Promise<strin
     child.once('exit', onExit);
     child.once('error', onError);
   });
-}
-
-async function terminate(child: ServerProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(force);
-  }
 }

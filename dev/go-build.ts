@@ -4,15 +4,52 @@
  * and the others wait. Correctness does not depend on the lock (builds go to a temp file, then an
  * atomic rename); it only saves work.
  */
-import { open, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errnoCode } from './support.js';
+import { errnoCode, writeAtomically } from './support.js';
 
 const LOCK_STALE_MS = 60_000; // the builder touches the lock every 10 s
 
+export interface CachedBuild {
+  /** The cache folder; the lock lives in it. */
+  dir: string;
+  binary: string;
+  /** The marker written after the binary: the hash of what it was built from. */
+  hashFile: string;
+  hash: string;
+  /** What is built, for the log ("FerretDB"). */
+  what: string;
+  timeoutMs: number;
+  log: (msg: string) => void;
+  /** Throws, saying what is missing, when the build cannot run (no `go`). */
+  assertTools: () => Promise<void>;
+  build: () => Promise<void>;
+}
+
+/**
+ * The cached binary, built first when missing or built from other sources: under the lock, checked
+ * again once the lock is held (another process may have finished it meanwhile), binary first and
+ * marker second, so a reader never pairs the new marker with an old binary.
+ */
+export async function cachedBuild(b: CachedBuild): Promise<string> {
+  if (await isBuilt(b.binary, b.hashFile, b.hash)) return b.binary;
+  await b.assertTools();
+  await mkdir(b.dir, { recursive: true });
+  const release = await acquireLock(join(b.dir, 'build.lock'), b.what, b.timeoutMs, b.log);
+  try {
+    if (await isBuilt(b.binary, b.hashFile, b.hash)) return b.binary;
+    await b.build();
+    await writeAtomically(b.hashFile, b.hash);
+    return b.binary;
+  } finally {
+    await release();
+  }
+}
+
 /** The binary exists and the marker beside it says it was built from these sources. */
-export async function isBuilt(binary: string, hashFile: string, hash: string): Promise<boolean> {
+async function isBuilt(binary: string, hashFile: string, hash: string): Promise<boolean> {
   try {
     const [stored] = await Promise.all([readFile(hashFile, 'utf8'), stat(binary)]);
     return stored.trim() === hash;
@@ -22,7 +59,7 @@ export async function isBuilt(binary: string, hashFile: string, hash: string): P
 }
 
 /** Takes the build lock (a JSON {pid, host} owner file touched every 10 s); resolves to its release. */
-export async function acquireLock(path: string, what: string, timeoutMs: number, log: (msg: string) => void): Promise<() => Promise<void>> {
+async function acquireLock(path: string, what: string, timeoutMs: number, log: (msg: string) => void): Promise<() => Promise<void>> {
   const deadline = Date.now() + timeoutMs;
   let announced = false;
   for (;;) {

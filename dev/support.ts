@@ -1,5 +1,5 @@
 /** Small helpers shared by the development database starters (dev/database.ts). */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { rename, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -114,3 +114,15 @@ export interface DatabaseCandidate {
   start(opts: CandidateOptions): Promise<StartedDatabase>;
 }
 
+/** Stops a server process: SIGTERM, then SIGKILL after 5 s; resolves once it has exited. */
+export async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(force);
+  }
+}

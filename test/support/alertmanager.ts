@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { alertmanagerBinary } from '../../dev/alertmanager.js';
-import { tail } from '../../dev/support.js';
+import { tail, terminate } from '../../dev/support.js';
 
 /** One alert as Alertmanager's API v2 takes it (POST /api/v2/alerts). */
 export interface AlertInput {
@@ -203,14 +203,3 @@ async function waitForReady(child: ServerProcess, url: string, output: () => str
   }
 }
 
-async function terminate(child: ServerProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(force);
-  }
-}
