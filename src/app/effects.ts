@@ -72,7 +72,7 @@ async function reopenAsNew(service: IncidentService, originalId: string): Promis
 }
 
 /** A cascade step refused because someone got there first is not a failure. */
-async function ignoreRefusal(work: Promise<unknown>): Promise<void> {
+export async function ignoreRefusal(work: Promise<unknown>): Promise<void> {
   try {
     await work;
   } catch (error) {

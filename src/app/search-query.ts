@@ -3,8 +3,6 @@ import type { Directory } from '../domain/directory.js';
 import { UserError } from '../domain/errors.js';
 import { STATUSES, type Status } from '../domain/incident.js';
 import type { SearchFilter, SearchSort } from '../domain/search-filter.js';
-
-export type { SearchFilter, SearchSort };
 import type { Catalog } from '../i18n/index.js';
 
 export interface SearchQuery {
@@ -44,7 +42,11 @@ export function parseSearch(input: string, config: ConfigFile, directory: Direct
       if (!value) throw refuse(token, m.problem.searchValue);
       switch (key) {
         case 'status':
-          filter.statuses = value.split(',').flatMap((v) => statusesOf(v, m) ?? (() => { throw refuse(token, m.problem.searchStatus({ values: STATUSES.join(', ') })); })());
+          filter.statuses = value.split(',').flatMap((v) => {
+            const statuses = statusesOf(v, m);
+            if (!statuses) throw refuse(token, m.problem.searchStatus({ values: STATUSES.join(', ') }));
+            return statuses;
+          });
           break;
         case 'priority':
           filter.priorities = value.toUpperCase().split(',').map((p) => {

@@ -1,7 +1,9 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../app/clock.js';
+import { ignoreRefusal } from '../app/effects.js';
 import type { IncidentService } from '../app/incident-service.js';
+import { Presenter } from '../app/presenter.js';
 import type { ConfigFile } from '../config/config.schema.js';
 import type { Actor } from '../domain/directory.js';
 import { isUserError } from '../domain/errors.js';
@@ -53,9 +55,12 @@ export class AlertIntake {
   /** The last work queued per slot: alerts of one slot are handled in order. */
   private readonly slots = new Map<string, Promise<void>>();
   private readonly m: Catalog;
+  /** Times on the timeline read as every other timeline line: the organisation's language and zone. */
+  private readonly presenter: Presenter;
 
   constructor(private readonly deps: IntakeDeps) {
     this.m = catalog(deps.config.organisation.locale);
+    this.presenter = new Presenter(deps.config, deps.service.directory, this.m);
   }
 
   private get monitoring() {
@@ -322,7 +327,7 @@ export class AlertIntake {
   }
 
   private time(at: Date): string {
-    return new Intl.DateTimeFormat('sv-SE', { timeZone: this.deps.config.organisation.timezone, dateStyle: 'short', timeStyle: 'short' }).format(at);
+    return this.presenter.formatTime(at);
   }
 }
 
@@ -341,13 +346,4 @@ function same(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** A refusal (the incident moved on meanwhile) is not a failure of the intake. */
-async function ignoreRefusal(work: Promise<unknown>): Promise<void> {
-  try {
-    await work;
-  } catch (error) {
-    if (!isUserError(error)) throw error;
-  }
 }
