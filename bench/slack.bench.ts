@@ -23,7 +23,7 @@
  * Prints numbers, asserts nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,8 @@ interface ReportRun {
   commandsTotal: number;
   byCommand: Record<string, number>;
   peakRssMb: number;
+  /** The bot's event-loop delay while the submissions were arriving (prom-client's, reset at each scrape). */
+  loop: { p99: number; max: number };
 }
 
 async function main(): Promise<void> {
@@ -112,16 +114,19 @@ async function main(): Promise<void> {
   }
   console.log(`\nReports through the modal: ${REPORTS} submissions, ${REPORT_CONCURRENCY} in flight, each its own view; cards paced at ${process.env.BENCH_CHANNEL_PACE ?? '1000'}/s per channel (BENCH_CHANNEL_PACE; Slack's is about 1)`);
   if (floorDb) console.log(`database floor, same run, ${REPORT_CONCURRENCY} concurrent: ${floorDb.inserts.toFixed(0)} single-document inserts/s, ${floorDb.reads.toFixed(0)} _id reads/s`);
-  console.log(`\n${'history'.padStart(8)} ${'ack p50'.padStart(9)} ${'ack p99'.padStart(9)} ${'ack max'.padStart(9)} ${'failed'.padStart(7)} ${'committed/s'.padStart(12)} ${'cards/s'.padStart(8)} ${'cards'.padStart(6)} ${'db cmds/report'.padStart(15)} ${'incl. delivery'.padStart(15)} ${'peak RSS'.padStart(9)}  committed/s vs empty`);
+  console.log(`\n${'history'.padStart(8)} ${'ack p50'.padStart(9)} ${'ack p99'.padStart(9)} ${'ack max'.padStart(9)} ${'failed'.padStart(7)} ${'committed/s'.padStart(12)} ${'cards/s'.padStart(8)} ${'cards'.padStart(6)} ${'db cmds/report'.padStart(15)} ${'incl. delivery'.padStart(15)} ${'peak RSS'.padStart(9)} ${'loop p99/max'.padStart(15)}  committed/s vs empty`);
   const empty = reportRuns[0];
   for (const r of reportRuns) {
     console.log(
-      `${String(r.prefill).padStart(8)} ${ms(percentile(r.acks, 0.5))} ${ms(percentile(r.acks, 0.99))} ${ms(Math.max(...r.acks))} ${String(r.failedAcks).padStart(7)} ${r.committedPerSecond.toFixed(0).padStart(12)} ${r.cardsPerSecond.toFixed(0).padStart(8)} ${String(r.cards).padStart(6)} ${(r.commandsAtCommit / REPORTS).toFixed(1).padStart(15)} ${(r.commandsTotal / REPORTS).toFixed(1).padStart(15)} ${`${r.peakRssMb.toFixed(0)} MB`.padStart(9)}  ${empty ? `${((r.committedPerSecond / empty.committedPerSecond) * 100).toFixed(0)} %` : ''}`,
+      `${String(r.prefill).padStart(8)} ${ms(percentile(r.acks, 0.5))} ${ms(percentile(r.acks, 0.99))} ${ms(Math.max(...r.acks))} ${String(r.failedAcks).padStart(7)} ${r.committedPerSecond.toFixed(0).padStart(12)} ${r.cardsPerSecond.toFixed(0).padStart(8)} ${String(r.cards).padStart(6)} ${(r.commandsAtCommit / REPORTS).toFixed(1).padStart(15)} ${(r.commandsTotal / REPORTS).toFixed(1).padStart(15)} ${`${r.peakRssMb.toFixed(0)} MB`.padStart(9)} ${`${r.loop.p99.toFixed(0)}/${r.loop.max.toFixed(0)} ms`.padStart(15)}  ${empty ? `${((r.committedPerSecond / empty.committedPerSecond) * 100).toFixed(0)} %` : ''}`,
     );
   }
   if (empty) {
-    const per = Object.entries(empty.byCommand).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${(n / REPORTS).toFixed(1)}`).join(', ');
-    console.log(`\ndatabase commands per report on the empty database, incl. delivery, by command: ${per}`);
+    const per = (onCollection: boolean) => Object.entries(empty.byCommand)
+      .filter(([c, n]) => c.includes(' ') === onCollection && n / REPORTS >= 0.05)
+      .sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${(n / REPORTS).toFixed(1)}`).join(', ');
+    console.log(`\ndatabase commands per report on the empty database, incl. delivery, by command: ${per(false)}`);
+    console.log(`by command and collection: ${per(true)}`);
   }
 }
 
@@ -225,6 +230,7 @@ async function reports(api: FakeSlackApi, uri: string, history: number): Promise
         if (res.status !== 200) failedAcks++;
       }
     }));
+    const loop = await eventLoopDelay(url);
     const since = () => api.calls.slice(from);
     const receipts = () => since().filter(isReceipt);
     console.log(`[reports] history ${history}: ${REPORTS} submitted in ${((Date.now() - started) / 1000).toFixed(1)} s (${failedAcks} failed); waiting for receipts and cards`);
@@ -239,7 +245,7 @@ async function reports(api: FakeSlackApi, uri: string, history: number): Promise
     await until(async () => cards().length >= receipts().length, 300_000).catch(() => console.log(`[reports] only ${cards().length} cards after 5 minutes`));
     const cardsAt = cards().at(-1)?.at ?? Date.now();
     const after = await commandCounts(url);
-    const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+    const total = (counts: Record<string, number>) => Object.entries(counts).filter(([c]) => !c.includes(' ')).reduce((a, [, n]) => a + n, 0);
     const byCommand = Object.fromEntries(Object.entries(after).map(([c, n]) => [c, n - (before[c] ?? 0)]).filter(([, n]) => Number(n) > 0));
     return {
       prefill: history,
@@ -253,6 +259,7 @@ async function reports(api: FakeSlackApi, uri: string, history: number): Promise
       commandsTotal: total(after) - total(before),
       byCommand,
       peakRssMb: peak.stop(),
+      loop,
     };
   } finally {
     await stopChild(child);
@@ -269,10 +276,22 @@ function isCard(call: ApiCall): boolean {
   return call.method === 'chat.postMessage' && call.params.channel === CHANNELS.desk && JSON.stringify(call.params.blocks ?? '').includes('"card:INC-');
 }
 
+/** The bot's event-loop delay (ms) since its previous /metrics scrape. */
+async function eventLoopDelay(url: string): Promise<{ p99: number; max: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  return { p99: read('nodejs_eventloop_lag_p99_seconds'), max: read('nodejs_eventloop_lag_max_seconds') };
+}
+
+/** The bot's database commands so far, by command (`find`) and by command on a collection (`find incidents`). */
 async function commandCounts(url: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const counts: Record<string, number> = {};
-  for (const match of text.matchAll(/^mongodb_commands_total\{command="([^"]+)"\} (\d+)/gm)) counts[match[1]!] = Number(match[2]);
+  for (const match of text.matchAll(/^mongodb_commands_total\{command="([^"]+)",collection="([^"]+)"\} (\d+)/gm)) {
+    const [, command, collection, n] = match as unknown as [string, string, string, string];
+    counts[command] = (counts[command] ?? 0) + Number(n);
+    counts[`${command} ${collection}`] = Number(n);
+  }
   return counts;
 }
 
@@ -314,7 +333,8 @@ function bot(port: number, api: FakeSlackApi, uri: string, dbName: string): { ch
       // so the bench measures how fast the bot can deliver unless told to pace like Slack.
       SLACK_CHANNEL_POSTS_PER_SECOND: process.env.BENCH_CHANNEL_PACE ?? '1000', SLACK_CHANNEL_POST_BURST: process.env.BENCH_CHANNEL_PACE ? '4' : '1000',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // BENCH_BOT_LOG=<file>: the bot's log lines (LOG_LEVEL from BENCH_LOG_LEVEL) go there.
+    stdio: ['ignore', process.env.BENCH_BOT_LOG ? openSync(process.env.BENCH_BOT_LOG, 'a') : 'ignore', 'inherit'],
   });
   return { child };
 }

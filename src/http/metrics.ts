@@ -36,7 +36,7 @@ export class BotMetrics implements TimerMetrics {
   private readonly slaMissed: Counter<'priority' | 'target'>;
   private readonly escalations: Counter<'priority' | 'tier'>;
   private readonly deliveryFailures: Counter<'platform' | 'outcome'>;
-  private readonly dbCommands: Counter<'command'>;
+  private readonly dbCommands: Counter<'command' | 'collection'>;
   private readonly alertsReceived: Counter<'source' | 'outcome'>;
   private readonly alertsProcessed: Counter<'source' | 'outcome'>;
 
@@ -140,8 +140,8 @@ export class BotMetrics implements TimerMetrics {
     });
     this.dbCommands = new Counter({
       name: 'mongodb_commands_total',
-      help: 'Database commands this process sent, by command name (insert, find, update, …): the cost of an action in round trips.',
-      labelNames: ['command'] as const,
+      help: 'Database commands this process sent, by command name (insert, find, update, …) and collection: the cost of an action in round trips.',
+      labelNames: ['command', 'collection'] as const,
       registers,
     });
   }
@@ -158,8 +158,8 @@ export class BotMetrics implements TimerMetrics {
    * Counts every command the driver sends (MongoDB command monitoring: the connection must be made
    * with `monitorCommands: true`, as src/main.ts does). Handshakes and heartbeats are not commands.
    */
-  countCommands(client: { on(event: 'commandStarted', listener: (event: { commandName: string }) => void): unknown }): this {
-    client.on('commandStarted', (event) => this.dbCommands.inc({ command: event.commandName }));
+  countCommands(client: { on(event: 'commandStarted', listener: (event: { commandName: string; command: Record<string, unknown> }) => void): unknown }): this {
+    client.on('commandStarted', (event) => this.dbCommands.inc({ command: event.commandName, collection: collectionOf(event) }));
     return this;
   }
 
@@ -190,4 +190,12 @@ export class BotMetrics implements TimerMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** The collection a command names (`find: "incidents"`, `getMore`'s `collection`), or "-" for commands on none. */
+function collectionOf(event: { commandName: string; command: Record<string, unknown> }): string {
+  const named = event.command[event.commandName];
+  if (typeof named === 'string') return named;
+  const collection = event.command.collection;
+  return typeof collection === 'string' ? collection : '-';
 }
