@@ -108,9 +108,11 @@ export class SurfaceSync {
   sync(platform: string, incidentId: string, seq?: number): Promise<boolean> {
     const key = `${platform}:${incidentId}`;
     const run = (this.chains.get(key) ?? Promise.resolve()).catch(() => undefined).then(async () => {
+      if (seq === undefined) return this.run(platform, incidentId);
       // Progress only moves forward, so a change already shown needs neither the lock nor the incident.
-      if (seq !== undefined && ((await this.deps.store.get(`${platform}:progress:${incidentId}`))?.rev ?? 0) >= seq) return true;
-      return this.run(platform, incidentId);
+      const progress = await this.deps.store.get(`${platform}:progress:${incidentId}`);
+      if ((progress?.rev ?? 0) >= seq) return true;
+      return this.run(platform, incidentId, { seq, progress });
     });
     this.chains.set(key, run);
     void run.catch(() => undefined).finally(() => {
@@ -119,24 +121,26 @@ export class SurfaceSync {
     return run;
   }
 
-  private async run(platform: string, incidentId: string): Promise<boolean> {
+  /**
+   * `read` is what the caller read just before the lock: the change it was asked to show (so a
+   * snapshot that far will do; later changes have entries of their own) and the progress it found.
+   * Progress read before the lock can only be behind, never ahead: at worst events another holder
+   * showed in between are handed over again, and their posts are found done (`steps.once`).
+   */
+  private async run(platform: string, incidentId: string, read?: { seq: number; progress: SurfaceRef | undefined }): Promise<boolean> {
     const { store, incidents } = this.deps;
     const surface = this.deps.surfaces.find((s) => s.platform === platform);
     if (!surface) return true;
     const lockKey = `${platform}:${incidentId}`;
     if (!(await store.lock(lockKey, this.options.leaseMs))) return false;
     try {
-      const incident = await incidents.load(incidentId);
+      const incident = await incidents.load(incidentId, read?.seq);
       if (!incident) return true;
       const progressKey = `${platform}:progress:${incidentId}`;
-      const progress = await store.get(progressKey);
+      const progress = read ? read.progress : await store.get(progressKey);
       const from = progress?.rev ?? 0;
       if (from >= incident.rev) return true;
-      const events: IncidentEvent[] = [];
-      for (let seq = from + 1; seq <= incident.rev; seq++) {
-        const event = await incidents.event(incidentId, seq);
-        if (event) events.push(event);
-      }
+      const events = await incidents.eventsBetween(incidentId, from, incident.rev);
       await surface.apply(incident, events, this.steps(surface, incidentId));
       if (progress) await store.set(progressKey, { rev: incident.rev });
       else if (!(await store.claim(progressKey, incidentId, { rev: incident.rev }, 'done'))) await store.set(progressKey, { rev: incident.rev });

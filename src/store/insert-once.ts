@@ -37,7 +37,7 @@ export class GroupCommit<I, R> {
 
   add(item: I): Promise<R> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+      this.waiting.push({ item, resolve: (result) => release(() => resolve(result)), reject: (error) => release(() => reject(error)) });
       if (!this.flushing) {
         this.flushing = true;
         void this.flush();
@@ -52,6 +52,29 @@ export class GroupCommit<I, R> {
       this.flushing = false;
     }
   }
+}
+
+/** Callers woken per turn of the event loop (see release). */
+const RELEASE_PER_TURN = 8;
+const released: (() => void)[] = [];
+let releasing = false;
+
+/**
+ * Wakes the callers of a finished batch a few per turn of the event loop, not all at once. Each
+ * caller runs on to its next round trip when woken (a report renders, plans its timers, writes
+ * its outbox entries): a batch of 300 woken together is one turn of 300 callers' work, and every
+ * request that arrived meanwhile (a Slack ack) waits behind all of it. A few per turn lets the
+ * sockets be read in between.
+ */
+function release(wake: () => void): void {
+  released.push(wake);
+  if (releasing) return;
+  releasing = true;
+  setImmediate(function turn() {
+    for (const next of released.splice(0, RELEASE_PER_TURN)) next();
+    if (released.length > 0) setImmediate(turn);
+    else releasing = false;
+  });
 }
 
 /** Inserts as one unordered `insertMany`; each caller learns inserted, or already there. */
