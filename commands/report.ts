@@ -1,7 +1,9 @@
 import { defineCommand, parseDateTime, type CommandContext, type RawArgs } from '../src/app/command.js';
 import { word } from '../src/i18n/index.js';
 import type { Reply } from '../src/app/view.js';
-import type { Incident, Level } from '../src/domain/incident.js';
+import { checkContact } from '../src/domain/contact.js';
+import { UserError } from '../src/domain/errors.js';
+import { SOURCES, type Incident, type Level, type Source } from '../src/domain/incident.js';
 import { presenterFor } from './support/action-command.js';
 import { options, select, text, textarea } from './support/fields.js';
 
@@ -16,11 +18,45 @@ export function reportFields(ctx: CommandContext) {
     select(ctx, 'category', options.categories(ctx), false),
     text(ctx, 'location', false, 100),
     { ...text(ctx, 'outageStart', false, 30), type: 'datetime' as const },
+    select(ctx, 'ciOperable', options.yesNo(ctx), false),
+    ...(logsForOthers(ctx) ? onBehalfFields(ctx) : []),
   ];
+}
+
+/** The service desk and incident managers log calls, e-mails and visits for other people (SPEC §1, §2). */
+function logsForOthers(ctx: CommandContext): boolean {
+  const { directory } = ctx.service;
+  return directory.isFirstLine(ctx.actor.id) || directory.isIncidentManager(ctx.actor.id);
+}
+
+/** Who reported it, when it is not the person typing: someone in the directory, or an outside contact; and how it came in. */
+function onBehalfFields(ctx: CommandContext) {
+  const sources = SOURCES.filter((s) => s !== 'monitoring').map((s) => ({ value: s, label: word(ctx.m.source, s) ?? s }));
+  return [
+    select(ctx, 'source', sources, false),
+    text(ctx, 'reporterId', false, 100),
+    text(ctx, 'contactName', false, 100),
+    text(ctx, 'contactPhone', false, 40),
+    text(ctx, 'contactEmail', false, 254),
+  ];
+}
+
+/** The reporter, contact and source a report names, checked; refused for someone who may not log for others. */
+function onBehalf(ctx: CommandContext, args: RawArgs): { reporterId?: string; contact?: ReturnType<typeof checkContact>; source?: Source } {
+  const contact = checkContact({ name: args.contactName, phone: args.contactPhone, email: args.contactEmail });
+  const reporterRef = args.reporterId?.trim();
+  const source = args.source?.trim() as Source | undefined;
+  if (!reporterRef && !contact && !source) return {};
+  if (!logsForOthers(ctx)) throw new UserError('on_behalf_first_line');
+  if (source && !SOURCES.includes(source)) throw new UserError('invalid_field', { field: ctx.m.field.source, problem: SOURCES.join(', ') });
+  const reporter = reporterRef ? ctx.service.directory.findPerson(reporterRef) : undefined;
+  if (reporterRef && !reporter) throw new UserError('unknown_person', { person: reporterRef });
+  return { ...(reporter ? { reporterId: reporter.id } : {}), ...(contact ? { contact } : {}), ...(source ? { source } : {}) };
 }
 
 /** Runs the report and builds the receipt: id, priority (and why it was raised), the card. */
 export async function reportAndReceipt(ctx: CommandContext, args: RawArgs, links: { recurrenceOf?: string } = {}): Promise<Reply> {
+  const behalf = onBehalf(ctx, args);
   const result = await ctx.service.report(
     ctx.actor,
     {
@@ -33,6 +69,8 @@ export async function reportAndReceipt(ctx: CommandContext, args: RawArgs, links
       category: args.category,
       location: args.location,
       outageStart: args.outageStart ? parseDateTime(args.outageStart) : undefined,
+      ...(args.ciOperable === 'true' || args.ciOperable === 'false' ? { ciOperable: args.ciOperable === 'true' } : {}),
+      ...behalf,
       ...links,
     },
     ctx.key,

@@ -20,7 +20,12 @@ import type { TimerScheduler } from './jobs/timer.service.js';
 import { DeliveryWorker } from './outbox/delivery.worker.js';
 import type { Surface } from './outbox/surface.js';
 import { WebhookMessenger } from './outbox/webhook.messenger.js';
+import { createTransport } from 'nodemailer';
 import { AlertIntake } from './intake/intake.js';
+import { EmailMessenger } from './outbox/email.messenger.js';
+import { LinkStore } from './links/link.store.js';
+import { LinkSigner } from './links/signer.js';
+import { LINKS_GET_ROUTE, LINKS_POST_ROUTE, ReporterLinks } from './links/reporter-links.js';
 import { ALERTS_ROUTE, alertsRoute } from './intake/routes.js';
 
 /** Builds one platform adapter from what the composition root hands it. */
@@ -106,6 +111,13 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
   const secrets = options.secrets ?? process.env;
   const intake = new AlertIntake({ service: app.service, store: app.alertStore, config, clock, log, secrets, metrics });
   routes.set(ALERTS_ROUTE, alertsRoute(intake, () => config.policy.monitoring.maxBodyBytes));
+  const links = await reporterLinks(options, app);
+  routes.set(LINKS_GET_ROUTE, links.route());
+  routes.set(LINKS_POST_ROUTE, links.route());
+  if (env.SMTP_URL && !messengers.some((m) => m.platform === 'email')) {
+    const contact = config.organisation.serviceDeskContact;
+    messengers.push(new EmailMessenger({ transport: createTransport(env.SMTP_URL), from: env.SMTP_FROM, directory: app.directory, voice: () => app.voice(), links, load: (id) => app.store.load(id), contact }));
+  }
   const host: AdapterHost = { app, conn, env, log, routes, surfaces: app.surfaceStore };
   const adapters = (options.adapters ?? adaptersFromEnv(env)).map((make) => make(host));
   const shell = options.shell ? new ShellAdapter({ app, ...options.shell }) : undefined;
@@ -129,6 +141,8 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
     intake,
     async start() {
       for (const warning of configWarnings(config)) log.warn(warning);
+      if (env.SMTP_URL) log.info({ from: env.SMTP_FROM }, 'e-mail on: reporters outside chat get their updates by e-mail (SMTP_URL)');
+      if (env.SMTP_URL && !env.PUBLIC_URL) log.warn(`PUBLIC_URL is not set: the Confirm/Reopen links in e-mails point at http://localhost:${env.PORT}, which only works on this machine`);
       // Monitoring not set up at all is one quiet line; a source left out of a set-up is a warning.
       const sources = Object.entries(config.policy.monitoring.sources).map(([name, source]) => ({ name, secret: 'bearer' in source.auth ? source.auth.bearer : source.auth.hmac.secret }));
       const unset = sources.filter((s) => !secrets[s.secret]);
@@ -181,4 +195,22 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
       }
     },
   };
+}
+
+/**
+ * The reporter links (Confirm / Reopen by e-mail): signed with LINK_SECRET or the database's own
+ * secret, pointing at PUBLIC_URL (else this server on localhost, which only works on this machine).
+ */
+async function reporterLinks(options: ComposeOptions, app: App): Promise<ReporterLinks> {
+  const { conn, env, config, clock } = options;
+  const store = new LinkStore(conn);
+  await store.init();
+  const signer = new LinkSigner(await store.secret(env.LINK_SECRET));
+  const baseUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+  return new ReporterLinks({
+    signer, store, baseUrl, clock, contact: config.organisation.serviceDeskContact,
+    load: (id) => app.store.load(id),
+    run: (actor, name, args, runOptions) => app.run(actor, name, args, { ...runOptions, locale: config.organisation.locale }),
+    voice: () => app.voice(),
+  });
 }

@@ -28,6 +28,7 @@ export class DiscordMessenger implements Messenger {
   reaches(destination: Destination): boolean {
     if (destination.kind === 'person') return Boolean(this.userIdOf(destination.personId));
     if (destination.kind === 'channel') return Boolean(this.config.organisation.channels[destination.channel].discord);
+    if (destination.kind === 'contact') return false;
     const group = this.config.organisation.groups.find((g) => g.id === destination.groupId);
     return Boolean(group?.discord.channel || group?.members.some((id) => this.userIdOf(id)));
   }
@@ -48,6 +49,8 @@ export class DiscordMessenger implements Messenger {
         // A stakeholder notice about an incident goes into the incident's thread, once the surface has opened it.
         const target = destination.channel === 'stakeholders' && message.incidentId ? await this.thread(message.incidentId) : channelId;
         await this.api.postMessage(target, body, nonce);
+      } else if (destination.kind === 'contact') {
+        throw new DeliveryError('an outside contact is reached by e-mail, not Discord', { permanent: true });
       } else {
         const group = this.config.organisation.groups.find((g) => g.id === destination.groupId);
         if (!group) throw new DeliveryError(`unknown group ${destination.groupId}`, { permanent: true });

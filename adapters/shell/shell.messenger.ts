@@ -49,6 +49,7 @@ export class ShellMessenger implements Messenger {
     const { m, presenter } = this.words(destination);
     if (destination.kind === 'person') return presenter.nameOf(destination.personId);
     if (destination.kind === 'group') return m.shell.group({ name: presenter.nameOf(destination.groupId) });
+    if (destination.kind === 'contact') return destination.name;
     return `#${destination.channel}`;
   }
 }

@@ -90,6 +90,7 @@ export class SlackMessenger implements Messenger {
       if (destination.channel === 'stakeholders' && message.incidentId) return [await this.inThread(message.incidentId, key)];
       return [{ channel, key }];
     }
+    if (destination.kind === 'contact') throw new DeliveryError('an outside contact is reached by e-mail, not Slack', { permanent: true });
     const channel = this.dir.groupChannel(destination.groupId);
     if (channel) {
       const usergroup = this.dir.groupUsergroup(destination.groupId);

@@ -1,10 +1,11 @@
 import type { CardView } from './view.js';
 
-/** Where a message goes: a person (DM), a configured channel, or everyone in a group. */
+/** Where a message goes: a person (DM), a configured channel, everyone in a group, or an outside contact (e-mail). */
 export type Destination =
   | { kind: 'person'; personId: string }
   | { kind: 'channel'; channel: 'serviceDesk' | 'stakeholders' | 'management' }
-  | { kind: 'group'; groupId: string };
+  | { kind: 'group'; groupId: string }
+  | { kind: 'contact'; name: string; email?: string; phone?: string };
 
 export interface OutgoingMessage {
   /** The outbox key (incident + rule + step): unique, so a platform-side retry can be recognised. */
@@ -16,6 +17,8 @@ export interface OutgoingMessage {
   card?: CardView;
   /** P1: use every channel the person has (mention + direct message, plus hooks). */
   urgent: boolean;
+  /** The buttons the message offers (confirm, reopen, …): e-mail turns confirm/reopen into links. */
+  actions?: string[];
   /**
    * An earlier attempt failed or its process stopped mid-way, so the message may already be
    * there: a messenger that can look (Slack message metadata) checks before posting again.

@@ -36,6 +36,14 @@ export const Env = z
     TIMER_RECOVER_EVERY_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
     /** How often Agenda looks for its jobs (ms); it runs only the recovery sweep. */
     AGENDA_PROCESS_EVERY_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    /** E-mail for reporters outside chat (and policy e-mail): an SMTP URL, e.g. smtps://user:pass@smtp.example.com:465. */
+    SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+    /** The From address of that e-mail. */
+    SMTP_FROM: z.string().trim().min(3).default('Service desk <servicedesk@localhost>'),
+    /** Where people reach the bot's HTTP server from outside (the e-mailed Confirm/Reopen links): https://bot.example.com. */
+    PUBLIC_URL: z.string().url().optional(),
+    /** Signs those links; when unset, a random secret is made once and kept in the database for every replica. */
+    LINK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
     /** How often the outbox delivery worker looks for due messages (ms). */
     OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
   })

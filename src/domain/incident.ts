@@ -5,8 +5,16 @@ export type { Priority };
 export const STATUSES = ['open', 'assigned', 'in_progress', 'pending_change', 'suspended', 'resolved', 'closed'] as const;
 export type Status = (typeof STATUSES)[number];
 
-export const SOURCES = ['user', 'monitoring', 'operations'] as const;
+/** How the incident reached the desk (SPEC §1, §2): a user's own report, a call, an e-mail, a visit, routine operations, monitoring. */
+export const SOURCES = ['user', 'phone', 'email', 'walk_in', 'operations', 'monitoring'] as const;
 export type Source = (typeof SOURCES)[number];
+
+/** Someone outside the directory who reported by phone, e-mail or in person: how to reach them back. */
+export interface Contact {
+  name: string;
+  phone?: string;
+  email?: string;
+}
 
 export type Level = 1 | 2 | 3 | 4;
 
@@ -78,8 +86,11 @@ export interface Incident {
   ciOperable?: boolean;
   location?: string;
   source: Source;
+  /** A person in the directory, or `contact:<e-mail or phone>` for an outside contact (then `contact` says who). */
   reporterId: string;
   reporterName: string;
+  /** The outside contact who reported it (not in the directory): acknowledgements and the Confirm/Reopen request go to them by e-mail. */
+  contact?: Contact;
   /** First-line owner for the whole life of the incident (首问负责制). */
   recorderId?: string;
   groupId?: string;

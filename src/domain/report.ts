@@ -1,7 +1,8 @@
 import type { ConfigFile } from '../config/config.schema.js';
 import type { Actor, Directory } from './directory.js';
 import { UserError } from './errors.js';
-import { formatIncidentId, type AlertInfo, type Incident, type Level, type Source } from './incident.js';
+import { contactReporterId } from './contact.js';
+import { formatIncidentId, type AlertInfo, type Contact, type Incident, type Level, type Source } from './incident.js';
 import { initialPriority } from './priority.js';
 import { computeClocks } from './sla.js';
 
@@ -20,6 +21,8 @@ export interface ReportInput {
   source?: Source;
   /** Report on behalf of this person (first line logging a phone call). */
   reporterId?: string;
+  /** Report on behalf of someone outside the directory (checked with checkContact). */
+  contact?: Contact;
   /** A closed incident this one repeats (SPEC §10): its details are copied and linked. */
   recurrenceOf?: string;
   /** The incident a "not completed" closure re-opens as a new one. */
@@ -56,7 +59,8 @@ export function newIncident(input: ReportInput, ctx: NewIncidentContext): { inci
   if (input.service && !policy.services.some((s) => s.id === input.service)) {
     throw new UserError('unknown_service', { service: input.service });
   }
-  const reporterId = input.reporterId ?? actor.id;
+  if (input.reporterId && input.contact) throw new UserError('reporter_or_contact');
+  const reporterId = input.contact ? contactReporterId(input.contact) : (input.reporterId ?? actor.id);
   const reporter = directory.person(reporterId);
   if (input.reporterId && !reporter) throw new UserError('unknown_person', { person: input.reporterId });
   const category = input.category ?? original?.category;
@@ -86,7 +90,8 @@ export function newIncident(input: ReportInput, ctx: NewIncidentContext): { inci
     location: input.location ?? original?.location,
     source: input.source ?? 'user',
     reporterId,
-    reporterName: reporter?.name ?? actor.name,
+    reporterName: input.contact?.name ?? reporter?.name ?? actor.name,
+    contact: input.contact,
     recorderId: directory.isFirstLine(actor.id) ? actor.id : undefined,
     outageStart: input.outageStart ?? now,
     createdAt: now,

@@ -189,7 +189,7 @@ export class Notices {
     const out: Destination[] = [];
     for (const audience of audiences) {
       // Monitoring reported it: there is nobody to acknowledge or ask for confirmation.
-      if (audience === 'reporter') out.push(...(incident.source === 'monitoring' && incident.alert ? [] : this.people([incident.reporterId])));
+      if (audience === 'reporter') out.push(...this.reporter(incident));
       else if (audience === 'recorder' && incident.recorderId) out.push(...this.people([incident.recorderId]));
       else if (audience === 'on_duty_first_line') out.push(...this.people(this.directory.onDutyFirstLine()));
       else if (audience === 'incident_manager') out.push(...this.people(this.directory.incidentManagers()));
@@ -202,6 +202,13 @@ export class Notices {
       }
     }
     return uniqueDestinations(out);
+  }
+
+  /** The reporter: a person in the directory, an outside contact, or nobody (monitoring opened it). */
+  private reporter(incident: Incident): Destination[] {
+    if (incident.source === 'monitoring' && incident.alert) return [];
+    if (incident.contact) return [{ kind: 'contact', ...incident.contact }];
+    return this.people([incident.reporterId]);
   }
 
   private people(ids: readonly string[]): Destination[] {
@@ -267,5 +274,6 @@ function uniqueDestinations(list: Destination[]): Destination[] {
 export function destinationKey(destination: Destination): string {
   if (destination.kind === 'person') return `person:${destination.personId}`;
   if (destination.kind === 'group') return `group:${destination.groupId}`;
+  if (destination.kind === 'contact') return `contact:${destination.email ?? destination.phone ?? destination.name}`;
   return `channel:${destination.channel}`;
 }

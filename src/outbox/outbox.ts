@@ -9,14 +9,16 @@ export const WEBHOOK_PLATFORM = 'webhook';
 
 /** The platform of an e-mail the bot had no way to send: kept as undeliverable, with the reason. */
 export const EMAIL_PLATFORM = 'email';
-export const NO_EMAIL_ROUTE = 'no e-mail route is configured (organisation.webhooks.notify): the policy lists "email" for this priority';
+export const NO_EMAIL_ROUTE = 'no e-mail route is configured (SMTP_URL, or organisation.webhooks.notify): the policy lists "email" for this priority';
 
 /**
  * Writes notices to the outbox: one entry per recipient and platform, keyed so that writing the
  * same notice again (a replay after a crash, a second process) adds nothing. Which platforms:
- * the first chat platform that reaches the recipient; every one for urgent (P1) notices; plus the
- * webhook when the policy asks for phone/SMS/e-mail. An e-mail with no webhook to carry it is
- * written as undeliverable, with the reason, so `/incident admin outbox` shows it was not sent.
+ * the first chat platform that reaches the recipient; every one for urgent (P1) notices; e-mail
+ * (SMTP_URL) for someone no chat platform reaches (an outside contact, a person without a chat
+ * account) and when the policy asks for e-mail; plus the webhook when the policy asks for
+ * phone/SMS/e-mail. An e-mail with neither SMTP nor a webhook to carry it is written as
+ * undeliverable, with the reason, so `/incident admin outbox` shows it was not sent.
  */
 export class Outbox {
   constructor(
@@ -41,12 +43,15 @@ export class Outbox {
     const entries: OutboxEntry[] = [];
     for (const destination of notice.to) {
       const base = `${incidentId ?? '-'}:${notice.rule}${notice.step ? `:${notice.step}` : ''}:${destinationKey(destination)}`;
-      const chat = this.messengers.filter((m) => m.platform !== WEBHOOK_PLATFORM && m.reaches(destination));
+      const chat = this.messengers.filter((m) => m.platform !== WEBHOOK_PLATFORM && m.platform !== EMAIL_PLATFORM && m.reaches(destination));
       const platforms = (notice.urgent ? chat : chat.slice(0, 1)).map((m) => m.platform);
+      // E-mail (SMTP) reaches whoever chat does not, and everyone when the policy asks for e-mail.
+      const email = this.messengers.find((m) => m.platform === EMAIL_PLATFORM);
+      if (email?.reaches(destination) && (platforms.length === 0 || notice.channels.includes('email'))) platforms.push(EMAIL_PLATFORM);
       const hook = this.messengers.find((m) => m.platform === WEBHOOK_PLATFORM);
       if (notice.channels.length > 0 && hook?.reaches(destination)) platforms.push(WEBHOOK_PLATFORM);
-      // `email` goes through the webhook (an e-mail gateway); with none, the e-mail is kept as not sent, and why.
-      const noEmailRoute = !hook && destination.kind === 'person' && notice.channels.includes('email');
+      // Without SMTP, `email` goes through the webhook (an e-mail gateway); with neither, the e-mail is kept as not sent, and why.
+      const noEmailRoute = !hook && !email && destination.kind === 'person' && notice.channels.includes('email');
       const entry = (platform: string): OutboxEntry => ({
         _id: `${base}:${platform}`,
         incidentId,

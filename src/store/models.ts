@@ -31,6 +31,8 @@ const IncidentSchema = new Schema(
     source: String,
     reporterId: String,
     reporterName: String,
+    /** An outside contact reporter: { name, phone?, email? }. */
+    contact: Schema.Types.Mixed,
     recorderId: String,
     groupId: String,
     lastGroupId: String,

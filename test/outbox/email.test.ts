@@ -36,7 +36,7 @@ describe('outbox: e-mail with no e-mail route', () => {
     expect(entries.map((e) => [e.platform, e.status]).sort()).toEqual([['email', 'undeliverable'], ['test', 'pending']]);
     const email = entries.find((e) => e.platform === 'email')!;
     expect(email._id).toBe('INC-000101:escalation:0:person:he.xin:email');
-    expect(email.lastError).toContain('no e-mail route is configured (organisation.webhooks.notify)');
+    expect(email.lastError).toContain('no e-mail route is configured (SMTP_URL, or organisation.webhooks.notify)');
 
     const reply = await t.app.run(people.manager, 'admin', { topic: 'outbox' });
     const listed = (reply.sections ?? []).flatMap((s) => s.items.map((i) => i.line));

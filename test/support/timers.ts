@@ -41,8 +41,9 @@ export class RecordingMessenger implements Messenger {
     readonly platform = 'test',
   ) {}
 
-  reaches(): boolean {
-    return true;
+  /** Like a chat platform: everyone in the organisation, never an outside contact (e-mail reaches them). */
+  reaches(destination: Destination): boolean {
+    return destination.kind !== 'contact';
   }
 
   async deliver(destination: Destination, message: OutgoingMessage): Promise<void> {
@@ -55,7 +56,7 @@ export class RecordingMessenger implements Messenger {
   to(incidentId: string, rule: string): string[] {
     return this.sent
       .filter((d) => keyMatches(d.message.key, incidentId, rule))
-      .map((d) => (d.destination.kind === 'person' ? d.destination.personId : d.destination.kind === 'group' ? `group:${d.destination.groupId}` : `channel:${d.destination.channel}`))
+      .map((d) => (d.destination.kind === 'person' ? d.destination.personId : d.destination.kind === 'group' ? `group:${d.destination.groupId}` : d.destination.kind === 'contact' ? `contact:${d.destination.name}` : `channel:${d.destination.channel}`))
       .sort();
   }
 }
