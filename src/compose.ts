@@ -140,7 +140,7 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
     routes,
     intake,
     async start() {
-      for (const warning of configWarnings(config)) log.warn(warning);
+      for (const warning of configWarnings(config, { smtp: Boolean(env.SMTP_URL) })) log.warn(warning);
       if (env.SMTP_URL) log.info({ from: env.SMTP_FROM }, 'e-mail on: reporters outside chat get their updates by e-mail (SMTP_URL)');
       if (env.SMTP_URL && !env.PUBLIC_URL) log.warn(`PUBLIC_URL is not set: the Confirm/Reopen links in e-mails point at http://localhost:${env.PORT}, which only works on this machine`);
       // Monitoring not set up at all is one quiet line; a source left out of a set-up is a warning.

@@ -18,11 +18,15 @@ describe('configWarnings', () => {
 
   it('GIVEN P2 lists "email" and no e-mail route THEN one warning names the setting and what happens to those e-mails', () => {
     expect(configWarnings(withChannels(['dm', 'email']))).toEqual([
-      'policy.notification.P2.channels lists "email" but no e-mail route is configured (organisation.webhooks.notify): e-mail notifications will be marked undeliverable',
+      'policy.notification.P2.channels lists "email" but no e-mail route is configured (SMTP_URL, or organisation.webhooks.notify): e-mail notifications will be marked undeliverable',
     ]);
   });
 
   it('GIVEN P2 lists "email" and the notification webhook (an e-mail gateway) is set THEN no warning', () => {
     expect(configWarnings(withChannels(['dm', 'email'], 'https://gateway.example.com/notify'))).toEqual([]);
+  });
+
+  it('GIVEN P2 lists "email" and SMTP_URL is set THEN no warning', () => {
+    expect(configWarnings(withChannels(['dm', 'email']), { smtp: true })).toEqual([]);
   });
 });

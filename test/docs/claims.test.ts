@@ -98,6 +98,11 @@ const admin = everywhere(['test/jobs/timers.behaviour.test.ts', "'admin', { topi
 /** Row label (as written in the docs) → evidence per platform. */
 const CLAIMS: Record<string, Claim> = {
   'Report an incident (form)': report,
+  'Log for a caller (reporter, outside contact, source)': {
+    slack: [['test/slack/caller.e2e.test.ts', 'Or an outside contact: name'], ['test/e2e/caller-email.e2e.test.ts', 'startSmtp']],
+    discord: [['test/discord/discord.caller.test.ts', 'More details…'], ['test/e2e/caller-email.e2e.test.ts', 'startSmtp']],
+    terminal: [['test/e2e/shell.caller.e2e.test.ts', 'Outside contact: Huang Lei'], ['test/e2e/caller-email.e2e.test.ts', 'startSmtp']],
+  },
   'Report from a message': reportFromMessage,
   'See my queue': queue,
   'Search by words (Chinese segmented)': {

@@ -1,0 +1,36 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDiscord, type DiscordHarness } from '../support/discord/harness.js';
+import { button, buttonId, modalSubmit, select, selectId, slash, users, type Raw } from '../support/discord/payloads.js';
+
+let h: DiscordHarness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+/**
+ * Discord: a desk agent logs a walk-in for an outside contact. The report's first modal holds five
+ * fields; the panel asks how it was reported with a select, and the contact's fields come in the
+ * "More details…" modals, as many as it takes.
+ */
+describe('Discord: logging an incident for a caller', () => {
+  it('GIVEN a desk agent THEN the panel and its More details modals ask source, reporter and contact; the incident is logged for the contact', async () => {
+    h = await startDiscord();
+    const opened = await h.deliver(slash(users.desk, 'report'));
+    let panel: Raw = h.answerOf(await h.deliver(modalSubmit(users.desk, h.modalOf(opened), { title: 'Badge reader dead', description: 'Gate 2', impact: '3', urgency: '2' })));
+    panel = h.answerOf(await h.deliver(select(users.desk, selectId(panel, /^How it was reported/), ['walk_in'], panel)));
+    const asked: string[] = [];
+    const answers: Record<string, string> = { contactName: 'Ma Li', contactPhone: '138 0000 1111', contactEmail: 'ma.li@example.com' };
+    for (let round = 0; round < 3 && !asked.includes('contactEmail'); round++) {
+      const modal = h.modalOf(await h.deliver(button(users.desk, buttonId(panel, 'More details…'), panel)));
+      const names = modal.components.map((c: Raw) => c.component.custom_id as string);
+      asked.push(...names);
+      panel = h.answerOf(await h.deliver(modalSubmit(users.desk, modal, Object.fromEntries(names.filter((n) => answers[n]).map((n) => [n, answers[n]!])))));
+    }
+    expect(asked).toEqual(expect.arrayContaining(['reporterId', 'contactName', 'contactPhone', 'contactEmail']));
+    const receipt = h.answerOf(await h.deliver(button(users.desk, buttonId(panel, 'Report an incident'), panel)));
+    const id = /INC-\d{6}/.exec(receipt.content as string)?.[0];
+    expect(id).toBeDefined();
+    expect(await h.t.app.store.load(id!)).toMatchObject({ source: 'walk_in', reporterName: 'Ma Li', contact: { name: 'Ma Li', phone: '138 0000 1111', email: 'ma.li@example.com' } });
+  });
+});

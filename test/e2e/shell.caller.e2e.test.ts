@@ -1,0 +1,28 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { ShellDriver, shellDatabase } from '../support/shell-driver.js';
+
+/**
+ * The terminal chat: a desk agent (the default, Chen Jing) logs a phoned-in incident for an outside
+ * contact, answering the report's extra questions field by field.
+ */
+describe('the terminal chat: logging for a caller', () => {
+  const db = shellDatabase('caller');
+  let shell: ShellDriver | undefined;
+
+  afterAll(() => db.cleanup(shell));
+
+  it('asks a desk agent how it was reported and for whom; the card names the outside contact', async () => {
+    shell = new ShellDriver({ ...db.env });
+    const s = shell;
+    await s.expect('You are acting as Chen Jing');
+    // description, impact, urgency, service, CI, category, location, outage start, CI usable (1 = No),
+    // how it was reported (2 = Phone), reporter, contact name, phone, e-mail.
+    await s.answer('report Printer on floor 3 jams', 'Jams on every job', '3', '3', '', '', '', '', '', '1', '2', '', 'Huang Lei', '+86 10 5555 0101', '');
+    const receipt = await s.expect(/\[\d+\] Timeline/);
+    expect(receipt).toContain('Logged INC-000001');
+    expect(receipt).toContain('Reporter: Huang Lei');
+    expect(receipt).toContain('Outside contact: Huang Lei · +86 10 5555 0101');
+    expect(receipt).toContain('Source: Phone');
+    expect(receipt).toContain('CI still usable: No');
+  });
+});
