@@ -23,7 +23,7 @@ describe('Discord: logging an incident for a caller', () => {
     const answers: Record<string, string> = { contactName: 'Ma Li', contactPhone: '138 0000 1111', contactEmail: 'ma.li@example.com' };
     for (let round = 0; round < 3 && !asked.includes('contactEmail'); round++) {
       const modal = h.modalOf(await h.deliver(button(users.desk, buttonId(panel, 'More details…'), panel)));
-      const names = modal.components.map((c: Raw) => c.component.custom_id as string);
+      const names: string[] = modal.components.map((c: Raw) => c.component.custom_id as string);
       asked.push(...names);
       panel = h.answerOf(await h.deliver(modalSubmit(users.desk, modal, Object.fromEntries(names.filter((n) => answers[n]).map((n) => [n, answers[n]!])))));
     }
