@@ -3,6 +3,7 @@ import { CommandRegistry } from '../src/app/registry.js';
 import accept from './accept.js';
 import admin from './admin.js';
 import changePriority from './change-priority.js';
+import ci from './ci.js';
 import classify from './classify.js';
 import close from './close.js';
 import confirm from './confirm.js';
@@ -30,7 +31,7 @@ import withdraw from './withdraw.js';
 /** Every user intent, in the order help lists them. */
 const commands: CommandDef[] = [
   report, show, list, search, timeline, classify, changePriority, dispatch, accept, reject, redispatch, update, suspend, resume,
-  pendingChange, resolve, confirm, reopen, close, withdraw, markDuplicate, declareMajor, requestClosure, recur, admin,
+  pendingChange, resolve, confirm, reopen, close, withdraw, markDuplicate, declareMajor, requestClosure, recur, ci, admin,
 ];
 commands.push(helpCommand(() => commands));
 

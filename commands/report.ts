@@ -2,6 +2,7 @@ import { defineCommand, parseDateTime, type CommandContext, type RawArgs } from 
 import { word } from '../src/i18n/index.js';
 import type { Reply } from '../src/app/view.js';
 import { checkContact } from '../src/domain/contact.js';
+import type { ConfigurationItem } from '../src/domain/ci.js';
 import { UserError } from '../src/domain/errors.js';
 import { SOURCES, type Incident, type Level, type Source } from '../src/domain/incident.js';
 import { presenterFor } from './support/action-command.js';
@@ -57,6 +58,7 @@ function onBehalf(ctx: CommandContext, args: RawArgs): { reporterId?: string; co
 /** Runs the report and builds the receipt: id, priority (and why it was raised), the card. */
 export async function reportAndReceipt(ctx: CommandContext, args: RawArgs, links: { recurrenceOf?: string } = {}): Promise<Reply> {
   const behalf = onBehalf(ctx, args);
+  const ci = await catalogCi(ctx, args.ci);
   const result = await ctx.service.report(
     ctx.actor,
     {
@@ -64,8 +66,8 @@ export async function reportAndReceipt(ctx: CommandContext, args: RawArgs, links
       description: args.description ?? '',
       impact: Number(args.impact) as Level,
       urgency: Number(args.urgency) as Level,
-      service: args.service,
-      ci: args.ci,
+      service: args.service || ci.item?.service,
+      ...(ci.id ? { ci: ci.id, ...(ci.inCatalog !== undefined ? { ciInCatalog: ci.inCatalog } : {}) } : {}),
       category: args.category,
       location: args.location,
       outageStart: args.outageStart ? parseDateTime(args.outageStart) : undefined,
@@ -75,7 +77,23 @@ export async function reportAndReceipt(ctx: CommandContext, args: RawArgs, links
     },
     ctx.key,
   );
-  return receipt(ctx, result.incident, result.event?.flags ?? [], ctx.service.possibleDuplicates(result.incident, result.openOnCi));
+  const reply = receipt(ctx, result.incident, result.event?.flags ?? [], ctx.service.possibleDuplicates(result.incident, result.openOnCi));
+  if (result.incident.ciInCatalog === false) reply.text = `${reply.text}\n${ctx.m.reply.ciNotInCatalog({ ci: result.incident.ci ?? '' })}`;
+  return reply;
+}
+
+/**
+ * The CI a report names, looked up in the catalog by id or name: found, it is written as its
+ * catalog id (and brings its service); not found, the text is kept and flagged "not in catalog",
+ * unless there is no catalog at all. A retired CI is refused.
+ */
+async function catalogCi(ctx: CommandContext, typed: string | undefined): Promise<{ id?: string; item?: ConfigurationItem; inCatalog?: boolean }> {
+  const text = typed?.trim();
+  if (!text) return {};
+  const item = await ctx.service.catalog.find(text);
+  if (item?.status === 'retired') throw new UserError('ci_retired', { ci: item.id });
+  if (item) return { id: item.id, item, inCatalog: true };
+  return (await ctx.service.catalog.count()) > 0 ? { id: text, inCatalog: false } : { id: text };
 }
 
 function receipt(ctx: CommandContext, incident: Incident, reasons: string[], duplicates: string[]): Reply {

@@ -20,7 +20,10 @@ import type { TimerScheduler } from './jobs/timer.service.js';
 import { DeliveryWorker } from './outbox/delivery.worker.js';
 import type { Surface } from './outbox/surface.js';
 import { WebhookMessenger } from './outbox/webhook.messenger.js';
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { createTransport } from 'nodemailer';
+import { readCiFile } from './domain/ci.js';
 import { AlertIntake } from './intake/intake.js';
 import { EmailMessenger } from './outbox/email.messenger.js';
 import { LinkStore } from './links/link.store.js';
@@ -151,6 +154,7 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
       } else {
         for (const s of unset) log.warn({ source: s.name }, `monitoring source "${s.name}" refuses every request until ${s.secret} is set (POST /alerts/${s.name})`);
       }
+      if (env.CI_CATALOG) await loadCatalog(env.CI_CATALOG, app, log, clock.now());
       // Alert payloads a crash left stored but unprocessed.
       await intake.sweep(0).catch((err: unknown) => log.error({ err }, 'alert sweep failed'));
       // Work a crash left half done: after-commit work of events committed but not processed.
@@ -213,4 +217,28 @@ async function reporterLinks(options: ComposeOptions, app: App): Promise<Reporte
     run: (actor, name, args, runOptions) => app.run(actor, name, args, { ...runOptions, locale: config.organisation.locale }),
     voice: () => app.voice(),
   });
+}
+
+/**
+ * Loads a CI catalog file (CI_CATALOG) at start: every good row is added or replaced, each broken
+ * one is logged with its line and why. A file that cannot be read at all stops start-up, naming it.
+ */
+async function loadCatalog(path: string, app: App, log: Logger, now: Date): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new Error(`CI_CATALOG: cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const format = ['.yml', '.yaml'].includes(extname(path).toLowerCase()) ? 'yaml' : 'csv';
+  const { config } = app;
+  let result: ReturnType<typeof readCiFile>;
+  try {
+    result = readCiFile(text, format, { services: new Set(config.policy.services.map((s) => s.id)), groups: new Set(config.organisation.groups.map((g) => g.id)) });
+  } catch (error) {
+    throw new Error(`CI_CATALOG: ${path} is not a ${format === 'csv' ? 'CSV' : 'YAML'} catalog: ${(error as Error).message}`, { cause: error });
+  }
+  for (const item of result.items) await app.service.catalog.save(item, now);
+  for (const problem of result.problems) log.warn(`CI_CATALOG ${path}, line ${problem.line}: ${problem.message}; row skipped`);
+  log.info({ loaded: result.items.length, skipped: result.problems.length }, `CI catalog: ${result.items.length} CI(s) loaded from ${path}${result.problems.length > 0 ? `, ${result.problems.length} row(s) skipped (see the warnings above)` : ''}`);
 }

@@ -15,7 +15,7 @@ export const SLASH_COMMAND = 'incident';
  * Commands that are slash commands of their own, because one command holds at most 25
  * subcommands: `/incident-search <text>` runs `search`.
  */
-export const OWN_COMMANDS: Readonly<Record<string, string>> = { 'incident-search': 'search' };
+export const OWN_COMMANDS: Readonly<Record<string, string>> = { 'incident-search': 'search', 'incident-ci': 'ci' };
 
 /** Languages Discord clients show our commands in, beyond English (Discord's locale names). */
 const LOCALIZED = { 'zh-CN': catalog('zh-CN') } as const;
@@ -111,10 +111,10 @@ export function applicationCommands(registry: CommandRegistry, m: Catalog): REST
       type: ApplicationCommandType.ChatInput as const,
       name: slash,
       name_localizations: localized((l) => `${name(SLASH_COMMAND)(l) ?? SLASH_COMMAND}-${name(commandName)(l) ?? commandName}`, 32),
-      description: cut(m.discord.searchCommandDescription, 100),
-      description_localizations: localized((l) => l.discord.searchCommandDescription, 100),
+      description: cut(commandName === 'search' ? m.discord.searchCommandDescription : describe(command, m), 100),
+      description_localizations: localized((l) => (commandName === 'search' ? l.discord.searchCommandDescription : describe(command, l)), 100),
       contexts: [InteractionContextType.Guild],
-      options: [...optionsOf(command, m, false), ...searchFilterOptions(m)],
+      options: [...optionsOf(command, m, false), ...(commandName === 'search' ? searchFilterOptions(m) : [])],
     }];
   });
   return [

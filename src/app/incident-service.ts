@@ -8,6 +8,7 @@ import { parseIncidentRef, type Incident, type IncidentEvent } from '../domain/i
 import { decide, type ActionName } from '../domain/lifecycle.js';
 import { newIncident, type ReportInput } from '../domain/report.js';
 import type { IncidentQuery, IncidentStore } from '../store/incident-store.js';
+import type { CiStore } from '../store/ci.store.js';
 import { TimelineNotes } from '../store/timeline-notes.js';
 import type { Clock } from './clock.js';
 
@@ -33,6 +34,8 @@ export interface ServiceDeps {
   directory: Directory;
   clock: Clock;
   log: Logger;
+  /** The CI catalog (CMDB); an empty one when none is loaded. */
+  catalog: CiStore;
 }
 
 const MAX_ATTEMPTS = 12;
@@ -54,6 +57,10 @@ export class IncidentService {
 
   get config(): ConfigFile {
     return this.deps.config;
+  }
+
+  get catalog(): CiStore {
+    return this.deps.catalog;
   }
 
   onChange(listener: ChangeListener): void {

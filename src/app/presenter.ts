@@ -66,7 +66,7 @@ export class Presenter {
     if (incident.category) fields.push({ label: m.card.category, value: this.categoryLabel(incident.category, incident.subcategory), short: true });
     if (incident.service) fields.push({ label: m.card.service, value: this.serviceLabel(incident.service), short: true });
     if (incident.contact) fields.push({ label: m.card.contact, value: [incident.contact.name, incident.contact.phone, incident.contact.email].filter(Boolean).join(' · '), short: true });
-    if (incident.ci) fields.push({ label: m.card.ci, value: incident.ci, short: true });
+    if (incident.ci) fields.push({ label: m.card.ci, value: incident.ciInCatalog === false ? `${incident.ci} (${m.card.notInCatalog})` : incident.ci, short: true });
     if (incident.ciOperable !== undefined) fields.push({ label: m.card.ciOperable, value: incident.ciOperable ? m.word.yes : m.word.no, short: true });
     if (incident.source !== 'user') fields.push({ label: m.card.source, value: this.sourceLabel(incident), short: true });
     fields.push(...this.alertFields(incident));

@@ -1,3 +1,4 @@
+import { CiStore } from '../store/ci.store.js';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { ConfigFile } from '../config/config.schema.js';
@@ -93,7 +94,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     if (reported) setLocale(personId, reported);
     return configured ?? reported ?? locales.get(personId) ?? directory.defaultLocale;
   };
-  const service = new IncidentService({ store, config: deps.config, directory, clock: deps.clock, log: deps.log });
+  const catalog = new CiStore(deps.conn);
+  await catalog.init();
+  const service = new IncidentService({ store, config: deps.config, directory, clock: deps.clock, log: deps.log, catalog });
   const registry = deps.registry;
   const outboxStore = new OutboxStore(deps.conn);
   const timerStore = new TimerStore(deps.conn);

@@ -36,6 +36,8 @@ export const Env = z
     TIMER_RECOVER_EVERY_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
     /** How often Agenda looks for its jobs (ms); it runs only the recovery sweep. */
     AGENDA_PROCESS_EVERY_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    /** A CI catalog file (CSV with a header row, or YAML) loaded into the catalog at start: rows are added or replaced, broken rows reported by line. */
+    CI_CATALOG: optionalText,
     /** E-mail for reporters outside chat (and policy e-mail): an SMTP URL, e.g. smtps://user:pass@smtp.example.com:465. */
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
     /** The From address of that e-mail. */

@@ -83,6 +83,8 @@ export interface Incident {
   subcategory?: string;
   service?: string;
   ci?: string;
+  /** True when `ci` is a catalog id; false when it was typed and the catalog does not hold it. */
+  ciInCatalog?: boolean;
   ciOperable?: boolean;
   location?: string;
   source: Source;

@@ -15,6 +15,7 @@ export interface ReportInput {
   subcategory?: string;
   service?: string;
   ci?: string;
+  ciInCatalog?: boolean;
   ciOperable?: boolean;
   location?: string;
   outageStart?: Date;
@@ -86,6 +87,7 @@ export function newIncident(input: ReportInput, ctx: NewIncidentContext): { inci
     subcategory: input.subcategory ?? original?.subcategory,
     service: input.service ?? original?.service,
     ci: input.ci ?? original?.ci,
+    ciInCatalog: input.ci ? input.ciInCatalog : original?.ciInCatalog,
     ciOperable: input.ciOperable,
     location: input.location ?? original?.location,
     source: input.source ?? 'user',

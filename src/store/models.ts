@@ -26,6 +26,7 @@ const IncidentSchema = new Schema(
     subcategory: String,
     service: String,
     ci: String,
+    ciInCatalog: Boolean,
     ciOperable: Boolean,
     location: String,
     source: String,

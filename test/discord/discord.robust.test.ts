@@ -204,15 +204,18 @@ describe('Discord: messenger and command registration', () => {
     h = await startDiscord();
     const lines: string[] = [];
     const env = { DISCORD_TOKEN: 't', DISCORD_APPLICATION_ID: IDS.app, DISCORD_GUILD_ID: IDS.guild, DISCORD_API_URL: h.fake.apiUrl } as Env;
-    expect(await registerCommands(env, (l) => lines.push(l))).toBe(3);
+    expect(await registerCommands(env, (l) => lines.push(l))).toBe(4);
     const put = h.fake.find('PUT', `/applications/${IDS.app}/guilds/${IDS.guild}/commands`)[0]!;
-    expect(put.body.map((c: Raw) => c.name)).toEqual(['incident', 'incident-search', 'Report as incident']);
+    expect(put.body.map((c: Raw) => c.name)).toEqual(['incident', 'incident-search', 'incident-ci', 'Report as incident']);
     const subs = put.body[0].options.map((o: Raw) => o.name);
     // Discord allows 25 subcommands, the number we have now: search is a command of its own.
     expect(subs).toHaveLength(25);
     expect(subs).toEqual(expect.arrayContaining(['report', 'dispatch', 'accept', 'reject', 'resolve', 'confirm', 'close', 'declare-major', 'admin', 'help']));
     // Its filters are options a client offers with their choices (in the client's language).
     expect(put.body[1].options.map((o: Raw) => o.name)).toEqual(['text', 'status', 'priority', 'overdue', 'major', 'unassigned', 'sort']);
+    // The CI catalog has a command of its own too (/incident is at Discord's 25 subcommands): its words, no search filters.
+    expect(put.body[2].options.map((o: Raw) => o.name)).toEqual(['action', 'text']);
+    expect(put.body[2].description).toContain('The CI catalog');
     const status = put.body[1].options.find((o: Raw) => o.name === 'status');
     expect(status.choices.map((c: Raw) => c.value)).toContain('in_progress');
     expect(status.choices.find((c: Raw) => c.value === 'in_progress').name_localizations['zh-CN']).toBe('处理中');
