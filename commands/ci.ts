@@ -3,10 +3,11 @@ import type { Reply } from '../src/app/view.js';
 import { checkCi, type ConfigurationItem } from '../src/domain/ci.js';
 import { UserError } from '../src/domain/errors.js';
 import { presenterFor } from './support/action-command.js';
+import { keyValues } from './support/key-values.js';
 
 /** Incidents `ci <id>` lists (newest first). */
 const SHOWN = 20;
-const KEYS: Record<string, keyof ConfigurationItem> = { name: 'name', type: 'type', service: 'service', group: 'ownerGroup', ownergroup: 'ownerGroup', location: 'location' };
+const KEYS = { name: 'name', type: 'type', service: 'service', group: 'ownerGroup', ownergroup: 'ownerGroup', location: 'location' } as const;
 
 /**
  * The CI catalog (CMDB): `ci <id>` shows a CI with its service, owner and incidents (open and past);
@@ -73,7 +74,7 @@ async function add(ctx: CommandContext, text: string): Promise<Reply> {
   mayMaintain(ctx);
   const [id, ...rest] = text.split(/\s+/);
   if (!id) throw new UserError('ci_usage', {});
-  const raw: Record<string, unknown> = { id, ...keyValues(rest.join(' ')) };
+  const raw: Record<string, unknown> = { id, ...keyValues(rest.join(' '), KEYS) };
   const { config } = ctx.service;
   let item: ConfigurationItem;
   try {
@@ -90,19 +91,6 @@ async function retire(ctx: CommandContext, id: string): Promise<Reply> {
   if (!id) throw new UserError('ci_usage', {});
   if (!(await ctx.service.catalog.retire(id, ctx.clock.now()))) throw new UserError('ci_not_found', { ci: id.slice(0, 80) });
   return { ephemeral: true, text: ctx.m.reply.ciRetired({ id }) };
-}
-
-/** `name=Core switch 1 type=switch group=network`: each key's value runs to the next ` key=`. */
-function keyValues(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const parts = text.split(/\s+(?=[A-Za-z]+=)/).filter(Boolean);
-  for (const part of parts) {
-    const at = part.indexOf('=');
-    const key = KEYS[part.slice(0, at).toLowerCase()];
-    if (at <= 0 || !key) throw new UserError('ci_invalid', { problem: `"${part.slice(0, 40)}" is not one of name=, type=, service=, group=, location=` });
-    out[key] = part.slice(at + 1).trim();
-  }
-  return out;
 }
 
 function mayMaintain(ctx: CommandContext): void {

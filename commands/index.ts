@@ -4,6 +4,7 @@ import accept from './accept.js';
 import admin from './admin.js';
 import changePriority from './change-priority.js';
 import ci from './ci.js';
+import kb from './kb.js';
 import classify from './classify.js';
 import close from './close.js';
 import confirm from './confirm.js';
@@ -31,7 +32,7 @@ import withdraw from './withdraw.js';
 /** Every user intent, in the order help lists them. */
 const commands: CommandDef[] = [
   report, show, list, search, timeline, classify, changePriority, dispatch, accept, reject, redispatch, update, suspend, resume,
-  pendingChange, resolve, confirm, reopen, close, withdraw, markDuplicate, declareMajor, requestClosure, recur, ci, admin,
+  pendingChange, resolve, confirm, reopen, close, withdraw, markDuplicate, declareMajor, requestClosure, recur, ci, kb, admin,
 ];
 commands.push(helpCommand(() => commands));
 

@@ -3,6 +3,11 @@ import { word } from '../src/i18n/index.js';
 import type { Reply } from '../src/app/view.js';
 import { checkContact } from '../src/domain/contact.js';
 import type { ConfigurationItem } from '../src/domain/ci.js';
+import type { Article } from '../src/domain/knowledge.js';
+import { wordsOf } from '../src/domain/words.js';
+
+/** Knowledge articles offered on a report at most. */
+const KB_OFFERED = 3;
 import { UserError } from '../src/domain/errors.js';
 import { SOURCES, type Incident, type Level, type Source } from '../src/domain/incident.js';
 import { presenterFor } from './support/action-command.js';
@@ -59,6 +64,11 @@ function onBehalf(ctx: CommandContext, args: RawArgs): { reporterId?: string; co
 export async function reportAndReceipt(ctx: CommandContext, args: RawArgs, links: { recurrenceOf?: string } = {}): Promise<Reply> {
   const behalf = onBehalf(ctx, args);
   const ci = await catalogCi(ctx, args.ci);
+  // Known solutions first (SPEC §13): offered to the reporter, shown to first line on the card.
+  const articles = await ctx.service.knowledge.matches(
+    { words: wordsOf(`${args.title ?? ''} ${args.description ?? ''}`), ci: ci.id, category: args.category, service: args.service || ci.item?.service },
+    { limit: KB_OFFERED },
+  );
   const result = await ctx.service.report(
     ctx.actor,
     {
@@ -74,12 +84,25 @@ export async function reportAndReceipt(ctx: CommandContext, args: RawArgs, links
       ...(args.ciOperable === 'true' || args.ciOperable === 'false' ? { ciOperable: args.ciOperable === 'true' } : {}),
       ...behalf,
       ...links,
+      ...(articles.length > 0 ? { kbMatches: articles.map((a) => ({ id: a.id, title: a.title })) } : {}),
     },
     ctx.key,
   );
   const reply = receipt(ctx, result.incident, result.event?.flags ?? [], ctx.service.possibleDuplicates(result.incident, result.openOnCi));
   if (result.incident.ciInCatalog === false) reply.text = `${reply.text}\n${ctx.m.reply.ciNotInCatalog({ ci: result.incident.ci ?? '' })}`;
+  if (articles.length > 0 && !result.duplicate) offerArticles(ctx, reply, result.incident, articles);
   return reply;
+}
+
+/** "Does this fix it?": each matching article's solution, and a button that closes the incident as fixed by it. */
+function offerArticles(ctx: CommandContext, reply: Reply, incident: Incident, articles: Article[]): void {
+  const lines = articles.map((a) => ctx.m.reply.kbOfferLine({ id: a.id, title: a.title, solution: clip(a.solution, 300) }));
+  reply.text = [reply.text, ctx.m.reply.kbOffer, ...lines].join('\n');
+  reply.card?.actions.push(...articles.map((a) => ({ label: ctx.m.reply.kbFixedButton({ id: a.id }), command: 'kb', args: { action: 'fix', text: `${incident.id} ${a.id}` } })));
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /**

@@ -15,7 +15,7 @@ export const SLASH_COMMAND = 'incident';
  * Commands that are slash commands of their own, because one command holds at most 25
  * subcommands: `/incident-search <text>` runs `search`.
  */
-export const OWN_COMMANDS: Readonly<Record<string, string>> = { 'incident-search': 'search', 'incident-ci': 'ci' };
+export const OWN_COMMANDS: Readonly<Record<string, string>> = { 'incident-search': 'search', 'incident-ci': 'ci', 'incident-kb': 'kb' };
 
 /** Languages Discord clients show our commands in, beyond English (Discord's locale names). */
 const LOCALIZED = { 'zh-CN': catalog('zh-CN') } as const;

@@ -25,6 +25,8 @@ interface ActionCommandSpec {
   aliases?: string[];
   alwaysAsk?: boolean;
   fields?: (ctx: CommandContext, args: RawArgs) => FormField[] | Promise<FormField[]>;
+  /** Adds to the reply after the change (a hint, a follow-up button). */
+  after?: (ctx: CommandContext, incident: Incident, reply: Reply) => Reply;
 }
 
 /** A command that runs one lifecycle action on one incident; most intents are exactly this. */
@@ -44,7 +46,8 @@ export function actionCommand(spec: ActionCommandSpec): CommandDef {
       const { id, ...input } = args;
       const result = await ctx.service.act(id ?? '', spec.name, ctx.actor, input, ctx.key);
       if (result.duplicate) return { ephemeral: true, text: ctx.m.reply.duplicateRequest({ id: result.incident.id }) };
-      return changedReply(ctx, result.incident, spec.name, flagNotes(ctx, result.event?.flags ?? []));
+      const reply = changedReply(ctx, result.incident, spec.name, flagNotes(ctx, result.event?.flags ?? []));
+      return spec.after ? spec.after(ctx, result.incident, reply) : reply;
     },
   });
 }

@@ -9,6 +9,7 @@ import { decide, type ActionName } from '../domain/lifecycle.js';
 import { newIncident, type ReportInput } from '../domain/report.js';
 import type { IncidentQuery, IncidentStore } from '../store/incident-store.js';
 import type { CiStore } from '../store/ci.store.js';
+import type { KbStore } from '../store/kb.store.js';
 import { TimelineNotes } from '../store/timeline-notes.js';
 import type { Clock } from './clock.js';
 
@@ -36,6 +37,8 @@ export interface ServiceDeps {
   log: Logger;
   /** The CI catalog (CMDB); an empty one when none is loaded. */
   catalog: CiStore;
+  /** The knowledge base (SPEC §13). */
+  knowledge: KbStore;
 }
 
 const MAX_ATTEMPTS = 12;
@@ -61,6 +64,10 @@ export class IncidentService {
 
   get catalog(): CiStore {
     return this.deps.catalog;
+  }
+
+  get knowledge(): KbStore {
+    return this.deps.knowledge;
   }
 
   onChange(listener: ChangeListener): void {

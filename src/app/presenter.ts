@@ -70,6 +70,10 @@ export class Presenter {
     if (incident.ciOperable !== undefined) fields.push({ label: m.card.ciOperable, value: incident.ciOperable ? m.word.yes : m.word.no, short: true });
     if (incident.source !== 'user') fields.push({ label: m.card.source, value: this.sourceLabel(incident), short: true });
     fields.push(...this.alertFields(incident));
+    if (incident.kbMatches?.length && (incident.status === 'open' || incident.status === 'assigned')) {
+      fields.push({ label: m.card.kbMatches, value: incident.kbMatches.map((k) => `${k.id} ${k.title}`).join(' · '), short: false });
+    }
+    if (incident.knowledge?.length) fields.push({ label: m.card.knowledge, value: incident.knowledge.join(', '), short: true });
     if (incident.majorIncidentManagerId) fields.push({ label: m.card.majorManager, value: this.nameOf(incident.majorIncidentManagerId), short: true });
     fields.push(...this.clockFields(incident, now));
     if (incident.reDispatchCount > 0) fields.push({ label: m.card.reDispatches, value: String(incident.reDispatchCount), short: true });

@@ -1,4 +1,5 @@
 import { CiStore } from '../store/ci.store.js';
+import { KbStore } from '../store/kb.store.js';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { ConfigFile } from '../config/config.schema.js';
@@ -96,7 +97,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   };
   const catalog = new CiStore(deps.conn);
   await catalog.init();
-  const service = new IncidentService({ store, config: deps.config, directory, clock: deps.clock, log: deps.log, catalog });
+  const knowledge = new KbStore(deps.conn);
+  await knowledge.init();
+  const service = new IncidentService({ store, config: deps.config, directory, clock: deps.clock, log: deps.log, catalog, knowledge });
   const registry = deps.registry;
   const outboxStore = new OutboxStore(deps.conn);
   const timerStore = new TimerStore(deps.conn);
@@ -124,6 +127,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // notices and timers. All of it is outbox entries or plans with unique keys, so a replay adds nothing.
   service.onChange((change) => runEffects(service, change));
   service.onChange((change) => keepCiOpenSet(service, change));
+  // A knowledge article used on the incident (kb-fix, kb-use) counts once per incident (KPI knowledge use).
+  service.onChange(async ({ incident, event }) => {
+    const articleId = event.data.articleId;
+    if (typeof articleId === 'string') await knowledge.recordUse(articleId, incident.id, event.actorId, event.at);
+  });
   service.onChange(async (change) => {
     const entries = surfaces.entries(change, deps.clock.now());
     if (entries.length > 0) await outboxStore.add(entries);

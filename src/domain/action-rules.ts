@@ -270,6 +270,39 @@ const resolve: Rule = {
   },
 };
 
+/**
+ * The reporter (or first line) says a knowledge article fixed it (SPEC §13): resolved by user
+ * instruction with the article's solution, confirmed by the reporter's own answer, and closed as
+ * completed in one step — a first-line fix, with the use on the record.
+ */
+const kbFix: Rule = {
+  apply(ctx) {
+    const articleId = required(ctx, 'articleId');
+    const { policy } = ctx.config;
+    const resolutionCode = policy.resolutionCodes.find((c) => c.id === 'resolved-by-user-instruction')?.id ?? policy.resolutionCodes[0]!.id;
+    const closureCode = policy.closureCodes.find((c) => c.id === 'completed')?.id ?? policy.closureCodes.find((c) => !c.reopensAsNew && !c.raisesProblem)?.id ?? policy.closureCodes[0]!.id;
+    const solution = `${articleId}: ${required(ctx, 'solution')}`;
+    return {
+      changes: {
+        resolutionCode, solution, resolvedAt: ctx.now, resolvedById: ctx.actor.id, confirmedAt: ctx.now,
+        closureCode, closedAt: ctx.now, closedById: ctx.actor.id, outageEnd: ctx.incident.outageEnd ?? ctx.now,
+        knowledge: [...new Set([...(ctx.incident.knowledge ?? []), articleId])],
+      },
+      note: solution,
+      data: { articleId, resolutionCode, closureCode },
+      flags: ['knowledge_fix'],
+    };
+  },
+};
+
+/** A resolver or first line records that a knowledge article helped with this incident. */
+const kbUse: Rule = {
+  apply(ctx) {
+    const articleId = required(ctx, 'articleId');
+    return { changes: { knowledge: [...new Set([...(ctx.incident.knowledge ?? []), articleId])] }, note: optional(ctx, 'note'), data: { articleId } };
+  },
+};
+
 const confirm: Rule = {
   apply(ctx) {
     return { changes: { confirmedAt: ctx.now }, note: optional(ctx, 'note') };
@@ -379,6 +412,8 @@ export const ACTION_RULES = {
   resume,
   pendingChange,
   resolve,
+  kbFix,
+  kbUse,
   confirm,
   reopen,
   close,

@@ -139,6 +139,10 @@ export interface Incident {
   lastAction?: string;
   links: IncidentLinks;
   priorityLog: PriorityChange[];
+  /** Knowledge articles used on it (SPEC §13, KPI knowledge use). */
+  knowledge?: string[];
+  /** Published articles that matched the report when it was logged: offered to the reporter, shown to first line. */
+  kbMatches?: { id: string; title: string }[];
   /** Set when monitoring opened the incident. */
   alert?: AlertInfo;
 }

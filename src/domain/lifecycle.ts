@@ -8,7 +8,7 @@ import { computeClocks } from './sla.js';
 export const ACTIONS = [
   'classify', 'change-priority', 'dispatch', 'accept', 'reject', 'redispatch', 'update', 'suspend', 'resume',
   'pending-change', 'resolve', 'confirm', 'reopen', 'close', 'withdraw', 'mark-duplicate', 'declare-major',
-  'request-closure', 'alert',
+  'request-closure', 'alert', 'kb-fix', 'kb-use',
 ] as const;
 export type ActionName = (typeof ACTIONS)[number];
 
@@ -65,6 +65,9 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   // Resolving a master resolves its duplicates wherever they stand (SPEC §10); only the bot does this.
   { action: 'resolve', from: ['assigned', 'pending_change', 'suspended'], to: 'resolved', who: ['system'], ...ACTION_RULES.resolve },
   { action: 'confirm', from: ['resolved'], who: ['reporter', 'incident_manager'], ...ACTION_RULES.confirm },
+  // "This fixed it" on a knowledge article offered at report time (SPEC §13): a first-line fix.
+  { action: 'kb-fix', from: ['open', 'assigned'], to: 'closed', who: ['reporter', ...DESK], ...ACTION_RULES.kbFix },
+  { action: 'kb-use', from: [...ACTIVE, 'resolved'], who: [...WORKING, 'first_line'], ...ACTION_RULES.kbUse },
   { action: 'reopen', from: ['resolved'], to: 'in_progress', who: ['reporter', ...DESK], ...ACTION_RULES.reopen },
   { action: 'close', from: ['resolved'], to: 'closed', who: DESK, ...ACTION_RULES.close },
   { action: 'withdraw', from: ['open', 'assigned'], to: 'closed', who: DESK, ...ACTION_RULES.withdraw },

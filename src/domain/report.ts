@@ -31,6 +31,8 @@ export interface ReportInput {
   groupId?: string;
   /** What monitoring said, when it opened the incident. */
   alert?: AlertInfo;
+  /** Knowledge articles that matched the report (found by the caller before the commit). */
+  kbMatches?: { id: string; title: string }[];
 }
 
 export interface NewIncidentContext {
@@ -112,6 +114,7 @@ export function newIncident(input: ReportInput, ctx: NewIncidentContext): { inci
     links: { recurrenceOf: input.recurrenceOf, followUpOf: input.followUpOf },
     priorityLog: [],
     ...(input.alert ? { alert: input.alert } : {}),
+    ...(input.kbMatches?.length ? { kbMatches: input.kbMatches } : {}),
   };
   if (outcome.major) incident.majorIncidentManagerId = directory.majorIncidentManagers()[0];
   if (outcome.reasons.length > 0) {

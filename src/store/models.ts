@@ -80,6 +80,8 @@ const IncidentSchema = new Schema(
     priorityLog: [{ _id: false, at: Date, byId: String, byName: String, from: String, to: String, reason: String }],
     /** What monitoring said (src/domain/incident.ts AlertInfo). */
     alert: Schema.Types.Mixed,
+    knowledge: [String],
+    kbMatches: Schema.Types.Mixed,
     /** The words of title, description and CI (src/domain/words.ts), kept for search. */
     terms: [String],
   },
