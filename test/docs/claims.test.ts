@@ -103,6 +103,8 @@ const CLAIMS: Record<string, Claim> = {
     discord: [['test/discord/discord.caller.test.ts', 'More details…'], ['test/e2e/caller-email.e2e.test.ts', 'startSmtp']],
     terminal: [['test/e2e/shell.caller.e2e.test.ts', 'Outside contact: Huang Lei'], ['test/e2e/caller-email.e2e.test.ts', 'startSmtp']],
   },
+  'CI catalog: look up, search, add, retire': everywhere(['test/app/ci-catalog.test.ts', 'ci search'], EVERY_REPLY),
+  'Knowledge base: offered on report, "This fixed it", drafts, publish': everywhere(['test/app/knowledge.test.ts', 'This fixed it'], EVERY_REPLY),
   'Report from a message': reportFromMessage,
   'See my queue': queue,
   'Search by words (Chinese segmented)': {
