@@ -10,7 +10,7 @@ export default actionCommand({
     const incident = args.id ? await ctx.service.get(args.id).catch(() => undefined) : undefined;
     return [
       select(ctx, 'category', options.categories(ctx), false, incident?.category),
-      text(ctx, 'subcategory', false, 100),
+      select(ctx, 'subcategory', options.areas(ctx, incident?.category), false, incident?.subcategory && incident.category ? [incident.category, incident.subcategory, incident.subarea].filter(Boolean).join('/') : undefined),
       select(ctx, 'service', options.services(ctx), false, incident?.service),
       text(ctx, 'ci', false, 100),
       select(ctx, 'impact', options.levels(ctx, 'impact'), false, incident ? String(incident.impact) : undefined),

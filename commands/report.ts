@@ -5,6 +5,7 @@ import { checkContact } from '../src/domain/contact.js';
 import type { ConfigurationItem } from '../src/domain/ci.js';
 import type { Article } from '../src/domain/knowledge.js';
 import { wordsOf } from '../src/domain/words.js';
+import { placeOf } from '../src/domain/taxonomy.js';
 
 /** Knowledge articles offered on a report at most. */
 const KB_OFFERED = 3;
@@ -22,11 +23,20 @@ export function reportFields(ctx: CommandContext) {
     select(ctx, 'service', options.services(ctx), false),
     text(ctx, 'ci', false, 100),
     select(ctx, 'category', options.categories(ctx), false),
+    select(ctx, 'subcategory', options.areas(ctx), false),
     text(ctx, 'location', false, 100),
     { ...text(ctx, 'outageStart', false, 30), type: 'datetime' as const },
     select(ctx, 'ciOperable', options.yesNo(ctx), false),
     ...(logsForOthers(ctx) ? onBehalfFields(ctx) : []),
   ];
+}
+
+/** The category and its area / sub-area: an area chosen names its category; a category given with it must agree. */
+function taxonomyPlace(ctx: CommandContext, args: RawArgs): { category?: string; subcategory?: string; subarea?: string } {
+  const category = args.category?.trim() || undefined;
+  const area = args.subcategory?.trim();
+  if (!area) return category ? { category } : {};
+  return placeOf(ctx.service.config.policy, area, category);
 }
 
 /** The service desk and incident managers log calls, e-mails and visits for other people (SPEC §1, §2). */
@@ -78,7 +88,7 @@ export async function reportAndReceipt(ctx: CommandContext, args: RawArgs, links
       urgency: Number(args.urgency) as Level,
       service: args.service || ci.item?.service,
       ...(ci.id ? { ci: ci.id, ...(ci.inCatalog !== undefined ? { ciInCatalog: ci.inCatalog } : {}) } : {}),
-      category: args.category,
+      ...taxonomyPlace(ctx, args),
       location: args.location,
       outageStart: args.outageStart ? parseDateTime(args.outageStart) : undefined,
       ...(args.ciOperable === 'true' || args.ciOperable === 'false' ? { ciOperable: args.ciOperable === 'true' } : {}),

@@ -1,6 +1,7 @@
 import type { CommandContext } from '../../src/app/command.js';
 import type { FormField, FormOption } from '../../src/app/view.js';
 import { say, word } from '../../src/i18n/index.js';
+import { areaChoices } from '../../src/domain/taxonomy.js';
 
 /** Field builders and option lists shared by the command declarations; labels come from the catalog. */
 export function text(ctx: CommandContext, name: string, required: boolean, maxLength = 200): FormField {
@@ -30,6 +31,10 @@ export const options = {
   },
   categories(ctx: CommandContext): FormOption[] {
     return ctx.service.config.policy.categories.map((c) => ({ value: c.id, label: say(c.label, ctx.locale) }));
+  },
+  /** Areas and sub-areas as paths ("Access › Login failure"), of one category when it is known. */
+  areas(ctx: CommandContext, category?: string): FormOption[] {
+    return areaChoices(ctx.service.config.policy, ctx.locale, category);
   },
   services(ctx: CommandContext): FormOption[] {
     return ctx.service.config.policy.services.map((s) => ({ value: s.id, label: say(s.label, ctx.locale) }));

@@ -3,6 +3,7 @@ import { SYSTEM_ACTOR, type Actor, type Directory } from '../domain/directory.js
 import type { Incident, IncidentEvent } from '../domain/incident.js';
 import { actionsAvailable, mayAttempt, type ActionName } from '../domain/lifecycle.js';
 import { isBreached } from '../domain/sla.js';
+import { placeLabel } from '../domain/taxonomy.js';
 import { say, word, type Catalog, type Locale, type Localized } from '../i18n/index.js';
 import type { ActionButton, CardField, CardView, Colour } from './view.js';
 
@@ -63,7 +64,7 @@ export class Presenter {
       { label: incident.ownerId ? m.card.owner : m.card.assignee, value: this.nameOf(incident.ownerId ?? incident.assigneeId), short: true },
     ];
     if (incident.recorderId) fields.push({ label: m.card.recorder, value: this.nameOf(incident.recorderId), short: true });
-    if (incident.category) fields.push({ label: m.card.category, value: this.categoryLabel(incident.category, incident.subcategory), short: true });
+    if (incident.category) fields.push({ label: m.card.category, value: placeLabel(this.config.policy, this.locale, { category: incident.category, subcategory: incident.subcategory, subarea: incident.subarea }), short: true });
     if (incident.service) fields.push({ label: m.card.service, value: this.serviceLabel(incident.service), short: true });
     if (incident.contact) fields.push({ label: m.card.contact, value: [incident.contact.name, incident.contact.phone, incident.contact.email].filter(Boolean).join(' · '), short: true });
     if (incident.ci) fields.push({ label: m.card.ci, value: incident.ciInCatalog === false ? `${incident.ci} (${m.card.notInCatalog})` : incident.ci, short: true });
@@ -195,10 +196,8 @@ export class Presenter {
     return `${level} ${found ? this.say(found.label) : ''}`.trim();
   }
 
-  categoryLabel(id: string, sub?: string): string {
-    const found = this.config.policy.categories.find((c) => c.id === id);
-    const label = found ? this.say(found.label) : id;
-    return sub ? `${label} / ${sub}` : label;
+  categoryLabel(id: string): string {
+    return placeLabel(this.config.policy, this.locale, { category: id });
   }
 
   serviceLabel(id: string): string {

@@ -31,6 +31,10 @@ const Label = z
   .union([Text, z.object({ en: Text, 'zh-CN': Text.optional() }).strict()])
   .transform((value): Localized => (typeof value === 'string' ? { en: value } : value));
 const Coded = z.object({ id: Id, label: Label });
+/** A taxonomy area: its label, and its sub-areas' labels. */
+const Area = z
+  .union([Label, z.object({ label: Label, subareas: z.array(Label).default([]) }).strict()])
+  .transform((value): { label: Localized; subareas: Localized[] } => ('label' in value ? value : { label: value, subareas: [] }));
 
 const PerPriority = <T extends z.ZodType>(schema: T) =>
   z.object({ P1: schema, P2: schema, P3: schema, P4: schema });
@@ -157,7 +161,11 @@ const Policy = z.object({
       z.object({
         id: Id,
         label: Label,
-        subcategories: z.array(Label).default([]),
+        /**
+         * Areas (sub-categories) of the category, each a label, or `{ label, subareas: [labels] }`
+         * for a third level (SPEC §2, §16). Ids are made from the English labels.
+         */
+        subcategories: z.array(Area).default([]),
         group: Id,
         /** Forced major regardless of the matrix (SPEC §4). */
         major: z.boolean().default(false),

@@ -1,3 +1,4 @@
+import { placeOf } from './taxonomy.js';
 import { PRIORITIES, type Priority } from '../config/config.schema.js';
 import { UserError } from './errors.js';
 import type { AlertInfo, Incident, Level } from './incident.js';
@@ -85,7 +86,23 @@ const classify: Rule = {
       if (!config.policy.services.some((s) => s.id === serviceId)) throw new UserError('unknown_service', { service: serviceId });
       changes.service = serviceId;
     }
-    for (const field of ['subcategory', 'ci', 'location', 'title', 'description'] as const) {
+    // An area (category › area › sub-area) names its category too; one given with it must agree.
+    const area = optional(ctx, 'subcategory');
+    if (area) {
+      const place = placeOf(config.policy, area, categoryId);
+      if (place.category !== incident.category && !categoryId) {
+        const category = config.policy.categories.find((c) => c.id === place.category)!;
+        changes.category = place.category;
+        if (category.major && !incident.major) changes.major = true;
+      }
+      changes.subcategory = place.subcategory;
+      changes.subarea = place.subarea;
+    } else if (categoryId && categoryId !== incident.category) {
+      // A new category without an area: the old category's area no longer applies.
+      changes.subcategory = undefined;
+      changes.subarea = undefined;
+    }
+    for (const field of ['ci', 'location', 'title', 'description'] as const) {
       const value = optional(ctx, field);
       if (value) changes[field] = value;
     }

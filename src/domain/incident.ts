@@ -80,7 +80,10 @@ export interface Incident {
   urgency: Level;
   major: boolean;
   category?: string;
+  /** The area (second level of the taxonomy), by id. */
   subcategory?: string;
+  /** The sub-area (third level), by id. */
+  subarea?: string;
   service?: string;
   ci?: string;
   /** True when `ci` is a catalog id; false when it was typed and the catalog does not hold it. */

@@ -13,6 +13,7 @@ export interface ReportInput {
   urgency: Level;
   category?: string;
   subcategory?: string;
+  subarea?: string;
   service?: string;
   ci?: string;
   ciInCatalog?: boolean;
@@ -87,6 +88,7 @@ export function newIncident(input: ReportInput, ctx: NewIncidentContext): { inci
     major: outcome.major,
     category,
     subcategory: input.subcategory ?? original?.subcategory,
+    subarea: input.subcategory ? input.subarea : original?.subarea,
     service: input.service ?? original?.service,
     ci: input.ci ?? original?.ci,
     ciInCatalog: input.ci ? input.ciInCatalog : original?.ciInCatalog,

@@ -24,6 +24,7 @@ const IncidentSchema = new Schema(
     major: Boolean,
     category: String,
     subcategory: String,
+    subarea: String,
     service: String,
     ci: String,
     ciInCatalog: Boolean,

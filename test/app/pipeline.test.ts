@@ -13,7 +13,7 @@ describe('the command pipeline (every adapter goes through it)', () => {
 
   it('GIVEN "report" with nothing else THEN a form asks every field, none flagged yet', async () => {
     const reply = await t.app.run(people.user, 'report', {});
-    expect(reply.form?.fields.map((f) => f.name)).toEqual(['title', 'description', 'impact', 'urgency', 'service', 'ci', 'category', 'location', 'outageStart', 'ciOperable']);
+    expect(reply.form?.fields.map((f) => f.name)).toEqual(['title', 'description', 'impact', 'urgency', 'service', 'ci', 'category', 'subcategory', 'location', 'outageStart', 'ciOperable']);
     expect(reply.form?.fields.find((f) => f.name === 'impact')?.options?.[0]).toEqual({ value: '1', label: '1 — Very important (Leadership affected)' });
     expect(reply.form?.errors).toBeUndefined();
   });

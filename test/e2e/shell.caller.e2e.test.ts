@@ -15,9 +15,9 @@ describe('the terminal chat: logging for a caller', () => {
     shell = new ShellDriver({ ...db.env });
     const s = shell;
     await s.expect('You are acting as Chen Jing');
-    // description, impact, urgency, service, CI, category, location, outage start, CI usable (1 = No),
+    // description, impact, urgency, service, CI, category, area, location, outage start, CI usable (1 = No),
     // how it was reported (2 = Phone), reporter, contact name, phone, e-mail.
-    await s.answer('report Printer on floor 3 jams', 'Jams on every job', '3', '3', '', '', '', '', '', '1', '2', '', 'Huang Lei', '+86 10 5555 0101', '');
+    await s.answer('report Printer on floor 3 jams', 'Jams on every job', '3', '3', '', '', '', '', '', '', '1', '2', '', 'Huang Lei', '+86 10 5555 0101', '');
     const receipt = await s.expect(/\[\d+\] Timeline/);
     expect(receipt).toContain('Logged INC-000001');
     expect(receipt).toContain('Reporter: Huang Lei');

@@ -21,7 +21,7 @@ describe('the shell adapter, end to end', () => {
     s.send('as lin.na');
     await s.expect('You are acting as Lin Na');
     // Report: title from the command line, the rest field by field (numbers pick options).
-    await s.answer('report Core switch down', 'All floors lost the network at 09:00', '1', '1', '12', 'core-sw-1', '', 'HQ', '', '');
+    await s.answer('report Core switch down', 'All floors lost the network at 09:00', '1', '1', '12', 'core-sw-1', '', '', 'HQ', '', '');
     const receipt = await s.expect(/\[\d+\] Timeline/);
     expect(receipt).toContain('Logged INC-000001 (P1)');
     expect(receipt).toContain('Priority: P1 — MAJOR INCIDENT');

@@ -35,7 +35,7 @@ describe('timers in the terminal, across a kill -9', () => {
     await s.expect('You are acting as Chen Jing');
     s.send('as lin.na');
     await s.expect('You are acting as Lin Na');
-    await s.answer('report Payroll export fails', 'Finance cannot export the monthly payroll', '2', '1', '3', '', '', '', '', '');
+    await s.answer('report Payroll export fails', 'Finance cannot export the monthly payroll', '2', '1', '3', '', '', '', '', '', '');
     await s.expect('Logged INC-000001 (P2)');
     // Two role holders, delivered side by side: wait for both, in either order.
     await s.expect(/\(direct message\): ⬆️ Escalation 1 of 3: INC-000001 \(P2\)/, 20_000);

@@ -24,7 +24,7 @@ describe('the terminal chat in Chinese, end to end', () => {
     // Report: the form asks in Chinese; a number or the option's own words pick it (impact 3, urgency "一般", category "访问").
     s.send('报告 邮件服务器宕机');
     await s.expect('描述');
-    for (const answer of ['全公司都收不到外部邮件', '3', '一般', '', 'mail-01', '访问', '', '', '']) s.send(answer);
+    for (const answer of ['全公司都收不到外部邮件', '3', '一般', '', 'mail-01', '访问', '', '', '', '']) s.send(answer);
     const receipt = await s.expect(/\[\d+\] 时间线/);
     expect(receipt).toContain('已登记 INC-000001');
     expect(receipt).toMatch(/优先级: P\d/);
