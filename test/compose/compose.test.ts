@@ -30,7 +30,7 @@ describe('composeBot', () => {
     await bot.start();
     try {
       const warnings = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40).map((l) => l.msg);
-      expect(warnings).toContain('policy.notification.P3.channels lists "email" but no e-mail route is configured (organisation.webhooks.notify): e-mail notifications will be marked undeliverable');
+      expect(warnings).toContain('policy.notification.P3.channels lists "email" but no e-mail route is configured (SMTP_URL, or organisation.webhooks.notify): e-mail notifications will be marked undeliverable');
       expect(bot.shell?.name).toBe('shell');
       expect(bot.app.messengers.map((m) => m.platform)).toEqual(['shell']);
       expect(bot.adapters).toEqual([]);
