@@ -21,7 +21,7 @@ export function reportFields(ctx: CommandContext) {
     select(ctx, 'impact', options.levels(ctx, 'impact'), true),
     select(ctx, 'urgency', options.levels(ctx, 'urgency'), true),
     select(ctx, 'service', options.services(ctx), false),
-    text(ctx, 'ci', false, 100),
+    { ...text(ctx, 'ci', false, 100), suggest: 'ci' as const },
     select(ctx, 'category', options.categories(ctx), false),
     select(ctx, 'subcategory', options.areas(ctx), false),
     text(ctx, 'location', false, 100),

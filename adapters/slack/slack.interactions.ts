@@ -76,6 +76,11 @@ export class Interactions {
       await ack();
     });
 
+    // A CI typed into the report form: the catalog's matches as options, the typed text first (free text stays possible).
+    bolt.options({ type: 'block_suggestion', action_id: 'ci' }, async ({ ack, options, body }) => {
+      await ack({ options: await this.ciOptions(options.value, parseMetadata((body as { view?: { private_metadata?: string } }).view?.private_metadata)?.o.locale) } as never);
+    });
+
     bolt.shortcut(SHORTCUT_REPORT, async ({ ack, body }) => {
       await ack();
       track(() => this.execute(this.actor(body.user.id, body.user.username), 'report', {}, { user: body.user.id }, body.trigger_id));
@@ -95,6 +100,22 @@ export class Interactions {
         await this.deps.home.publish(event.user);
       });
     });
+  }
+
+  /** Up to 25 options: what was typed (kept as typed), then the active CIs whose id or name hold it. */
+  private async ciOptions(value: string | undefined, locale: Locale | undefined): Promise<{ text: { type: 'plain_text'; text: string }; value: string }[]> {
+    const typed = (value ?? '').trim().slice(0, 100);
+    if (!typed) return [];
+    const { m } = this.deps.app.voice(locale);
+    const found = await this.deps.app.suggest('ci', typed).catch((err: unknown) => {
+      this.deps.log.warn({ err }, 'CI options: the catalog could not be searched');
+      return [];
+    });
+    const option = (text: string, v: string) => ({ text: { type: 'plain_text' as const, text: truncate(text, 75) }, value: v.slice(0, 150) });
+    return [
+      ...(found.some((ci) => ci.value === typed) ? [] : [option(m.slack.asTyped({ text: typed }), typed)]),
+      ...found.slice(0, 24).map((ci) => option(ci.label, ci.value)),
+    ];
   }
 
   private actor(userId: string, name?: string): Actor {

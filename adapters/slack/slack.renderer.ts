@@ -210,6 +210,8 @@ export function fieldsOfView(blocks: readonly SubmittedBlock[] | undefined): For
     const base = { name: block.block_id, label, required: block.optional !== true };
     if (element.type === 'static_select') {
       fields.push({ ...base, type: 'select', options: (element.options ?? []).map((o) => ({ value: o.value, label: o.text?.text ?? o.value })) });
+    } else if (element.type === 'external_select') {
+      fields.push({ ...base, type: 'text', maxLength: 150 });
     } else {
       const type = element.placeholder?.text === DATETIME_PLACEHOLDER ? 'datetime' : element.multiline ? 'textarea' : 'text';
       fields.push({ ...base, type, ...(typeof element.max_length === 'number' ? { maxLength: element.max_length } : {}) });
@@ -240,6 +242,11 @@ function renderInput(field: FormField): SlackBlock {
 }
 
 function renderElement(field: FormField): Record<string, unknown> {
+  if (field.suggest) {
+    // Options load from the bot as the person types (Bolt's options handler); the typed text is always one of them.
+    const initial = field.initial ? { initial_option: { text: plain(field.initial, LIMITS.optionText), value: field.initial.slice(0, 150) } } : {};
+    return { type: 'external_select', action_id: field.name, placeholder: plain(field.label, 150), min_query_length: 1, ...initial };
+  }
   if (field.type === 'select' && field.options) {
     const options = field.options.slice(0, LIMITS.optionsPerSelect).map((o) => ({ text: plain(o.label, LIMITS.optionText), value: o.value.slice(0, 150) }));
     const initial = options.find((o) => o.value === field.initial);

@@ -45,6 +45,12 @@ export interface FormField {
   /** The user already gave this value (typed it, or submitted it): a terminal need not ask again. */
   given?: boolean;
   hint?: string;
+  /**
+   * A text field whose value can be looked up as it is typed, where the platform can (Slack: an
+   * external_select loading options from the bot; Discord: autocomplete). `ci`: the CI catalog.
+   * What was typed stays possible.
+   */
+  suggest?: 'ci';
 }
 
 export interface FormView {

@@ -76,6 +76,8 @@ export interface App {
   run(actor: Actor, name: string, args: RawArgs, options?: RunOptions & { key?: string; locale?: Locale }): Promise<Reply>;
   /** Maps a platform identity to a configured person, or a guest who may only report. */
   actorFor(platform: 'slack' | 'discord' | 'shell', platformId: string, displayName?: string): Actor;
+  /** What a field that looks values up as they are typed offers (FormField.suggest): catalog CIs holding the text. */
+  suggest(kind: 'ci', typed: string): Promise<{ value: string; label: string }[]>;
 }
 
 export async function createApp(deps: AppDeps): Promise<App> {
@@ -161,6 +163,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
       const locale = options.locale ?? localeFor(actor.id);
       const ctx: CommandContext = { service, actor, m: voices.get(locale).m, locale, clock: deps.clock, log: deps.log, key: options.key, outbox: outboxStore, alerts: alertStore };
       return runCommand(registry, ctx, name, args, options);
+    },
+    async suggest(kind, typed) {
+      const found = kind === 'ci' ? await catalog.search(typed) : [];
+      return found.map((ci) => ({ value: ci.id, label: `${ci.id} — ${ci.name}` }));
     },
     actorFor(platform, platformId, displayName) {
       const person = platform === 'shell' ? directory.person(platformId) : directory.allPeople().find((p) => p[platform] === platformId);

@@ -533,6 +533,7 @@ export const en = {
     youEntered: 'What you entered (copy it into a new /incident form):',
     homeHeading: 'Incidents',
     homeUpdated: (p: P) => `Updated ${s(p.at)}`,
+    asTyped: (p: P) => `${s(p.text)} (as typed)`,
   },
   /** Sentences only the Discord adapter says. */
   discord: {

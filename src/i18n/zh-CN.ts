@@ -534,6 +534,7 @@ export const zhCN: Catalog = {
     youEntered: '你填写的内容（可复制到新的 /incident 表单）：',
     homeHeading: '事件',
     homeUpdated: (p: P) => `更新于 ${s(p.at)}`,
+    asTyped: (p: P) => `${s(p.text)}（按输入）`,
   },
   /** 仅 Discord 适配器使用的句子。 */
   discord: {

@@ -10,7 +10,7 @@ import { startTestApp, type TestApp } from '../app.js';
 import { config as defaultConfig, people } from '../fixtures.js';
 import { FakeSlackApi, type ApiCall, type Block } from './fake-slack-api.js';
 import {
-  blockActionsBody, messageShortcutBody, sign, slashCommandBody, triggerId, viewSubmissionBody, appHomeOpenedBody,
+  blockActionsBody, blockSuggestionBody, messageShortcutBody, sign, slashCommandBody, triggerId, viewSubmissionBody, appHomeOpenedBody,
   type ButtonElement, type SlackUser,
 } from './slack-payloads.js';
 
@@ -147,7 +147,10 @@ export class SlackDriver {
       const element = block.element as { type: string; action_id: string; options?: { text: { text: string }; value: string }[]; initial_value?: string; initial_option?: unknown };
       const answer = answers[label] ?? answers[String(block.block_id)];
       let value: Record<string, unknown>;
-      if (element.type === 'static_select') {
+      if (element.type === 'external_select') {
+        // Chosen from the options the bot loaded (suggest): Slack sends the option picked.
+        value = { type: 'external_select', selected_option: answer === undefined ? (element.initial_option ?? null) : { text: { type: 'plain_text', text: answer }, value: answer } };
+      } else if (element.type === 'static_select') {
         const option = answer === undefined ? element.initial_option : element.options?.find((o) => o.text.text === answer || o.value === answer);
         if (answer !== undefined && !option) throw new Error(`no option "${answer}" in ${label}`);
         value = { type: 'static_select', selected_option: option ?? null };
@@ -164,6 +167,12 @@ export class SlackDriver {
       json = undefined;
     }
     return { ...res, json };
+  }
+
+  /** Types `value` into a modal's external_select: the options the bot answers with. */
+  async suggest(user: SlackUser, view: ModalView, actionId: string, value: string): Promise<{ text: { text: string }; value: string }[]> {
+    const res = await this.post(blockSuggestionBody({ user, view, actionId, value }));
+    return (JSON.parse(res.body || '{}') as { options?: { text: { text: string }; value: string }[] }).options ?? [];
   }
 
   /** The service-desk card of an incident as it stands now. */

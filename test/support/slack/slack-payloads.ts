@@ -115,6 +115,23 @@ export function viewSubmissionBody(options: {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
+/** What Slack posts while someone types into an external_select: the bot answers with the options. */
+export function blockSuggestionBody(options: { user: SlackUser; view: { id: string; callback_id: string; private_metadata: string }; actionId: string; value: string }): string {
+  const payload = {
+    type: 'block_suggestion',
+    user: { id: options.user.id, username: options.user.name, name: options.user.name, team_id: TEAM.id },
+    container: { type: 'view', view_id: options.view.id },
+    api_app_id: APP_ID,
+    token: 'verification-token-unused',
+    action_id: options.actionId,
+    block_id: options.actionId,
+    value: options.value,
+    team: TEAM,
+    view: { id: options.view.id, type: 'modal', callback_id: options.view.callback_id, private_metadata: options.view.private_metadata, app_id: APP_ID },
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
 export function messageShortcutBody(options: { user: SlackUser; channel: string; message: { ts: string; text: string; user: string }; triggerId: string; responseUrl: string; callbackId?: string }): string {
   const payload = {
     type: 'message_action',
