@@ -114,7 +114,11 @@ export function applicationCommands(registry: CommandRegistry, m: Catalog): REST
       description: cut(commandName === 'search' ? m.discord.searchCommandDescription : describe(command, m), 100),
       description_localizations: localized((l) => (commandName === 'search' ? l.discord.searchCommandDescription : describe(command, l)), 100),
       contexts: [InteractionContextType.Guild],
-      options: [...optionsOf(command, m, false), ...(commandName === 'search' ? searchFilterOptions(m) : [])],
+      options: [
+        // /incident-ci looks CIs up as they are typed (autocomplete from the catalog).
+        ...optionsOf(command, m, false).map((o) => (commandName === 'ci' && o.name === 'action' ? { ...o, autocomplete: true } : o)),
+        ...(commandName === 'search' ? searchFilterOptions(m) : []),
+      ],
     }];
   });
   return [

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   MessageFlags,
+  type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Interaction,
@@ -57,6 +58,7 @@ export class InteractionHandler {
   }
 
   async handle(interaction: Interaction, startedAt = Date.now()): Promise<void> {
+    if (interaction.isAutocomplete()) return this.autocomplete(interaction);
     if (!interaction.isRepliable()) return;
     if (!(await this.deps.store.claimOnce(`i:${interaction.id}`))) {
       this.deps.log.info({ interaction: interaction.id }, 'discord: interaction delivered again; already handled');
@@ -74,6 +76,22 @@ export class InteractionHandler {
     } catch (error) {
       await this.fail(interaction, error, ctx.m);
     }
+  }
+
+  /**
+   * Suggestions while an option is typed: `/incident-ci`'s first option offers its verbs and the
+   * catalog's CIs holding the text (up to 25). Reads only; a failure answers with nothing.
+   */
+  private async autocomplete(i: AutocompleteInteraction): Promise<void> {
+    const focused = i.options.getFocused(true);
+    let choices: { name: string; value: string }[] = [];
+    if (OWN_COMMANDS[i.commandName] === 'ci' && focused.name === 'action') {
+      const typed = String(focused.value).trim();
+      const verbs = ['search', 'add', 'retire'].filter((v) => typed && v.startsWith(typed.toLowerCase()));
+      const cis = typed ? await this.deps.app.suggest('ci', typed).catch(() => []) : [];
+      choices = [...verbs.map((v) => ({ name: v, value: v })), ...cis.map((c) => ({ name: cut(c.label, 100), value: c.value.slice(0, 100) }))].slice(0, 25);
+    }
+    await i.respond(choices).catch((err: unknown) => this.deps.log.warn({ err }, 'discord: autocomplete answer failed'));
   }
 
   /** The Discord user as a configured person (or a guest), with the groups their roles stand for. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDiscord, type DiscordHarness } from '../support/discord/harness.js';
-import { button, buttonId, modalSubmit, select, selectId, slash, users, type Raw } from '../support/discord/payloads.js';
+import { autocomplete, button, buttonId, modalSubmit, select, selectId, slash, users, type Raw } from '../support/discord/payloads.js';
 
 let h: DiscordHarness | undefined;
 afterEach(async () => {
@@ -32,5 +32,20 @@ describe('Discord: logging an incident for a caller', () => {
     const id = /INC-\d{6}/.exec(receipt.content as string)?.[0];
     expect(id).toBeDefined();
     expect(await h.t.app.store.load(id!)).toMatchObject({ source: 'walk_in', reporterName: 'Ma Li', contact: { name: 'Ma Li', phone: '138 0000 1111', email: 'ma.li@example.com' } });
+  });
+});
+
+describe('Discord: the CI catalog looked up as it is typed', () => {
+  it('GIVEN /incident-ci with "core" typed THEN the bot offers the matching verbs and the active catalog CIs', async () => {
+    h = await startDiscord();
+    await h.t.app.service.catalog.save({ id: 'core-sw-1', name: 'Core switch 1', status: 'active' }, new Date());
+    await h.t.app.service.catalog.save({ id: 'old-sw-9', name: 'Old core switch', status: 'retired' }, new Date());
+    const typed = await h.deliver(autocomplete(users.desk, 'incident-ci', { action: 'core' }, 'action'));
+    const [answer] = h.fake.callbacks(typed.id);
+    expect(answer!.body.type).toBe(8);
+    expect(answer!.body.data.choices).toEqual([{ name: 'core-sw-1 — Core switch 1', value: 'core-sw-1' }]);
+    const verbs = await h.deliver(autocomplete(users.desk, 'incident-ci', { action: 're' }, 'action'));
+    // Verbs first, then CIs holding the text ("co-re").
+    expect(h.fake.callbacks(verbs.id)[0]!.body.data.choices).toEqual([{ name: 'retire', value: 'retire' }, { name: 'core-sw-1 — Core switch 1', value: 'core-sw-1' }]);
   });
 });

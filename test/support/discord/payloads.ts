@@ -108,6 +108,17 @@ export function slash(user: DiscordUser, sub: string, options: Record<string, st
   });
 }
 
+/** Typing into an option of a command of its own (`/incident-ci`): Discord asks the bot for choices (type 4). */
+export function autocomplete(user: DiscordUser, command: string, options: Record<string, string>, focused: string): Raw {
+  return base(4, user, {
+    id: IDS.command,
+    name: command,
+    type: 1,
+    guild_id: IDS.guild,
+    options: Object.entries(options).map(([name, value]) => ({ type: 3, name, value, ...(name === focused ? { focused: true } : {}) })),
+  });
+}
+
 /** The "Report as incident" message context menu on `target`. */
 export function messageCommand(user: DiscordUser, target: Raw): Raw {
   return base(2, user, { id: snowflake(), name: 'Report as incident', type: 3, guild_id: IDS.guild, target_id: target.id, resolved: { messages: { [target.id]: target } } });
