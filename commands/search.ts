@@ -3,6 +3,15 @@ import { parseSearch } from '../src/app/search-query.js';
 import { UserError } from '../src/domain/errors.js';
 import { presenterFor } from './support/action-command.js';
 import { text } from './support/fields.js';
+import type { CommandContext } from '../src/app/command.js';
+import { toCsv } from '../src/app/csv.js';
+import type { SearchQuery } from '../src/app/search-query.js';
+import type { Reply } from '../src/app/view.js';
+import { isBreached } from '../src/domain/sla.js';
+import { placeLabel } from '../src/domain/taxonomy.js';
+
+/** Incidents one export holds at most (the search reads no more). */
+const EXPORT_MAX = 1_000;
 
 /** Incidents shown per page; the heading says how many matched and how to see the next page. */
 const PAGE = 20;
@@ -23,6 +32,7 @@ export default defineCommand({
     const { m, service } = ctx;
     const asked = (args.text ?? '').trim();
     const query = parseSearch(asked, service.config, service.directory, m);
+    if (query.format === 'csv') return exportCsv(ctx, asked, query);
     const { incidents, total, words } = await service.search(query.text, query.filter, { sort: query.sort, page: query.page, pageSize: PAGE });
     const filtered = Object.keys(query.filter).length > 0;
     if (words.length === 0 && !filtered) throw new UserError('search_usage', {});
@@ -42,3 +52,33 @@ export default defineCommand({
     };
   },
 });
+
+/**
+ * `format:csv`: every incident the search matches (up to EXPORT_MAX), one row each, as a CSV file
+ * in the reader's language: the header, statuses, categories and times as the card shows them.
+ */
+async function exportCsv(ctx: CommandContext, asked: string, query: SearchQuery): Promise<Reply> {
+  const { m, service, clock } = ctx;
+  const { incidents, total, words } = await service.search(query.text, query.filter, { sort: query.sort, page: 1, pageSize: EXPORT_MAX });
+  if (words.length === 0 && Object.keys(query.filter).length === 0) throw new UserError('search_usage', {});
+  const presenter = presenterFor(ctx);
+  const now = clock.now();
+  const time = (at: Date | undefined) => (at ? presenter.formatTime(at) : '');
+  const rows = incidents.map((i) => [
+    i.id, i.title, m.status[i.status], i.priority, i.impact, i.urgency,
+    i.category ? presenter.categoryLabel(i.category) : '',
+    i.category && i.subcategory ? placeLabel(service.config.policy, ctx.locale, { category: i.category, subcategory: i.subcategory, subarea: i.subarea }) : '',
+    i.service ? presenter.serviceLabel(i.service) : '', i.ci ?? '',
+    i.groupId ? presenter.nameOf(i.groupId) : '', i.ownerId ?? i.assigneeId ? presenter.nameOf(i.ownerId ?? i.assigneeId) : '',
+    i.reporterName, presenter.sourceLabel(i),
+    time(i.createdAt), time(i.resolvedAt), time(i.closedAt),
+    (['respond', 'accept', 'resolve'] as const).filter((t) => isBreached(i.sla[t], now)).map((t) => m.notify.target[t]).join('; '),
+  ]);
+  const name = `incidents-${now.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-')}.csv`;
+  const capped = total > incidents.length ? m.reply.searchExportCapped({ max: incidents.length }) : '';
+  return {
+    ephemeral: true,
+    text: m.reply.searchExported({ count: incidents.length, query: asked, name, capped }),
+    file: { name, type: 'text/csv', content: toCsv([m.reply.csvHeader.split(','), ...rows]) },
+  };
+}

@@ -21,7 +21,7 @@ import { DeliveryWorker } from './outbox/delivery.worker.js';
 import type { Surface } from './outbox/surface.js';
 import { WebhookMessenger } from './outbox/webhook.messenger.js';
 import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
 import { createTransport } from 'nodemailer';
 import { readCiFile } from './domain/ci.js';
 import { AlertIntake } from './intake/intake.js';
@@ -123,7 +123,7 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
   }
   const host: AdapterHost = { app, conn, env, log, routes, surfaces: app.surfaceStore };
   const adapters = (options.adapters ?? adaptersFromEnv(env)).map((make) => make(host));
-  const shell = options.shell ? new ShellAdapter({ app, ...options.shell }) : undefined;
+  const shell = options.shell ? new ShellAdapter({ app, exportDir: join(env.DATA_DIR, 'exports'), ...options.shell }) : undefined;
   const all: PlatformAdapter[] = shell ? [...adapters, shell] : adapters;
   for (const adapter of all) {
     if (adapter.messenger) messengers.push(adapter.messenger);

@@ -24,6 +24,8 @@ export interface DiscordMessage {
   embeds: APIEmbed[];
   components: MessageRow[];
   allowed_mentions: { parse: []; users?: string[]; roles?: string[] };
+  /** Attached files (a CSV export), sent as multipart with the message. */
+  files?: { name: string; content: string }[];
 }
 
 const COLOURS: Record<Colour, number> = {
@@ -57,7 +59,8 @@ export function renderReply(reply: Reply, m: Catalog): DiscordMessage {
     embeds.push(cardEmbed(reply.card));
     components.push(...buttonRows(reply.card.actions, LIMITS.rowsPerMessage - components.length));
   }
-  return fitEmbeds({ content: textParts.join('\n') || undefined, embeds, components, allowed_mentions: NO_MENTIONS });
+  const message = fitEmbeds({ content: textParts.join('\n') || undefined, embeds, components, allowed_mentions: NO_MENTIONS });
+  return reply.file ? { ...message, files: [{ name: reply.file.name, content: reply.file.content }] } : message;
 }
 
 /** The shared card message (service-desk channel, war room): the card alone, with every allowed button. */
@@ -136,5 +139,6 @@ export function forInteraction(message: DiscordMessage) {
     embeds: message.embeds,
     components: message.components,
     allowedMentions: { parse: [] as [], ...(message.allowed_mentions.users ? { users: message.allowed_mentions.users } : {}) },
+    ...(message.files ? { files: message.files.map((f) => ({ attachment: Buffer.from(f.content, 'utf8'), name: f.name })) } : {}),
   };
 }

@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { RawArgs } from '../../src/app/command.js';
@@ -16,6 +18,8 @@ export interface ShellOptions {
   output: Writable;
   /** Who you are at start; the first first-line person when unset. */
   actAs?: string;
+  /** Where files a reply carries (a CSV export) are saved; `$DATA_DIR/exports` from the composition root. */
+  exportDir?: string;
 }
 
 /**
@@ -104,6 +108,7 @@ export class ShellAdapter implements PlatformAdapter {
     const { text, buttons } = renderReply(reply, m);
     if (buttons.length > 0) this.buttons = buttons;
     this.say(text);
+    if (reply.file) this.say(await this.save(reply.file));
   }
 
   /** Asks each field (only the faulty ones when the form came back with errors); "." cancels. */
@@ -164,6 +169,20 @@ export class ShellAdapter implements PlatformAdapter {
       return `  ${p.id.padEnd(12)} ${p.name}${groups.length ? ` — ${groups.join(', ')}` : ''}${p.vip ? ' (VIP)' : ''}`;
     });
     this.say([m.shell.peopleHeading, ...lines].join('\n'));
+  }
+
+  /** Saves a reply's file in the export folder; the line says where (or why not). */
+  private async save(file: { name: string; content: string }): Promise<string> {
+    const { m } = this.voice;
+    const dir = resolve(this.options.exportDir ?? 'exports');
+    const path = join(dir, basename(file.name));
+    try {
+      await mkdir(dir, { recursive: true });
+      await writeFile(path, file.content, 'utf8');
+      return m.shell.saved({ path });
+    } catch (error) {
+      return m.shell.notSaved({ path, error: (error as Error).message });
+    }
   }
 
   private say(text: string): void {

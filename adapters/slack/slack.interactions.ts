@@ -264,6 +264,7 @@ export class Interactions {
   private async answer(origin: Origin, reply: Reply): Promise<void> {
     const { replies } = this.deps;
     await replies.reply(origin, reply, reply.card?.rev).catch((error: unknown) => replies.failure(origin, error, { method: 'reply' }));
+    if (reply.file) await replies.file(origin, reply.file).catch((error: unknown) => replies.failure(origin, error, { method: 'files.uploadV2' }));
   }
 
   private modal(form: FormView, origin: Origin): SlackModal {

@@ -34,6 +34,17 @@ export class ReplySender {
     await this.send(origin, renderReply(reply, rev !== undefined ? { rev } : {}));
   }
 
+  /**
+   * A file for the person (a CSV export): uploaded into their direct message with the bot
+   * (files.uploadV2, which needs the `files:write` scope), so what it holds is theirs alone.
+   */
+  async file(origin: Origin, file: { name: string; content: string }): Promise<void> {
+    const opened = await this.client.conversations.open({ users: origin.user });
+    const channel = opened.channel?.id;
+    if (!channel) throw new Error('conversations.open gave no channel');
+    await this.client.filesUploadV2({ channel_id: channel, file: Buffer.from(file.content, 'utf8'), filename: file.name, title: file.name });
+  }
+
   async text(origin: Origin, text: string): Promise<void> {
     await this.reply(origin, { ephemeral: true, text });
   }

@@ -11,6 +11,8 @@ export interface SearchQuery {
   filter: SearchFilter;
   page: number;
   sort: SearchSort;
+  /** `format:csv`: every match (up to the search's limit) as a CSV file instead of a page. */
+  format?: 'csv';
 }
 
 const ACTIVE: Status[] = ['open', 'assigned', 'in_progress', 'pending_change', 'suspended'];
@@ -29,6 +31,7 @@ export function parseSearch(input: string, config: ConfigFile, directory: Direct
   const filter: SearchFilter = {};
   let page = 1;
   let sort: SearchSort | undefined;
+  let format: 'csv' | undefined;
   const refuse = (part: string, problem: string) => new UserError('search_filter', { part: part.slice(0, 60), problem });
   for (const token of input.trim().split(/\s+/).filter(Boolean)) {
     const lower = token.toLowerCase();
@@ -88,6 +91,10 @@ export function parseSearch(input: string, config: ConfigFile, directory: Direct
           page = Number(value);
           if (!Number.isInteger(page) || page < 1 || page > 1_000) throw refuse(token, m.problem.searchPage);
           break;
+        case 'format':
+          if (value.toLowerCase() !== 'csv') throw refuse(token, m.problem.searchChoice({ values: 'csv' }));
+          format = 'csv';
+          break;
         case 'sort':
           if (!(SORTS as readonly string[]).includes(value)) throw refuse(token, m.problem.searchChoice({ values: SORTS.join(', ') }));
           sort = value as SearchSort;
@@ -100,7 +107,7 @@ export function parseSearch(input: string, config: ConfigFile, directory: Direct
     }
   }
   const text = words.join(' ');
-  return { text, filter, page, sort: sort ?? (text ? 'best' : 'priority') };
+  return { text, filter, page, sort: sort ?? (text ? 'best' : 'priority'), ...(format ? { format } : {}) };
 }
 
 function statusesOf(value: string, m: Catalog): Status[] | undefined {

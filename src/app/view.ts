@@ -87,4 +87,6 @@ export interface Reply {
   error?: { code: string; ref?: string };
   /** The incident the command changed; adapters refresh its shared card. */
   changedIncidentId?: string;
+  /** A file for the person (a CSV export): Slack uploads it to their DM, Discord attaches it, the terminal saves it. */
+  file?: { name: string; type: string; content: string };
 }

@@ -98,6 +98,11 @@ const admin = everywhere(['test/jobs/timers.behaviour.test.ts', "'admin', { topi
 /** Row label (as written in the docs) → evidence per platform. */
 const CLAIMS: Record<string, Claim> = {
   'Report an incident (form)': report,
+  'Export a search as CSV': {
+    slack: [['test/e2e/export.e2e.test.ts', 'files.completeUploadExternal']],
+    discord: [['test/e2e/export.e2e.test.ts', 'attached to the ephemeral answer']],
+    terminal: [['test/e2e/shell.caller.e2e.test.ts', 'format:csv']],
+  },
   'Log for a caller (reporter, outside contact, source)': {
     slack: [['test/slack/caller.e2e.test.ts', 'Or an outside contact: name'], ['test/e2e/caller-email.e2e.test.ts', 'startSmtp']],
     discord: [['test/discord/discord.caller.test.ts', 'More details…'], ['test/e2e/caller-email.e2e.test.ts', 'startSmtp']],

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ShellDriver, shellDatabase } from '../support/shell-driver.js';
 
@@ -12,7 +15,8 @@ describe('the terminal chat: logging for a caller', () => {
   afterAll(() => db.cleanup(shell));
 
   it('asks a desk agent how it was reported and for whom; the card names the outside contact', async () => {
-    shell = new ShellDriver({ ...db.env });
+    const dataDir = mkdtempSync(join(tmpdir(), 'shell-export-'));
+    shell = new ShellDriver({ ...db.env, DATA_DIR: dataDir });
     const s = shell;
     await s.expect('You are acting as Chen Jing');
     // description, impact, urgency, service, CI, category, area, location, outage start, CI usable (1 = No),
@@ -24,5 +28,12 @@ describe('the terminal chat: logging for a caller', () => {
     expect(receipt).toContain('Outside contact: Huang Lei · +86 10 5555 0101');
     expect(receipt).toContain('Source: Phone');
     expect(receipt).toContain('CI still usable: No');
+
+    // A search exported as CSV is saved in $DATA_DIR/exports, and the line says where.
+    s.send('search printer format:csv');
+    const saved = await s.expect(/📎 Saved (\S+\.csv)/);
+    const path = /📎 Saved (\S+\.csv)/.exec(saved)![1]!;
+    expect(path.startsWith(join(dataDir, 'exports'))).toBe(true);
+    expect(readFileSync(path, 'utf8')).toContain('INC-000001,Printer on floor 3 jams,Open');
   });
 });

@@ -14,6 +14,8 @@ export interface RecordedCall {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
   status: number;
+  /** Files sent with the message (multipart), by name and content. */
+  files?: { name: string; content: string }[];
 }
 
 interface Fault {
@@ -101,12 +103,22 @@ export class FakeDiscord {
     const path = decodeURIComponent(url.pathname).replace(/^\/api(\/v\d+)?/, '');
     const method = req.method ?? 'GET';
     let body: Json;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      body = raw; // multipart (files) is not used by the bot
+    let files: { name: string; content: string }[] | undefined;
+    const type = String(req.headers['content-type'] ?? '');
+    if (type.startsWith('multipart/form-data')) {
+      // Attachments: the message is the payload_json part, each file its own part (files[n]).
+      const form = await new Response(Buffer.concat(chunks), { headers: { 'content-type': type } }).formData();
+      body = JSON.parse(String(form.get('payload_json') ?? '{}'));
+      files = [];
+      for (const [key, value] of form.entries()) if (key.startsWith('files[') && typeof value !== 'string') files.push({ name: value.name, content: await value.text() });
+    } else {
+      try {
+        body = raw ? JSON.parse(raw) : undefined;
+      } catch {
+        body = raw;
+      }
     }
-    const call: RecordedCall = { method, path, query: url.search, body, status: 200 };
+    const call: RecordedCall = { method, path, query: url.search, body, status: 200, ...(files ? { files } : {}) };
     this.calls.push(call);
     const fault = this.faults.find((f) => f.times > 0 && f.method === method && f.pattern.test(path) && (!f.body || f.body.test(raw)));
     if (fault) {

@@ -57,6 +57,10 @@ export class FakeSlackApi {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   /** What users.info reports as each user's locale ("zh-CN", "en-US"); users not here have none. */
   readonly userLocales = new Map<string, string>();
+  /** Files uploaded through files.uploadV2: their content by file id, and their names. */
+  readonly uploads = new Map<string, string>();
+  readonly fileNames = new Map<string, string>();
+  private fileCount = 0;
   /** Channels created through the API (war rooms), by name. */
   private readonly channelNames = new Map<string, string>();
   url = '';
@@ -109,6 +113,19 @@ export class FakeSlackApi {
     const type = req.headers['content-type'] ?? '';
     const params = type.includes('application/json') ? (JSON.parse(raw || '{}') as Record<string, unknown>) : parseForm(raw);
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '') || (params.token as string | undefined);
+    // files.uploadV2's second step: the file's bytes, posted to the upload URL the first step gave.
+    if (path.startsWith('/upload/')) {
+      // @slack/web-api posts it as multipart form data (one file part); anything else is the bytes themselves.
+      let content = raw;
+      if (type.startsWith('multipart/form-data')) {
+        const form = await new Response(Buffer.from(raw, 'utf8'), { headers: { 'content-type': type } }).formData();
+        const part = [...form.values()].find((v) => typeof v !== 'string');
+        content = part && typeof part !== 'string' ? await part.text() : '';
+      }
+      this.uploads.set(path.slice('/upload/'.length), content);
+      this.calls.push({ method: 'file_upload', params: { url: path, length: content.length }, at: Date.now() });
+      return void res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${raw.length}`);
+    }
     if (path.startsWith('/respond/')) {
       this.calls.push({ method: 'response_url', params: { ...params, url: path }, at: Date.now() });
       return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -185,6 +202,13 @@ export class FakeSlackApi {
         const locale = params.include_locale === true || params.include_locale === 'true' ? this.userLocales.get(user) : undefined;
         return { ok: true, user: { id: user, ...(locale ? { locale } : {}) } };
       }
+      case 'files.getUploadURLExternal': {
+        const id = `F${String(++this.fileCount).padStart(6, '0')}`;
+        this.fileNames.set(id, String(params.filename));
+        return { ok: true, upload_url: this.apiUrl.replace(/\/api\/?$/, `/upload/${id}`), file_id: id };
+      }
+      case 'files.completeUploadExternal':
+        return { ok: true, files: (JSON.parse(String(params.files ?? '[]')) as { id: string }[]).map((f) => ({ id: f.id, name: this.fileNames.get(f.id) })) };
       case 'conversations.list':
         return { ok: true, channels: [...this.channelNames].map(([name, id]) => ({ id, name })), response_metadata: { next_cursor: '' } };
       // A direct message's channel is the user id here (the fake's chat.postMessage answers so too).
