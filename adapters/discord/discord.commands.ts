@@ -75,6 +75,11 @@ function searchFilterOptions(m: Catalog) {
     type: ApplicationCommandOptionType.Boolean as const, name: key, name_localizations: localized(name(key), 32),
     description: cut(description(m), 100), description_localizations: localized(description, 100), required: false,
   });
+  // Looked up as they are typed (the bot answers autocomplete): the groups, the people, the catalog's CIs.
+  const lookedUp = (key: 'group' | 'assignee' | 'ci', description: (l: Catalog) => string) => ({
+    type: ApplicationCommandOptionType.String as const, name: key, name_localizations: localized(name(key), 32),
+    description: cut(description(m), 100), description_localizations: localized(description, 100), required: false, autocomplete: true, max_length: 100,
+  });
   return [
     option('status', (l) => l.search.status, STATUS_CHOICES.map((s) => choice(s, statusLabel(s)))),
     option('priority', (l) => l.search.priority, ['P1', 'P2', 'P3', 'P4'].map((p) => ({ name: p, value: p }))),
@@ -82,6 +87,9 @@ function searchFilterOptions(m: Catalog) {
     flag('major', (l) => l.search.major),
     flag('unassigned', (l) => l.search.unassigned),
     option('sort', (l) => l.search.sort, SORT_CHOICES.map((s) => choice(s, (l) => l.search.sorts[s]))),
+    lookedUp('group', (l) => l.search.group),
+    lookedUp('assignee', (l) => l.search.assignee),
+    lookedUp('ci', (l) => l.search.ci),
   ];
 }
 

@@ -85,13 +85,22 @@ export class InteractionHandler {
   private async autocomplete(i: AutocompleteInteraction): Promise<void> {
     const focused = i.options.getFocused(true);
     let choices: { name: string; value: string }[] = [];
-    if (OWN_COMMANDS[i.commandName] === 'ci' && focused.name === 'action') {
+    const typed = String(focused.value).trim().toLowerCase();
+    const own = OWN_COMMANDS[i.commandName];
+    const { directory } = this.deps.app;
+    if (own === 'search' && focused.name === 'group') {
+      choices = directory.allGroups().filter((g) => !typed || g.id.includes(typed) || this.deps.app.presenter.nameOf(g.id).toLowerCase().includes(typed)).map((g) => ({ name: cut(this.deps.app.presenter.nameOf(g.id), 100), value: g.id }));
+    } else if (own === 'search' && focused.name === 'assignee') {
+      choices = directory.allPeople().filter((p) => !typed || p.id.includes(typed) || p.name.toLowerCase().includes(typed)).map((p) => ({ name: cut(p.name, 100), value: p.id }));
+    } else if (own === 'search' && focused.name === 'ci') {
+      choices = typed ? (await this.deps.app.suggest('ci', typed).catch(() => [])).map((c) => ({ name: cut(c.label, 100), value: c.value.slice(0, 100) })) : [];
+    } else if (own === 'ci' && focused.name === 'action') {
       const typed = String(focused.value).trim();
       const verbs = ['search', 'add', 'retire'].filter((v) => typed && v.startsWith(typed.toLowerCase()));
       const cis = typed ? await this.deps.app.suggest('ci', typed).catch(() => []) : [];
       choices = [...verbs.map((v) => ({ name: v, value: v })), ...cis.map((c) => ({ name: cut(c.label, 100), value: c.value.slice(0, 100) }))].slice(0, 25);
     }
-    await i.respond(choices).catch((err: unknown) => this.deps.log.warn({ err }, 'discord: autocomplete answer failed'));
+    await i.respond(choices.slice(0, 25)).catch((err: unknown) => this.deps.log.warn({ err }, 'discord: autocomplete answer failed'));
   }
 
   /** The Discord user as a configured person (or a guest), with the groups their roles stand for. */
@@ -305,7 +314,7 @@ interface Ctx {
 /** `/incident-search`'s options as the search's own text: words, then `key:value` and the flags. */
 function searchArgs(options: RawArgs): RawArgs {
   const parts = [options.text ?? ''];
-  for (const key of ['status', 'priority', 'sort'] as const) if (options[key]) parts.push(`${key}:${options[key]}`);
+  for (const key of ['status', 'priority', 'sort', 'group', 'assignee', 'ci'] as const) if (options[key]) parts.push(`${key}:${options[key]}`);
   for (const key of ['overdue', 'major', 'unassigned'] as const) if (options[key] === 'true') parts.push(key);
   const text = parts.join(' ').trim();
   return text ? { text } : {};

@@ -506,7 +506,7 @@ export const en = {
     'pending-change': 'pending-change', resolve: 'resolve', confirm: 'confirm', reopen: 'reopen', close: 'close', withdraw: 'withdraw',
     'mark-duplicate': 'mark-duplicate', 'declare-major': 'declare-major', 'request-closure': 'request-closure', recur: 'recur', ci: 'ci', kb: 'kb', admin: 'admin', help: 'help',
     id: 'id', title: 'title', text: 'text', topic: 'topic', action: 'action', target: 'target',
-    status: 'status', priority: 'priority', overdue: 'overdue', major: 'major', unassigned: 'unassigned', sort: 'sort',
+    status: 'status', priority: 'priority', overdue: 'overdue', major: 'major', unassigned: 'unassigned', sort: 'sort', group: 'group', assignee: 'assignee',
   },
   /** Search's filters as a platform offers them (Discord's options). */
   search: {
@@ -518,6 +518,9 @@ export const en = {
     unassigned: 'Only incidents waiting for dispatch',
     sort: 'Order of the results',
     sorts: { best: 'Best match', newest: 'Newest first', oldest: 'Oldest first', priority: 'Priority first' },
+    group: 'Only this group\'s incidents (type to find it)',
+    assignee: 'Only incidents of this person (type to find them)',
+    ci: 'Only incidents on this CI (type to find it)',
   },
   /** Sentences only the Slack adapter says. */
   slack: {

@@ -508,7 +508,7 @@ export const zhCN: Catalog = {
     'pending-change': '等待变更', resolve: '解决', confirm: '确认解决', reopen: '重新打开', close: '关闭', withdraw: '撤销',
     'mark-duplicate': '标记重复', 'declare-major': '宣布重大事件', 'request-closure': '申请关闭', recur: '报告复发', ci: '配置项', kb: '知识库', admin: '管理', help: '帮助',
     id: '事件单号', title: '标题', text: '关键词', topic: '对象', action: '操作', target: '目标',
-    status: '状态', priority: '优先级', overdue: '已超时', major: '重大事件', unassigned: '待派单', sort: '排序',
+    status: '状态', priority: '优先级', overdue: '已超时', major: '重大事件', unassigned: '待派单', sort: '排序', group: '处理组', assignee: '处理人',
   },
   search: {
     status: '仅显示此状态的事件',
@@ -519,6 +519,9 @@ export const zhCN: Catalog = {
     unassigned: '仅显示待派单的事件',
     sort: '结果排序',
     sorts: { best: '最相关', newest: '最新在前', oldest: '最早在前', priority: '优先级高在前' },
+    group: '仅此处理组的事件（输入以查找）',
+    assignee: '仅此人员的事件（输入以查找）',
+    ci: '仅此配置项的事件（输入以查找）',
   },
   /** 仅 Slack 适配器使用的句子。 */
   slack: {

@@ -48,4 +48,15 @@ describe('Discord: the CI catalog looked up as it is typed', () => {
     // Verbs first, then CIs holding the text ("co-re").
     expect(h.fake.callbacks(verbs.id)[0]!.body.data.choices).toEqual([{ name: 'retire', value: 'retire' }, { name: 'core-sw-1 — Core switch 1', value: 'core-sw-1' }]);
   });
+
+  it('GIVEN /incident-search THEN group, assignee and CI are looked up as typed, and become the search\'s filters', async () => {
+    h = await startDiscord();
+    await h.t.app.service.catalog.save({ id: 'mail-01', name: 'Mail server 1', status: 'active' }, new Date());
+    const group = await h.deliver(autocomplete(users.desk, 'incident-search', { group: 'net' }, 'group'));
+    expect(h.fake.callbacks(group.id)[0]!.body.data.choices).toEqual([{ name: 'Network', value: 'network' }]);
+    const person = await h.deliver(autocomplete(users.desk, 'incident-search', { assignee: 'li w' }, 'assignee'));
+    expect(h.fake.callbacks(person.id)[0]!.body.data.choices).toEqual([{ name: 'Li Wei', value: 'li.wei' }]);
+    const ci = await h.deliver(autocomplete(users.desk, 'incident-search', { ci: 'mail' }, 'ci'));
+    expect(h.fake.callbacks(ci.id)[0]!.body.data.choices).toEqual([{ name: 'mail-01 — Mail server 1', value: 'mail-01' }]);
+  });
 });

@@ -212,7 +212,7 @@ describe('Discord: messenger and command registration', () => {
     expect(subs).toHaveLength(25);
     expect(subs).toEqual(expect.arrayContaining(['report', 'dispatch', 'accept', 'reject', 'resolve', 'confirm', 'close', 'declare-major', 'admin', 'help']));
     // Its filters are options a client offers with their choices (in the client's language).
-    expect(put.body[1].options.map((o: Raw) => o.name)).toEqual(['text', 'status', 'priority', 'overdue', 'major', 'unassigned', 'sort']);
+    expect(put.body[1].options.map((o: Raw) => o.name)).toEqual(['text', 'status', 'priority', 'overdue', 'major', 'unassigned', 'sort', 'group', 'assignee', 'ci']);
     // The CI catalog has a command of its own too (/incident is at Discord's 25 subcommands): its words, no search filters.
     expect(put.body[2].options.map((o: Raw) => o.name)).toEqual(['action', 'text']);
     expect(put.body[2].description).toContain('The CI catalog');
