@@ -1,7 +1,7 @@
 import { isUserError } from '../domain/errors.js';
 import { ACTIVE_STATUSES, type Status } from '../domain/incident.js';
 import { catalog } from '../i18n/index.js';
-import type { CommittedChange, IncidentService } from './incident-service.js';
+import { symptomWords, type CommittedChange, type IncidentService } from './incident-service.js';
 
 /**
  * Work that follows from a committed event (SPEC §10, §11). Each step carries an idempotency key
@@ -40,7 +40,7 @@ export async function keepCiOpenSet(service: IncidentService, { incident, event 
   const touched = 'ci' in event.changes || 'links' in event.changes || (event.to !== undefined && wasActive !== ACTIVE_STATUSES.includes(event.to as Status));
   if (!touched) return;
   const store = service.deps.store;
-  if (isOpen) await store.enterCi(incident.ci, incident.id, incident.createdAt);
+  if (isOpen) await store.enterCi(incident.ci, incident.id, incident.createdAt, symptomWords(incident));
   else await store.leaveCi(incident.ci, incident.id);
 }
 

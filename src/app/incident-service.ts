@@ -7,7 +7,7 @@ import { UserError } from '../domain/errors.js';
 import { parseIncidentRef, type Incident, type IncidentEvent } from '../domain/incident.js';
 import { decide, type ActionName } from '../domain/lifecycle.js';
 import { newIncident, type ReportInput } from '../domain/report.js';
-import type { IncidentQuery, IncidentStore } from '../store/incident-store.js';
+import type { IncidentQuery, IncidentStore, OpenOnCi } from '../store/incident-store.js';
 import type { CiStore } from '../store/ci.store.js';
 import type { KbStore } from '../store/kb.store.js';
 import { TimelineNotes } from '../store/timeline-notes.js';
@@ -26,7 +26,7 @@ export interface ActResult {
   /** The same request (idempotency key) was already handled; nothing changed. */
   duplicate: boolean;
   /** A new incident with a CI: the other incidents open on that CI when it was logged, with when each was. */
-  openOnCi?: { id: string; at: Date }[];
+  openOnCi?: OpenOnCi[];
 }
 
 export interface ServiceDeps {
@@ -96,15 +96,20 @@ export class IncidentService {
   }
 
   /**
-   * Unresolved incidents on the same CI logged within the duplicate window before this one
-   * (SPEC §10), newest first: detection proposes, a person confirms with "mark duplicate". Read
-   * from the CI's open set that `report` returned, so it costs no query.
+   * Unresolved incidents on the same CI with the same symptom, logged within the duplicate window
+   * before this one (SPEC §10), newest first: detection proposes, a person confirms with "mark
+   * duplicate". The symptom is the title: another incident on the CI whose title shares no word
+   * with this one is a different problem on the same device and is not proposed (one whose words
+   * an earlier version did not keep still is). Read from the CI's open set that `report`
+   * returned, so it costs no query.
    */
-  possibleDuplicates(incident: Incident, openOnCi: readonly { id: string; at: Date }[] = []): string[] {
+  possibleDuplicates(incident: Incident, openOnCi: readonly OpenOnCi[] = []): string[] {
     if (!incident.ci || incident.links.masterId) return [];
     const since = incident.createdAt.getTime() - this.config.policy.duplicates.window;
+    const symptom = symptomWords(incident);
     return openOnCi
       .filter((c) => c.id !== incident.id && c.at.getTime() >= since && c.at <= incident.createdAt)
+      .filter((c) => !c.words?.length || symptom.length === 0 || c.words.some((w) => symptom.includes(w)))
       .sort((a, b) => b.at.getTime() - a.at.getTime())
       .slice(0, 20)
       .map((c) => c.id);
@@ -141,7 +146,7 @@ export class IncidentService {
           if (key) await store.settleKey(key, incident.id);
           // Joining the CI's open set answers who else is open on it (possible duplicates). A crash
           // right here leaves it out of the set: it is then not proposed as a duplicate, nothing more.
-          const openOnCi = incident.ci && !incident.links.masterId ? await store.joinCi(incident.ci, incident.id, incident.createdAt) : undefined;
+          const openOnCi = incident.ci && !incident.links.masterId ? await store.joinCi(incident.ci, incident.id, incident.createdAt, symptomWords(incident)) : undefined;
           await this.afterCommit({ incident, event });
           return { incident, event, duplicate: false, ...(openOnCi ? { openOnCi } : {}) };
         }
@@ -276,4 +281,9 @@ function backoff(attempt: number): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** An incident's symptom for duplicate detection: the words of its title (at most 20). */
+export function symptomWords(incident: Pick<Incident, 'title'>): string[] {
+  return wordsOf(incident.title).slice(0, 20);
 }

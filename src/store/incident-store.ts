@@ -22,6 +22,13 @@ const PRIORITY_ORDER = { P1: 1, P2: 2, P3: 3, P4: 4 } as const;
 /** How old a logged event must be before a reader writes the snapshot it left behind. */
 const REPAIR_AFTER_MS = 5_000;
 
+/** An incident open on a CI, as its CI's open set holds it: when it was logged and its title's words. */
+export interface OpenOnCi {
+  id: string;
+  at: Date;
+  words?: string[];
+}
+
 /**
  * Incidents as a snapshot plus an append-only event log. The insert of event `rev + 1` under the
  * unique (incidentId, seq) index decides every race; the snapshot follows with a replace by `_id`
@@ -318,12 +325,13 @@ export class IncidentStore {
 
   /**
    * Adds an incident to its CI's open set and returns the set as it was before: who else is open
-   * on that CI, with when each was logged. One `findAndModify` by `_id`.
+   * on that CI, with when each was logged and the words of its title (the symptom; absent for
+   * entries an earlier version wrote). One `findAndModify` by `_id`.
    */
-  async joinCi(ci: string, id: string, at: Date): Promise<{ id: string; at: Date }[]> {
+  async joinCi(ci: string, id: string, at: Date, words: readonly string[] = []): Promise<OpenOnCi[]> {
     const join = () =>
       retryTransient(() =>
-        this.m.CiOpen.findOneAndUpdate({ _id: ci }, { $set: { [`open.${id}`]: at } }, { upsert: true, returnDocument: 'before' }).lean<{ open?: Record<string, Date | string> }>(),
+        this.m.CiOpen.findOneAndUpdate({ _id: ci }, { $set: { [`open.${id}`]: at, [`words.${id}`]: [...words] } }, { upsert: true, returnDocument: 'before' }).lean<{ open?: Record<string, Date | string>; words?: Record<string, string[]> }>(),
       );
     // The first reports on a new CI race to create its document: the losers' upsert hits the
     // unique _id (E11000 on FerretDB as on MongoDB) and simply updates it on the second try.
@@ -333,17 +341,17 @@ export class IncidentStore {
         throw error;
       }),
     );
-    return Object.entries(before?.open ?? {}).map(([key, when]) => ({ id: key, at: new Date(when) }));
+    return Object.entries(before?.open ?? {}).map(([key, when]) => ({ id: key, at: new Date(when), ...(before?.words?.[key] ? { words: before.words[key] } : {}) }));
   }
 
   /** Puts an incident (back) into its CI's open set (re-opened, or moved to this CI). */
-  async enterCi(ci: string, id: string, at: Date): Promise<void> {
-    await this.onCi(ci, () => writeOne(this.m.CiOpen, { updateOne: { filter: { _id: ci }, update: { $set: { [`open.${id}`]: at } }, upsert: true } }));
+  async enterCi(ci: string, id: string, at: Date, words: readonly string[] = []): Promise<void> {
+    await this.onCi(ci, () => writeOne(this.m.CiOpen, { updateOne: { filter: { _id: ci }, update: { $set: { [`open.${id}`]: at, [`words.${id}`]: [...words] } }, upsert: true } }));
   }
 
   /** Takes an incident out of its CI's open set (resolved, closed, withdrawn, linked to a master, moved to another CI). */
   async leaveCi(ci: string, id: string): Promise<void> {
-    await this.onCi(ci, () => writeOne(this.m.CiOpen, { updateOne: { filter: { _id: ci }, update: { $unset: { [`open.${id}`]: '' } } } }));
+    await this.onCi(ci, () => writeOne(this.m.CiOpen, { updateOne: { filter: { _id: ci }, update: { $unset: { [`open.${id}`]: '', [`words.${id}`]: '' } } } }));
   }
 
   private readonly ciQueues = new Map<string, Promise<unknown>>();

@@ -181,7 +181,8 @@ const PendingEffectSchema = new Schema(
  * instead of querying incidents, which FerretDB answers by scanning them all.
  */
 const CiOpenSchema = new Schema(
-  { _id: { type: String, required: true }, open: { type: Schema.Types.Mixed, default: {} } },
+  // `words`: each open incident's title words, by id, so a new report's symptom is compared with no read.
+  { _id: { type: String, required: true }, open: { type: Schema.Types.Mixed, default: {} }, words: { type: Schema.Types.Mixed, default: {} } },
   { collection: 'ci_open_incidents', versionKey: false, minimize: false, autoIndex: false },
 );
 

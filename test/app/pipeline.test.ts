@@ -132,6 +132,14 @@ describe('duplicate detection proposes (SPEC §10)', () => {
     expect((await t.app.run(people.user, 'report', on('printer-2'))).text).not.toContain('Possible duplicate');
   });
 
+  it('GIVEN another symptom on the same CI THEN it is not proposed; the same symptom in other words that share one is', async () => {
+    await t.app.run(people.user, 'report', { ...on('core-sw-3'), title: 'Switch fan is very loud' });
+    const other = await t.app.run(people.desk, 'report', { ...on('core-sw-3'), title: 'Port 12 has no link' });
+    expect(other.text).not.toContain('Possible duplicate');
+    const same = await t.app.run(people.desk, 'report', { ...on('core-sw-3'), title: 'Loud fan noise from the switch' });
+    expect(same.text).toContain('Possible duplicate of');
+  });
+
   it('GIVEN the earlier one was withdrawn, or marked a duplicate itself THEN it is not proposed, and proposing queries no incidents', async () => {
     const withdrawn = await t.app.run(people.user, 'report', on('switch-7'));
     await t.app.run(people.desk, 'withdraw', { id: withdrawn.changedIncidentId, reason: 'Reported twice by mistake' });
