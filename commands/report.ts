@@ -23,7 +23,7 @@ export function reportFields(ctx: CommandContext) {
     select(ctx, 'service', options.services(ctx), false),
     { ...text(ctx, 'ci', false, 100), suggest: 'ci' as const },
     select(ctx, 'category', options.categories(ctx), false),
-    select(ctx, 'subcategory', options.areas(ctx), false),
+    { ...select(ctx, 'subcategory', options.areas(ctx), false), dependsOn: 'category' },
     text(ctx, 'location', false, 100),
     { ...text(ctx, 'outageStart', false, 30), type: 'datetime' as const },
     select(ctx, 'ciOperable', options.yesNo(ctx), false),

@@ -7,7 +7,7 @@ import {
   type APIStringSelectComponent,
   type APITextInputComponent,
 } from 'discord.js';
-import type { FormField, FormView } from '../../src/app/view.js';
+import { narrowed, type FormField, type FormView } from '../../src/app/view.js';
 import type { Catalog } from '../../src/i18n/index.js';
 import { encodeRef } from './custom-id.js';
 import type { MessageRow, DiscordMessage } from './discord.renderer.js';
@@ -125,7 +125,9 @@ export function renderPanel(state: PanelState, m: Catalog): DiscordMessage {
       .filter((f) => values[f.name])
       .map((f) => m.discord.panelChosen({ field: f.label, value: f.options?.find((o) => o.value === values[f.name])?.label ?? values[f.name] ?? '' })),
   ];
-  const rows: MessageRow[] = state.selects.slice(0, LIMITS.rowsPerMessage - 1).map((f) => ({
+  // A dependent choice (an area) offers only what lies under its parent's answer (the category from the first modal).
+  const selects = state.selects.map((f) => narrowed(f, values)).filter((f): f is FormField => f !== undefined);
+  const rows: MessageRow[] = selects.slice(0, LIMITS.rowsPerMessage - 1).map((f) => ({
     type: ComponentType.ActionRow,
     components: [selectFor(f, encodeRef({ kind: 'field', draftId: state.draftId, field: f.name }), values[f.name], false)],
   }));

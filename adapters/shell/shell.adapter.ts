@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { RawArgs } from '../../src/app/command.js';
 import type { PlatformAdapter } from '../../src/bot/adapter.js';
-import type { ActionButton, FormView, Reply } from '../../src/app/view.js';
+import { narrowed, type ActionButton, type FormView, type Reply } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
 import { isLocale, say, type Locale } from '../../src/i18n/index.js';
 import type { Voice } from '../../src/app/voice.js';
@@ -119,11 +119,16 @@ export class ShellAdapter implements PlatformAdapter {
     const toAsk = Object.keys(errors).length > 0 ? form.fields.filter((f) => errors[f.name]) : form.fields.filter((f) => !f.given);
     for (const field of form.fields) if (!toAsk.includes(field) && field.initial) values[field.name] = field.initial;
     if (Object.keys(errors).length === 0) this.say(m.shell.formHeading({ title: form.title }));
-    for (const field of toAsk) {
+    for (const asked of toAsk) {
+      // A dependent choice (an area) offers only what lies under the answer just given (its category).
+      const field = narrowed(asked, values);
+      if (!field) continue;
       const answer = await this.reader.next(fieldPrompt(field, m, errors[field.name]));
       if (answer === undefined || answer.trim() === '.') return undefined;
       let value = answer.trim() || field.initial || '';
       if (field.options && /^\d+$/.test(value)) value = field.options[Number(value) - 1]?.value ?? value;
+      // An option typed as its label ("访问") is its value, so a choice that depends on it can narrow.
+      else if (field.options) value = field.options.find((o) => o.label.toLowerCase() === value.toLowerCase())?.value ?? value;
       if (value) values[field.name] = value;
     }
     return values;

@@ -51,6 +51,24 @@ export interface FormField {
    * What was typed stays possible.
    */
   suggest?: 'ci';
+  /**
+   * A choice that depends on another field's answer: its options are paths starting with that
+   * answer (`category` → `access/login-failure`). An adapter that knows the answer when it asks
+   * (the terminal, Discord's panel) offers only those; one that does not offers every path, and
+   * the command checks the pair.
+   */
+  dependsOn?: string;
+}
+
+/**
+ * The field as it should be asked once the answers so far are known: a dependent choice narrowed
+ * to the options under its parent's answer; undefined when there is nothing to choose under it.
+ */
+export function narrowed(field: FormField, answers: Readonly<Record<string, string | undefined>>): FormField | undefined {
+  const parent = field.dependsOn ? answers[field.dependsOn] : undefined;
+  if (!parent || !field.options) return field;
+  const options = field.options.filter((o) => o.value.startsWith(`${parent}/`));
+  return options.length > 0 ? { ...field, options } : undefined;
 }
 
 export interface FormView {

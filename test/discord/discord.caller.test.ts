@@ -35,6 +35,21 @@ describe('Discord: logging an incident for a caller', () => {
   });
 });
 
+describe('Discord: the area follows the category', () => {
+  it('GIVEN a category chosen in the first modal THEN the panel offers only that category\'s areas', async () => {
+    h = await startDiscord();
+    const opened = await h.deliver(slash(users.user, 'report'));
+    const panel: Raw = h.answerOf(await h.deliver(modalSubmit(users.user, h.modalOf(opened), { title: 'Cannot log in to VPN', description: 'Since the reset', impact: '4', urgency: '3', category: 'access' })));
+    const id = selectId(panel, /^Area/);
+    const area = panel.components.flatMap((r: Raw) => r.components).find((c: Raw) => c.custom_id === id);
+    expect(area.options.map((o: Raw) => o.value)).toEqual(['access/authorisation-error', 'access/login-failure', 'access/login-failure/vpn', 'access/login-failure/single-sign-on', 'access/login-failure/e-mail']);
+    const chosen = h.answerOf(await h.deliver(select(users.user, id, ['access/login-failure/vpn'], panel)));
+    const receipt = h.answerOf(await h.deliver(button(users.user, buttonId(chosen, 'Report an incident'), chosen)));
+    const incidentId = /INC-\d{6}/.exec(receipt.content as string)![0];
+    expect(await h.t.app.store.load(incidentId)).toMatchObject({ category: 'access', subcategory: 'login-failure', subarea: 'vpn' });
+  });
+});
+
 describe('Discord: the CI catalog looked up as it is typed', () => {
   it('GIVEN /incident-ci with "core" typed THEN the bot offers the matching verbs and the active catalog CIs', async () => {
     h = await startDiscord();

@@ -29,6 +29,9 @@ describe('the terminal chat in Chinese, end to end', () => {
     expect(receipt).toContain('已登记 INC-000001');
     expect(receipt).toMatch(/优先级: P\d/);
     expect(receipt).toContain('分类: 访问');
+    // The area question after category 访问 offered only 访问's areas (a dependent choice), in Chinese.
+    expect(s.all()).toContain('访问 › 登录失败 › 单点登录');
+    expect(s.all()).not.toContain('数据 › 数据或文件丢失');
     expect(receipt).toMatch(/响应时限: \d{4}\/\d\d\/\d\d \d\d:\d\d UTC/);
 
     // The service desk is told, in Chinese (the outbox delivers to the terminal).
