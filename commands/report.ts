@@ -75,7 +75,7 @@ export async function reportAndReceipt(ctx: CommandContext, args: RawArgs, links
   const behalf = onBehalf(ctx, args);
   const ci = await catalogCi(ctx, args.ci);
   // Known solutions first (SPEC §13): offered to the reporter, shown to first line on the card.
-  const articles = await ctx.service.knowledge.matches(
+  const articles = !ctx.service.knowledge.anyPublished() ? [] : await ctx.service.knowledge.matches(
     { words: wordsOf(`${args.title ?? ''} ${args.description ?? ''}`), ci: ci.id, category: args.category, service: args.service || ci.item?.service },
     { limit: KB_OFFERED },
   );

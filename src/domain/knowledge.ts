@@ -41,6 +41,17 @@ export function articleWords(article: Pick<Article, 'title' | 'symptoms' | 'caus
   return [...new Set([...wordsOf(article.title), ...wordsOf(article.symptoms), ...wordsOf(article.cause ?? ''), ...wordsOf(article.solution)])];
 }
 
+/** An article with its words worked out once (segmenting its text is the costly part of matching). */
+export interface ArticleIndex {
+  article: Article;
+  words: string[];
+  titleWords: string[];
+}
+
+export function indexArticle(article: Article): ArticleIndex {
+  return { article, words: articleWords(article), titleWords: wordsOf(article.title) };
+}
+
 export interface MatchQuery {
   words: readonly string[];
   ci?: string;
@@ -53,8 +64,8 @@ export interface MatchQuery {
  * service and category it is linked to. Zero when nothing but the links match: an article is
  * only offered when its text speaks of the same thing.
  */
-export function matchScore(article: Article, query: MatchQuery): number {
-  const text = overlap(query.words, articleWords(article)) + overlap(query.words, wordsOf(article.title));
+export function matchScore(article: Article, query: MatchQuery, words: Pick<ArticleIndex, 'words' | 'titleWords'> = indexArticle(article)): number {
+  const text = overlap(query.words, words.words) + overlap(query.words, words.titleWords);
   if (text === 0) return 0;
   let score = text;
   if (query.ci && article.cis.includes(query.ci)) score += 3;

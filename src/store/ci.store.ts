@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { ConfigurationItem } from '../domain/ci.js';
 import { prepareCollections } from './models.js';
+import { Mirror } from './mirror.js';
 import { retryTransient } from './transient.js';
 
 interface CiDoc extends Omit<ConfigurationItem, 'id'> {
@@ -14,12 +15,14 @@ interface CiDoc extends Omit<ConfigurationItem, 'id'> {
 const SEARCH_LIMIT = 25;
 
 /**
- * The CI catalog (CMDB records) in the `cis` collection: looked up by id or name when a report
- * names a CI, listed by `ci` commands, loaded from a CSV or YAML file (`npm run ci:import`,
- * `CI_CATALOG` at start).
+ * The CI catalog (CMDB records) in the `cis` collection, held in memory (Mirror: another
+ * replica's changes arrive within a minute): looked up by id or name when a report names a CI,
+ * searched as people type, listed by `ci` commands, loaded from a CSV or YAML file (`CI_CATALOG`).
  */
 export class CiStore {
   private readonly model: Model<CiDoc>;
+  /** The whole catalog in memory (a few thousand records): a report's CI costs no round trip. */
+  private readonly mirror: Mirror<ConfigurationItem>;
 
   constructor(conn: Connection) {
     const schema = new Schema<CiDoc>(
@@ -28,49 +31,55 @@ export class CiStore {
     );
     schema.index({ nameKey: 1 });
     this.model = (conn.models.ConfigurationItem as Model<CiDoc> | undefined) ?? conn.model<CiDoc>('ConfigurationItem', schema);
+    this.mirror = new Mirror(async () => (await retryTransient(() => this.model.find({}).lean<CiDoc[]>().exec())).map((doc) => [doc._id, toItem(doc)]));
   }
 
   async init(): Promise<void> {
     await prepareCollections([this.model]);
+    await this.mirror.init();
   }
 
   async get(id: string): Promise<ConfigurationItem | undefined> {
-    const doc = await retryTransient(() => this.model.findById(id).lean<CiDoc>().exec());
-    return doc ? toItem(doc) : undefined;
+    return this.mirror.current().get(id);
   }
 
   /** The CI a person typed: its id (exact, then in any case) or its name (in any case). */
   async find(ref: string): Promise<ConfigurationItem | undefined> {
     const typed = ref.trim();
     if (!typed) return undefined;
-    const byId = await this.get(typed);
-    if (byId) return byId;
-    const doc = await retryTransient(() => this.model.findOne({ $or: [{ nameKey: typed.toLowerCase() }, { _id: typed.toLowerCase() }] }).lean<CiDoc>().exec());
-    return doc ? toItem(doc) : undefined;
+    const all = this.mirror.current();
+    const exact = all.get(typed);
+    if (exact) return exact;
+    const lower = typed.toLowerCase();
+    for (const item of all.values()) if (item.id.toLowerCase() === lower || item.name.toLowerCase() === lower) return item;
+    return undefined;
   }
 
-  /** CIs whose id or name contains every word typed (in any case), active first, at most 25. */
+  /** CIs whose id or name contains every word typed (in any case), active first, at most 25, by id. */
   async search(words: string, includeRetired = false): Promise<ConfigurationItem[]> {
-    const parts = words.toLowerCase().split(/\s+/).filter(Boolean).slice(0, 5).map(escapeRegex);
-    const filter: Record<string, unknown> = parts.length > 0 ? { $and: parts.map((p) => ({ $or: [{ nameKey: { $regex: p } }, { _id: { $regex: p, $options: 'i' } }] })) } : {};
-    if (!includeRetired) filter.status = 'active';
-    const docs = await retryTransient(() => this.model.find(filter).sort({ _id: 1 }).limit(SEARCH_LIMIT).lean<CiDoc[]>().exec());
-    return docs.map(toItem);
+    const parts = words.toLowerCase().split(/\s+/).filter(Boolean).slice(0, 5);
+    return [...this.mirror.current().values()]
+      .filter((item) => (includeRetired || item.status === 'active') && parts.every((p) => item.id.toLowerCase().includes(p) || item.name.toLowerCase().includes(p)))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, SEARCH_LIMIT);
   }
 
   async count(): Promise<number> {
-    return retryTransient(() => this.model.countDocuments({}).exec());
+    return this.mirror.current().size;
   }
 
   /** Adds or replaces a CI (an import, `ci add`). */
   async save(item: ConfigurationItem, now: Date): Promise<void> {
     const { id, ...rest } = item;
     await retryTransient(() => this.model.replaceOne({ _id: id }, { ...rest, nameKey: item.name.toLowerCase(), updatedAt: now }, { upsert: true }).exec());
+    this.mirror.put(id, item);
   }
 
   /** Marks a CI retired (kept, so its incidents still name it); false when there is no such CI. */
   async retire(id: string, now: Date): Promise<boolean> {
     const result = await retryTransient(() => this.model.updateOne({ _id: id }, { $set: { status: 'retired', updatedAt: now } }).exec());
+    const held = this.mirror.current().get(id);
+    if (held) this.mirror.put(id, { ...held, status: 'retired' });
     return result.matchedCount > 0;
   }
 }
@@ -78,8 +87,4 @@ export class CiStore {
 function toItem(doc: CiDoc): ConfigurationItem {
   const { _id, nameKey: _key, updatedAt: _at, ...rest } = doc;
   return { id: _id, ...rest };
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,7 +1,8 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { articleWords, formatArticleId, matchScore, type Article, type ArticleStatus, type MatchQuery } from '../domain/knowledge.js';
+import { articleWords, formatArticleId, indexArticle, matchScore, type Article, type ArticleIndex, type ArticleStatus, type MatchQuery } from '../domain/knowledge.js';
 import { insertOnce } from './insert-once.js';
 import { prepareCollections } from './models.js';
+import { Mirror } from './mirror.js';
 import { retryTransient } from './transient.js';
 
 interface ArticleDoc extends Omit<Article, 'id'> {
@@ -18,17 +19,17 @@ interface UseDoc {
   at: Date;
 }
 
-/** Articles a search or a report reads at most before scoring them. */
-const CANDIDATES = 200;
-
 /**
- * The knowledge base: articles in `kb_articles` (numbered KB-000001 from `kb_counters`), and each
- * use in `kb_uses`, one per article and incident, so a replayed change counts it once.
+ * The knowledge base: articles in `kb_articles` (numbered KB-000001 from `kb_counters`), held in
+ * memory (Mirror: a report is matched against them without a round trip; another replica's edits
+ * arrive within a minute), and each use in `kb_uses`, one per article and incident, so a replayed
+ * change counts it once.
  */
 export class KbStore {
   private readonly articles: Model<ArticleDoc>;
   private readonly uses: Model<UseDoc>;
   private readonly counters: Model<{ _id: string; n: number }>;
+  private readonly mirror: Mirror<ArticleIndex>;
 
   constructor(conn: Connection) {
     const articleSchema = new Schema<ArticleDoc>(
@@ -43,11 +44,13 @@ export class KbStore {
     useSchema.index({ articleId: 1 });
     this.articles = (conn.models.KbArticle as Model<ArticleDoc> | undefined) ?? conn.model<ArticleDoc>('KbArticle', articleSchema);
     this.uses = (conn.models.KbUse as Model<UseDoc> | undefined) ?? conn.model<UseDoc>('KbUse', useSchema);
+    this.mirror = new Mirror(async () => (await retryTransient(() => this.articles.find({}).lean<ArticleDoc[]>().exec())).map((doc) => [doc._id, indexArticle(toArticle(doc))]));
     this.counters = (conn.models.KbCounter as Model<{ _id: string; n: number }> | undefined) ?? conn.model<{ _id: string; n: number }>('KbCounter', new Schema({ _id: String, n: Number }, { versionKey: false, autoIndex: false, collection: 'kb_counters' }));
   }
 
   async init(): Promise<void> {
     await prepareCollections([this.articles, this.uses, this.counters]);
+    await this.mirror.init();
   }
 
   /** Stores a new article under the next number (a taken number, from a race, takes the one after). */
@@ -56,20 +59,23 @@ export class KbStore {
       const counter = await retryTransient(() => this.counters.findOneAndUpdate({ _id: 'kb' }, { $inc: { n: 1 } }, { upsert: true, new: true }).lean().exec());
       const number = counter?.n ?? 1;
       const article: Article = { ...fields, id: formatArticleId(number), number, createdAt: now, updatedAt: now };
-      if (await insertOnce(this.articles, { ...toDoc(article) })) return article;
+      if (await insertOnce(this.articles, { ...toDoc(article) })) {
+        this.mirror.put(article.id, indexArticle(article));
+        return article;
+      }
     }
     throw new Error('could not number a new knowledge article');
   }
 
   async get(id: string): Promise<Article | undefined> {
-    const doc = await retryTransient(() => this.articles.findById(id).lean<ArticleDoc>().exec());
-    return doc ? toArticle(doc) : undefined;
+    return this.mirror.current().get(id)?.article;
   }
 
   /** Saves an article's new content or status. */
   async save(article: Article, now: Date): Promise<Article> {
     const next = { ...article, updatedAt: now };
     await retryTransient(() => this.articles.replaceOne({ _id: article.id }, toDoc(next)).exec());
+    this.mirror.put(next.id, indexArticle(next));
     return next;
   }
 
@@ -80,14 +86,19 @@ export class KbStore {
   async matches(query: MatchQuery, options: { limit: number; statuses?: ArticleStatus[] }): Promise<Article[]> {
     if (query.words.length === 0) return [];
     const statuses = options.statuses ?? ['published'];
-    const docs = await retryTransient(() => this.articles.find({ status: { $in: statuses }, terms: { $in: [...query.words] } }).limit(CANDIDATES).lean<ArticleDoc[]>().exec());
-    return docs
-      .map(toArticle)
-      .map((article) => ({ article, score: matchScore(article, query) }))
+    return [...this.mirror.current().values()]
+      .filter(({ article }) => statuses.includes(article.status))
+      .map((indexed) => ({ article: indexed.article, score: matchScore(indexed.article, query, indexed) }))
       .filter((m) => m.score > 0)
       .sort((a, b) => b.score - a.score || a.article.number - b.article.number)
       .slice(0, options.limit)
       .map((m) => m.article);
+  }
+
+  /** Whether any article is published: a report is only cut into words for matching when one is. */
+  anyPublished(): boolean {
+    for (const { article } of this.mirror.current().values()) if (article.status === 'published') return true;
+    return false;
   }
 
   /** Records that an article was used on an incident; false when that use was recorded already. */
