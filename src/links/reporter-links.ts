@@ -50,7 +50,12 @@ export class ReporterLinks {
 
   route(): RouteHandler {
     return async (req, res) => {
-      const token = decodeURIComponent((req.url ?? '').split('?')[0]!.slice('/links/'.length));
+      let token: string;
+      try {
+        token = decodeURIComponent((req.url ?? '').split('?')[0]!.slice('/links/'.length));
+      } catch {
+        token = ''; // a malformed escape: checked as the forged link it is
+      }
       const page = req.method === 'POST' ? await this.answer(token, await readForm(req)) : await this.show(token);
       send(res, page);
     };

@@ -135,7 +135,7 @@ describe('logging for a caller: e-mail to an outside contact, Confirm/Reopen lin
     const token = confirm.slice(confirm.lastIndexOf('/') + 1);
     const [body, mac] = token.split('.') as [string, string];
     const forgedBody = Buffer.from(Buffer.from(body, 'base64url').toString().replace(id, 'INC-000001')).toString('base64url');
-    for (const forged of [`${base}/links/${forgedBody}.${mac}`, `${base}/links/${body}.${mac.slice(0, -2)}`, `${base}/links/garbage`]) {
+    for (const forged of [`${base}/links/${forgedBody}.${mac}`, `${base}/links/${body}.${mac.slice(0, -2)}`, `${base}/links/garbage`, `${base}/links/%E0%A4%A`]) {
       const res = await page(forged, {});
       expect(res.status).toBe(400);
       expect(res.html).toContain('This link is not valid');
