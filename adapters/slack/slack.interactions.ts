@@ -225,9 +225,12 @@ export class Interactions {
     if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
     await ack();
     const actor = this.actor(user.id, user.name ?? user.username);
+    // The view id names this one form: submitting it twice (double click, retry) acts once. Only
+    // the id is kept for the work after the ack, not the view (its blocks and their option lists
+    // are tens of kilobytes; a burst keeps hundreds of submissions waiting for their commit).
+    const key = `slack:view:${view.id}`;
     track(async () => {
-      // The view id names this one form: submitting it twice (double click, retry) acts once.
-      const reply = await app.run(actor, meta.c, args, { submitted: true, key: `slack:view:${view.id}`, ...(locale ? { locale } : {}) });
+      const reply = await app.run(actor, meta.c, args, { submitted: true, key, ...(locale ? { locale } : {}) });
       if (reply.form || reply.error) return this.answer(meta.o, this.notSaved(reply, fields, submitted, locale));
       await this.afterSubmit(meta, reply);
     });
