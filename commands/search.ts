@@ -61,6 +61,8 @@ async function exportCsv(ctx: CommandContext, asked: string, query: SearchQuery)
   const { m, service, clock } = ctx;
   const { incidents, total, words } = await service.search(query.text, query.filter, { sort: query.sort, page: 1, pageSize: EXPORT_MAX });
   if (words.length === 0 && Object.keys(query.filter).length === 0) throw new UserError('search_usage', {});
+  // Nothing matched: say so, and write no empty file.
+  if (incidents.length === 0) return { ephemeral: true, text: m.reply.searchEmpty({ query: asked }) };
   const presenter = presenterFor(ctx);
   const now = clock.now();
   const time = (at: Date | undefined) => (at ? presenter.formatTime(at) : '');

@@ -41,6 +41,9 @@ describe('search exported as CSV: the rows are the stored incidents', () => {
     const zh = await t.app.run(people.desk, 'search', { text: 'printer format:csv' }, { locale: 'zh-CN' });
     expect(rowsOf(zh.file!.content)[0]!.slice(0, 3)).toEqual(['编号', '标题', '状态']);
     expect((await t.app.run(people.desk, 'search', { text: 'printer format:pdf' })).text).toContain('"format:pdf": use one of csv');
+    const none = await t.app.run(people.desk, 'search', { text: 'zeppelin format:csv' });
+    expect(none.text).toBe('No incident matches "zeppelin format:csv".');
+    expect(none.file).toBeUndefined();
   });
 });
 
