@@ -42,6 +42,8 @@ export interface TransitionRow {
   who: readonly Relation[];
   guard?: (ctx: ActionContext) => UserError | undefined;
   apply?: (ctx: ActionContext) => ActionOutcome;
+  /** False for an action that needs what a card button cannot carry (the article a kb-fix names): offered where that is known instead. */
+  button?: false;
 }
 
 const ACTIVE: readonly Status[] = ['open', 'assigned', 'in_progress', 'pending_change', 'suspended'];
@@ -66,8 +68,8 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   { action: 'resolve', from: ['assigned', 'pending_change', 'suspended'], to: 'resolved', who: ['system'], ...ACTION_RULES.resolve },
   { action: 'confirm', from: ['resolved'], who: ['reporter', 'incident_manager'], ...ACTION_RULES.confirm },
   // "This fixed it" on a knowledge article offered at report time (SPEC §13): a first-line fix.
-  { action: 'kb-fix', from: ['open', 'assigned'], to: 'closed', who: ['reporter', ...DESK], ...ACTION_RULES.kbFix },
-  { action: 'kb-use', from: [...ACTIVE, 'resolved'], who: [...WORKING, 'first_line'], ...ACTION_RULES.kbUse },
+  { action: 'kb-fix', from: ['open', 'assigned'], to: 'closed', who: ['reporter', ...DESK], button: false, ...ACTION_RULES.kbFix },
+  { action: 'kb-use', from: [...ACTIVE, 'resolved'], who: [...WORKING, 'first_line'], button: false, ...ACTION_RULES.kbUse },
   { action: 'reopen', from: ['resolved'], to: 'in_progress', who: ['reporter', ...DESK], ...ACTION_RULES.reopen },
   { action: 'close', from: ['resolved'], to: 'closed', who: DESK, ...ACTION_RULES.close },
   { action: 'withdraw', from: ['open', 'assigned'], to: 'closed', who: DESK, ...ACTION_RULES.withdraw },
@@ -123,7 +125,8 @@ export function permittedRow(incident: Incident, action: ActionName, relations: 
 export function actionsAvailable(status: Status): ActionName[] {
   const seen = new Set<ActionName>();
   // Rows only the bot may take (a cascade, monitoring) are not something a person can press.
-  for (const row of TRANSITIONS) if (row.from.includes(status) && !(row.who.length === 1 && row.who[0] === 'system')) seen.add(row.action);
+  // Nor are those a button cannot carry (button: false).
+  for (const row of TRANSITIONS) if (row.from.includes(status) && !(row.who.length === 1 && row.who[0] === 'system') && row.button !== false) seen.add(row.action);
   return [...seen];
 }
 

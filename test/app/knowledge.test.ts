@@ -43,6 +43,9 @@ describe('knowledge base: articles that answer reports before anyone is paged', 
     expect(button).toEqual({ label: 'This fixed it (KB-000001)', command: 'kb', args: { action: 'fix', text: `${id} KB-000001` } });
     const card = t.app.presenter.card((await t.app.store.load(id))!, t.clock.now());
     expect(card.fields).toEqual(expect.arrayContaining([{ label: 'Known solutions', value: 'KB-000001 Outlook keeps asking for the password', short: false }]));
+    // The card offers no bare "fixed by an article" button: it would not know which article.
+    expect(card.actions.map((a) => a.command)).not.toContain('kb-fix');
+    expect(card.actions.map((a) => a.command)).not.toContain('kb-use');
 
     // Someone else's incident: not theirs to close.
     expect((await t.app.run(people.network, button.command, button.args)).text).toContain(`You cannot`);
