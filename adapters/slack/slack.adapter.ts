@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { App as BoltApp, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { AdapterHost, PlatformAdapter } from '../../src/bot/adapter.js';
-import { backgroundClient, boltLogger, clientOptions, deliveryClient } from './slack.clients.js';
+import { backgroundClient, boltLogger, clientOptions, deliveryClient, ViewOpener } from './slack.clients.js';
 import { SlackDirectory } from './slack.directory.js';
 import { HomeTab } from './slack.home.js';
 import { Interactions } from './slack.interactions.js';
@@ -67,7 +67,8 @@ export function createSlackAdapter(host: AdapterHost, options: SlackAdapterOptio
     inFlight.add(running);
     void running.finally(() => inFlight.delete(running));
   };
-  new Interactions({ app, client: bolt.client, background, replies, claims: host.surfaces, home, locales, log, track }).register(bolt);
+  const views = new ViewOpener(token, env.SLACK_API_URL);
+  new Interactions({ app, client: bolt.client, views, background, replies, claims: host.surfaces, home, locales, log, track }).register(bolt);
   bolt.error(async (error) => {
     log.error({ err: error }, 'Slack handler failed');
   });

@@ -31,6 +31,8 @@ export interface InteractionDeps {
   app: AdapterCore;
   /** The interactive client (views.*, replies); background work has its own. */
   client: webApi.WebClient;
+  /** views.open on the interactive path (ViewOpener: no per-call debug serialisation). */
+  views: { open(triggerId: string, view: object): Promise<{ view?: { id?: string } }> };
   /** The background client, for posts that follow a submission (thread reply on a reported message). */
   background: webApi.WebClient;
   replies: ReplySender;
@@ -178,7 +180,7 @@ export class Interactions {
     let waitingViewId: string | undefined;
     if (!first.done && triggerId) {
       try {
-        const opened = await client.views.open({ trigger_id: triggerId, view: renderNoticeModal(m.slack.modalTitle, m.slack.working, m.word.close) as never });
+        const opened = await this.deps.views.open(triggerId, renderNoticeModal(m.slack.modalTitle, m.slack.working, m.word.close));
         waitingViewId = opened.view?.id;
       } catch (error) {
         await replies.failure(origin, error, { method: 'views.open' });
@@ -189,7 +191,7 @@ export class Interactions {
       const view = this.modal(reply.form, origin);
       try {
         if (waitingViewId) await client.views.update({ view_id: waitingViewId, view: view as never });
-        else if (triggerId) await client.views.open({ trigger_id: triggerId, view: view as never });
+        else if (triggerId) await this.deps.views.open(triggerId, view);
         else await replies.text(origin, reply.form.title);
       } catch (error) {
         await replies.failure(origin, error, { method: waitingViewId ? 'views.update' : 'views.open', command: name });
