@@ -147,11 +147,11 @@ async function measure(name: string, api: FakeSlackApi, start: (port: number) =>
   try {
     await until(() => fetch(`${url}/slack/events`, { method: 'POST' }).then(() => true, () => false), 120_000);
     // Warm-up: a few requests, not counted.
-    await load(url, 5, 1);
+    await load(url, 5, 1, [], api.responseUrl('warmup'));
     const from = api.calls.length;
     const started = performance.now();
     const acks: number[] = [];
-    const { requests, failed } = await load(url, CONCURRENCY, SECONDS, acks);
+    const { requests, failed } = await load(url, CONCURRENCY, SECONDS, acks, api.responseUrl('load'));
     const seconds = (performance.now() - started) / 1000;
     await new Promise((resolve) => setTimeout(resolve, 4_000)); // views.open calls still in flight
     const opens = api.calls.slice(from).filter((c) => c.method === 'views.open');
@@ -163,14 +163,15 @@ async function measure(name: string, api: FakeSlackApi, start: (port: number) =>
 }
 
 /** CONCURRENCY workers posting signed slash commands until the time is up; the ack is the HTTP answer. */
-async function load(url: string, concurrency: number, seconds: number, acks: number[] = []): Promise<{ requests: number; failed: number }> {
+/** `responseUrl`: where answers to the person go (the fake's, as Slack's is always reachable). */
+async function load(url: string, concurrency: number, seconds: number, acks: number[], responseUrl: string): Promise<{ requests: number; failed: number }> {
   const until = performance.now() + seconds * 1000;
   let requests = 0;
   let failed = 0;
   const user = slackUserOf('lin.na');
   const worker = async () => {
     while (performance.now() < until) {
-      const body = slashCommandBody({ user, text: '', channel: CHANNELS.desk, responseUrl: 'http://127.0.0.1:9/respond', triggerId: triggerId() });
+      const body = slashCommandBody({ user, text: '', channel: CHANNELS.desk, responseUrl, triggerId: triggerId() });
       const started = performance.now();
       try {
         const res = await fetch(`${url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...sign(body, SECRET) }, body });

@@ -60,8 +60,9 @@ export class Interactions {
     const { track } = this.deps;
 
     bolt.command(/^\/.+/, async ({ ack, command }) => {
+      const receivedAt = Date.now();
       await ack();
-      track(() => this.slashCommand(command));
+      track(() => this.slashCommand(command, receivedAt));
     });
 
     bolt.action({ type: 'block_actions', action_id: new RegExp(`^${ACTION_PREFIX}`) }, async ({ ack, body, action }) => {
@@ -125,12 +126,12 @@ export class Interactions {
   }
 
   /** `/incident` alone or with free text reports; `/incident <command> …` runs that command. */
-  private async slashCommand(command: { text: string; user_id: string; user_name: string; channel_id: string; response_url: string; trigger_id: string }): Promise<void> {
+  private async slashCommand(command: { text: string; user_id: string; user_name: string; channel_id: string; response_url: string; trigger_id: string }, receivedAt = Date.now()): Promise<void> {
     const { app } = this.deps;
     const text = command.text.trim();
     const parsed = text === '' ? { name: 'report', args: {} } : (app.registry.parseText(text) ?? { name: 'report', args: { title: truncate(text, app.config.policy.limits.title) } });
     const origin: Origin = { user: command.user_id, channel: command.channel_id, responseUrl: command.response_url };
-    await this.execute(this.actor(command.user_id, command.user_name), parsed.name, parsed.args, origin, command.trigger_id);
+    await this.execute(this.actor(command.user_id, command.user_name), parsed.name, parsed.args, origin, command.trigger_id, undefined, receivedAt);
   }
 
   private async button(body: BlockActionBody, action: { value?: string }): Promise<void> {
@@ -170,13 +171,14 @@ export class Interactions {
    * a form opens as a modal and anything else goes back to the person; if not, a "Working on it…"
    * modal is opened while the trigger is still valid and updated with the outcome.
    */
-  async execute(actor: Actor, name: string, args: RawArgs, requestOrigin: Origin, triggerId?: string, key?: string): Promise<void> {
+  async execute(actor: Actor, name: string, args: RawArgs, requestOrigin: Origin, triggerId?: string, key?: string, receivedAt = Date.now()): Promise<void> {
     const { app, client, replies } = this.deps;
     const locale = await this.deps.locales.of(requestOrigin.user, actor);
     const origin: Origin = { ...requestOrigin, locale };
     const { m } = app.voice(locale);
     const running = app.run(actor, name, args, key ? { key, locale } : { locale });
-    const first = await withinBudget(running, triggerId ? TRIGGER_BUDGET_MS : Number.POSITIVE_INFINITY);
+    // The budget counts from when Slack sent the request, not from when its work began.
+    const first = await withinBudget(running, triggerId ? Math.max(0, TRIGGER_BUDGET_MS - (Date.now() - receivedAt)) : Number.POSITIVE_INFINITY);
     let waitingViewId: string | undefined;
     if (!first.done && triggerId) {
       try {
