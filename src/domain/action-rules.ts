@@ -74,13 +74,8 @@ const classify: Rule = {
   apply(ctx) {
     const { incident, config } = ctx;
     const changes: Partial<Incident> = {};
-    const categoryId = optional(ctx, 'category');
-    if (categoryId) {
-      const category = config.policy.categories.find((c) => c.id === categoryId);
-      if (!category) throw new UserError('unknown_category', { category: categoryId });
-      changes.category = categoryId;
-      if (category.major && !incident.major) changes.major = true;
-    }
+    const given = optional(ctx, 'category');
+    if (given && !config.policy.categories.some((c) => c.id === given)) throw new UserError('unknown_category', { category: given });
     const serviceId = optional(ctx, 'service');
     if (serviceId) {
       if (!config.policy.services.some((s) => s.id === serviceId)) throw new UserError('unknown_service', { service: serviceId });
@@ -88,13 +83,13 @@ const classify: Rule = {
     }
     // An area (category › area › sub-area) names its category too; one given with it must agree.
     const area = optional(ctx, 'subcategory');
-    if (area) {
-      const place = placeOf(config.policy, area, categoryId);
-      if (place.category !== incident.category && !categoryId) {
-        const category = config.policy.categories.find((c) => c.id === place.category)!;
-        changes.category = place.category;
-        if (category.major && !incident.major) changes.major = true;
-      }
+    const place = area ? placeOf(config.policy, area, given) : undefined;
+    const categoryId = given ?? (place && place.category !== incident.category ? place.category : undefined);
+    if (categoryId) {
+      changes.category = categoryId;
+      if (config.policy.categories.find((c) => c.id === categoryId)?.major && !incident.major) changes.major = true;
+    }
+    if (place) {
       changes.subcategory = place.subcategory;
       changes.subarea = place.subarea;
     } else if (categoryId && categoryId !== incident.category) {
@@ -303,7 +298,7 @@ const kbFix: Rule = {
       changes: {
         resolutionCode, solution, resolvedAt: ctx.now, resolvedById: ctx.actor.id, confirmedAt: ctx.now,
         closureCode, closedAt: ctx.now, closedById: ctx.actor.id, outageEnd: ctx.incident.outageEnd ?? ctx.now,
-        knowledge: [...new Set([...(ctx.incident.knowledge ?? []), articleId])],
+        knowledge: withArticle(ctx, articleId),
       },
       note: solution,
       data: { articleId, resolutionCode, closureCode },
@@ -316,9 +311,14 @@ const kbFix: Rule = {
 const kbUse: Rule = {
   apply(ctx) {
     const articleId = required(ctx, 'articleId');
-    return { changes: { knowledge: [...new Set([...(ctx.incident.knowledge ?? []), articleId])] }, note: optional(ctx, 'note'), data: { articleId } };
+    return { changes: { knowledge: withArticle(ctx, articleId) }, note: optional(ctx, 'note'), data: { articleId } };
   },
 };
+
+/** The incident's knowledge list with this article on it (once). */
+function withArticle(ctx: ActionContext, articleId: string): string[] {
+  return [...new Set([...(ctx.incident.knowledge ?? []), articleId])];
+}
 
 const confirm: Rule = {
   apply(ctx) {
