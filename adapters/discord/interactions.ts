@@ -79,26 +79,27 @@ export class InteractionHandler {
   }
 
   /**
-   * Suggestions while an option is typed: `/incident-ci`'s first option offers its verbs and the
-   * catalog's CIs holding the text (up to 25). Reads only; a failure answers with nothing.
+   * Suggestions while an option is typed (up to 25): `/incident-ci`'s first option offers its verbs
+   * and the catalog's CIs holding the text; `/incident-search`'s group, assignee and CI options the
+   * groups, people and CIs. Reads only; a failure answers with nothing.
    */
   private async autocomplete(i: AutocompleteInteraction): Promise<void> {
     const focused = i.options.getFocused(true);
-    let choices: { name: string; value: string }[] = [];
-    const typed = String(focused.value).trim().toLowerCase();
+    const typed = String(focused.value).trim();
+    const lower = typed.toLowerCase();
     const own = OWN_COMMANDS[i.commandName];
-    const { directory } = this.deps.app;
+    const { directory, presenter } = this.deps.app;
+    const cis = async () => (typed ? (await this.deps.app.suggest('ci', typed).catch(() => [])).map((c) => ({ name: cut(c.label, 100), value: c.value.slice(0, 100) })) : []);
+    let choices: { name: string; value: string }[] = [];
     if (own === 'search' && focused.name === 'group') {
-      choices = directory.allGroups().filter((g) => !typed || g.id.includes(typed) || this.deps.app.presenter.nameOf(g.id).toLowerCase().includes(typed)).map((g) => ({ name: cut(this.deps.app.presenter.nameOf(g.id), 100), value: g.id }));
+      choices = directory.allGroups().map((g) => ({ name: presenter.nameOf(g.id), value: g.id })).filter((g) => !lower || g.value.includes(lower) || g.name.toLowerCase().includes(lower)).map((g) => ({ ...g, name: cut(g.name, 100) }));
     } else if (own === 'search' && focused.name === 'assignee') {
-      choices = directory.allPeople().filter((p) => !typed || p.id.includes(typed) || p.name.toLowerCase().includes(typed)).map((p) => ({ name: cut(p.name, 100), value: p.id }));
+      choices = directory.allPeople().filter((p) => !lower || p.id.includes(lower) || p.name.toLowerCase().includes(lower)).map((p) => ({ name: cut(p.name, 100), value: p.id }));
     } else if (own === 'search' && focused.name === 'ci') {
-      choices = typed ? (await this.deps.app.suggest('ci', typed).catch(() => [])).map((c) => ({ name: cut(c.label, 100), value: c.value.slice(0, 100) })) : [];
+      choices = await cis();
     } else if (own === 'ci' && focused.name === 'action') {
-      const typed = String(focused.value).trim();
-      const verbs = ['search', 'add', 'retire'].filter((v) => typed && v.startsWith(typed.toLowerCase()));
-      const cis = typed ? await this.deps.app.suggest('ci', typed).catch(() => []) : [];
-      choices = [...verbs.map((v) => ({ name: v, value: v })), ...cis.map((c) => ({ name: cut(c.label, 100), value: c.value.slice(0, 100) }))].slice(0, 25);
+      const verbs = ['search', 'add', 'retire'].filter((v) => lower && v.startsWith(lower));
+      choices = [...verbs.map((v) => ({ name: v, value: v })), ...(await cis())];
     }
     await i.respond(choices.slice(0, 25)).catch((err: unknown) => this.deps.log.warn({ err }, 'discord: autocomplete answer failed'));
   }
