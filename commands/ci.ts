@@ -1,6 +1,6 @@
 import { defineCommand, type CommandContext } from '../src/app/command.js';
 import type { Reply } from '../src/app/view.js';
-import { checkCi, type ConfigurationItem } from '../src/domain/ci.js';
+import { checkCi, ciReferences, type ConfigurationItem } from '../src/domain/ci.js';
 import { UserError } from '../src/domain/errors.js';
 import { presenterFor } from './support/action-command.js';
 import { keyValues } from './support/key-values.js';
@@ -75,10 +75,9 @@ async function add(ctx: CommandContext, text: string): Promise<Reply> {
   const [id, ...rest] = text.split(/\s+/);
   if (!id) throw new UserError('ci_usage', {});
   const raw: Record<string, unknown> = { id, ...keyValues(rest.join(' '), KEYS) };
-  const { config } = ctx.service;
   let item: ConfigurationItem;
   try {
-    item = checkCi(raw, { services: new Set(config.policy.services.map((s) => s.id)), groups: new Set(config.organisation.groups.map((g) => g.id)) });
+    item = checkCi(raw, ciReferences(ctx.service.config));
   } catch (error) {
     throw new UserError('ci_invalid', { problem: (error as Error).message });
   }

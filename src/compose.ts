@@ -23,7 +23,7 @@ import { WebhookMessenger } from './outbox/webhook.messenger.js';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { createTransport } from 'nodemailer';
-import { readCiFile } from './domain/ci.js';
+import { ciReferences, readCiFile } from './domain/ci.js';
 import { AlertIntake } from './intake/intake.js';
 import { EmailMessenger } from './outbox/email.messenger.js';
 import { LinkStore } from './links/link.store.js';
@@ -235,10 +235,9 @@ async function loadCatalog(path: string, app: App, log: Logger, now: Date): Prom
     throw new Error(`CI_CATALOG: cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
   const format = ['.yml', '.yaml'].includes(extname(path).toLowerCase()) ? 'yaml' : 'csv';
-  const { config } = app;
   let result: ReturnType<typeof readCiFile>;
   try {
-    result = readCiFile(text, format, { services: new Set(config.policy.services.map((s) => s.id)), groups: new Set(config.organisation.groups.map((g) => g.id)) });
+    result = readCiFile(text, format, ciReferences(app.config));
   } catch (error) {
     throw new Error(`CI_CATALOG: ${path} is not a ${format === 'csv' ? 'CSV' : 'YAML'} catalog: ${(error as Error).message}`, { cause: error });
   }

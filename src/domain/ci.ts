@@ -1,5 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
+import type { ConfigFile } from '../config/config.schema.js';
 
 export const CI_STATUSES = ['active', 'retired'] as const;
 export type CiStatus = (typeof CI_STATUSES)[number];
@@ -24,6 +25,11 @@ const FIELDS = ['id', 'name', 'type', 'service', 'ownerGroup', 'location', 'stat
 export interface CiReferences {
   services: ReadonlySet<string>;
   groups: ReadonlySet<string>;
+}
+
+/** What the configuration lets a CI refer to. */
+export function ciReferences(config: Pick<ConfigFile, 'policy' | 'organisation'>): CiReferences {
+  return { services: new Set(config.policy.services.map((s) => s.id)), groups: new Set(config.organisation.groups.map((g) => g.id)) };
 }
 
 /** A CI from raw fields, checked; a thrown Error's message says which field is wrong and why (in English: import reports are for administrators). */

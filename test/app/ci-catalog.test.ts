@@ -2,11 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCiFile } from '../../src/domain/ci.js';
+import { ciReferences, readCiFile } from '../../src/domain/ci.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { config, people } from '../support/fixtures.js';
 
-const refs = { services: new Set(config.policy.services.map((s) => s.id)), groups: new Set(config.organisation.groups.map((g) => g.id)) };
+const refs = ciReferences(config);
 
 describe('CI catalog file: good rows kept, broken rows reported by line', () => {
   it('GIVEN a CSV with broken rows THEN each is named with its line and why; the good ones are read', () => {
