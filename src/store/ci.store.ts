@@ -6,8 +6,6 @@ import { retryTransient } from './transient.js';
 
 interface CiDoc extends Omit<ConfigurationItem, 'id'> {
   _id: string;
-  /** The name in lower case: found by name as typed, in any case. */
-  nameKey: string;
   updatedAt: Date;
 }
 
@@ -26,10 +24,9 @@ export class CiStore {
 
   constructor(conn: Connection) {
     const schema = new Schema<CiDoc>(
-      { _id: String, name: String, nameKey: String, type: String, service: String, ownerGroup: String, location: String, status: String, updatedAt: Date },
+      { _id: String, name: String, type: String, service: String, ownerGroup: String, location: String, status: String, updatedAt: Date },
       { versionKey: false, autoIndex: false, collection: 'cis' },
     );
-    schema.index({ nameKey: 1 });
     this.model = (conn.models.ConfigurationItem as Model<CiDoc> | undefined) ?? conn.model<CiDoc>('ConfigurationItem', schema);
     this.mirror = new Mirror(async () => (await retryTransient(() => this.model.find({}).lean<CiDoc[]>().exec())).map((doc) => [doc._id, toItem(doc)]));
   }
@@ -71,7 +68,7 @@ export class CiStore {
   /** Adds or replaces a CI (an import, `ci add`). */
   async save(item: ConfigurationItem, now: Date): Promise<void> {
     const { id, ...rest } = item;
-    await retryTransient(() => this.model.replaceOne({ _id: id }, { ...rest, nameKey: item.name.toLowerCase(), updatedAt: now }, { upsert: true }).exec());
+    await retryTransient(() => this.model.replaceOne({ _id: id }, { ...rest, updatedAt: now }, { upsert: true }).exec());
     this.mirror.put(id, item);
   }
 
@@ -85,6 +82,6 @@ export class CiStore {
 }
 
 function toItem(doc: CiDoc): ConfigurationItem {
-  const { _id, nameKey: _key, updatedAt: _at, ...rest } = doc;
+  const { _id, updatedAt: _at, ...rest } = doc;
   return { id: _id, ...rest };
 }

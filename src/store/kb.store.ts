@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { articleWords, formatArticleId, indexArticle, matchScore, type Article, type ArticleIndex, type ArticleStatus, type MatchQuery } from '../domain/knowledge.js';
+import { formatArticleId, indexArticle, matchScore, type Article, type ArticleIndex, type ArticleStatus, type MatchQuery } from '../domain/knowledge.js';
 import { insertOnce } from './insert-once.js';
 import { prepareCollections } from './models.js';
 import { Mirror } from './mirror.js';
@@ -7,8 +7,6 @@ import { retryTransient } from './transient.js';
 
 interface ArticleDoc extends Omit<Article, 'id'> {
   _id: string;
-  /** The words it is found by (articleWords), kept with it. */
-  terms: string[];
 }
 
 interface UseDoc {
@@ -35,11 +33,10 @@ export class KbStore {
     const articleSchema = new Schema<ArticleDoc>(
       {
         _id: String, number: Number, title: String, symptoms: String, cause: String, solution: String, cis: [String], services: [String], categories: [String],
-        status: String, ownerId: String, fromIncident: String, createdAt: Date, updatedAt: Date, terms: [String],
+        status: String, ownerId: String, fromIncident: String, createdAt: Date, updatedAt: Date,
       },
       { versionKey: false, autoIndex: false, collection: 'kb_articles' },
     );
-    articleSchema.index({ status: 1, terms: 1 });
     const useSchema = new Schema<UseDoc>({ _id: String, articleId: String, incidentId: String, byId: String, at: Date }, { versionKey: false, autoIndex: false, collection: 'kb_uses' });
     useSchema.index({ articleId: 1 });
     this.articles = (conn.models.KbArticle as Model<ArticleDoc> | undefined) ?? conn.model<ArticleDoc>('KbArticle', articleSchema);
@@ -114,10 +111,10 @@ export class KbStore {
 
 function toDoc(article: Article): ArticleDoc {
   const { id, ...rest } = article;
-  return { _id: id, ...rest, terms: articleWords(article) };
+  return { _id: id, ...rest };
 }
 
 function toArticle(doc: ArticleDoc): Article {
-  const { _id, terms: _terms, ...rest } = doc;
+  const { _id, ...rest } = doc;
   return { id: _id, ...rest, cis: rest.cis ?? [], services: rest.services ?? [], categories: rest.categories ?? [] };
 }
