@@ -2,7 +2,7 @@
 export const MIRROR_REREAD_MS = 60_000;
 
 /**
- * A small collection held in memory (the CI catalog, the published knowledge articles): read at
+ * A small collection held in memory (the CI catalog, the knowledge articles, people's languages): read at
  * start, read again in the background at most once a minute when used, and changed at once by
  * this process's own writes. A report then looks CIs and articles up without a round trip; a
  * change made on another replica is seen there within a minute.
