@@ -75,7 +75,10 @@ export class ReporterLinks {
     const { claims, incident } = checked;
     const { m } = this.deps.voice();
     const reason = (form.reason ?? '').trim().slice(0, 2000);
-    if (claims.action === 'reopen' && !reason) return { ...this.question(claims, incident), status: 422, form: { ...this.question(claims, incident).form!, error: m.link.reasonRequired } };
+    if (claims.action === 'reopen' && !reason) {
+      const asked = this.question(claims, incident);
+      return { ...asked, status: 422, form: { ...asked.form!, error: m.link.reasonRequired } };
+    }
     const actor: Actor = { id: incident.reporterId, name: incident.reporterName };
     const args: Record<string, string> = claims.action === 'reopen' ? { id: incident.id, reason } : { id: incident.id };
     // The same answer twice (a double click, two tabs) is one change: the key makes the second a replay.

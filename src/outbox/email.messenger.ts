@@ -39,7 +39,7 @@ export class EmailMessenger implements Messenger {
   async deliver(destination: Destination, message: OutgoingMessage): Promise<void> {
     const to = this.address(destination);
     if (!to) throw new DeliveryError('no e-mail address for this recipient', { permanent: true });
-    const { m } = this.deps.voice();
+    const { m, presenter } = this.deps.voice();
     const incident = message.incidentId ? await this.deps.load(message.incidentId) : undefined;
     const lines = [message.text];
     const offers = (message.actions ?? []).filter((a) => a === 'confirm' || a === 'reopen');
@@ -48,7 +48,7 @@ export class EmailMessenger implements Messenger {
       lines.push('');
       if (offers.includes('confirm')) lines.push(m.email.confirm({ url: links.url(incident, 'confirm') }));
       if (offers.includes('reopen')) lines.push(m.email.reopen({ url: links.url(incident, 'reopen') }));
-      lines.push(m.email.linksWork({ until: this.deps.voice().presenter.formatTime(links.expiresAt()) }));
+      lines.push(m.email.linksWork({ until: presenter.formatTime(links.expiresAt()) }));
     }
     lines.push('', m.email.footer({ contact: this.deps.contact }));
     const subject = incident ? m.email.subject({ id: incident.id, title: incident.title }) : message.text.split('\n')[0]!.slice(0, 120);
