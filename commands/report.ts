@@ -6,13 +6,13 @@ import type { ConfigurationItem } from '../src/domain/ci.js';
 import type { Article } from '../src/domain/knowledge.js';
 import { wordsOf } from '../src/domain/words.js';
 import { placeOf } from '../src/domain/taxonomy.js';
-
-/** Knowledge articles offered on a report at most. */
-const KB_OFFERED = 3;
 import { UserError } from '../src/domain/errors.js';
 import { SOURCES, type Incident, type Level, type Source } from '../src/domain/incident.js';
 import { presenterFor } from './support/action-command.js';
 import { options, select, text, textarea } from './support/fields.js';
+
+/** Knowledge articles offered on a report at most. */
+const KB_OFFERED = 3;
 
 export function reportFields(ctx: CommandContext) {
   return [

@@ -1,14 +1,13 @@
-import { defineCommand } from '../src/app/command.js';
-import { parseSearch } from '../src/app/search-query.js';
-import { UserError } from '../src/domain/errors.js';
-import { presenterFor } from './support/action-command.js';
-import { text } from './support/fields.js';
-import type { CommandContext } from '../src/app/command.js';
+import { defineCommand, type CommandContext } from '../src/app/command.js';
 import { toCsv } from '../src/app/csv.js';
-import type { SearchQuery } from '../src/app/search-query.js';
+import { parseSearch, type SearchQuery } from '../src/app/search-query.js';
 import type { Reply } from '../src/app/view.js';
+import { UserError } from '../src/domain/errors.js';
 import { isBreached } from '../src/domain/sla.js';
 import { placeLabel } from '../src/domain/taxonomy.js';
+import { wordsOf } from '../src/domain/words.js';
+import { presenterFor } from './support/action-command.js';
+import { text } from './support/fields.js';
 
 /** Incidents one export holds at most (the search reads no more). */
 const EXPORT_MAX = 1_000;
@@ -32,10 +31,10 @@ export default defineCommand({
     const { m, service } = ctx;
     const asked = (args.text ?? '').trim();
     const query = parseSearch(asked, service.config, service.directory, m);
+    // Words or a filter, or there is nothing to look for (the page and the export alike).
+    if (wordsOf(query.text).length === 0 && Object.keys(query.filter).length === 0) throw new UserError('search_usage', {});
     if (query.format === 'csv') return exportCsv(ctx, asked, query);
     const { incidents, total, words } = await service.search(query.text, query.filter, { sort: query.sort, page: query.page, pageSize: PAGE });
-    const filtered = Object.keys(query.filter).length > 0;
-    if (words.length === 0 && !filtered) throw new UserError('search_usage', {});
     if (total === 0) return { ephemeral: true, text: m.reply.searchEmpty({ query: asked }) };
     const presenter = presenterFor(ctx);
     const pages = Math.ceil(total / PAGE);
@@ -59,8 +58,7 @@ export default defineCommand({
  */
 async function exportCsv(ctx: CommandContext, asked: string, query: SearchQuery): Promise<Reply> {
   const { m, service, clock } = ctx;
-  const { incidents, total, words } = await service.search(query.text, query.filter, { sort: query.sort, page: 1, pageSize: EXPORT_MAX });
-  if (words.length === 0 && Object.keys(query.filter).length === 0) throw new UserError('search_usage', {});
+  const { incidents, total } = await service.search(query.text, query.filter, { sort: query.sort, page: 1, pageSize: EXPORT_MAX });
   // Nothing matched: say so, and write no empty file.
   if (incidents.length === 0) return { ephemeral: true, text: m.reply.searchEmpty({ query: asked }) };
   const presenter = presenterFor(ctx);
