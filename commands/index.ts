@@ -28,11 +28,18 @@ import suspend from './suspend.js';
 import timeline from './timeline.js';
 import update from './update.js';
 import withdraw from './withdraw.js';
+import verify from './verify.js';
+import returnRecord from './return.js';
+import correct from './correct.js';
+import rate from './rate.js';
+import problem from './problem.js';
+import followup from './followup.js';
 
 /** Every user intent, in the order help lists them. */
 const commands: CommandDef[] = [
   report, show, list, search, timeline, classify, changePriority, dispatch, accept, reject, redispatch, update, suspend, resume,
-  pendingChange, resolve, confirm, reopen, close, withdraw, markDuplicate, declareMajor, requestClosure, recur, ci, kb, admin,
+  pendingChange, resolve, confirm, reopen, close, withdraw, markDuplicate, declareMajor, requestClosure, recur,
+  verify, returnRecord, correct, rate, problem, followup, ci, kb, admin,
 ];
 commands.push(helpCommand(() => commands));
 

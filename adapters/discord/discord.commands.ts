@@ -15,7 +15,12 @@ export const SLASH_COMMAND = 'incident';
  * Commands that are slash commands of their own, because one command holds at most 25
  * subcommands: `/incident-search <text>` runs `search`.
  */
-export const OWN_COMMANDS: Readonly<Record<string, string>> = { 'incident-search': 'search', 'incident-ci': 'ci', 'incident-kb': 'kb' };
+export const OWN_COMMANDS: Readonly<Record<string, string>> = {
+  'incident-search': 'search', 'incident-ci': 'ci', 'incident-kb': 'kb',
+  // After closure (mostly pressed as buttons; typed here): verification, correction, rating, problems, follow-up calls.
+  'incident-verify': 'verify', 'incident-return': 'return', 'incident-correct': 'correct', 'incident-rate': 'rate',
+  'incident-problem': 'problem', 'incident-followup': 'followup',
+};
 
 /** Languages Discord clients show our commands in, beyond English (Discord's locale names). */
 const LOCALIZED = { 'zh-CN': catalog('zh-CN') } as const;

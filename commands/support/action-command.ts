@@ -23,8 +23,12 @@ export function changedReply(ctx: CommandContext, incident: Incident, action: st
 interface ActionCommandSpec {
   name: ActionName;
   aliases?: string[];
+  /** Argument names filled from the words typed after the incident id ("rate INC-… 4 great"). */
+  positional?: string[];
   alwaysAsk?: boolean;
   fields?: (ctx: CommandContext, args: RawArgs) => FormField[] | Promise<FormField[]>;
+  /** Refuses before a form is shown, beyond who may (e.g. nothing to correct). */
+  precheck?: (ctx: CommandContext, incident: Incident) => void;
   /** Adds to the reply after the change (a hint, a follow-up button). */
   after?: (ctx: CommandContext, incident: Incident, reply: Reply) => Reply;
 }
@@ -34,12 +38,14 @@ export function actionCommand(spec: ActionCommandSpec): CommandDef {
   return defineCommand({
     name: spec.name,
     aliases: spec.aliases,
+    positional: spec.positional,
     alwaysAsk: spec.alwaysAsk,
     takesIncident: true,
     fields: spec.fields ?? (() => []),
     async precheck(ctx, args) {
       const incident = await ctx.service.get(args.id ?? '');
       permittedRow(incident, spec.name, ctx.service.directory.relationsOf(ctx.actor, incident), ctx.service.directory);
+      spec.precheck?.(ctx, incident);
     },
     formTitle: (ctx, args) => `${word(ctx.m.action, spec.name) ?? spec.name}${args.id ? ` ${parseIncidentRef(args.id) ?? args.id}` : ''}`,
     async run(ctx, args) {

@@ -21,6 +21,8 @@ export interface CommandContext {
   outbox?: OutboxAdmin;
   /** The monitoring intake's payloads, for the admin command. */
   alerts?: AlertsAdmin;
+  /** The monthly follow-up draw, for `followup run`. */
+  followUps?: { draw(month: string): Promise<{ month: string; drawn: number; drawnBefore?: Date }> };
 }
 
 export type RawArgs = Record<string, string | undefined>;

@@ -1,15 +1,21 @@
 import { isUserError } from '../domain/errors.js';
 import { ACTIVE_STATUSES, type Status } from '../domain/incident.js';
 import { catalog } from '../i18n/index.js';
+import { SYSTEM_ACTOR } from '../domain/directory.js';
 import { symptomWords, type CommittedChange, type IncidentService } from './incident-service.js';
+import type { Problems } from './problems.js';
 
 /**
  * Work that follows from a committed event (SPEC §10, §11). Each step carries an idempotency key
  * derived from the event, so a replay after a crash does nothing twice.
  */
-export async function runEffects(service: IncidentService, { incident, event }: CommittedChange): Promise<void> {
+export async function runEffects(service: IncidentService, { incident, event }: CommittedChange, problems: Problems): Promise<void> {
   if (event.action === 'resolve') await resolveDuplicates(service, incident.id, event.seq, incident.resolutionCode, incident.solution);
   if (event.action === 'close' && event.flags.includes('reopen_as_new')) await reopenAsNew(service, incident.id);
+  // "Successful with problem" raises a problem record (SPEC §11); so does the end of a major
+  // incident (§12), or it links the one already raised. Keyed, so a replay raises one.
+  if (event.flags.includes('raise_problem')) await problems.raiseFrom(incident, 'closure', SYSTEM_ACTOR, { key: `closure:${incident.id}` });
+  else if (event.to === 'closed' && event.from !== 'closed' && incident.major && !incident.withdrawn) await problems.raiseFrom(incident, 'major', SYSTEM_ACTOR, { key: `major:${incident.id}` });
 }
 
 async function resolveDuplicates(service: IncidentService, masterId: string, seq: number, code?: string, solution?: string): Promise<void> {

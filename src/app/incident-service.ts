@@ -10,6 +10,8 @@ import { newIncident, type ReportInput } from '../domain/report.js';
 import type { IncidentQuery, IncidentStore, OpenOnCi } from '../store/incident-store.js';
 import type { CiStore } from '../store/ci.store.js';
 import type { KbStore } from '../store/kb.store.js';
+import type { ProblemStore } from '../store/problem.store.js';
+import type { FollowUpStore } from '../store/follow-up.store.js';
 import { TimelineNotes } from '../store/timeline-notes.js';
 import type { Clock } from './clock.js';
 
@@ -39,6 +41,10 @@ export interface ServiceDeps {
   catalog: CiStore;
   /** The knowledge base (SPEC §13). */
   knowledge: KbStore;
+  /** Problem records (PRB-…). */
+  problems: ProblemStore;
+  /** The monthly follow-up calls' queue (SPEC §11 回访). */
+  followUps: FollowUpStore;
 }
 
 const MAX_ATTEMPTS = 12;
@@ -68,6 +74,14 @@ export class IncidentService {
 
   get knowledge(): KbStore {
     return this.deps.knowledge;
+  }
+
+  get problems(): ProblemStore {
+    return this.deps.problems;
+  }
+
+  get followUps(): FollowUpStore {
+    return this.deps.followUps;
   }
 
   onChange(listener: ChangeListener): void {

@@ -92,6 +92,19 @@ export class Presenter {
     if (incident.closureCode) {
       fields.push({ label: m.card.closure, value: this.closureLabel(incident.closureCode) ?? '' });
     }
+    if (incident.links.problem) fields.push({ label: m.card.problem, value: incident.links.problem, short: true });
+    if (incident.status === 'closed') {
+      const verification = incident.verifiedAt
+        ? m.card.verifiedBy({ by: this.nameOf(incident.verifiedById), at: this.formatTime(incident.verifiedAt) })
+        : incident.returned ? m.card.returnedBy({ by: incident.returned.byName, reason: incident.returned.reason }) : m.card.notVerified;
+      fields.push({ label: m.card.verification, value: verification, short: true });
+    }
+    if (incident.rating) fields.push({ label: m.card.rating, value: m.card.ratingValue({ score: incident.rating.score, comment: incident.rating.comment ?? '' }), short: true });
+    if (incident.followUpCall) {
+      const call = incident.followUpCall;
+      const outcome = call.outcome === 'reached' && call.satisfied !== undefined ? `${m.callOutcome.reached}, ${call.satisfied ? m.word.satisfied : m.word.unsatisfied}` : m.callOutcome[call.outcome];
+      fields.push({ label: m.card.followUpCall, value: m.card.followUpValue({ month: call.month, outcome, comment: call.comment ?? '' }), short: true });
+    }
     return {
       incidentId: incident.id,
       title: `${incident.id} ${incident.title}`,
@@ -126,6 +139,8 @@ export class Presenter {
     if (action === 'mark-duplicate') return Boolean(incident.links.masterId);
     if (action === 'request-closure') return incident.closureRequested || incident.reporterId === SYSTEM_ACTOR.id;
     if (action === 'confirm') return Boolean(incident.confirmedAt);
+    if (action === 'verify') return Boolean(incident.verifiedAt || incident.returned);
+    if (action === 'return') return Boolean(incident.verifiedAt || incident.returned);
     return false;
   }
 

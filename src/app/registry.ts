@@ -39,6 +39,8 @@ export class CommandRegistry {
     const args: RawArgs = {};
     if (command.takesIncident && rest[0] && parseIncidentRef(rest[0])) args.id = rest.shift();
     const positional = command.positional ?? [];
+    // Words after a command that acts on an incident, but no incident: "Rate limited card" is a title, not "rate".
+    if (command.takesIncident && !args.id && rest.length > 0) return undefined;
     if (rest.length > 0 && positional.length === 0) return undefined;
     positional.forEach((name, i) => {
       const value = i === positional.length - 1 ? rest.slice(i).join(' ') : rest[i];

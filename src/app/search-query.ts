@@ -21,7 +21,7 @@ const SORTS: readonly SearchSort[] = ['best', 'newest', 'oldest', 'priority'];
 /**
  * Reads `search` text: words, plus `key:value` filters (`status:open,assigned`, `priority:P1`,
  * `group:network`, `assignee:li.wei`, `ci:mail-01`, `service:finance`, `category:failure`,
- * `since:2026-11-01`, `until:2026-11-30`, `page:2`, `sort:newest`) and the words `overdue`, `major`,
+ * `since:2026-11-01`, `until:2026-11-30`, `verified:no`, `page:2`, `sort:newest`) and the words `overdue`, `major`,
  * `unassigned`. Statuses may be written as their names in the reader's language ("处理中") or
  * `active` (every status before resolved). Anything it cannot read is refused with a sentence
  * naming the part and what would work.
@@ -85,6 +85,15 @@ export function parseSearch(input: string, config: ConfigFile, directory: Direct
           const date = dayOf(value, key === 'until');
           if (!date) throw refuse(token, m.problem.searchDate);
           filter[key] = date;
+          break;
+        }
+        case 'verified': {
+          const yes = ['yes', 'true', m.word.yes.toLowerCase()].includes(value.toLowerCase());
+          const no = ['no', 'false', m.word.no.toLowerCase()].includes(value.toLowerCase());
+          if (!yes && !no) throw refuse(token, m.problem.searchChoice({ values: 'yes, no' }));
+          filter.verified = yes;
+          // Only closed records are verified.
+          filter.statuses = ['closed'];
           break;
         }
         case 'page':

@@ -1,5 +1,9 @@
 import { CiStore } from '../store/ci.store.js';
 import { KbStore } from '../store/kb.store.js';
+import { ProblemStore } from '../store/problem.store.js';
+import { FollowUpStore } from '../store/follow-up.store.js';
+import { FollowUps } from '../jobs/follow-ups.js';
+import { Problems } from '../app/problems.js';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { ConfigFile } from '../config/config.schema.js';
@@ -72,6 +76,8 @@ export interface App {
   surfaces: SurfaceSync;
   /** Monitoring payloads and the incidents their alerts belong to. */
   alertStore: AlertStore;
+  /** The monthly follow-up draw (run by an Agenda job; `followup run` on demand). */
+  followUps: FollowUps;
   /** Runs a command; replies are in `options.locale`, else the actor's language (`localeFor`). */
   run(actor: Actor, name: string, args: RawArgs, options?: RunOptions & { key?: string; locale?: Locale }): Promise<Reply>;
   /** Maps a platform identity to a configured person, or a guest who may only report. */
@@ -101,7 +107,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await catalog.init();
   const knowledge = new KbStore(deps.conn);
   await knowledge.init();
-  const service = new IncidentService({ store, config: deps.config, directory, clock: deps.clock, log: deps.log, catalog, knowledge });
+  const problems = new ProblemStore(deps.conn);
+  await problems.init();
+  const followUpStore = new FollowUpStore(deps.conn);
+  await followUpStore.init();
+  const service = new IncidentService({ store, config: deps.config, directory, clock: deps.clock, log: deps.log, catalog, knowledge, problems, followUps: followUpStore });
   const registry = deps.registry;
   const outboxStore = new OutboxStore(deps.conn);
   const timerStore = new TimerStore(deps.conn);
@@ -113,11 +123,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await alertStore.init();
   const surfaces = new SurfaceSync({ store: surfaceStore, incidents: store, surfaces: deps.surfaces ?? [], log: deps.log });
   const messengers = deps.messengers ?? [];
+  const outbox = new Outbox(outboxStore, messengers, deps.clock, deps.log);
+  const notices = new Notices(deps.config, directory, voices, (personId) => localeFor(personId));
+  const followUps = new FollowUps({ service, outbox, notices, log: deps.log });
   const timers = new TimerService({
     service,
     timers: timerStore,
-    outbox: new Outbox(outboxStore, messengers, deps.clock, deps.log),
-    notices: new Notices(deps.config, directory, voices, (personId) => localeFor(personId)),
+    outbox,
+    notices,
     scheduler: deps.scheduler ?? { schedule: async () => undefined },
     clock: deps.clock,
     log: deps.log,
@@ -127,7 +140,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // After-commit work, before the event is marked processed: the process's own follow-ups (a
   // master's resolution cascades to its duplicates, "not completed" re-opens as new), then what every platform must show, then
   // notices and timers. All of it is outbox entries or plans with unique keys, so a replay adds nothing.
-  service.onChange((change) => runEffects(service, change));
+  service.onChange((change) => runEffects(service, change, new Problems(service)));
   service.onChange((change) => keepCiOpenSet(service, change));
   // A knowledge article used on the incident (kb-fix, kb-use) counts once per incident (KPI knowledge use).
   service.onChange(async ({ incident, event }) => {
@@ -159,9 +172,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     surfaceStore,
     surfaces,
     alertStore,
+    followUps,
     run(actor, name, args, options = {}) {
       const locale = options.locale ?? localeFor(actor.id);
-      const ctx: CommandContext = { service, actor, m: voices.get(locale).m, locale, clock: deps.clock, log: deps.log, key: options.key, outbox: outboxStore, alerts: alertStore };
+      const ctx: CommandContext = { service, actor, m: voices.get(locale).m, locale, clock: deps.clock, log: deps.log, key: options.key, outbox: outboxStore, alerts: alertStore, followUps };
       return runCommand(registry, ctx, name, args, options);
     },
     async suggest(kind, typed) {

@@ -124,6 +124,29 @@ export const STATUS_NOTIFY_AUDIENCES = [
   'reporter', 'recorder', 'on_duty_first_line', 'assignee_or_group', 'next_line', 'incident_manager',
 ] as const;
 
+/** After closure (SPEC §11): verification by the team lead, the reporter's rating, the monthly follow-up calls. */
+const Closure = z.object({
+  verification: z.object({
+    /** The role (organisation or group `roles`) whose holders verify a group's closed records; on-duty holders first. */
+    leadRole: Id.default('team_lead'),
+    /** A closed record still unverified this long after closure (or its correction) reminds the lead. */
+    remindAfter: Duration.default(86_400_000),
+  }).prefault({}),
+  satisfaction: z.object({
+    /** A rating at or below this tells the closing group's lead and the incident managers. */
+    lowAtOrBelow: z.number().int().min(1).max(5).default(2),
+  }).prefault({}),
+  followUp: z.object({
+    /** The share of last month's closed incidents called back (each priority at least one; majors always). */
+    share: z.number().min(0).max(1).default(0.1),
+    /** The calls are drawn on the first of these weekdays (0 Sunday … 6 Saturday) of each month, from this hour (organisation time zone). */
+    workingDays: z.array(z.number().int().min(0).max(6)).min(1).default([1, 2, 3, 4, 5]),
+    startHour: z.number().int().min(0).max(23).default(9),
+    /** How often the job looks whether a month is due (it draws each month once). */
+    checkEvery: Duration.default(3_600_000),
+  }).prefault({}),
+});
+
 const Policy = z.object({
   impact: z.array(Level).length(4),
   urgency: z.array(Level).length(4),
@@ -175,6 +198,9 @@ const Policy = z.object({
   services: z.array(Coded).min(1),
   resolutionCodes: z.array(Coded).min(1),
   closureCodes: z.array(Coded.extend({ reopensAsNew: z.boolean().default(false), raisesProblem: z.boolean().default(false) })).min(1),
+  closure: Closure.prefault({}),
+  /** Problem records (PRB-…): owned by holders of this role (else the incident managers). */
+  problems: z.object({ managerRole: Id.default('problem_manager') }).prefault({}),
   limits: z
     .object({ title: z.number().int().min(10).default(150), text: z.number().int().min(100).default(3000) })
     .default({ title: 150, text: 3000 }),

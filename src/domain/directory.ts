@@ -21,6 +21,12 @@ export type Relation =
   | 'group_member'
   | 'incident_manager'
   | 'major_incident_manager'
+  /** A team lead of the group that closed the incident: verifies the record (SPEC §11). */
+  | 'team_lead'
+  /** Who closed the incident: corrects a record the team lead returned. */
+  | 'closer'
+  /** Holds the problem-manager role: links incidents to problem records. */
+  | 'problem_manager'
   /** The bot itself, cascading a master's resolution to its duplicates. */
   | 'system';
 
@@ -110,6 +116,33 @@ export class Directory {
     return named.length > 0 ? named : this.config.organisation.incidentManagers;
   }
 
+  /**
+   * Who verifies a closed record (SPEC §11 值班组组长核实): the team leads (the policy's lead role)
+   * of the group that closed it, those on duty first; with none named, the incident managers.
+   */
+  teamLeads(incident: Pick<Incident, 'closingGroupId' | 'groupId' | 'lastGroupId'>): string[] {
+    const groupId = incident.closingGroupId ?? incident.groupId ?? incident.lastGroupId;
+    const leads = this.holders(this.config.policy.closure.verification.leadRole, groupId);
+    const onDuty = groupId ? leads.filter((id) => this.groups.get(groupId)?.onDuty.includes(id)) : [];
+    if (onDuty.length > 0) return onDuty;
+    return leads.length > 0 ? leads : this.incidentManagers();
+  }
+
+  /** Owners of problem records (the policy's problem-manager role); with none named, the incident managers. */
+  problemManagers(): string[] {
+    const named = this.holders(this.config.policy.problems.managerRole);
+    return named.length > 0 ? named : this.incidentManagers();
+  }
+
+  /**
+   * The group an incident is closed by: the closer's service desk group, else the group it was
+   * with, else the first service desk group.
+   */
+  closingGroup(actorId: string, incident: Pick<Incident, 'groupId' | 'lastGroupId'>): string | undefined {
+    const desk = this.firstLineGroups();
+    return desk.find((g) => g.members.includes(actorId))?.id ?? incident.groupId ?? incident.lastGroupId ?? desk[0]?.id;
+  }
+
   onDutyFirstLine(): string[] {
     return this.firstLineGroups().flatMap((g) => (g.onDuty.length > 0 ? g.onDuty : g.members));
   }
@@ -124,6 +157,11 @@ export class Directory {
     if (this.isMember(actor.id, incident.groupId) || (incident.groupId !== undefined && viaPlatform.includes(incident.groupId))) relations.add('group_member');
     if (this.isIncidentManager(actor.id)) relations.add('incident_manager');
     if (incident.majorIncidentManagerId === actor.id) relations.add('major_incident_manager');
+    if (incident.status === 'closed') {
+      if (this.teamLeads(incident).includes(actor.id)) relations.add('team_lead');
+      if (incident.closedById === actor.id) relations.add('closer');
+    }
+    if (this.problemManagers().includes(actor.id)) relations.add('problem_manager');
     return relations;
   }
 }

@@ -148,6 +148,39 @@ export interface Incident {
   kbMatches?: { id: string; title: string }[];
   /** Set when monitoring opened the incident. */
   alert?: AlertInfo;
+  /** The group that closed it (the closer's service desk, else the group it was with): its team lead verifies the record (SPEC §11). */
+  closingGroupId?: string;
+  verifiedAt?: Date;
+  verifiedById?: string;
+  /** The team lead sent the closed record back for correction; cleared when the closer corrects it. */
+  returned?: { at: Date; byId: string; byName: string; reason: string };
+  /** When the record was last corrected after a return: verification (and its reminder) count from it. */
+  correctedAt?: Date;
+  /** The reporter's satisfaction rating after closure (SPEC §11), given once. */
+  rating?: Rating;
+  /** The monthly follow-up call (回访) this incident was sampled for, and its outcome. */
+  followUpCall?: FollowUpCall;
+}
+
+/** A reporter's satisfaction with the service, 1 (poor) to 5 (excellent). */
+export interface Rating {
+  score: number;
+  comment?: string;
+  at: Date;
+}
+
+export const CALL_OUTCOMES = ['reached', 'not_reached'] as const;
+export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+
+/** What the service desk's follow-up call found (SPEC §11 回访). */
+export interface FollowUpCall {
+  /** The sampled month, "2026-10". */
+  month: string;
+  outcome: CallOutcome;
+  satisfied?: boolean;
+  comment?: string;
+  byId: string;
+  at: Date;
 }
 
 export interface IncidentEvent {

@@ -3,12 +3,13 @@ import type { Actor, Directory, Relation } from './directory.js';
 import { UserError } from './errors.js';
 import type { Incident, Status } from './incident.js';
 import { ACTION_RULES } from './action-rules.js';
+import { AFTER_CLOSURE_RULES } from './after-closure.js';
 import { computeClocks } from './sla.js';
 
 export const ACTIONS = [
   'classify', 'change-priority', 'dispatch', 'accept', 'reject', 'redispatch', 'update', 'suspend', 'resume',
   'pending-change', 'resolve', 'confirm', 'reopen', 'close', 'withdraw', 'mark-duplicate', 'declare-major',
-  'request-closure', 'alert', 'kb-fix', 'kb-use',
+  'request-closure', 'alert', 'kb-fix', 'kb-use', 'verify', 'return', 'correct', 'rate', 'link-problem', 'follow-up-call',
 ] as const;
 export type ActionName = (typeof ACTIONS)[number];
 
@@ -78,6 +79,13 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   { action: 'request-closure', from: [...ACTIVE, 'resolved'], who: ['reporter'], ...ACTION_RULES.requestClosure },
   // What monitoring says about an incident it opened: repeats, resolved, firing again (only the bot).
   { action: 'alert', from: [...ACTIVE, 'resolved'], who: ['system'], ...ACTION_RULES.alert },
+  // After closure (SPEC §11): the record is verified or returned, corrected, rated, called back.
+  { action: 'verify', from: ['closed'], who: ['team_lead', 'incident_manager'], ...AFTER_CLOSURE_RULES.verify },
+  { action: 'return', from: ['closed'], who: ['team_lead', 'incident_manager'], ...AFTER_CLOSURE_RULES.returnRecord },
+  { action: 'correct', from: ['closed'], who: ['closer', 'first_line', 'incident_manager'], button: false, ...AFTER_CLOSURE_RULES.correct },
+  { action: 'rate', from: ['closed'], who: ['reporter'], button: false, ...AFTER_CLOSURE_RULES.rate },
+  { action: 'link-problem', from: [...ACTIVE, 'resolved', 'closed'], who: [...DESK, ...WORKING, 'problem_manager'], button: false, ...AFTER_CLOSURE_RULES.linkProblem },
+  { action: 'follow-up-call', from: ['closed'], who: ['first_line'], button: false, ...AFTER_CLOSURE_RULES.followUpCall },
 ];
 
 export interface Decision {
@@ -101,6 +109,8 @@ export function decide(ctx: ActionContext, action: ActionName): Decision {
     lastAction: action,
   };
   if (row.to) changes.status = row.to;
+  // Whoever closes it, the record goes to a team lead of the closing group for verification (SPEC §11).
+  if (row.to === 'closed' && incident.status !== 'closed') changes.closingGroupId = ctx.directory.closingGroup(ctx.actor.id, incident);
   if (!incident.recorderId && relations.has('first_line')) changes.recorderId = ctx.actor.id;
   const merged = { ...incident, ...changes } as Incident;
   changes.sla = computeClocks(merged, ctx.config.policy);

@@ -18,6 +18,8 @@ export interface SearchFilter {
   major?: boolean;
   /** Not yet with a group. */
   unassigned?: boolean;
+  /** Closed records the team lead has (true) or has not yet (false) verified (SPEC §11). */
+  verified?: boolean;
 }
 
 export type SearchSort = 'best' | 'newest' | 'oldest' | 'priority';

@@ -6,7 +6,7 @@ import type { Incident } from './incident.js';
  * policy, now). The scheduler keeps one job per incident at the earliest unfired timer; each timer
  * has a key that is stable across re-plans, so a timer fires once however often it is planned.
  */
-export type TimerRule = 'target' | 'escalation' | 'notification' | 'update' | 'upgrade';
+export type TimerRule = 'target' | 'escalation' | 'notification' | 'update' | 'upgrade' | 'verification';
 export type TargetName = 'respond' | 'accept' | 'resolve';
 export type UpdateKind = 'first' | 'reminder' | 'after_resolution';
 
@@ -40,6 +40,8 @@ export function planTimers(incident: Incident, policy: Policy, now: Date): Plann
   }
   const report = afterResolutionTimer(incident, policy);
   if (report) timers.push(report);
+  const verification = verificationTimer(incident, policy);
+  if (verification) timers.push(verification);
   return timers.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.key.localeCompare(b.key));
 }
 
@@ -99,6 +101,13 @@ function afterResolutionTimer(incident: Incident, policy: Policy): PlannedTimer 
   if (!incident.resolvedAt || incident.withdrawn || (incident.status !== 'resolved' && incident.status !== 'closed')) return undefined;
   const dueAt = new Date(incident.resolvedAt.getTime() + policy.updates[incident.priority].afterResolution);
   return { key: `update:after_resolution:${incident.resolvedAt.getTime()}`, rule: 'update', update: 'after_resolution', dueAt };
+}
+
+/** SPEC §11: a closed record not verified (nor returned) by `remindAfter` after its closure or correction reminds the team lead, once. */
+function verificationTimer(incident: Incident, policy: Policy): PlannedTimer | undefined {
+  if (incident.status !== 'closed' || incident.verifiedAt || incident.returned || !incident.closedAt) return undefined;
+  const from = (incident.correctedAt ?? incident.closedAt).getTime();
+  return { key: `verification:${from}`, rule: 'verification', dueAt: new Date(from + policy.closure.verification.remindAfter) };
 }
 
 /** SPEC §4: a normal incident still unresolved after `unresolvedAfter` becomes at least `unresolvedMinimum`. */

@@ -148,6 +148,19 @@ export class WakeupScheduler implements TimerScheduler {
     this.ticker = setInterval(() => void this.tick(), this.settings.tickMs);
     await this.agenda.start();
     await this.agenda.every(this.settings.recoverEveryMs, RECOVER_JOB, undefined, { skipImmediate: true });
+    for (const job of this.recurringJobs) await this.agenda.every(job.everyMs, job.name);
+  }
+
+  private readonly recurringJobs: { name: string; everyMs: number }[] = [];
+
+  /**
+   * Another recurring Agenda job (the monthly follow-up draw): defined now, run every `everyMs`
+   * from start (also once at start). One process runs it at a time (Agenda's lock); the work must
+   * be safe to run again.
+   */
+  recurring(name: string, everyMs: number, work: () => Promise<void>): void {
+    this.agenda.define(name, work);
+    this.recurringJobs.push({ name, everyMs });
   }
 
   async schedule(incidentId: string, at: Date): Promise<void> {

@@ -40,7 +40,8 @@ export class ReporterLinks {
 
   /** The link for this answer to the incident's current resolution. */
   url(incident: Incident, action: LinkAction): string {
-    const claims: LinkClaims = { incidentId: incident.id, action, resolvedAt: incident.resolvedAt?.getTime() ?? 0, expires: this.expiresAt().getTime() };
+    const answers = action === 'rate' ? incident.closedAt : incident.resolvedAt;
+    const claims: LinkClaims = { incidentId: incident.id, action, resolvedAt: answers?.getTime() ?? 0, expires: this.expiresAt().getTime() };
     return `${this.deps.baseUrl}/links/${this.deps.signer.sign(claims)}`;
   }
 
@@ -79,13 +80,20 @@ export class ReporterLinks {
       const asked = this.question(claims, incident);
       return { ...asked, status: 422, form: { ...asked.form!, error: m.link.reasonRequired } };
     }
+    const score = (form.score ?? '').trim();
+    if (claims.action === 'rate' && !/^[1-5]$/.test(score)) {
+      const asked = this.question(claims, incident);
+      return { ...asked, status: 422, form: { ...asked.form!, error: m.link.scoreRequired } };
+    }
     const actor: Actor = { id: incident.reporterId, name: incident.reporterName };
-    const args: Record<string, string> = claims.action === 'reopen' ? { id: incident.id, reason } : { id: incident.id };
+    const comment = (form.comment ?? '').trim().slice(0, 1000);
+    const args: Record<string, string> =
+      claims.action === 'reopen' ? { id: incident.id, reason } : claims.action === 'rate' ? { id: incident.id, score, ...(comment ? { comment } : {}) } : { id: incident.id };
     // The same answer twice (a double click, two tabs) is one change: the key makes the second a replay.
     const reply = await this.deps.run(actor, claims.action, args, { key: `link:${answerId(claims)}` });
     if (reply.error || reply.form) return this.page(422, claims, [m.link.refused({ reason: reply.text ?? '' })]);
     await this.deps.store.use(answerId(claims), claims.action, this.deps.clock.now());
-    const done = claims.action === 'confirm' ? m.link.confirmed({ id: incident.id }) : m.link.reopened({ id: incident.id });
+    const done = claims.action === 'confirm' ? m.link.confirmed({ id: incident.id }) : claims.action === 'rate' ? m.link.rated({ id: incident.id, score }) : m.link.reopened({ id: incident.id });
     return this.page(200, claims, [done]);
   }
 
@@ -99,7 +107,10 @@ export class ReporterLinks {
     if (used) return { page: this.page(409, claims, [m.link.used({ at: presenter.formatTime(used.at) })]) };
     const incident = await this.deps.load(claims.incidentId);
     if (!incident) return { page: this.page(400, undefined, [m.link.forged]) };
-    if (incident.status !== 'resolved' || (incident.resolvedAt?.getTime() ?? 0) !== claims.resolvedAt) {
+    if (claims.action === 'rate') {
+      if (incident.status !== 'closed' || (incident.closedAt?.getTime() ?? 0) !== claims.resolvedAt) return { page: this.page(409, claims, [m.link.stale({ id: incident.id, status: m.status[incident.status] })]) };
+      if (incident.rating) return { page: this.page(409, claims, [m.link.alreadyRated({ id: incident.id, score: incident.rating.score })]) };
+    } else if (incident.status !== 'resolved' || (incident.resolvedAt?.getTime() ?? 0) !== claims.resolvedAt) {
       return { page: this.page(409, claims, [m.link.stale({ id: incident.id, status: m.status[incident.status] })]) };
     }
     return { claims, incident };
@@ -109,18 +120,23 @@ export class ReporterLinks {
     const { m } = this.deps.voice();
     const about = { id: incident.id, title: incident.title, solution: incident.solution ?? '' };
     if (claims.action === 'confirm') return { ...this.page(200, claims, [m.link.confirmAsk(about)]), form: { button: m.link.confirmButton } };
+    if (claims.action === 'rate') {
+      const options = [1, 2, 3, 4, 5].map((n) => ({ value: String(n), label: m.reply.ratingOption({ score: n }) }));
+      return { ...this.page(200, claims, [m.link.rateAsk(about)]), form: { button: m.link.rateButton, choice: { name: 'score', label: m.link.score, options }, field: { name: 'comment', label: m.link.comment, required: false } } };
+    }
     return { ...this.page(200, claims, [m.link.reopenAsk(about)]), form: { button: m.link.reopenButton, field: { name: 'reason', label: m.link.reason, required: true } } };
   }
 
   private page(status: number, claims: LinkClaims | undefined, lines: string[]): Page {
     const { m, locale } = this.deps.voice();
-    return { status, lang: locale, title: claims?.action === 'reopen' ? m.link.reopenTitle : m.link.confirmTitle, lines };
+    const title = claims?.action === 'reopen' ? m.link.reopenTitle : claims?.action === 'rate' ? m.link.rateTitle : m.link.confirmTitle;
+    return { status, lang: locale, title, lines };
   }
 }
 
-/** One answer per resolution: Confirm and Reopen of the same e-mail share it. */
+/** One answer per resolution: Confirm and Reopen of the same e-mail share it. A rating is its own answer, once per closure. */
 function answerId(claims: LinkClaims): string {
-  return `${claims.incidentId}:${claims.resolvedAt}`;
+  return claims.action === 'rate' ? `${claims.incidentId}:rated:${claims.resolvedAt}` : `${claims.incidentId}:${claims.resolvedAt}`;
 }
 
 function send(res: ServerResponse, page: Page): void {

@@ -1,13 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export const LINK_ACTIONS = ['confirm', 'reopen'] as const;
+export const LINK_ACTIONS = ['confirm', 'reopen', 'rate'] as const;
 export type LinkAction = (typeof LINK_ACTIONS)[number];
 
 /** What a reporter link says: which incident, which answer, to which resolution (its time), until when. */
 export interface LinkClaims {
   incidentId: string;
   action: LinkAction;
-  /** The resolution it answers (resolvedAt, ms): a later resolution makes the link stale. */
+  /** The resolution it answers (resolvedAt, ms): a later resolution makes the link stale. For `rate`, the closure (closedAt). */
   resolvedAt: number;
   /** Expiry (ms since the epoch). */
   expires: number;

@@ -15,7 +15,7 @@ export interface EmailMessengerDeps {
   /** The organisation's words: e-mail goes to people whose chat language is unknown. */
   voice(): Voice;
   /** Confirm / Reopen links for a resolution notice (src/links), when the bot can sign them. */
-  links?: { url(incident: Incident, action: 'confirm' | 'reopen'): string; expiresAt(): Date };
+  links?: { url(incident: Incident, action: 'confirm' | 'reopen' | 'rate'): string; expiresAt(): Date };
   load(id: string): Promise<Incident | undefined>;
   contact: string;
 }
@@ -49,6 +49,10 @@ export class EmailMessenger implements Messenger {
       if (offers.includes('confirm')) lines.push(m.email.confirm({ url: links.url(incident, 'confirm') }));
       if (offers.includes('reopen')) lines.push(m.email.reopen({ url: links.url(incident, 'reopen') }));
       lines.push(m.email.linksWork({ until: presenter.formatTime(links.expiresAt()) }));
+    }
+    // After closure, the reporter is asked once how the service was (SPEC §11).
+    if (links && incident && incident.status === 'closed' && !incident.rating && (message.actions ?? []).includes('rate')) {
+      lines.push('', m.email.rate({ url: links.url(incident, 'rate') }), m.email.linksWork({ until: presenter.formatTime(links.expiresAt()) }));
     }
     lines.push('', m.email.footer({ contact: this.deps.contact }));
     const subject = incident ? m.email.subject({ id: incident.id, title: incident.title }) : message.text.split('\n')[0]!.slice(0, 120);

@@ -1,6 +1,6 @@
 import type { ConfigFile, NotificationChannel } from '../config/config.schema.js';
 import type { Destination } from '../app/platform.js';
-import type { CardView } from '../app/view.js';
+import type { ActionButton, CardView } from '../app/view.js';
 import type { Directory } from '../domain/directory.js';
 import type { Incident, IncidentEvent } from '../domain/incident.js';
 import type { PlannedTimer } from '../domain/timers.js';
@@ -56,9 +56,13 @@ export class Notices {
     const id = incident.id;
     const notices: Notice[] = [];
     const step = String(event.seq);
-    const add = (rule: string, audiences: readonly Audience[], text: Words, actions?: string[]) => {
+    const add = (rule: string, audiences: readonly Audience[], text: Words, actions?: string[], buttons?: Buttons) => {
       const to = this.audience(incident, audiences).filter((d) => !(d.kind === 'person' && d.personId === event.actorId));
-      if (to.length > 0) notices.push(...this.notices(incident, rule, step, to, text, { actions }));
+      if (to.length > 0) notices.push(...this.notices(incident, rule, step, to, text, { actions, buttons }));
+    };
+    const tell = (rule: string, people: readonly string[], text: Words, actions?: string[], buttons?: Buttons) => {
+      const to = this.people(people.filter((id) => id !== event.actorId));
+      if (to.length > 0) notices.push(...this.notices(incident, rule, step, to, text, { actions, buttons }));
     };
     const base = { id, priority: incident.priority, title: incident.title };
     if (event.action === 'report') {
@@ -75,7 +79,24 @@ export class Notices {
       add('status:resolved:reporter', matrix.resolved.filter((a) => a === 'reporter'), ({ m }) => m.notice.resolved({ id, title: incident.title, solution }), ['confirm', 'reopen']);
       add('status:resolved', matrix.resolved.filter((a) => a !== 'reporter'), ({ m }) => m.notify.resolvedFor({ ...base, by: event.actorName, solution }));
     } else if (event.to === 'closed') {
-      add('status:closed', matrix.closed, ({ m, presenter }) => m.notice.closed({ id, title: incident.title, code: presenter.closureLabel(incident.closureCode) ?? m.notify.withdrawn }));
+      const closed: Words = ({ m, presenter }) => m.notice.closed({ id, title: incident.title, code: presenter.closureLabel(incident.closureCode) ?? m.notify.withdrawn });
+      // The reporter is asked, once, how the service was (SPEC §11); not for a withdrawn report.
+      const rateable = !incident.withdrawn && !incident.rating;
+      add('status:closed:reporter', matrix.closed.filter((a) => a === 'reporter'), rateable ? (v) => `${closed(v)}\n${v.m.notice.rateAsk}` : closed, rateable ? ['rate'] : undefined, rateable ? ratingButtons(id) : undefined);
+      add('status:closed', matrix.closed.filter((a) => a !== 'reporter'), closed);
+      // The team lead of the closing group verifies the record.
+      tell('verify:request', this.directory.teamLeads(incident), ({ m, presenter }) => m.notice.verifyAsk({ id, title: incident.title, by: event.actorName, code: presenter.closureLabel(incident.closureCode) ?? m.notify.withdrawn }), ['verify', 'return']);
+    } else if (event.action === 'return') {
+      const closer = incident.closedById ? [incident.closedById] : this.directory.onDutyFirstLine();
+      tell('verify:returned', closer, ({ m }) => m.notice.returned({ id, by: event.actorName, reason: event.reason ?? '' }), ['correct'], (v) => [{ label: word(v.m.action, 'correct') ?? 'correct', command: 'correct', args: { id }, style: 'primary' }]);
+    } else if (event.action === 'correct') {
+      tell('verify:corrected', this.directory.teamLeads(incident), ({ m }) => m.notice.corrected({ id, by: event.actorName, note: event.note ?? '' }), ['verify', 'return']);
+    } else if (event.action === 'rate' && event.flags.includes('low_rating')) {
+      const score = incident.rating?.score ?? 0;
+      tell('rating:low', [...this.directory.teamLeads(incident), ...this.directory.incidentManagers()], ({ m }) => m.notice.lowRating({ id, title: incident.title, score, comment: incident.rating?.comment ?? '—' }));
+    } else if (event.action === 'link-problem' && event.flags.includes('problem_created')) {
+      const owner = typeof event.data.ownerId === 'string' ? [event.data.ownerId] : this.directory.problemManagers();
+      tell('problem:raised', owner, ({ m }) => m.notice.problemRaised({ problem: String(event.data.problemId ?? ''), id, title: incident.title }));
     } else if (event.action === 'reject') {
       add('status:rejected', ['on_duty_first_line', 'recorder'], ({ m, presenter }) => m.notice.rejected({ id, by: event.actorName, reason: event.reason ?? '', group: presenter.nameOf(String(event.data.suggestedGroupId ?? '')) }));
     }
@@ -122,6 +143,9 @@ export class Notices {
       notices = this.notices(incident, timer.key, '', this.people(this.rolePeople(incident, timer.roles ?? [])), late(text), { urgent, channels: hooks });
     } else if (timer.rule === 'update') {
       notices = this.updateNotices(incident, timer, late);
+    } else if (timer.rule === 'verification') {
+      const text: Words = ({ m, presenter }) => m.notify.verifyReminder({ id: incident.id, title: incident.title, closed: presenter.formatTime(incident.correctedAt ?? incident.closedAt) });
+      notices = this.notices(incident, timer.key, '', this.people(this.directory.teamLeads(incident)), late(text), { actions: ['verify', 'return'] });
     }
     for (const notice of notices) notice.dueAt = timer.dueAt;
     return notices;
@@ -179,6 +203,16 @@ export class Notices {
     return this.notices(incident, timer.key, '', to, late((v) => v.m.notify.updateDue({ ...base, every: v.duration(cadence.every) })), { actions: ['update'] });
   }
 
+  /** A message to the service desk on duty that is about no one incident (the month's follow-up calls), in each reader's language. */
+  forDesk(rule: string, text: Words): Notice[] {
+    const byLocale = new Map<Locale, Destination[]>();
+    for (const personId of unique(this.directory.onDutyFirstLine())) {
+      const locale = this.localeOf(personId);
+      byLocale.set(locale, [...(byLocale.get(locale) ?? []), { kind: 'person', personId }]);
+    }
+    return [...byLocale].map(([locale, to]) => ({ rule, step: '', to, text: text(this.voices.get(locale)), urgent: false, channels: [] }));
+  }
+
   /** The people holding these roles for this incident: the group's own role holders first, else the organisation's. */
   rolePeople(incident: Incident, roles: readonly string[]): string[] {
     const groupId = incident.groupId ?? incident.lastGroupId ?? this.config.policy.categories.find((c) => c.id === incident.category)?.group;
@@ -216,7 +250,7 @@ export class Notices {
   }
 
   /** One notice per language among the recipients: people read their own, groups and channels the organisation's. */
-  private notices(incident: Incident, rule: string, step: string, to: Destination[], headline: Words, options: { actions?: string[]; urgent?: boolean; channels?: NotificationChannel[] }): Notice[] {
+  private notices(incident: Incident, rule: string, step: string, to: Destination[], headline: Words, options: NoticeOptions): Notice[] {
     const byLocale = new Map<Locale, Destination[]>();
     for (const destination of to) {
       const locale = destination.kind === 'person' ? this.localeOf(destination.personId) : this.directory.defaultLocale;
@@ -226,7 +260,7 @@ export class Notices {
   }
 
   /** Every notice carries SPEC §7's standard content and the incident's card (its buttons limited to `actions`). */
-  private notice(incident: Incident, rule: string, step: string, to: Destination[], voice: Voice, headline: Words, options: { actions?: string[]; urgent?: boolean; channels?: NotificationChannel[] }): Notice {
+  private notice(incident: Incident, rule: string, step: string, to: Destination[], voice: Voice, headline: Words, options: NoticeOptions): Notice {
     const { config } = this;
     const { m, presenter } = voice;
     const service = incident.service ? presenter.serviceLabel(incident.service) : m.time.never;
@@ -245,12 +279,27 @@ export class Notices {
       step,
       to,
       text: `${headline(voice)}\n${details}`,
-      card: { ...card, actions: card.actions.filter((a) => actions.includes(a.command)) },
+      card: { ...card, actions: [...card.actions.filter((a) => actions.includes(a.command)), ...(options.buttons?.(voice) ?? [])] },
       actions,
       urgent: options.urgent ?? false,
       channels: options.channels ?? [],
     };
   }
+}
+
+/** Buttons a notice adds beyond the card's own (a rating's five scores, "Correct"), in the reader's words. */
+type Buttons = (v: Voice) => ActionButton[];
+
+interface NoticeOptions {
+  actions?: string[];
+  buttons?: Buttons;
+  urgent?: boolean;
+  channels?: NotificationChannel[];
+}
+
+/** 1 (poor) … 5 (excellent): one press rates; a comment can follow with the `rate` command. */
+function ratingButtons(id: string): Buttons {
+  return ({ m }) => [1, 2, 3, 4, 5].map((score) => ({ label: m.notice.rateButton({ score }), command: 'rate', args: { id, score: String(score) } }));
 }
 
 function clip(text: string, max: number): string {

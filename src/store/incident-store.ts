@@ -183,12 +183,11 @@ export class IncidentStore {
    * without looking for events after it: one lookup instead of two.
    */
   async load(id: string, atLeast?: number): Promise<Incident | undefined> {
-    const doc = await retryTransient(() => this.m.Incident.findById(id).lean());
-    if (!doc) {
-      // Closed and archived: final (nothing follows a close), so no events to replay.
-      const closed = await retryTransient(() => this.m.ClosedIncident.findById(id).lean());
-      return closed ? toIncident(closed) : undefined;
-    }
+    let doc = await retryTransient(() => this.m.Incident.findById(id).lean());
+    // Closed and archived. What follows a close (verification, a rating) is logged like any change.
+    const archived = !doc;
+    if (!doc) doc = await retryTransient(() => this.m.ClosedIncident.findById(id).lean());
+    if (!doc) return undefined;
     let incident = toIncident(doc);
     if (atLeast !== undefined && incident.rev >= atLeast) return incident;
     // Events are numbered without gaps: read the next ones by `_id` until one is missing (usually at once).
@@ -203,7 +202,7 @@ export class IncidentStore {
     // A fresh event's own writer is about to advance the snapshot; only one left behind (a crash) is
     // written back here, so racing readers do not pile extra writes onto the winner's.
     const newest = behind.at(-1)?.at as Date | undefined;
-    if (!newest || Date.now() - new Date(newest).getTime() > REPAIR_AFTER_MS) await this.replaceSnapshot(incident);
+    if (!newest || Date.now() - new Date(newest).getTime() > REPAIR_AFTER_MS) await this.replaceSnapshot(incident, archived);
     return incident;
   }
 
@@ -219,7 +218,8 @@ export class IncidentStore {
   async commit(prev: Incident, next: Incident, event: IncidentEvent): Promise<boolean> {
     await this.markPending(event.incidentId, event.seq, event.at);
     if (!(await this.insertEvent(event))) return false;
-    await this.replaceSnapshot(next);
+    // A change after the close: the snapshot is in the archive (or about to move there, see archive).
+    await this.replaceSnapshot(next, prev.status === 'closed');
     return true;
   }
 
@@ -256,7 +256,10 @@ export class IncidentStore {
 
   /** Moves a closed incident to `incidents_closed`: inserted there first, then deleted here, so it is always in one of them. */
   private async archive(incident: Incident): Promise<void> {
-    await insertOnce(this.m.ClosedIncident, stored(incident));
+    // The newest snapshot moves: a change after the close may have landed before this move.
+    const current = await retryTransient(() => this.m.Incident.findById(incident.id).lean());
+    const newest = current && toIncident(current).rev > incident.rev ? toIncident(current) : incident;
+    if (!(await insertOnce(this.m.ClosedIncident, stored(newest))) && newest !== incident) await this.replaceSnapshot(newest, true);
     await deleteById(this.m.Incident, incident.id);
   }
 
@@ -299,6 +302,17 @@ export class IncidentStore {
     };
     scored.sort(order[options.sort]);
     return { incidents: scored.slice(options.skip, options.skip + options.limit).map((s) => s.incident), total: scored.length };
+  }
+
+  /** Incidents closed in [from, to): the archive, and any closed whose move there has not run yet. */
+  async closedBetween(from: Date, to: Date): Promise<Incident[]> {
+    const filter = { status: 'closed', closedAt: { $gte: from, $lt: to } };
+    const [archived, moving] = await Promise.all([
+      retryTransient(() => this.m.ClosedIncident.find(filter).lean<Record<string, unknown>[]>()),
+      retryTransient(() => this.m.Incident.find(filter).lean<Record<string, unknown>[]>()),
+    ]);
+    const byId = new Map([...archived, ...moving].map((doc) => [String(doc._id), toIncident(doc)]));
+    return [...byId.values()];
   }
 
   async list(query: IncidentQuery): Promise<Incident[]> {
@@ -398,8 +412,14 @@ export class IncidentStore {
    * collection (half a second at 10,000 incidents): the event log makes the guard unnecessary, since
    * every reader replays what the snapshot is missing.
    */
-  private async replaceSnapshot(next: Incident): Promise<void> {
+  /**
+   * Writes the snapshot over the stored one. `archived`: it may be in `incidents_closed` (a change
+   * after the close), or still in `incidents` when the move has not run: both are written, only
+   * the one holding it matches.
+   */
+  private async replaceSnapshot(next: Incident, archived = false): Promise<void> {
     const { _id, ...replacement } = stored(next);
+    if (archived) await writeOne(this.m.ClosedIncident, { replaceOne: { filter: { _id }, replacement } });
     await writeOne(this.m.Incident, { replaceOne: { filter: { _id }, replacement } });
   }
 }
@@ -416,7 +436,7 @@ function toStorable(changes: Partial<Incident>): Record<string, unknown> {
 
 const DATE_FIELDS = new Set([
   'outageStart', 'outageEnd', 'createdAt', 'updatedAt', 'firstDispatchedAt', 'dispatchedAt', 'firstAcceptedAt',
-  'acceptedAt', 'resolvedAt', 'confirmedAt', 'closedAt', 'suspendedAt',
+  'acceptedAt', 'resolvedAt', 'confirmedAt', 'closedAt', 'suspendedAt', 'verifiedAt', 'correctedAt',
 ]);
 
 /** Mixed fields come back from some servers with dates as strings; restore them. */
@@ -425,6 +445,11 @@ function reviveDates(changes: Partial<Incident>): Partial<Incident> {
   for (const key of Object.keys(out)) {
     const value = out[key];
     if (DATE_FIELDS.has(key) && typeof value === 'string') out[key] = new Date(value);
+  }
+  // Dates inside the after-closure records (a return, a rating, a follow-up call).
+  for (const key of ['returned', 'rating', 'followUpCall']) {
+    const record = out[key] as Record<string, unknown> | undefined;
+    if (record && typeof record.at === 'string') out[key] = { ...record, at: new Date(record.at) };
   }
   if (out.sla && typeof out.sla === 'object') {
     const sla = out.sla as Record<string, Record<string, unknown>>;
@@ -456,6 +481,7 @@ function searchFilter(asked: readonly string[], filter: SearchFilter, now: Date)
   if (filter.category) and.push({ category: filter.category });
   if (filter.since || filter.until) and.push({ createdAt: { ...(filter.since ? { $gte: filter.since } : {}), ...(filter.until ? { $lte: filter.until } : {}) } });
   if (filter.major) and.push({ major: true });
+  if (filter.verified !== undefined) and.push({ verifiedAt: { $exists: filter.verified } });
   if (filter.unassigned) and.push({ status: 'open', groupId: { $exists: false } });
   if (filter.overdue) {
     and.push({ status: { $in: ACTIVE_STATUSES } });

@@ -85,6 +85,14 @@ const IncidentSchema = new Schema(
     kbMatches: Schema.Types.Mixed,
     /** The words of title, description and CI (src/domain/words.ts), kept for search. */
     terms: [String],
+    /** After closure (src/domain/after-closure.ts): verification, correction, rating, follow-up call. */
+    closingGroupId: String,
+    verifiedAt: Date,
+    verifiedById: String,
+    returned: Schema.Types.Mixed,
+    correctedAt: Date,
+    rating: Schema.Types.Mixed,
+    followUpCall: Schema.Types.Mixed,
   },
   { collection: 'incidents', versionKey: false, minimize: false, timestamps: false, autoIndex: false },
 );
@@ -161,9 +169,11 @@ RequestKeySchema.index({ at: 1 });
  * Closed incidents, moved out of `incidents` once their closing event's after-commit work is done:
  * `incidents` then holds only the work still open, so queues, lists, the Home tab and the sweep
  * read a collection that does not grow with history (FerretDB scans for any query but `_id`).
- * Insert-only and read by `_id`, like `outbox_sent`.
+ * Read by `_id`; written again only by what follows a close (verification, a rating, a follow-up
+ * call), by `_id`. Searches and the monthly follow-up draw read it by closing time.
  */
 const ClosedIncidentSchema = new Schema(IncidentSchema.obj, { collection: 'incidents_closed', versionKey: false, minimize: false, timestamps: false, autoIndex: false });
+ClosedIncidentSchema.index({ closedAt: 1 });
 
 /**
  * Events whose after-commit work (effects, surfaces, notices, timers) has not finished: written

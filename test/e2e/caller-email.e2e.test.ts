@@ -113,7 +113,27 @@ describe('logging for a caller: e-mail to an outside contact, Confirm/Reopen lin
     // First line closes it: the caller is told by e-mail too.
     await t.app.run(people.desk, 'close', { id, closureCode: 'completed' });
     await t.bot.settle();
-    expect(mailsTo('huang.lei@example.com', id).some((m) => m.text.includes(`${id} "Printer on floor 3 jams" is closed`))).toBe(true);
+    const closedMail = mailsTo('huang.lei@example.com', id).find((m) => m.text.includes(`${id} "Printer on floor 3 jams" is closed`))!;
+    expect(closedMail).toBeDefined();
+
+    // The closure e-mail asks for a rating (SPEC §11): a signed link to a page with 1–5 and a comment.
+    const rate = /Rate the service \(1–5\): (\S+)/.exec(closedMail.text)?.[1] ?? '';
+    expect(rate.startsWith(`${base}/links/`)).toBe(true);
+    const ask = await page(rate);
+    expect(ask.status).toBe(200);
+    expect(ask.html).toContain(`${id} &quot;Printer on floor 3 jams&quot; is closed. How did we do?`);
+    expect(ask.html).toContain('<input type="radio" name="score" value="5" required>');
+    expect((await t.app.store.load(id))!.rating).toBeUndefined();
+    const noScore = await page(rate, { comment: 'ok' });
+    expect(noScore.status).toBe(422);
+    expect(noScore.html).toContain('Please choose a rating from 1 to 5.');
+    const rated = await page(rate, { score: '4', comment: 'Fixed over the phone, thanks' });
+    expect(rated.status).toBe(200);
+    expect(rated.html).toContain(`Thank you: you rated ${id} 4/5.`);
+    expect((await t.app.store.load(id))!.rating).toMatchObject({ score: 4, comment: 'Fixed over the phone, thanks' });
+    const twice = await page(rate, { score: '1' });
+    expect(twice.status).toBe(409);
+    expect((await t.app.store.load(id))!.rating?.score).toBe(4);
   });
 
   it('GIVEN the Reopen link THEN it asks what is still wrong, refuses without it, and reopens with it', async () => {

@@ -122,7 +122,12 @@ describe('timers follow the incident: suspend, resolve, re-dispatch, upgrade, st
     await t.app.service.act(id, 'confirm', people.user);
     await t.app.service.act(id, 'close', people.desk, { closureCode: 'completed' });
     await run();
-    expect(messenger.to(id, 'status:closed')).toEqual([people.user.id, people.desk2.id].sort());
+    // The reporter is told and asked for a rating (SPEC §11); the recorder is told; the team lead verifies.
+    expect(messenger.to(id, 'status:closed:reporter')).toEqual([people.user.id]);
+    const rate = messenger.sent.find((d) => d.message.key.startsWith(`${id}:status:closed:reporter:`))!;
+    expect(rate.message.card?.actions.map((a) => `${a.command} ${a.args.score ?? ''}`.trim())).toEqual(['rate 1', 'rate 2', 'rate 3', 'rate 4', 'rate 5']);
+    expect(messenger.to(id, 'status:closed')).toEqual([people.desk2.id]);
+    expect(messenger.to(id, 'verify:request')).toEqual([people.desk2.id]);
   });
 });
 
