@@ -145,8 +145,10 @@ export class Interactions {
       const locale = await this.deps.locales.of(body.user.id, this.actor(body.user.id));
       return this.deps.replies.text({ ...origin, locale }, this.deps.app.voice(locale).m.slack.badButton);
     }
-    // The same person pressing the same button on the same card version twice acts once.
-    const key = value.r !== undefined && value.a.id ? `slack:button:${body.user.id}:${value.a.id}:${value.c}:${value.r}` : undefined;
+    // The same person pressing the same button on the same card version twice acts once. Buttons of
+    // one command that differ in what they carry (a rating's 1 and 5) are different presses.
+    const carried = Object.entries(value.a).filter(([k]) => k !== 'id').sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join('&');
+    const key = value.r !== undefined && value.a.id ? `slack:button:${body.user.id}:${value.a.id}:${value.c}:${value.r}${carried ? `:${carried}` : ''}` : undefined;
     await this.execute(this.actor(body.user.id, body.user.name ?? body.user.username), value.c, value.a, origin, body.trigger_id, key);
   }
 

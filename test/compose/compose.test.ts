@@ -38,4 +38,31 @@ describe('composeBot', () => {
       await bot.stop();
     }
   });
+
+  it('GIVEN the first working day of a month has come THEN the Agenda job draws last month\'s follow-up calls on its own, once, however often it runs', async () => {
+    const config: ConfigFile = structuredClone(shipped);
+    config.policy.closure.followUp.checkEvery = 300;
+    const conn = db.conn.useDb(`${db.conn.name}_followup`);
+    // Monday 2 February 2026, 09:30 UTC: January is due. Its one closed incident is in the archive.
+    const clock = new FakeClock(new Date('2026-02-02T09:30:00Z'));
+    const bot = await composeBot({ conn, config, env: loadEnv({ NODE_ENV: 'test', AGENDA_PROCESS_EVERY_MS: '200' }), log: pino({ level: 'silent' }), clock, adapters: [], defaultMetrics: false });
+    await conn.collection('incidents_closed').insertOne({
+      _id: 'INC-000007' as never, id: 'INC-000007', number: 7, rev: 9, title: 'Printer jams', description: 'x', status: 'closed', priority: 'P4', impact: 4, urgency: 4, major: false,
+      source: 'user', reporterId: 'lin.na', reporterName: 'Lin Na', createdAt: new Date('2026-01-10T08:00:00Z'), updatedAt: new Date('2026-01-10T10:00:00Z'),
+      closedAt: new Date('2026-01-10T10:00:00Z'), outageStart: new Date('2026-01-10T08:00:00Z'), pausedMs: 0, sla: { respond: {}, accept: {}, resolve: {} },
+      withdrawn: false, closureRequested: false, reDispatchCount: 0, rejectCount: 0, managerTakeover: false, escalated: false, links: {}, priorityLog: [],
+    });
+    await bot.start();
+    try {
+      const runs = conn.collection('follow_up_runs');
+      for (let i = 0; i < 100 && (await runs.countDocuments({})) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      // It keeps running on schedule; the month is not drawn again.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(await runs.find({}).toArray()).toEqual([expect.objectContaining({ _id: '2026-01', drawn: 1 })]);
+      expect(await conn.collection('follow_up_calls').find({}).project({ _id: 1 }).toArray()).toEqual([{ _id: '2026-01:INC-000007' }]);
+    } finally {
+      await bot.stop();
+      await conn.dropDatabase();
+    }
+  });
 });

@@ -32,13 +32,15 @@ export const users = {
   /** Not in the configuration, but holds the service-desk role. */
   roleOnlyDesk: { id: '100000000000000006', username: 'temp.desk', roles: [IDS.roles.serviceDesk] },
   stranger: { id: '100000000000000007', username: 'stranger' },
+  /** wang.fang: the service desk's team lead (verifies closed records). */
+  lead: { id: '100000000000000008', username: 'wang.fang', roles: [IDS.roles.serviceDesk] },
 } satisfies Record<string, DiscordUser>;
 
 /** The shipped default configuration with Discord ids filled in. */
 export function discordConfig(): ConfigFile {
   const raw = parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8'));
   const personIds: Record<string, string> = {
-    'chen.jing': users.desk.id, 'li.wei': users.network.id, 'liu.yang': users.apps.id, 'zhao.lei': users.manager.id, 'lin.na': users.user.id,
+    'chen.jing': users.desk.id, 'li.wei': users.network.id, 'liu.yang': users.apps.id, 'zhao.lei': users.manager.id, 'lin.na': users.user.id, 'wang.fang': users.lead.id,
   };
   for (const person of raw.organisation.people) if (personIds[person.id]) person.discord = personIds[person.id];
   const roles: Record<string, string> = { 'service-desk': IDS.roles.serviceDesk, network: IDS.roles.network, applications: IDS.roles.applications };
@@ -105,6 +107,17 @@ export function slash(user: DiscordUser, sub: string, options: Record<string, st
     type: 1,
     guild_id: IDS.guild,
     options: [{ type: 1, name: sub, options: Object.entries(options).map(([name, value]) => ({ type: 3, name, value })) }],
+  });
+}
+
+/** A command of its own (`/incident-problem action:PRB-000001`). */
+export function ownCommand(user: DiscordUser, command: string, options: Record<string, string> = {}): Raw {
+  return base(2, user, {
+    id: IDS.command,
+    name: command,
+    type: 1,
+    guild_id: IDS.guild,
+    options: Object.entries(options).map(([name, value]) => ({ type: 3, name, value })),
   });
 }
 
