@@ -618,7 +618,7 @@ export const en = {
     'mark-duplicate': 'mark-duplicate', 'declare-major': 'declare-major', 'request-closure': 'request-closure', recur: 'recur', ci: 'ci', kb: 'kb', admin: 'admin', help: 'help',
     id: 'id', title: 'title', text: 'text', topic: 'topic', action: 'action', target: 'target',
     status: 'status', priority: 'priority', overdue: 'overdue', major: 'major', unassigned: 'unassigned', sort: 'sort', group: 'group', assignee: 'assignee',
-    verify: 'verify', return: 'return', correct: 'correct', rate: 'rate', problem: 'problem', followup: 'followup', score: 'score', comment: 'comment',
+    verify: 'verify', return: 'return', correct: 'correct', rate: 'rate', problem: 'problem', followup: 'followup', score: 'score', comment: 'comment', note: 'note', reason: 'reason',
   },
   /** Search's filters as a platform offers them (Discord's options). */
   search: {

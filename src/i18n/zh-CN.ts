@@ -620,7 +620,7 @@ export const zhCN: Catalog = {
     'mark-duplicate': '标记重复', 'declare-major': '宣布重大事件', 'request-closure': '申请关闭', recur: '报告复发', ci: '配置项', kb: '知识库', admin: '管理', help: '帮助',
     id: '事件单号', title: '标题', text: '关键词', topic: '对象', action: '操作', target: '目标',
     status: '状态', priority: '优先级', overdue: '已超时', major: '重大事件', unassigned: '待派单', sort: '排序', group: '处理组', assignee: '处理人',
-    verify: '核实', return: '退回', correct: '更正', rate: '评价', problem: '问题单', followup: '回访', score: '评分', comment: '留言',
+    verify: '核实', return: '退回', correct: '更正', rate: '评价', problem: '问题单', followup: '回访', score: '评分', comment: '留言', note: '说明', reason: '原因',
   },
   search: {
     status: '仅显示此状态的事件',

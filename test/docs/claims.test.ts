@@ -110,6 +110,26 @@ const CLAIMS: Record<string, Claim> = {
   },
   'CI catalog: look up, search, add, retire': everywhere(['test/app/ci-catalog.test.ts', 'ci search'], EVERY_REPLY),
   'Knowledge base: offered on report, "This fixed it", drafts, publish': everywhere(['test/app/knowledge.test.ts', 'This fixed it'], EVERY_REPLY),
+  'Verify / return a closed record, correct it': {
+    slack: [['test/slack/closing-loop.e2e.test.ts', 'Return for correction'], ['test/slack/closing-loop.e2e.test.ts', 'Correct the record']],
+    discord: [['test/discord/discord.closing-loop.test.ts', 'Return for correction'], ['test/discord/discord.closing-loop.test.ts', 'Correct the record']],
+    terminal: [['test/e2e/shell.closing-loop.e2e.test.ts', "'verify 1'"], ['test/app/closing-loop.test.ts', "'correct'"]],
+  },
+  'Rate the service after closure': {
+    slack: [['test/slack/closing-loop.e2e.test.ts', '★★★★ 4']],
+    discord: [['test/discord/discord.closing-loop.test.ts', '★★★★★ 5']],
+    terminal: [['test/e2e/shell.closing-loop.e2e.test.ts', "'rate 1 5"]],
+  },
+  'Problem records: raise, link, lifecycle, publish': {
+    slack: [['test/slack/closing-loop.e2e.test.ts', "'problem PRB-000001'"], ['test/app/closing-loop.test.ts', 'problem publish'], EVERY_REPLY],
+    discord: [['test/discord/discord.closing-loop.test.ts', "'incident-problem'"], ['test/app/closing-loop.test.ts', 'problem publish'], EVERY_REPLY],
+    terminal: [['test/e2e/shell.closing-loop.e2e.test.ts', "'problem PRB-000001'"], ['test/domain/problem.test.ts', 'PROBLEM_ACTIONS']],
+  },
+  'Follow-up calls: the queue, record a call': {
+    slack: [['test/slack/closing-loop.e2e.test.ts', "'followup'"], ['test/app/closing-loop.test.ts', 'reached satisfied'], EVERY_REPLY],
+    discord: [['test/discord/discord.closing-loop.test.ts', "'incident-followup'"], ['test/app/closing-loop.test.ts', 'reached satisfied'], EVERY_REPLY],
+    terminal: [['test/app/closing-loop.test.ts', 'reached satisfied'], EVERY_REPLY],
+  },
   'Report from a message': reportFromMessage,
   'See my queue': queue,
   'Search by words (Chinese segmented)': {
