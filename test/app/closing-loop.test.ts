@@ -3,6 +3,8 @@ import { startTestApp, type TestApp } from '../support/app.js';
 import { config, people } from '../support/fixtures.js';
 import { deliveryWorker, FakeScheduler, RecordingMessenger, tick } from '../support/timers.js';
 import type { DeliveryWorker } from '../../src/outbox/delivery.worker.js';
+import { Problems } from '../../src/app/problems.js';
+import { SYSTEM_ACTOR } from '../../src/domain/directory.js';
 
 /**
  * Closing the loop (SPEC §11), through the chat protocol: an incident closed "successful with
@@ -156,6 +158,24 @@ describe('closing the loop: verification, satisfaction, problem records, follow-
     expect((await run(problemManager, 'problem')).text).toBe('No open problem records. Raise one from an incident: "problem new INC-…".');
     expect((await run(problemManager, 'problem list all')).text).toContain('PRB-000001 [closed]');
     expect((await run(problemManager, 'problem PRB-9')).text).toBe('There is no problem record "PRB-9" (ids look like PRB-000001).');
+  });
+
+  it('GIVEN the closure replayed after a crash, or two ratings at once THEN one problem record, one link and one rating', async () => {
+    const before = (await t.app.service.timeline(closedId)).length;
+    // The close event's after-commit work run again, from the snapshot it had (no link yet).
+    const atClose = { ...(await t.app.store.load(closedId))!, links: {} };
+    const again = await new Problems(t.app.service).raiseFrom(atClose, 'closure', SYSTEM_ACTOR, { key: `closure:${closedId}` });
+    expect(again).toMatchObject({ created: false, problem: { id: 'PRB-000001' } });
+    expect((await t.app.service.timeline(closedId)).length).toBe(before);
+    expect((await t.app.service.problems.list(['open', 'known_error', 'resolved', 'closed'])).length).toBe(1);
+
+    const id = await resolvedIncident('Door sensor flaps');
+    await t.app.run(people.desk, 'close', { id, closureCode: 'completed' });
+    const [a, b] = await Promise.all([t.app.run(people.user, 'rate', { id, score: '5' }), t.app.run(people.user, 'rate', { id, score: '1' })]);
+    const texts = [a.text, b.text].sort();
+    expect(texts.filter((x) => x?.startsWith('Thank you: you rated'))).toHaveLength(1);
+    expect(texts.filter((x) => x?.includes('a rating is given once'))).toHaveLength(1);
+    expect((await t.app.service.timeline(id)).filter((e) => e.action === 'rate')).toHaveLength(1);
   });
 
   it('GIVEN a major incident THEN closing it raises a problem record from its end', async () => {
