@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Actor, Relation } from '../../src/domain/directory.js';
-import { UserError } from '../../src/domain/errors.js';
+import { refusal } from '../support/refusal.js';
 import { applyChanges, STATUSES, type Incident, type Status } from '../../src/domain/incident.js';
 import { decide, type ActionName } from '../../src/domain/lifecycle.js';
 import { errorText } from '../../src/i18n/index.js';
@@ -51,15 +51,6 @@ function attempt(incident: Incident, action: ActionName, actor: Actor, input: Re
   return decide({ incident, actor, relations, input, config, directory, now: new Date(T0.getTime() + 60_000), related: new Map() }, action);
 }
 
-function refusal(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UserError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 const cases = STATUSES.flatMap((status) => CHANGING.map((action) => ({ status, action, expected: SPEC_TRANSITIONS[`${status} ${action}`] })));
 

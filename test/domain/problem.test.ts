@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/domain/errors.js';
+import { refusal } from '../support/refusal.js';
 import { decideProblem, PROBLEM_ACTIONS, PROBLEM_STATUSES, type Problem, type ProblemAction, type ProblemRole, type ProblemStatus } from '../../src/domain/problem.js';
 import { catalog, errorText } from '../../src/i18n/index.js';
 import { T0 } from '../support/fixtures.js';
@@ -48,15 +48,6 @@ function attempt(status: ProblemStatus, action: ProblemAction, roles = ALL_ROLES
   return decideProblem({ problem: aProblem(status), actor, roles, input, now: new Date(T0.getTime() + 60_000), maxText: 3000 }, action);
 }
 
-function refusal(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UserError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('the problem lifecycle table: open → known error → resolved → closed', () => {
   for (const status of PROBLEM_STATUSES) {
