@@ -20,6 +20,8 @@ export const OWN_COMMANDS: Readonly<Record<string, string>> = {
   // After closure (mostly pressed as buttons; typed here): verification, correction, rating, problems, follow-up calls.
   'incident-verify': 'verify', 'incident-return': 'return', 'incident-correct': 'correct', 'incident-rate': 'rate',
   'incident-problem': 'problem', 'incident-followup': 'followup',
+  // A major incident: its recovery plan, its communication plan, its post-incident review.
+  'incident-plan': 'plan', 'incident-comms': 'comms', 'incident-review': 'review',
 };
 
 /** Languages Discord clients show our commands in, beyond English (Discord's locale names). */
@@ -107,7 +109,7 @@ function searchFilterOptions(m: Catalog) {
  */
 export function applicationCommands(registry: CommandRegistry, m: Catalog): RESTPostAPIApplicationCommandsJSONBody[] {
   const own = new Set(Object.values(OWN_COMMANDS));
-  const listed = registry.commands.filter((c) => !own.has(c.name));
+  const listed = registry.commands.filter((c) => !own.has(c.name) && !c.buttonOnly);
   if (listed.length > 25) throw new Error(`Discord allows 25 subcommands; /${SLASH_COMMAND} would have ${listed.length}: give one a command of its own (OWN_COMMANDS)`);
   const subcommands = listed.map((command) => ({
     type: ApplicationCommandOptionType.Subcommand as const,

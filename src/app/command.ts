@@ -38,6 +38,8 @@ export interface CommandDef {
   positional?: string[];
   /** Input fields; empty when the command needs nothing but the incident. */
   fields(ctx: CommandContext, args: RawArgs): FormField[] | Promise<FormField[]>;
+  /** Pressed as a button (or typed), never a Discord subcommand of its own: /incident holds 25. */
+  buttonOnly?: boolean;
   /** Show the form even when every field is optional and none was given (a button press on "Classify"). */
   alwaysAsk?: boolean;
   /** Refuses early (throws a UserError) before any form is shown, e.g. when the actor may not act. */

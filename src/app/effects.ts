@@ -4,6 +4,9 @@ import { catalog } from '../i18n/index.js';
 import { SYSTEM_ACTOR } from '../domain/directory.js';
 import { symptomWords, type CommittedChange, type IncidentService } from './incident-service.js';
 import type { Problems } from './problems.js';
+import { isMajor } from '../domain/major.js';
+import { Presenter } from './presenter.js';
+import { reviewDocument } from './review-doc.js';
 
 /**
  * Work that follows from a committed event (SPEC §10, §11). Each step carries an idempotency key
@@ -14,8 +17,20 @@ export async function runEffects(service: IncidentService, { incident, event }: 
   if (event.action === 'close' && event.flags.includes('reopen_as_new')) await reopenAsNew(service, incident.id);
   // "Successful with problem" raises a problem record (SPEC §11); so does the end of a major
   // incident (§12), or it links the one already raised. Keyed, so a replay raises one.
+  const majorClosed = event.to === 'closed' && event.from !== 'closed' && isMajor(incident, service.config.policy) && !incident.withdrawn;
   if (event.flags.includes('raise_problem')) await problems.raiseFrom(incident, 'closure', SYSTEM_ACTOR, { key: `closure:${incident.id}` });
-  else if (event.to === 'closed' && event.from !== 'closed' && incident.major && !incident.withdrawn) await problems.raiseFrom(incident, 'major', SYSTEM_ACTOR, { key: `major:${incident.id}` });
+  else if (majorClosed) await problems.raiseFrom(incident, 'major', SYSTEM_ACTOR, { key: `major:${incident.id}` });
+  if (majorClosed) await writeReview(service, incident.id);
+}
+
+/** The post-incident review of a major incident that closed (SPEC §12), in the organisation's language, once. */
+export async function writeReview(service: IncidentService, id: string): Promise<void> {
+  const incident = await service.get(id);
+  const locale = service.config.organisation.locale;
+  const presenter = new Presenter(service.config, service.directory, catalog(locale), locale);
+  const events = await service.timeline(id);
+  const markdown = reviewDocument(incident, events, await service.notes.of(id), presenter, catalog(locale));
+  await ignoreRefusal(service.systemAct(id, 'review-doc', { markdown }, `review-doc:${id}`));
 }
 
 async function resolveDuplicates(service: IncidentService, masterId: string, seq: number, code?: string, solution?: string): Promise<void> {

@@ -50,7 +50,8 @@ export async function runCommand(
       if (Object.keys(problems).length > 0 || (command.alwaysAsk && nothingGiven && !options.submitted)) {
         // A fresh form only complains about what was actually typed.
         const errors = Object.fromEntries(Object.entries(problems).filter(([field]) => options.submitted || args[field] !== undefined));
-        const formArgs: Record<string, string> = command.takesIncident && args.id ? { id: args.id } : {};
+        // What the form does not ask is carried along as it came (the incident, a button's draft number).
+        const formArgs = Object.fromEntries(Object.entries(args).filter((e): e is [string, string] => e[1] !== undefined && !fields.some((f) => f.name === e[0])));
         return {
           ephemeral: true,
           form: {

@@ -76,6 +76,7 @@ export class Presenter {
     }
     if (incident.knowledge?.length) fields.push({ label: m.card.knowledge, value: incident.knowledge.join(', '), short: true });
     if (incident.majorIncidentManagerId) fields.push({ label: m.card.majorManager, value: this.nameOf(incident.majorIncidentManagerId), short: true });
+    fields.push(...this.majorFields(incident));
     fields.push(...this.clockFields(incident, now));
     if (incident.reDispatchCount > 0) fields.push({ label: m.card.reDispatches, value: String(incident.reDispatchCount), short: true });
     if (incident.managerTakeover) fields.push({ label: m.card.managerTakeover, value: this.nameOf(directory.incidentManagers()[0]), short: true });
@@ -167,6 +168,23 @@ export class Presenter {
     const labels = Object.entries(alert.labels).map(([k, v]) => `${k}=${v}`).join(', ');
     if (labels) fields.push({ label: m.card.alertLabels, value: labels });
     if (alert.url) fields.push({ label: m.card.alertLink, value: alert.url });
+    return fields;
+  }
+
+  /** A major incident's recovery plan and next update, at a glance (SPEC §12). */
+  private majorFields(incident: Incident): CardField[] {
+    const { m } = this;
+    const fields: CardField[] = [];
+    const { plan, comms } = incident;
+    if (plan) {
+      const open = plan.actions.filter((a) => !a.done).length;
+      fields.push({ label: m.card.recoveryPlan, value: m.card.planSummary({ version: plan.version, open, review: this.formatTime(plan.nextReviewAt) }), short: true });
+    }
+    if (comms && incident.status !== 'closed') {
+      const next = [...comms.audiences].sort((a, b) => a.nextDueAt.getTime() - b.nextDueAt.getTime())[0];
+      const pending = comms.drafts.filter((d) => d.state === 'pending').length;
+      if (next) fields.push({ label: m.card.nextUpdate, value: m.card.nextUpdateValue({ audience: word(m.audience, next.audience) ?? next.audience, due: this.formatTime(next.nextDueAt), pending }), short: true });
+    }
     return fields;
   }
 

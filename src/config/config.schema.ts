@@ -124,6 +124,32 @@ export const STATUS_NOTIFY_AUDIENCES = [
   'reporter', 'recorder', 'on_duty_first_line', 'assignee_or_group', 'next_line', 'incident_manager',
 ] as const;
 
+/** The audiences of a major incident's communication plan (SPEC §12) and where their updates go. */
+export const AUDIENCES = ['leadership', 'all_staff', 'customers', 'partners', 'responders', 'press', 'authorities'] as const;
+export const COMMS_CHANNELS = ['stakeholders', 'management', 'serviceDesk', 'none'] as const;
+
+const AudienceConfig = z.object({
+  audience: z.enum(AUDIENCES),
+  /** `none`: released outside chat by people (press, authorities); the bot keeps the text and the time. */
+  channel: z.enum(COMMS_CHANNELS).default('none'),
+  every: Duration,
+  /** Holders of this role approve each update before it goes out; none: it goes out as written. */
+  approverRole: Id.optional(),
+});
+
+/** Managing a major incident (SPEC §12): review meetings, the management line, communications. */
+const Major = z.object({
+  /** The recovery team meets this often unless the plan names the next review. */
+  reviewEvery: Duration.default(3_600_000),
+  /** A review with no new plan version this long after it counts as missed: the incident managers are told. */
+  reviewGrace: Duration.default(900_000),
+  /** A summary in the management line this often. */
+  managementEvery: Duration.default(3_600_000),
+  /** The major incident manager is reminded this long before an audience's update is due. */
+  commsRemindBefore: Duration.default(300_000),
+  communications: z.object({ P1: z.array(AudienceConfig).default([]), P2: z.array(AudienceConfig).default([]), P3: z.array(AudienceConfig).default([]), P4: z.array(AudienceConfig).default([]) }).prefault({}),
+});
+
 /** After closure (SPEC §11): verification by the team lead, the reporter's rating, the monthly follow-up calls. */
 const Closure = z.object({
   verification: z.object({
@@ -199,6 +225,7 @@ const Policy = z.object({
   resolutionCodes: z.array(Coded).min(1),
   closureCodes: z.array(Coded.extend({ reopensAsNew: z.boolean().default(false), raisesProblem: z.boolean().default(false) })).min(1),
   closure: Closure.prefault({}),
+  major: Major.prefault({}),
   /** Problem records (PRB-…): owned by holders of this role (else the incident managers). */
   problems: z.object({ managerRole: Id.default('problem_manager') }).prefault({}),
   limits: z

@@ -18,7 +18,7 @@ function partsIn(at: Date, timeZone: string): { year: number; month: number; day
 }
 
 /** The instant a local date-time happens in a time zone (the zone's offset read back and applied). */
-function zoned(year: number, month: number, day: number, hour: number, timeZone: string): Date {
+export function zoned(year: number, month: number, day: number, hour: number, timeZone: string): Date {
   const guess = Date.UTC(year, month - 1, day, hour);
   let at = guess;
   for (let i = 0; i < 2; i++) {

@@ -1,4 +1,5 @@
 import type { Priority } from '../config/config.schema.js';
+import type { Comms, RecoveryPlan } from './major.js';
 
 export type { Priority };
 
@@ -160,6 +161,12 @@ export interface Incident {
   rating?: Rating;
   /** The monthly follow-up call (回访) this incident was sampled for, and its outcome. */
   followUpCall?: FollowUpCall;
+  /** A major incident's recovery plan as it stands (every version is an event: `plan`). */
+  plan?: RecoveryPlan;
+  /** A major incident's communication plan: audiences, their next updates, the drafts. */
+  comms?: Comms;
+  /** When it became a major incident: review meetings and management summaries count from it. */
+  majorAt?: Date;
 }
 
 /** A reporter's satisfaction with the service, 1 (poor) to 5 (excellent). */

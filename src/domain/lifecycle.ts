@@ -4,12 +4,14 @@ import { UserError } from './errors.js';
 import type { Incident, Status } from './incident.js';
 import { ACTION_RULES } from './action-rules.js';
 import { AFTER_CLOSURE_RULES } from './after-closure.js';
+import { initialComms, isMajor, MAJOR_RULES } from './major.js';
 import { computeClocks } from './sla.js';
 
 export const ACTIONS = [
   'classify', 'change-priority', 'dispatch', 'accept', 'reject', 'redispatch', 'update', 'suspend', 'resume',
   'pending-change', 'resolve', 'confirm', 'reopen', 'close', 'withdraw', 'mark-duplicate', 'declare-major',
   'request-closure', 'alert', 'kb-fix', 'kb-use', 'verify', 'return', 'correct', 'rate', 'link-problem', 'follow-up-call',
+  'plan', 'comms-draft', 'comms-approve', 'comms-reject', 'review-doc',
 ] as const;
 export type ActionName = (typeof ACTIONS)[number];
 
@@ -86,6 +88,14 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   { action: 'rate', from: ['closed'], who: ['reporter'], button: false, ...AFTER_CLOSURE_RULES.rate },
   { action: 'link-problem', from: [...ACTIVE, 'resolved', 'closed'], who: [...DESK, ...WORKING, 'problem_manager'], button: false, ...AFTER_CLOSURE_RULES.linkProblem },
   { action: 'follow-up-call', from: ['closed'], who: ['first_line'], button: false, ...AFTER_CLOSURE_RULES.followUpCall },
+  // A major incident's recovery and communication plans (SPEC §12).
+  { action: 'plan', from: [...ACTIVE, 'resolved'], who: ['major_incident_manager', 'incident_manager'], button: false, ...MAJOR_RULES.plan },
+  { action: 'comms-draft', from: [...ACTIVE, 'resolved'], who: ['major_incident_manager', 'incident_manager'], button: false, ...MAJOR_RULES.commsDraft },
+  // Approvers are named per audience: the rule checks who.
+  { action: 'comms-approve', from: [...ACTIVE, 'resolved', 'closed'], who: ['anyone'], button: false, ...MAJOR_RULES.commsApprove },
+  { action: 'comms-reject', from: [...ACTIVE, 'resolved', 'closed'], who: ['anyone'], button: false, ...MAJOR_RULES.commsReject },
+  // The post-incident review, written by the bot when a major incident closes.
+  { action: 'review-doc', from: ['closed'], who: ['system'], button: false, ...MAJOR_RULES.reviewDoc },
 ];
 
 export interface Decision {
@@ -113,6 +123,9 @@ export function decide(ctx: ActionContext, action: ActionName): Decision {
   if (row.to === 'closed' && incident.status !== 'closed') changes.closingGroupId = ctx.directory.closingGroup(ctx.actor.id, incident);
   if (!incident.recorderId && relations.has('first_line')) changes.recorderId = ctx.actor.id;
   const merged = { ...incident, ...changes } as Incident;
+  // Becoming a major incident starts its clocks (reviews, management line) and its communication plan.
+  if (isMajor(merged, ctx.config.policy) && !merged.majorAt) changes.majorAt = ctx.now;
+  if (isMajor(merged, ctx.config.policy) && !merged.comms) changes.comms = initialComms(ctx.config.policy, merged.priority, ctx.now);
   changes.sla = computeClocks(merged, ctx.config.policy);
   return { row, outcome, next: changes };
 }

@@ -1,3 +1,4 @@
+import { initialComms, isMajor } from './major.js';
 import type { ConfigFile } from '../config/config.schema.js';
 import type { Actor, Directory } from './directory.js';
 import { UserError } from './errors.js';
@@ -119,6 +120,11 @@ export function newIncident(input: ReportInput, ctx: NewIncidentContext): { inci
     ...(input.kbMatches?.length ? { kbMatches: input.kbMatches } : {}),
   };
   if (outcome.major) incident.majorIncidentManagerId = directory.majorIncidentManagers()[0];
+  // A major incident from the start: its communication plan and clocks start with it (SPEC §12).
+  if (isMajor(incident, policy)) {
+    incident.majorAt = now;
+    incident.comms = initialComms(policy, incident.priority, now);
+  }
   if (outcome.reasons.length > 0) {
     const matrix = policy.priorityMatrix[input.urgency - 1]?.[input.impact - 1] ?? outcome.priority;
     incident.priorityLog.push({ at: now, byId: 'system', byName: 'system', from: matrix, to: outcome.priority, reason: outcome.reasons.join(', ') });

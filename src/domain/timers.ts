@@ -6,7 +6,7 @@ import type { Incident } from './incident.js';
  * policy, now). The scheduler keeps one job per incident at the earliest unfired timer; each timer
  * has a key that is stable across re-plans, so a timer fires once however often it is planned.
  */
-export type TimerRule = 'target' | 'escalation' | 'notification' | 'update' | 'upgrade' | 'verification';
+export type TimerRule = 'target' | 'escalation' | 'notification' | 'update' | 'upgrade' | 'verification' | 'plan-action' | 'review' | 'review-missed' | 'comms' | 'management';
 export type TargetName = 'respond' | 'accept' | 'resolve';
 export type UpdateKind = 'first' | 'reminder' | 'after_resolution';
 
@@ -20,6 +20,10 @@ export interface PlannedTimer {
   roles?: string[];
   target?: TargetName;
   update?: UpdateKind;
+  /** A recovery-plan action's number; an audience of the communication plan; the review meeting's time. */
+  n?: number;
+  audience?: string;
+  at?: Date;
 }
 
 /** Reminders planned ahead; the plan is renewed on every change and when it runs out. */
@@ -37,6 +41,7 @@ export function planTimers(incident: Incident, policy: Policy, now: Date): Plann
     timers.push(...updateTimers(incident, policy, now));
     const upgrade = upgradeTimer(incident, policy);
     if (upgrade) timers.push(upgrade);
+    if (incident.major || incident.priority === policy.majorPriority) timers.push(...majorTimers(incident, policy, now));
   }
   const report = afterResolutionTimer(incident, policy);
   if (report) timers.push(report);
@@ -108,6 +113,42 @@ function verificationTimer(incident: Incident, policy: Policy): PlannedTimer | u
   if (incident.status !== 'closed' || incident.verifiedAt || incident.returned || !incident.closedAt) return undefined;
   const from = (incident.correctedAt ?? incident.closedAt).getTime();
   return { key: `verification:${from}`, rule: 'verification', dueAt: new Date(from + policy.closure.verification.remindAfter) };
+}
+
+/**
+ * SPEC §12, a major incident: each open plan action at its due time (to its owner); the recovery
+ * team's review meetings (the plan's next review, else the cadence from the last plan version or
+ * from becoming major), each missed one — no new plan version by `reviewGrace` after it — told to
+ * the incident managers; each audience's update reminder before it is due; the management line's
+ * summaries at their cadence.
+ */
+function majorTimers(incident: Incident, policy: Policy, now: Date): PlannedTimer[] {
+  const timers: PlannedTimer[] = [];
+  const { plan, comms } = incident;
+  const major = policy.major;
+  for (const action of plan?.actions ?? []) {
+    if (!action.done && action.dueAt) timers.push({ key: `plan-action:${action.n}:${action.dueAt.getTime()}`, rule: 'plan-action', n: action.n, dueAt: action.dueAt });
+  }
+  const since = incident.majorAt ?? incident.createdAt;
+  const named = plan?.nextReviewAt && plan.nextReviewAt > plan.savedAt ? plan.nextReviewAt : undefined;
+  const first = named ?? new Date((plan?.savedAt ?? since).getTime() + major.reviewEvery);
+  for (let k = 0; k < REMINDER_HORIZON; k++) {
+    const at = new Date(first.getTime() + k * major.reviewEvery);
+    timers.push({ key: `review:${at.getTime()}`, rule: 'review', at, dueAt: at });
+    timers.push({ key: `review-missed:${at.getTime()}`, rule: 'review-missed', at, dueAt: new Date(at.getTime() + major.reviewGrace) });
+  }
+  for (const audience of comms?.audiences ?? []) {
+    const dueAt = new Date(Math.max(audience.nextDueAt.getTime() - major.commsRemindBefore, since.getTime()));
+    timers.push({ key: `comms:${audience.audience}:${audience.nextDueAt.getTime()}`, rule: 'comms', audience: audience.audience, at: audience.nextDueAt, dueAt });
+  }
+  // The management line: the latest summary already due and a few ahead (like update reminders).
+  const elapsed = now.getTime() - since.getTime();
+  const firstStep = Math.max(1, Math.floor(elapsed / major.managementEvery));
+  for (let k = firstStep; k < firstStep + REMINDER_HORIZON; k++) {
+    const dueAt = new Date(since.getTime() + k * major.managementEvery);
+    timers.push({ key: `management:${dueAt.getTime()}`, rule: 'management', dueAt });
+  }
+  return timers;
 }
 
 /** SPEC §4: a normal incident still unresolved after `unresolvedAfter` becomes at least `unresolvedMinimum`. */

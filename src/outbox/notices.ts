@@ -3,6 +3,7 @@ import type { Destination } from '../app/platform.js';
 import type { ActionButton, CardView } from '../app/view.js';
 import type { Directory } from '../domain/directory.js';
 import type { Incident, IncidentEvent } from '../domain/incident.js';
+import { approversOf } from '../domain/major.js';
 import type { PlannedTimer } from '../domain/timers.js';
 import type { Voice, Voices } from '../app/voice.js';
 import type { Locale } from '../i18n/index.js';
@@ -94,6 +95,14 @@ export class Notices {
     } else if (event.action === 'rate' && event.flags.includes('low_rating')) {
       const score = incident.rating?.score ?? 0;
       tell('rating:low', [...this.directory.teamLeads(incident), ...this.directory.incidentManagers()], ({ m }) => m.notice.lowRating({ id, title: incident.title, score, comment: incident.rating?.comment ?? '—' }));
+    } else if (event.action === 'plan') {
+      // The owners of actions added in this version get them (SPEC §12).
+      const added = new Set((event.data.newActions as number[] | undefined) ?? []);
+      for (const action of (incident.plan?.actions ?? []).filter((a) => added.has(a.n))) {
+        tell(`plan:action:${action.n}`, [action.ownerId], ({ m, presenter }) => m.notice.planAction({ id, n: action.n, text: action.text, due: action.dueAt ? presenter.formatTime(action.dueAt) : m.time.never, version: incident.plan?.version ?? 0 }));
+      }
+    } else if (event.action.startsWith('comms-')) {
+      notices.push(...this.commsNotices(incident, event, tell));
     } else if (event.action === 'link-problem' && event.flags.includes('problem_created')) {
       const owner = typeof event.data.ownerId === 'string' ? [event.data.ownerId] : this.directory.problemManagers();
       tell('problem:raised', owner, ({ m }) => m.notice.problemRaised({ problem: String(event.data.problemId ?? ''), id, title: incident.title }));
@@ -143,6 +152,26 @@ export class Notices {
       notices = this.notices(incident, timer.key, '', this.people(this.rolePeople(incident, timer.roles ?? [])), late(text), { urgent, channels: hooks });
     } else if (timer.rule === 'update') {
       notices = this.updateNotices(incident, timer, late);
+    } else if (timer.rule === 'plan-action' && timer.n !== undefined) {
+      const action = incident.plan?.actions.find((a) => a.n === timer.n);
+      if (action && !action.done) {
+        notices = this.notices(incident, timer.key, '', this.people([action.ownerId]), late(({ m }) => m.notify.planActionDue({ id: incident.id, n: action.n, text: action.text })), { urgent: true });
+      }
+    } else if (timer.rule === 'review' && timer.at) {
+      const at = timer.at;
+      const text: Words = ({ m, presenter }) => m.notify.reviewDue({ id: incident.id, title: incident.title, at: presenter.formatTime(at), version: incident.plan?.version ?? 0 });
+      notices = this.notices(incident, timer.key, '', this.people(this.recoveryTeam(incident)), late(text), {});
+    } else if (timer.rule === 'review-missed' && timer.at) {
+      const at = timer.at;
+      const text: Words = ({ m, presenter }) => m.notify.reviewMissed({ id: incident.id, title: incident.title, at: presenter.formatTime(at), manager: presenter.nameOf(incident.majorIncidentManagerId) });
+      notices = this.notices(incident, timer.key, '', this.people(this.directory.incidentManagers()), late(text), { urgent: true });
+    } else if (timer.rule === 'comms' && timer.audience && timer.at) {
+      const audience = timer.audience;
+      const at = timer.at;
+      const owner = incident.majorIncidentManagerId ? [incident.majorIncidentManagerId] : this.directory.incidentManagers();
+      notices = this.notices(incident, timer.key, '', this.people(owner), late(({ m, presenter }) => m.notify.commsDue({ id: incident.id, audience: word(m.audience, audience) ?? audience, due: presenter.formatTime(at), key: audience })), {});
+    } else if (timer.rule === 'management') {
+      notices = [this.managementSummary(incident, timer.key)];
     } else if (timer.rule === 'verification') {
       const text: Words = ({ m, presenter }) => m.notify.verifyReminder({ id: incident.id, title: incident.title, closed: presenter.formatTime(incident.correctedAt ?? incident.closedAt) });
       notices = this.notices(incident, timer.key, '', this.people(this.directory.teamLeads(incident)), late(text), { actions: ['verify', 'return'] });
@@ -201,6 +230,59 @@ export class Notices {
     if (incident.majorIncidentManagerId) owners.push(incident.majorIncidentManagerId);
     const to: Destination[] = owners.length > 0 ? this.people(owners) : incident.groupId ? [{ kind: 'group', groupId: incident.groupId }] : this.people(this.directory.onDutyFirstLine());
     return this.notices(incident, timer.key, '', to, late((v) => v.m.notify.updateDue({ ...base, every: v.duration(cadence.every) })), { actions: ['update'] });
+  }
+
+  /** The recovery team: the major incident manager, whoever owns or is assigned the work. */
+  private recoveryTeam(incident: Incident): string[] {
+    const ids = [incident.majorIncidentManagerId, incident.ownerId ?? incident.assigneeId].filter((id): id is string => Boolean(id));
+    const group = incident.groupId ? (this.directory.group(incident.groupId)?.members ?? []) : [];
+    return unique([...ids, ...group]);
+  }
+
+  /** A summary line in the management line (the management channel's thread for the incident), in the organisation's language. */
+  private managementSummary(incident: Incident, key: string): Notice {
+    const { m, presenter } = this.voices.get();
+    const open = (incident.plan?.actions ?? []).filter((a) => !a.done).length;
+    const text = m.thread.managementSummary({
+      id: incident.id, priority: incident.priority, title: incident.title, status: m.status[incident.status],
+      owner: presenter.nameOf(incident.ownerId ?? incident.assigneeId ?? incident.groupId), manager: presenter.nameOf(incident.majorIncidentManagerId),
+      version: incident.plan?.version ?? 0, open, review: presenter.formatTime(incident.plan?.nextReviewAt),
+    });
+    return { rule: `thread:${key}`, step: '', to: [{ kind: 'channel', channel: 'management' }], text, urgent: false, channels: [], optional: true };
+  }
+
+  /**
+   * The communication plan's messages: a draft needing approval goes to its approvers with Approve /
+   * Edit / Reject; an update posted goes to its audience's channel (none: it is only recorded) and
+   * the drafter hears it went out; a rejected one goes back to the drafter with the reason.
+   */
+  private commsNotices(incident: Incident, event: IncidentEvent, tell: (rule: string, people: readonly string[], text: Words, actions?: string[], buttons?: Buttons) => void): Notice[] {
+    const id = incident.id;
+    const n = Number(event.data.draft);
+    const draft = incident.comms?.drafts.find((d) => d.n === n);
+    const audience = incident.comms?.audiences.find((a) => a.audience === draft?.audience);
+    if (!draft || !audience) return [];
+    const audienceName = (m: Voice['m']) => word(m.audience, draft.audience) ?? draft.audience;
+    if (event.flags.includes('comms_needs_approval')) {
+      const buttons: Buttons = ({ m }) => [
+        { label: m.action['comms-approve'] ?? 'Approve', command: 'comms-approve', args: { id, draft: String(n) }, style: 'primary' },
+        { label: m.action['comms-edit'] ?? 'Edit', command: 'comms-edit', args: { id, draft: String(n) } },
+        { label: m.action['comms-reject'] ?? 'Reject', command: 'comms-reject', args: { id, draft: String(n) }, style: 'danger' },
+      ];
+      tell(`comms:approve:${n}`, approversOf(audience, incident, this.directory), ({ m }) => m.notice.commsApproval({ id, n, audience: audienceName(m), by: draft.byName, text: draft.text }), ['comms-approve', 'comms-edit', 'comms-reject'], buttons);
+      return [];
+    }
+    if (event.flags.includes('comms_rejected')) {
+      tell(`comms:rejected:${n}`, [draft.byId], ({ m }) => m.notice.commsRejected({ id, n, audience: audienceName(m), by: event.actorName, reason: draft.reason ?? '' }));
+      return [];
+    }
+    if (!event.flags.includes('comms_posted')) return [];
+    if (event.action === 'comms-approve') tell(`comms:approved:${n}`, [draft.byId], ({ m }) => m.notice.commsApproved({ id, n, audience: audienceName(m), by: event.actorName }));
+    if (audience.channel === 'none') return [];
+    // A channel post: the organisation's language.
+    const { m } = this.voices.get();
+    const text = m.notice.commsUpdate({ id, priority: incident.priority, title: incident.title, audience: audienceName(m), text: draft.text });
+    return [{ rule: `comms:posted:${n}`, step: String(event.seq), to: [{ kind: 'channel', channel: audience.channel }], text, urgent: false, channels: [], optional: true }];
   }
 
   /** A message to the service desk on duty that is about no one incident (the month's follow-up calls), in each reader's language. */

@@ -436,7 +436,7 @@ function toStorable(changes: Partial<Incident>): Record<string, unknown> {
 
 const DATE_FIELDS = new Set([
   'outageStart', 'outageEnd', 'createdAt', 'updatedAt', 'firstDispatchedAt', 'dispatchedAt', 'firstAcceptedAt',
-  'acceptedAt', 'resolvedAt', 'confirmedAt', 'closedAt', 'suspendedAt', 'verifiedAt', 'correctedAt',
+  'acceptedAt', 'resolvedAt', 'confirmedAt', 'closedAt', 'suspendedAt', 'verifiedAt', 'correctedAt', 'majorAt',
 ]);
 
 /** Mixed fields come back from some servers with dates as strings; restore them. */
@@ -446,6 +446,7 @@ function reviveDates(changes: Partial<Incident>): Partial<Incident> {
     const value = out[key];
     if (DATE_FIELDS.has(key) && typeof value === 'string') out[key] = new Date(value);
   }
+  reviveMajor(out);
   // Dates inside the after-closure records (a return, a rating, a follow-up call).
   for (const key of ['returned', 'rating', 'followUpCall']) {
     const record = out[key] as Record<string, unknown> | undefined;
@@ -515,7 +516,24 @@ function termsOf(incident: { title: string; description?: string; ci?: string })
   return terms;
 }
 
+/** The dates inside a major incident's plans, where a server gives them back as strings. */
+function reviveMajor(out: Record<string, unknown>): void {
+  const date = (v: unknown) => (typeof v === 'string' ? new Date(v) : v);
+  const plan = out.plan as Record<string, unknown> | undefined;
+  if (plan && typeof plan === 'object') {
+    out.plan = { ...plan, savedAt: date(plan.savedAt), ...(plan.nextReviewAt ? { nextReviewAt: date(plan.nextReviewAt) } : {}), actions: ((plan.actions as Record<string, unknown>[] | undefined) ?? []).map((a) => ({ ...a, ...(a.dueAt ? { dueAt: date(a.dueAt) } : {}) })) };
+  }
+  const comms = out.comms as Record<string, unknown> | undefined;
+  if (comms && typeof comms === 'object') {
+    out.comms = {
+      audiences: ((comms.audiences as Record<string, unknown>[] | undefined) ?? []).map((a) => ({ ...a, nextDueAt: date(a.nextDueAt), ...(a.lastSentAt ? { lastSentAt: date(a.lastSentAt) } : {}) })),
+      drafts: ((comms.drafts as Record<string, unknown>[] | undefined) ?? []).map((d) => ({ ...d, at: date(d.at) })),
+    };
+  }
+}
+
 function toIncident(doc: Record<string, unknown>): Incident {
+  reviveMajor(doc);
   const { _id, terms: _terms, ...rest } = doc;
   const incident = rest as unknown as Incident;
   incident.links = incident.links ?? {};

@@ -93,6 +93,10 @@ const IncidentSchema = new Schema(
     correctedAt: Date,
     rating: Schema.Types.Mixed,
     followUpCall: Schema.Types.Mixed,
+    /** A major incident's recovery and communication plans (src/domain/major.ts). */
+    plan: Schema.Types.Mixed,
+    comms: Schema.Types.Mixed,
+    majorAt: Date,
   },
   { collection: 'incidents', versionKey: false, minimize: false, timestamps: false, autoIndex: false },
 );
