@@ -5,7 +5,7 @@ import type { ConfigFile } from '../../src/config/config.schema.js';
 import type { Directory } from '../../src/domain/directory.js';
 import type { Incident, IncidentEvent } from '../../src/domain/incident.js';
 import type { Catalog } from '../../src/i18n/index.js';
-import { eachPart, type Surface, type SurfaceSteps } from '../../src/outbox/surface.js';
+import { eachPart, forStakeholders, type Surface, type SurfaceSteps } from '../../src/outbox/surface.js';
 import type { RefFields, SurfaceRef } from '../../src/outbox/surface.store.js';
 import type { DiscordApi } from './discord.api.js';
 import { toDeliveryError } from './discord.messenger.js';
@@ -94,7 +94,7 @@ export class DiscordSurface implements Surface {
   }
 
   private async lines(incident: Incident, events: IncidentEvent[], steps: SurfaceSteps, target: string, channel: string): Promise<void> {
-    for (const event of events) {
+    for (const event of events.filter(forStakeholders)) {
       const key = `line:${target}:${incident.id}:${event.seq}`;
       await steps.once(key, () => this.post(channel, key, renderText(`${incident.id} · ${this.deps.presenter.timelineLine(event)}`)));
     }

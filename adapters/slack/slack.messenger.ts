@@ -88,6 +88,8 @@ export class SlackMessenger implements Messenger {
       const channel = this.dir.channel(destination.channel);
       if (!channel) throw new DeliveryError(`no Slack channel configured for ${destination.channel}`, { permanent: true });
       if (destination.channel === 'stakeholders' && message.incidentId) return [await this.inThread(message.incidentId, key)];
+      // A major incident's management line: its thread in the management channel (SPEC §12).
+      if (destination.channel === 'management' && message.incidentId) return [await this.inThread(message.incidentId, key, 'mthread')];
       return [{ channel, key }];
     }
     if (destination.kind === 'contact') throw new DeliveryError('an outside contact is reached by e-mail, not Slack', { permanent: true });
@@ -108,10 +110,10 @@ export class SlackMessenger implements Messenger {
    * thread can never open, its own surface entry fails and is dead-lettered where
    * `/incident admin outbox` shows it; retrying that entry lets the notice follow.
    */
-  private async inThread(incidentId: string, key: string): Promise<Target> {
-    const thread = await this.surfaces.get(`slack:thread:${incidentId}`);
+  private async inThread(incidentId: string, key: string, kind: 'thread' | 'mthread' = 'thread'): Promise<Target> {
+    const thread = await this.surfaces.get(`slack:${kind}:${incidentId}`);
     if (thread?.state !== 'done' || !thread.channel || !thread.message) {
-      throw new PacedDelivery(`waiting for the stakeholder thread of ${incidentId} to open`, 2_000);
+      throw new PacedDelivery(`waiting for the ${kind === 'thread' ? 'stakeholder' : 'management'} thread of ${incidentId} to open`, 2_000);
     }
     return { channel: thread.channel, threadTs: thread.message, key };
   }

@@ -1,8 +1,9 @@
+import { planText } from '../../src/app/plan-text.js';
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Incident, IncidentEvent } from '../../src/domain/incident.js';
 import { PacedDelivery } from '../../src/outbox/paced.js';
-import { eachPart, type Surface, type SurfaceSteps } from '../../src/outbox/surface.js';
+import { eachPart, forStakeholders, type Surface, type SurfaceSteps } from '../../src/outbox/surface.js';
 import type { RefFields, SurfaceRef } from '../../src/outbox/surface.store.js';
 import type { Presenter } from '../../src/app/presenter.js';
 import type { Catalog } from '../../src/i18n/index.js';
@@ -68,12 +69,20 @@ export class SlackSurface implements Surface {
 
   async apply(incident: Incident, events: IncidentEvent[], steps: SurfaceSteps): Promise<void> {
     let room: SurfaceRef | undefined;
+    let management: SurfaceRef | undefined;
     await eachPart([
       async () => {
         if (this.isMajor(incident)) room = await this.warRoom(incident, events, steps);
       },
       () => this.thread(incident, events, steps, room),
       () => this.card(incident, steps, room),
+      async () => {
+        if (this.isMajor(incident)) management = await this.managementLine(incident, steps);
+      },
+      async () => {
+        if (room?.channel && !room.archived) await this.pinnedPlan(incident, steps, room.channel);
+      },
+      () => this.reviewFile(events, steps, room, management),
       async () => {
         if (room?.channel && !room.archived && incident.status === 'closed') await this.closeRoom(incident, steps, room);
       },
@@ -123,10 +132,65 @@ export class SlackSurface implements Surface {
     const line = (lineKey: string, text: string) =>
       steps.once(lineKey, () => this.post(parent.channel!, lineKey, { text, blocks: [] }, threadTs), () => this.find(parent.channel!, lineKey, threadTs));
     for (const event of events) {
-      if (event.action === 'report') continue;
+      if (event.action === 'report' || !forStakeholders(event)) continue;
       await line(`line:${incident.id}:${event.seq}`, safeMrkdwn(presenter.timelineLine(event)));
     }
     if (room?.channel) await line(`line:${incident.id}:warroom`, m.slack.warRoomLink({ channel: `<#${room.channel}>` }));
+  }
+
+  /**
+   * A major incident's management line (SPEC §12): one parent in the management channel, opened
+   * once; the summaries and leadership updates go into its thread (the messenger waits for it).
+   */
+  private async managementLine(incident: Incident, steps: SurfaceSteps): Promise<SurfaceRef | undefined> {
+    const channel = this.deps.dir.channel('management');
+    if (!channel) return undefined;
+    const key = `mthread:${incident.id}`;
+    return steps.once(
+      key,
+      () => this.post(channel, key, this.withCard(this.deps.m.slack.managementParent({ id: incident.id, priority: incident.priority, title: incident.title }), incident)),
+      () => this.find(channel, key),
+    );
+  }
+
+  /** The recovery plan, pinned in the war room and edited in place at each new version. */
+  private async pinnedPlan(incident: Incident, steps: SurfaceSteps, channel: string): Promise<void> {
+    const plan = incident.plan;
+    if (!plan) return;
+    const { client } = this.deps;
+    const key = `warroom-plan:${incident.id}`;
+    const message = (): SlackMessage => {
+      const text = safeMrkdwn(planText(incident, plan, this.deps.m, this.deps.presenter));
+      return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 2900) } }] };
+    };
+    const ref = await steps.once(
+      key,
+      async () => {
+        const posted = await this.post(channel, key, message());
+        await this.harmless(() => client.pins.add({ channel, timestamp: posted.message! }));
+        return { ...posted, rev: plan.version };
+      },
+      () => this.find(channel, key),
+    );
+    if (!ref.channel || !ref.message || (ref.rev ?? 0) >= plan.version) return;
+    await client.chat.update({ channel: ref.channel, ts: ref.message, ...message() });
+    await steps.set(key, { rev: plan.version });
+  }
+
+  /** The post-incident review, as a file in the war room (before it is archived) and in the management line. */
+  private async reviewFile(events: IncidentEvent[], steps: SurfaceSteps, room?: SurfaceRef, management?: SurfaceRef): Promise<void> {
+    const written = events.find((e) => e.action === 'review-doc');
+    if (!written || typeof written.data.markdown !== 'string') return;
+    const file = { content: written.data.markdown, name: String(written.data.name ?? `${written.incidentId}-post-incident-review.md`) };
+    const upload = async (key: string, channel: string, threadTs?: string) => {
+      await steps.once(key, async () => {
+        const contents = { file: Buffer.from(file.content, 'utf8'), filename: file.name, title: file.name };
+        await (threadTs ? this.deps.client.filesUploadV2({ channel_id: channel, thread_ts: threadTs, ...contents }) : this.deps.client.filesUploadV2({ channel_id: channel, ...contents }));
+        return { channel };
+      });
+    };
+    if (room?.channel && !room.archived) await upload(`review-file:${written.incidentId}:warroom`, room.channel);
+    if (management?.channel && management.message) await upload(`review-file:${written.incidentId}:management`, management.channel, management.message);
   }
 
   /** Opens the war room once; invites the current team when it may have changed; pins the summary once. */
@@ -184,7 +248,8 @@ export class SlackSurface implements Surface {
     for (let attempt = 1; attempt <= NAME_ATTEMPTS; attempt++) {
       const name = warRoomName(incident.id, incident.title, attempt === 1 ? '' : `-${attempt}`);
       try {
-        const result = await this.deps.client.conversations.create({ name, is_private: false });
+        // Private: the recovery team and the managers it invites (SPEC §12; groups:write).
+        const result = await this.deps.client.conversations.create({ name, is_private: true });
         const id = result.channel?.id;
         if (!id) throw new Error('conversations.create returned no channel id');
         return { channel: id, name: result.channel?.name ?? name };

@@ -721,6 +721,7 @@ export const en = {
     syncFailed: (p: P) => `${s(p.id)} was saved, but Slack could not be updated (${s(p.error)}). Error id ${s(p.ref)}.`,
     badButton: 'This button is out of date; use /incident show INC-… to get a fresh card.',
     warRoomLink: (p: P) => `War room: ${s(p.channel)}`,
+    managementParent: (p: P) => `${s(p.id)} (${s(p.priority)}) ${s(p.title)}: major incident. The management line: summaries and leadership updates follow in this thread.`,
     warRoomOpened: (p: P) => `War room for ${s(p.id)} (${s(p.priority)}). The recovery team works here; the summary is pinned.`,
     warRoomClosed: (p: P) => `${s(p.id)} is closed (${s(p.code)}). This war room is archived.`,
     threadParent: (p: P) => `Stakeholder updates for ${s(p.id)} (${s(p.priority)}): ${s(p.title)}`,

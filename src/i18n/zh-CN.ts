@@ -722,6 +722,7 @@ export const zhCN: Catalog = {
     syncFailed: (p: P) => `${s(p.id)} 已保存，但 Slack 未能更新（${s(p.error)}）。错误编号 ${s(p.ref)}。`,
     badButton: '此按钮已过期；请用 /incident show INC-… 获取最新卡片。',
     warRoomLink: (p: P) => `作战室：${s(p.channel)}`,
+    managementParent: (p: P) => `${s(p.id)}（${s(p.priority)}）${s(p.title)}：重大事件。管理层线：摘要和致领导层的通报在本话题中发布。`,
     warRoomOpened: (p: P) => `${s(p.id)}（${s(p.priority)}）的作战室。恢复小组在此工作；摘要已置顶。`,
     warRoomClosed: (p: P) => `${s(p.id)} 已关闭（${s(p.code)}）。本作战室已归档。`,
     threadParent: (p: P) => `${s(p.id)}（${s(p.priority)}）进展通报：${s(p.title)}`,

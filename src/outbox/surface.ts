@@ -6,6 +6,16 @@ import type { OutboxEntry } from './outbox.store.js';
 import { PacedDelivery } from './paced.js';
 import type { RefFields, SurfaceRef, SurfaceStore } from './surface.store.js';
 
+/**
+ * Events whose line is not for stakeholders: a drafted update before its approver lets it out (the
+ * update itself goes to its audience when approved), an approval round, the review document.
+ */
+const NOT_FOR_STAKEHOLDERS = new Set(['comms-draft', 'comms-approve', 'comms-reject', 'review-doc']);
+
+export function forStakeholders(event: IncidentEvent): boolean {
+  return !NOT_FOR_STAKEHOLDERS.has(event.action);
+}
+
 /** The outbox rule of surface entries: "bring this platform's view of the incident up to date". */
 export const SURFACE_RULE = 'surface';
 

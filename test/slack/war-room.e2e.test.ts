@@ -27,6 +27,8 @@ describe('Slack: the major-incident war room', () => {
 
     const creates = bot.api.callsOf('conversations.create');
     expect(creates.map((c) => c.params.name)).toEqual(['inc-000001-core-switch-down-building-a-b', 'inc-000001-core-switch-down-building-a-b-2']);
+    // Private: the recovery team and the managers it invites (groups:write).
+    expect(creates.map((c) => String(c.params.is_private))).toEqual(['true', 'true']);
     const invite = await bot.api.waitFor('conversations.invite');
     expect(invite.params.channel).toBe('CWAR1');
     expect(String(invite.params.users).split(',')).toContain(zhao.id);
