@@ -28,6 +28,16 @@ export class DiscordApi {
     return (await this.rest.patch(Routes.channelMessage(channelId, messageId), { body: message })) as APIMessage;
   }
 
+  /** A message with one file attached (multipart), e.g. the post-incident review. */
+  async postFile(channelId: string, content: string, file: { name: string; content: string }, nonce?: string): Promise<APIMessage> {
+    const body = { content, ...(nonce ? { nonce, enforce_nonce: true } : {}) };
+    return (await this.rest.post(Routes.channelMessages(channelId), { body, files: [{ name: file.name, data: Buffer.from(file.content, 'utf8') }] })) as APIMessage;
+  }
+
+  async pin(channelId: string, messageId: string): Promise<void> {
+    await this.rest.put(Routes.channelPin(channelId, messageId));
+  }
+
   async startThread(channelId: string, messageId: string, name: string): Promise<APIChannel> {
     return (await this.rest.post(Routes.threads(channelId, messageId), { body: { name, auto_archive_duration: 10080 } })) as APIChannel;
   }

@@ -47,7 +47,9 @@ export class DiscordMessenger implements Messenger {
         const channelId = this.config.organisation.channels[destination.channel].discord;
         if (!channelId) throw new DeliveryError(`no Discord channel configured for ${destination.channel}`, { permanent: true });
         // A stakeholder notice about an incident goes into the incident's thread, once the surface has opened it.
-        const target = destination.channel === 'stakeholders' && message.incidentId ? await this.thread(message.incidentId) : channelId;
+        // So does a major incident's management-line notice, into its management thread.
+        const threaded = (destination.channel === 'stakeholders' || destination.channel === 'management') && message.incidentId;
+        const target = threaded ? await this.thread(message.incidentId!, destination.channel as 'stakeholders' | 'management') : channelId;
         await this.api.postMessage(target, body, nonce);
       } else if (destination.kind === 'contact') {
         throw new DeliveryError('an outside contact is reached by e-mail, not Discord', { permanent: true });
@@ -71,10 +73,10 @@ export class DiscordMessenger implements Messenger {
     }
   }
 
-  private async thread(incidentId: string): Promise<string> {
-    const thread = await this.surfaces.get(`discord:stakeholders:${incidentId}`);
+  private async thread(incidentId: string, kind: 'stakeholders' | 'management'): Promise<string> {
+    const thread = await this.surfaces.get(`discord:${kind}:${incidentId}`);
     // Waiting for the thread is a put-off, not a failure (see the Slack messenger's inThread).
-    if (thread?.state !== 'done' || !thread.channel) throw new PacedDelivery(`waiting for the stakeholder thread of ${incidentId} to open`, 2_000);
+    if (thread?.state !== 'done' || !thread.channel) throw new PacedDelivery(`waiting for the ${kind} thread of ${incidentId} to open`, 2_000);
     return thread.channel;
   }
 

@@ -1,3 +1,4 @@
+import { planText } from '../../src/app/plan-text.js';
 import { DiscordAPIError, RateLimitError } from 'discord.js';
 import type { Clock } from '../../src/app/clock.js';
 import type { Presenter } from '../../src/app/presenter.js';
@@ -52,8 +53,9 @@ export class DiscordSurface implements Surface {
     const parts = [() => this.card(incident, steps)];
     if (stakeholders.discord) parts.push(() => this.thread(incident, events, steps, 'stakeholders', stakeholders.discord!));
     if (incident.major) {
-      parts.push(() => this.warRoom(incident, events, steps));
+      // The management thread first: the review document goes there as well as into the room.
       if (management.discord) parts.push(() => this.thread(incident, events, steps, 'management', management.discord!));
+      parts.push(() => this.warRoom(incident, events, steps));
     }
     await eachPart(parts).catch((error: unknown) => {
       throw toDeliveryError(error);
@@ -126,11 +128,45 @@ export class DiscordSurface implements Surface {
     });
     if (!created && incident.status !== 'closed' && events.some((e) => ACCESS_CHANGES.has(e.action))) await warRooms.refreshAccess(incident, channel);
     await this.lines(incident, events, steps, 'warroom', channel);
+    await this.pinnedPlan(incident, steps, channel);
+    await this.reviewFile(events, steps, channel);
     if (incident.status !== 'closed') return;
     const archivedKey = `warroom-archived:${incident.id}`;
     await steps.once(archivedKey, () => this.post(channel, archivedKey, renderText(m.discord.warRoomArchived({ id: incident.id }))));
     await warRooms.archive(incident, channel);
     await steps.set(key, { archived: true });
+  }
+
+  /** The recovery plan, pinned in the war room and edited in place at each new version (SPEC §12). */
+  private async pinnedPlan(incident: Incident, steps: SurfaceSteps, channel: string): Promise<void> {
+    const plan = incident.plan;
+    if (!plan) return;
+    const { api, m, presenter } = this.deps;
+    const key = `warroom-plan:${incident.id}`;
+    const message = () => renderText(cut(planText(incident, plan, m, presenter), 2_000));
+    const ref = await steps.once(key, async () => {
+      const posted = await this.post(channel, key, message());
+      await api.pin(channel, posted.message!);
+      return { ...posted, rev: plan.version };
+    });
+    if (!ref.channel || !ref.message || (ref.rev ?? 0) >= plan.version) return;
+    await api.editMessage(ref.channel, ref.message, message());
+    await steps.set(key, { rev: plan.version });
+  }
+
+  /** The post-incident review as an attached Markdown file: in the war room (before it is archived) and the management thread. */
+  private async reviewFile(events: IncidentEvent[], steps: SurfaceSteps, room: string): Promise<void> {
+    const written = events.find((e) => e.action === 'review-doc');
+    if (!written || typeof written.data.markdown !== 'string') return;
+    const file = { name: String(written.data.name ?? `${written.incidentId}-post-incident-review.md`), content: written.data.markdown };
+    const text = this.deps.m.discord.reviewAttached({ id: written.incidentId });
+    const targets: [string, string | undefined][] = [[`review-file:${written.incidentId}:warroom`, room]];
+    const management = await steps.get(`management:${written.incidentId}`);
+    if (management?.channel) targets.push([`review-file:${written.incidentId}:management`, management.channel]);
+    for (const [key, channel] of targets) {
+      if (!channel) continue;
+      await steps.once(key, async () => ({ channel, message: (await this.deps.api.postFile(channel, text, file, nonceOf(key))).id }));
+    }
   }
 
   private async post(channel: string, key: string, message: DiscordMessage): Promise<RefFields> {

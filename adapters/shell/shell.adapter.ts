@@ -108,8 +108,24 @@ export class ShellAdapter implements PlatformAdapter {
     const { text, buttons } = renderReply(reply, m);
     if (buttons.length > 0) this.buttons = buttons;
     this.say(text);
+    if (reply.card && name === 'show') await this.warRoom(reply.card.incidentId);
     if (reply.file) this.say(await this.save(reply.file));
   }
+
+  /**
+   * The terminal has no war-room channel: a major incident's card is followed by what its war room
+   * would hold, as a labelled section — the pinned recovery plan and the communication plan's drafts.
+   */
+  private async warRoom(incidentId: string): Promise<void> {
+    const { app } = this.options;
+    const { locale, m } = this.voice;
+    const plan = await app.run(this.actor, 'plan', { id: incidentId }, { locale });
+    // Not a major incident (the plan command says so): no war room.
+    if (plan.error) return;
+    const comms = await app.run(this.actor, 'comms', { id: incidentId }, { locale });
+    this.say([m.shell.warRoomHeading({ id: incidentId }), plan.text ?? '', ...(comms.error ? [] : [comms.text ?? ''])].join('\n'));
+  }
+
 
   /** Asks each field (only the faulty ones when the form came back with errors); "." cancels. */
   private async fill(form: FormView): Promise<RawArgs | undefined> {

@@ -1,3 +1,4 @@
+import { nextReview } from '../domain/major.js';
 import type { ConfigFile } from '../config/config.schema.js';
 import { SYSTEM_ACTOR, type Actor, type Directory } from '../domain/directory.js';
 import type { Incident, IncidentEvent } from '../domain/incident.js';
@@ -178,7 +179,7 @@ export class Presenter {
     const { plan, comms } = incident;
     if (plan) {
       const open = plan.actions.filter((a) => !a.done).length;
-      fields.push({ label: m.card.recoveryPlan, value: m.card.planSummary({ version: plan.version, open, review: this.formatTime(plan.nextReviewAt) }), short: true });
+      fields.push({ label: m.card.recoveryPlan, value: m.card.planSummary({ version: plan.version, open, review: this.formatTime(nextReview(incident, this.config.policy)) }), short: true });
     }
     if (comms && incident.status !== 'closed') {
       const next = [...comms.audiences].sort((a, b) => a.nextDueAt.getTime() - b.nextDueAt.getTime())[0];

@@ -90,6 +90,16 @@ export function approversOf(audience: AudiencePlan, incident: Pick<Incident, 'gr
   return holders.length > 0 ? holders : directory.incidentManagers();
 }
 
+/**
+ * The recovery team's next review: the one the plan names, else the policy's cadence from the last
+ * plan version (or from becoming major, before the first).
+ */
+export function nextReview(incident: Pick<Incident, 'plan' | 'majorAt' | 'createdAt'>, policy: Pick<Policy, 'major'>): Date {
+  const { plan } = incident;
+  if (plan?.nextReviewAt && plan.nextReviewAt > plan.savedAt) return plan.nextReviewAt;
+  return new Date((plan?.savedAt ?? incident.majorAt ?? incident.createdAt).getTime() + policy.major.reviewEvery);
+}
+
 type Rule = Pick<TransitionRow, 'guard' | 'apply'>;
 
 function majorOnly(ctx: ActionContext): UserError | undefined {

@@ -1,5 +1,6 @@
 import { PRIORITIES, type Policy, type Priority } from '../config/config.schema.js';
 import type { Incident } from './incident.js';
+import { nextReview } from './major.js';
 
 /**
  * What time does to an incident (SPEC §4–§9), planned as data: pure functions of (incident,
@@ -130,8 +131,7 @@ function majorTimers(incident: Incident, policy: Policy, now: Date): PlannedTime
     if (!action.done && action.dueAt) timers.push({ key: `plan-action:${action.n}:${action.dueAt.getTime()}`, rule: 'plan-action', n: action.n, dueAt: action.dueAt });
   }
   const since = incident.majorAt ?? incident.createdAt;
-  const named = plan?.nextReviewAt && plan.nextReviewAt > plan.savedAt ? plan.nextReviewAt : undefined;
-  const first = named ?? new Date((plan?.savedAt ?? since).getTime() + major.reviewEvery);
+  const first = nextReview(incident, policy);
   for (let k = 0; k < REMINDER_HORIZON; k++) {
     const at = new Date(first.getTime() + k * major.reviewEvery);
     timers.push({ key: `review:${at.getTime()}`, rule: 'review', at, dueAt: at });

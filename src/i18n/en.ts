@@ -544,6 +544,7 @@ export const en = {
     saved: (p: P) => `📎 Saved ${s(p.path)}`,
     notSaved: (p: P) => `! Could not save ${s(p.path)}: ${s(p.error)}`,
     langUsage: 'Choose a language: "lang en" (English) or "lang zh-CN" (简体中文).',
+    warRoomHeading: (p: P) => `── War room of ${s(p.id)} (the terminal has no channel: what the war room holds) ──`,
     shellHelp: 'Shell: "as <person>" switches who you are, "whoami", "people", "lang zh-CN" / "lang en" switches language, a number presses a button, "quit" exits.',
   },
   notice: {
@@ -757,7 +758,8 @@ export const en = {
     what: { card: 'service-desk card', stakeholders: 'stakeholder thread', management: 'management thread', warroom: 'war-room channel' },
     stakeholderStarter: (p: P) => `${s(p.id)} (${s(p.priority)}) ${s(p.title)}: stakeholder updates follow in the thread.`,
     managementStarter: (p: P) => `${s(p.id)} (${s(p.priority)}) ${s(p.title)}: major incident, management updates follow in the thread.`,
-    warRoomWelcome: (p: P) => `War room for ${s(p.id)} (${s(p.priority)}) "${s(p.title)}". Major incident manager: ${s(p.manager)}. The recovery team works here; the incident's card, updates and timeline stay in /incident (/incident show ${s(p.id)}). Visible only to the recovery team and managers; archived when the incident closes.`,
+    warRoomWelcome: (p: P) => `War room for ${s(p.id)} (${s(p.priority)}) "${s(p.title)}". Major incident manager: ${s(p.manager)}. The recovery team works here; the incident's card, updates and timeline stay in /incident (/incident show ${s(p.id)}). Visible only to the recovery team and managers; archived when the incident closes. The recovery plan is pinned here (/incident-plan ${s(p.id)}).`,
+    reviewAttached: (p: P) => `The post-incident review of ${s(p.id)} (Markdown).`,
     warRoomArchived: (p: P) => `${s(p.id)} is closed: this war room is archived and read-only.`,
     searchCommandDescription: 'Find incidents by words in their title, description or CI',
     incidentsCategory: 'Incidents',

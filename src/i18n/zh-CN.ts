@@ -550,6 +550,7 @@ export const zhCN: Catalog = {
     saved: (p: P) => `📎 已保存 ${s(p.path)}`,
     notSaved: (p: P) => `! 无法保存 ${s(p.path)}：${s(p.error)}`,
     langUsage: '选择语言："lang en"（English）或 "lang zh-CN"（简体中文）。',
+    warRoomHeading: (p: P) => `── ${s(p.id)} 作战室（终端没有频道：以下为作战室内容）──`,
     shellHelp: '终端命令："as <person>" 切换身份，"whoami" 查看当前身份，"people" 列出人员，输入数字按下按钮，"lang zh-CN" / "lang en" 切换中文/英文，"quit" 退出。',
   },
   notice: {
@@ -758,7 +759,8 @@ export const zhCN: Catalog = {
     what: { card: '服务台卡片', stakeholders: '通报话题', management: '管理层话题', warroom: '作战室频道' },
     stakeholderStarter: (p: P) => `${s(p.id)}（${s(p.priority)}）${s(p.title)}：进展通报见本话题。`,
     managementStarter: (p: P) => `${s(p.id)}（${s(p.priority)}）${s(p.title)}：重大事件，管理层通报见本话题。`,
-    warRoomWelcome: (p: P) => `${s(p.id)}（${s(p.priority)}）“${s(p.title)}”的作战室。重大事件经理：${s(p.manager)}。恢复小组在此工作；事件卡片、进展和时间线仍在 /incident 中（/incident show ${s(p.id)}）。仅恢复小组和经理可见；事件关闭后归档。`,
+    warRoomWelcome: (p: P) => `${s(p.id)}（${s(p.priority)}）“${s(p.title)}”的作战室。重大事件经理：${s(p.manager)}。恢复小组在此工作；事件卡片、进展和时间线仍在 /incident 中（/incident show ${s(p.id)}）。仅恢复小组和经理可见；事件关闭后归档。恢复计划置顶于此（/incident-plan ${s(p.id)}）。`,
+    reviewAttached: (p: P) => `${s(p.id)} 的事后回顾（Markdown）。`,
     warRoomArchived: (p: P) => `${s(p.id)} 已关闭：本作战室已归档，只读。`,
     searchCommandDescription: '按标题、描述或配置项中的词语搜索事件单',
     incidentsCategory: '事件',

@@ -39,7 +39,8 @@ export class FollowUps {
     const sample = sampleForCalls(closed, service.config.policy.closure.followUp.share, month);
     const now = service.deps.clock.now();
     if (!(await service.followUps.draw(month, sample, now))) return { month, drawn: 0, drawnBefore: (await service.followUps.drawnAt(month)) ?? now };
-    for (const notice of notices.forDesk(`follow-up:${month}`, ({ m }) => m.notify.followUpQueue({ month, count: sample.length, closed: closed.length }))) await outbox.enqueue(undefined, notice);
+    // Nothing to call (a quiet month, a new installation): the month is drawn, nobody is disturbed.
+    if (sample.length > 0) for (const notice of notices.forDesk(`follow-up:${month}`, ({ m }) => m.notify.followUpQueue({ month, count: sample.length, closed: closed.length }))) await outbox.enqueue(undefined, notice);
     log.info({ month, drawn: sample.length, closed: closed.length }, 'follow-up calls drawn');
     return { month, drawn: sample.length };
   }

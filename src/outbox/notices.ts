@@ -3,7 +3,7 @@ import type { Destination } from '../app/platform.js';
 import type { ActionButton, CardView } from '../app/view.js';
 import type { Directory } from '../domain/directory.js';
 import type { Incident, IncidentEvent } from '../domain/incident.js';
-import { approversOf } from '../domain/major.js';
+import { approversOf, nextReview } from '../domain/major.js';
 import type { PlannedTimer } from '../domain/timers.js';
 import type { Voice, Voices } from '../app/voice.js';
 import type { Locale } from '../i18n/index.js';
@@ -246,7 +246,7 @@ export class Notices {
     const text = m.thread.managementSummary({
       id: incident.id, priority: incident.priority, title: incident.title, status: m.status[incident.status],
       owner: presenter.nameOf(incident.ownerId ?? incident.assigneeId ?? incident.groupId), manager: presenter.nameOf(incident.majorIncidentManagerId),
-      version: incident.plan?.version ?? 0, open, review: presenter.formatTime(incident.plan?.nextReviewAt),
+      version: incident.plan?.version ?? 0, open, review: presenter.formatTime(nextReview(incident, this.config.policy)),
     });
     return { rule: `thread:${key}`, step: '', to: [{ kind: 'channel', channel: 'management' }], text, urgent: false, channels: [], optional: true };
   }

@@ -40,6 +40,8 @@ export interface SurfaceSteps {
    */
   once(key: string, perform: () => Promise<RefFields>, find?: () => Promise<RefFields | undefined>): Promise<SurfaceRef>;
   set(key: string, fields: RefFields): Promise<void>;
+  /** What a step recorded, if it is done (another part's post, e.g. a thread to post a file into). */
+  get(key: string): Promise<SurfaceRef | undefined>;
 }
 
 /**
@@ -165,6 +167,10 @@ export class SurfaceSync {
     const prefix = `${surface.platform}:`;
     return {
       set: (key, fields) => store.set(prefix + key, fields),
+      get: async (key) => {
+        const ref = await store.get(prefix + key);
+        return ref?.state === 'done' ? ref : undefined;
+      },
       async once(key, perform, find) {
         const id = prefix + key;
         let ref: SurfaceRef | undefined;

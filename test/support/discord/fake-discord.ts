@@ -199,6 +199,12 @@ export class FakeDiscord {
       if (method === 'PATCH') return [200, Object.assign(channel, body)];
     }
     if ((m = /^\/channels\/(\d+)\/permissions\/(\d+)$/.exec(path)) && method === 'PUT') return [204];
+    if ((m = /^\/channels\/(\d+)\/pins\/(\d+)$/.exec(path)) && method === 'PUT') {
+      const pinned = this.messages.get(m[2]!);
+      if (!pinned) return [404, { message: 'Unknown Message', code: 10008 }];
+      pinned.pinned = true;
+      return [204];
+    }
     return [404, { message: `Unknown route ${method} ${path}`, code: 0 }];
   }
 

@@ -34,13 +34,15 @@ export const users = {
   stranger: { id: '100000000000000007', username: 'stranger' },
   /** wang.fang: the service desk's team lead (verifies closed records). */
   lead: { id: '100000000000000008', username: 'wang.fang', roles: [IDS.roles.serviceDesk] },
+  /** gao.feng: the department director (approves all-staff updates of a major incident). */
+  director: { id: '100000000000000009', username: 'gao.feng' },
 } satisfies Record<string, DiscordUser>;
 
 /** The shipped default configuration with Discord ids filled in. */
 export function discordConfig(): ConfigFile {
   const raw = parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8'));
   const personIds: Record<string, string> = {
-    'chen.jing': users.desk.id, 'li.wei': users.network.id, 'liu.yang': users.apps.id, 'zhao.lei': users.manager.id, 'lin.na': users.user.id, 'wang.fang': users.lead.id,
+    'chen.jing': users.desk.id, 'li.wei': users.network.id, 'liu.yang': users.apps.id, 'zhao.lei': users.manager.id, 'lin.na': users.user.id, 'wang.fang': users.lead.id, 'gao.feng': users.director.id,
   };
   for (const person of raw.organisation.people) if (personIds[person.id]) person.discord = personIds[person.id];
   const roles: Record<string, string> = { 'service-desk': IDS.roles.serviceDesk, network: IDS.roles.network, applications: IDS.roles.applications };
