@@ -79,8 +79,9 @@ const declareMajor: Claim = {
   terminal: [[LIFECYCLE, 'declare-major'], EVERY_REPLY],
 };
 const warRoom: Claim = {
-  slack: [['test/slack/war-room.e2e.test.ts', 'war room is created once']],
+  slack: [['test/slack/war-room.e2e.test.ts', 'war room is created once'], ['test/slack/major.e2e.test.ts', 'is_private']],
   discord: [['test/discord/discord.major.test.ts', 'private to the team']],
+  terminal: [['test/e2e/shell.major.e2e.test.ts', 'War room of INC-000001']],
 };
 const refusals: Claim = {
   slack: [[SLACK_FLOW, 'ephemeral']],
@@ -158,6 +159,26 @@ const CLAIMS: Record<string, Claim> = {
   'Mark duplicate, Request closure, Report recurrence': duplicates,
   'Declare major incident': declareMajor,
   'War room for a major incident, archived on close': warRoom,
+  'Recovery plan: versions, history, diff, action owners reminded': {
+    slack: [['test/slack/major.e2e.test.ts', 'edited in place'], ['test/app/major.test.ts', 'plan-action']],
+    discord: [['test/discord/discord.major-command.test.ts', 'incident-plan'], ['test/app/major.test.ts', 'plan-action']],
+    terminal: [['test/e2e/shell.major.e2e.test.ts', "'plan 1 diff 1 2'"], ['test/app/major.test.ts', 'plan-action']],
+  },
+  'Communication plan: updates, approval round': {
+    slack: [['test/slack/major.e2e.test.ts', "'Approve'"]],
+    discord: [['test/discord/discord.major-command.test.ts', "'Approve'"]],
+    terminal: [['test/e2e/shell.major.e2e.test.ts', "'comms 1 draft"], ['test/app/major.test.ts', 'comms-reject']],
+  },
+  'Management line: summaries, leadership updates': {
+    slack: [['test/slack/major.e2e.test.ts', 'Management summary']],
+    discord: [['test/discord/discord.major-command.test.ts', 'management thread'], ['test/app/major.test.ts', 'Management summary']],
+    terminal: [['test/app/major.test.ts', 'Management summary']],
+  },
+  'Post-incident review (Markdown)': {
+    slack: [['test/slack/major.e2e.test.ts', 'files.completeUploadExternal']],
+    discord: [['test/discord/discord.major-command.test.ts', 'post-incident-review.md']],
+    terminal: [['test/e2e/shell.major.e2e.test.ts', "'review 1'"]],
+  },
   'Refused action explained only to the actor': refusals,
   'Escalations, notifications, reminders': notifications,
   'Notifications (DM, group, channel)': notifications,
