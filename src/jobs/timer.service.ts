@@ -179,13 +179,17 @@ export class TimerService {
 }
 
 /**
- * A plan with no timer left to come gets the ones a fresh plan has and it has not: the update
- * reminders are planned only a few ahead, and an incident left alone runs past them. (The fresh
+ * A plan with no timer left to come of some rule gets that rule's timers a fresh plan has and it
+ * has not: the update reminders (and a major incident's reviews and summaries) are planned only a
+ * few ahead, and an incident left alone runs past them. (The fresh
  * plan holds the latest reminder already due, so the one due this very moment is not skipped.)
  */
 function extended(plan: StoredPlan, fresh: () => PlannedTimer[], now: Date): StoredPlan {
-  if (plan.timers.some((t) => t.dueAt > now)) return plan;
+  // Per rule: a major incident's review meetings still to come must not stop its update reminders.
+  const ahead = new Set(plan.timers.filter((t) => t.dueAt > now).map((t) => t.rule));
+  if (plan.timers.every((t) => ahead.has(t.rule))) return plan;
   const keys = new Set(plan.timers.map((t) => t.key));
-  const more = fresh().filter((t) => !keys.has(t.key));
-  return more.length === 0 ? plan : { ...plan, timers: [...plan.timers, ...more] };
+  const more = fresh().filter((t) => !keys.has(t.key) && !ahead.has(t.rule));
+  if (more.length === 0) return plan;
+  return { ...plan, timers: [...plan.timers, ...more].sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.key.localeCompare(b.key)) };
 }

@@ -186,17 +186,19 @@ describe('Discord: messenger and command registration', () => {
     expect(dm.body).toMatchObject({ allowed_mentions: { parse: [] }, enforce_nonce: true });
     expect(dm.body.nonce).toHaveLength(25);
 
+    // A post about no incident (an incident's management notice goes into its thread instead).
+    const channelPost = { ...message, incidentId: undefined };
     h.fake.fail('POST', /^\/channels\/\d+\/messages$/, 429, { retryAfterS: 3 });
-    const limited = await messenger.deliver({ kind: 'channel', channel: 'management' }, message).catch((e: unknown) => e);
+    const limited = await messenger.deliver({ kind: 'channel', channel: 'management' }, channelPost).catch((e: unknown) => e);
     expect(limited).toBeInstanceOf(DeliveryError);
     expect((limited as DeliveryError).options.retryAfterMs).toBeGreaterThanOrEqual(3000);
 
     h.fake.fail('POST', /^\/channels\/\d+\/messages$/, 403);
-    const refused = await messenger.deliver({ kind: 'channel', channel: 'management' }, message).catch((e: unknown) => e);
+    const refused = await messenger.deliver({ kind: 'channel', channel: 'management' }, channelPost).catch((e: unknown) => e);
     expect((refused as DeliveryError).options.permanent).toBe(true);
 
     h.fake.fail('POST', /^\/channels\/\d+\/messages$/, 500);
-    const down = await messenger.deliver({ kind: 'channel', channel: 'management' }, message).catch((e: unknown) => e);
+    const down = await messenger.deliver({ kind: 'channel', channel: 'management' }, channelPost).catch((e: unknown) => e);
     expect((down as DeliveryError).options.permanent).toBeFalsy();
   });
 
@@ -204,10 +206,11 @@ describe('Discord: messenger and command registration', () => {
     h = await startDiscord();
     const lines: string[] = [];
     const env = { DISCORD_TOKEN: 't', DISCORD_APPLICATION_ID: IDS.app, DISCORD_GUILD_ID: IDS.guild, DISCORD_API_URL: h.fake.apiUrl } as Env;
-    expect(await registerCommands(env, (l) => lines.push(l))).toBe(11);
+    expect(await registerCommands(env, (l) => lines.push(l))).toBe(14);
     const put = h.fake.find('PUT', `/applications/${IDS.app}/guilds/${IDS.guild}/commands`)[0]!;
     expect(put.body.map((c: Raw) => c.name)).toEqual([
-      'incident', 'incident-search', 'incident-ci', 'incident-kb', 'incident-verify', 'incident-return', 'incident-correct', 'incident-rate', 'incident-problem', 'incident-followup', 'Report as incident',
+      'incident', 'incident-search', 'incident-ci', 'incident-kb', 'incident-verify', 'incident-return', 'incident-correct', 'incident-rate', 'incident-problem', 'incident-followup',
+      'incident-plan', 'incident-comms', 'incident-review', 'Report as incident',
     ]);
     const subs = put.body[0].options.map((o: Raw) => o.name);
     // Discord allows 25 subcommands, the number we have now: search is a command of its own.

@@ -1,3 +1,4 @@
+import { forStakeholders } from '../../src/outbox/surface.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -155,7 +156,7 @@ export class Installation {
       if (card.length !== 1 || !JSON.stringify(card[0]!.blocks).includes('Closed')) slackMissing.push(`card ${id} (${card.length})`);
       if (!has(`thread:${id}`)) slackMissing.push(`thread ${id}`);
       for (const e of events.filter((x) => x.incidentId === id && x.action !== 'report')) {
-        if (!has(`line:${id}:${e.seq}`)) slackMissing.push(`thread line ${id}#${e.seq}`);
+        if (forStakeholders(e as never) && !has(`line:${id}:${e.seq}`)) slackMissing.push(`thread line ${id}#${e.seq}`);
         if (e.to === 'assigned' && !hasPrefix(`${id}:status:assigned:${e.seq}:`)) slackMissing.push(`Accept/Reject ${id}#${e.seq}`);
         if (e.action === 'resolve' && !hasPrefix(`${id}:status:resolved:reporter:${e.seq}:`)) slackMissing.push(`Confirm/Reopen ${id}#${e.seq}`);
       }
@@ -185,7 +186,7 @@ export class Installation {
       const starters = made.filter((m) => m.channel_id === IDS.stakeholders && String(m.content).startsWith(`${id} `));
       if (starters.length !== 1) discordMissing.push(`stakeholder thread ${id} (${starters.length})`);
       const lines = made.filter((m) => m.channel_id === starters[0]?.id && String(m.content).startsWith(`${id} · `));
-      const expected = events.filter((e) => e.incidentId === id).length;
+      const expected = events.filter((e) => e.incidentId === id && forStakeholders(e as never)).length;
       if (lines.length !== expected) discordMissing.push(`stakeholder lines ${id}: ${lines.length} of ${expected}`);
     }
     const rooms = this.discord.calls.filter((c) => c.method === 'POST' && c.path === `/guilds/${IDS.guild}/channels` && c.body?.type === 0 && c.status < 300);
