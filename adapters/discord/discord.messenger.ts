@@ -27,7 +27,7 @@ export class DiscordMessenger implements Messenger {
 
   reaches(destination: Destination): boolean {
     if (destination.kind === 'person') return Boolean(this.userIdOf(destination.personId));
-    if (destination.kind === 'channel') return Boolean(this.config.organisation.channels[destination.channel].discord);
+    if (destination.kind === 'channel') return destination.channel === 'warroom' || Boolean(this.config.organisation.channels[destination.channel].discord);
     if (destination.kind === 'contact') return false;
     const group = this.config.organisation.groups.find((g) => g.id === destination.groupId);
     return Boolean(group?.discord.channel || group?.members.some((id) => this.userIdOf(id)));
@@ -44,6 +44,10 @@ export class DiscordMessenger implements Messenger {
         const userId = this.userIdOf(destination.personId);
         if (desk && userId) await this.api.postMessage(desk, mentioning(body, userId), nonceOf(`${message.key}:desk`));
       } else if (destination.kind === 'channel') {
+        if (destination.channel === 'warroom') {
+          await this.api.postMessage(await this.warRoom(message.incidentId), body, nonce);
+          return;
+        }
         const channelId = this.config.organisation.channels[destination.channel].discord;
         if (!channelId) throw new DeliveryError(`no Discord channel configured for ${destination.channel}`, { permanent: true });
         // A stakeholder notice about an incident goes into the incident's thread, once the surface has opened it.
@@ -71,6 +75,14 @@ export class DiscordMessenger implements Messenger {
     } catch (error) {
       throw toDeliveryError(error);
     }
+  }
+
+  /** The incident's war room, once the surface has opened it; a locked one takes no more posts. */
+  private async warRoom(incidentId: string | undefined): Promise<string> {
+    const room = incidentId ? await this.surfaces.get(`discord:warroom:${incidentId}`) : undefined;
+    if (room?.archived) throw new DeliveryError(`the war room of ${incidentId} is archived`, { permanent: true });
+    if (room?.state !== 'done' || !room.channel) throw new PacedDelivery(`waiting for the war room of ${incidentId} to open`, 2_000);
+    return room.channel;
   }
 
   private async thread(incidentId: string, kind: 'stakeholders' | 'management'): Promise<string> {

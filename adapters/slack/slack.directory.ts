@@ -40,7 +40,7 @@ export class SlackDirectory {
 
   reaches(destination: Destination): boolean {
     if (destination.kind === 'person') return Boolean(this.userOf(destination.personId));
-    if (destination.kind === 'channel') return Boolean(this.channel(destination.channel));
+    if (destination.kind === 'channel') return destination.channel === 'warroom' || Boolean(this.channel(destination.channel));
     if (destination.kind === 'contact') return false;
     return Boolean(this.groupChannel(destination.groupId)) || this.groupUsers(destination.groupId).length > 0;
   }

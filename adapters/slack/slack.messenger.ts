@@ -85,6 +85,7 @@ export class SlackMessenger implements Messenger {
       return desk ? [dm, { channel: desk, prefix: `<@${user}>`, key: `${key}:desk` }] : [dm];
     }
     if (destination.kind === 'channel') {
+      if (destination.channel === 'warroom') return [await this.warRoom(message.incidentId, key)];
       const channel = this.dir.channel(destination.channel);
       if (!channel) throw new DeliveryError(`no Slack channel configured for ${destination.channel}`, { permanent: true });
       if (destination.channel === 'stakeholders' && message.incidentId) return [await this.inThread(message.incidentId, key)];
@@ -116,6 +117,14 @@ export class SlackMessenger implements Messenger {
       throw new PacedDelivery(`waiting for the ${kind === 'thread' ? 'stakeholder' : 'management'} thread of ${incidentId} to open`, 2_000);
     }
     return { channel: thread.channel, threadTs: thread.message, key };
+  }
+
+  /** The incident's war room, once the surface has opened it; an archived one takes no more posts. */
+  private async warRoom(incidentId: string | undefined, key: string): Promise<Target> {
+    const room = incidentId ? await this.surfaces.get(`slack:warroom:${incidentId}`) : undefined;
+    if (room?.archived) throw new DeliveryError(`the war room of ${incidentId} is archived`, { permanent: true });
+    if (room?.state !== 'done' || !room.channel) throw new PacedDelivery(`waiting for the war room of ${incidentId} to open`, 2_000);
+    return { channel: room.channel, key };
   }
 
   private async post(target: Target, message: SlackMessage, maybeSent: boolean): Promise<void> {

@@ -3,7 +3,8 @@ import type { CardView } from './view.js';
 /** Where a message goes: a person (DM), a configured channel, everyone in a group, or an outside contact (e-mail). */
 export type Destination =
   | { kind: 'person'; personId: string }
-  | { kind: 'channel'; channel: 'serviceDesk' | 'stakeholders' | 'management' }
+  /** `warroom`: the incident's own war room, wherever the platform opened it (a major incident). */
+  | { kind: 'channel'; channel: 'serviceDesk' | 'stakeholders' | 'management' | 'warroom' }
   | { kind: 'group'; groupId: string }
   | { kind: 'contact'; name: string; email?: string; phone?: string };
 

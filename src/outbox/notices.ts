@@ -161,6 +161,9 @@ export class Notices {
       const at = timer.at;
       const text: Words = ({ m, presenter }) => m.notify.reviewDue({ id: incident.id, title: incident.title, at: presenter.formatTime(at), version: incident.plan?.version ?? 0 });
       notices = this.notices(incident, timer.key, '', this.people(this.recoveryTeam(incident)), late(text), {});
+      // And in the war room, where the team works (SPEC §12), in the organisation's language.
+      const room = this.voices.get();
+      notices.push({ rule: `warroom:${timer.key}`, step: '', to: [{ kind: 'channel', channel: 'warroom' }], text: text(room), urgent: false, channels: [], optional: true });
     } else if (timer.rule === 'review-missed' && timer.at) {
       const at = timer.at;
       const text: Words = ({ m, presenter }) => m.notify.reviewMissed({ id: incident.id, title: incident.title, at: presenter.formatTime(at), manager: presenter.nameOf(incident.majorIncidentManagerId) });

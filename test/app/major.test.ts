@@ -88,6 +88,7 @@ describe('major-incident command: recovery plan, communications, reviews, the en
     const review = to(people.network.id, /^review:/);
     expect(review.at(-1)!.message.text).toContain(`${id} "Core switch down": the recovery team's review is due`);
     expect(to(mim.id, /^review-missed:/)).toHaveLength(0);
+    expect(inChannel('warroom', /^warroom:review:/).at(-1)!.message.text).toContain("the recovery team's review is due");
     t.clock.advance(16 * 60_000);
     await flush();
     expect(to(mim.id, /^review-missed:/).at(-1)!.message.text).toContain('was missed — no new recovery-plan version since');

@@ -51,6 +51,14 @@ describe('Discord: the major-incident command', () => {
     expect([...h.fake.messages.values()].filter((m) => m.channel_id === management).map((m) => m.content).join('\n')).toContain('update for leadership:\nFailover under way');
   });
 
+  it('GIVEN a review passes with no new plan version THEN it was called in the war room and the incident manager hears it was missed', async () => {
+    h.t.clock.advance(76 * 60_000);
+    await h.t.app.timers.fire(id);
+    await h.t.bot.settle();
+    expect([...h.fake.messages.values()].filter((m) => m.channel_id === room).map((m) => m.content).join('\n')).toContain("the recovery team's review is due");
+    expect(dmsTo(users.manager.id).map((m) => m.content).join('\n')).toContain('was missed — no new recovery-plan version since');
+  });
+
   it('GIVEN the close THEN the post-incident review is attached in the war room and the management thread before the room is archived', async () => {
     await h.t.app.service.act(id, 'dispatch', people.desk, { groupId: 'network' });
     await h.t.app.service.act(id, 'accept', people.network, {});

@@ -75,6 +75,8 @@ describe('Slack: the major-incident command', () => {
     await scheduler.runDue(bot.app, clock);
     await bot.idle();
     expect(bot.api.messages(zhao.id).map((m) => m.text).join('\n')).toContain('was missed — no new recovery-plan version since');
+    // The review itself was called in the war room, where the team works.
+    expect(bot.api.messages('CWAR1').map((m) => m.text).join('\n')).toContain(`${id} "Core switch down": the recovery team's review is due`);
     const parent = bot.api.messages(CHANNELS.management).find((m) => !m.threadTs && m.text.includes(id))!;
     expect(bot.api.messages(CHANNELS.management).filter((m) => m.threadTs === parent.ts).map((m) => m.text).join('\n')).toContain(`Management summary — ${id} (P1)`);
   });
