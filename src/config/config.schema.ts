@@ -145,6 +145,8 @@ const Major = z.object({
   reviewGrace: Duration.default(900_000),
   /** A summary in the management line this often. */
   managementEvery: Duration.default(3_600_000),
+  /** Management escalation: a major incident still unresolved this long after it became major reaches these roles, in DMs and the management line. */
+  managementEscalation: z.array(Tier).default([]),
   /** The major incident manager is reminded this long before an audience's update is due. */
   commsRemindBefore: Duration.default(300_000),
   communications: z.object({ P1: z.array(AudienceConfig).default([]), P2: z.array(AudienceConfig).default([]), P3: z.array(AudienceConfig).default([]), P4: z.array(AudienceConfig).default([]) }).prefault({}),

@@ -7,7 +7,7 @@ import { nextReview } from './major.js';
  * policy, now). The scheduler keeps one job per incident at the earliest unfired timer; each timer
  * has a key that is stable across re-plans, so a timer fires once however often it is planned.
  */
-export type TimerRule = 'target' | 'escalation' | 'notification' | 'update' | 'upgrade' | 'verification' | 'plan-action' | 'review' | 'review-missed' | 'comms' | 'management';
+export type TimerRule = 'target' | 'escalation' | 'notification' | 'update' | 'upgrade' | 'verification' | 'plan-action' | 'review' | 'review-missed' | 'comms' | 'management' | 'management-escalation';
 export type TargetName = 'respond' | 'accept' | 'resolve';
 export type UpdateKind = 'first' | 'reminder' | 'after_resolution';
 
@@ -141,6 +141,9 @@ function majorTimers(incident: Incident, policy: Policy, now: Date): PlannedTime
     const dueAt = new Date(Math.max(audience.nextDueAt.getTime() - major.commsRemindBefore, since.getTime()));
     timers.push({ key: `comms:${audience.audience}:${audience.nextDueAt.getTime()}`, rule: 'comms', audience: audience.audience, at: audience.nextDueAt, dueAt });
   }
+  major.managementEscalation.forEach((tier, i) => {
+    timers.push({ key: `management-escalation:${i}`, rule: 'management-escalation', tier: i, roles: tier.roles, dueAt: new Date(since.getTime() + tier.after) });
+  });
   // The management line: the latest summary already due and a few ahead (like update reminders).
   const elapsed = now.getTime() - since.getTime();
   const firstStep = Math.max(1, Math.floor(elapsed / major.managementEvery));

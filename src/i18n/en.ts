@@ -592,6 +592,7 @@ export const en = {
     planActionDue: (p: P) => `${s(p.id)}: your recovery-plan action #${s(p.n)} is due now: ${s(p.text)}. Done? "plan ${s(p.id)} done ${s(p.n)}".`,
     reviewDue: (p: P) => `${s(p.id)} "${s(p.title)}": the recovery team's review is due (${s(p.at)}). Go through plan v${s(p.version)} and save what changed ("plan ${s(p.id)}").`,
     reviewMissed: (p: P) => `${s(p.id)} "${s(p.title)}": the review due ${s(p.at)} was missed — no new recovery-plan version since. Major incident manager: ${s(p.manager)}.`,
+    managementEscalation: (p: P) => `Management escalation ${s(p.tier)}/${s(p.tiers)}: major incident ${s(p.id)} (${s(p.priority)}) "${s(p.title)}" is still ${s(p.status)} ${s(p.after)} after it became major. Major incident manager: ${s(p.manager)}.`,
     commsDue: (p: P) => `${s(p.id)}: the update for ${s(p.audience)} is due ${s(p.due)}. Draft it with "comms ${s(p.id)} draft ${s(p.key)} <text>".`,
     followUpQueue: (p: P) => `Follow-up calls for ${s(p.month)}: ${s(p.count)} of ${s(p.closed)} closed incidents to call back. See them with "followup"; record each with "followup <id> reached|not-reached …".`,
   },

@@ -598,6 +598,7 @@ export const zhCN: Catalog = {
     planActionDue: (p: P) => `${s(p.id)}：您的恢复计划行动 #${s(p.n)} 已到期：${s(p.text)}。完成了吗？输入 "plan ${s(p.id)} done ${s(p.n)}"。`,
     reviewDue: (p: P) => `${s(p.id)}“${s(p.title)}”：恢复团队评审会时间到了（${s(p.at)}）。请过一遍恢复计划 v${s(p.version)}，保存变化（"plan ${s(p.id)}"）。`,
     reviewMissed: (p: P) => `${s(p.id)}“${s(p.title)}”：${s(p.at)} 的评审会已错过——此后没有新的恢复计划版本。重大事件经理：${s(p.manager)}。`,
+    managementEscalation: (p: P) => `管理层升级 ${s(p.tier)}/${s(p.tiers)}：重大事件 ${s(p.id)}（${s(p.priority)}）“${s(p.title)}”成为重大事件 ${s(p.after)} 后仍为${s(p.status)}。重大事件经理：${s(p.manager)}。`,
     commsDue: (p: P) => `${s(p.id)}：致${s(p.audience)}的通报将于 ${s(p.due)} 到期。起草："comms ${s(p.id)} draft ${s(p.key)} <内容>"。`,
     followUpQueue: (p: P) => `${s(p.month)} 回访：${s(p.closed)} 个已关闭事件中抽取 ${s(p.count)} 个待回访。输入 "followup" 查看；逐个用 "followup <单号> reached|not-reached …" 记录结果。`,
   },

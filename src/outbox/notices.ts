@@ -175,6 +175,12 @@ export class Notices {
       notices = this.notices(incident, timer.key, '', this.people(owner), late(({ m, presenter }) => m.notify.commsDue({ id: incident.id, audience: word(m.audience, audience) ?? audience, due: presenter.formatTime(at), key: audience })), {});
     } else if (timer.rule === 'management') {
       notices = [this.managementSummary(incident, timer.key)];
+    } else if (timer.rule === 'management-escalation' && timer.tier !== undefined) {
+      const tiers = policy.major.managementEscalation;
+      const after = tiers[timer.tier]?.after ?? 0;
+      const text: Words = (v) => v.m.notify.managementEscalation({ ...base, tier: timer.tier! + 1, tiers: tiers.length, after: v.duration(after), status: v.m.status[incident.status], manager: v.presenter.nameOf(incident.majorIncidentManagerId) });
+      notices = this.notices(incident, timer.key, '', this.people(this.rolePeople(incident, timer.roles ?? [])), late(text), { urgent: true, channels: hooks });
+      notices.push({ rule: `thread:${timer.key}`, step: '', to: [{ kind: 'channel', channel: 'management' }], text: text(this.voices.get()), urgent: false, channels: [], optional: true });
     } else if (timer.rule === 'verification') {
       const text: Words = ({ m, presenter }) => m.notify.verifyReminder({ id: incident.id, title: incident.title, closed: presenter.formatTime(incident.correctedAt ?? incident.closedAt) });
       notices = this.notices(incident, timer.key, '', this.people(this.directory.teamLeads(incident)), late(text), { actions: ['verify', 'return'] });

@@ -95,6 +95,11 @@ describe('major-incident command: recovery plan, communications, reviews, the en
     const summaries = inChannel('management', /^thread:management:/);
     expect(summaries.length).toBeGreaterThan(0);
     expect(summaries[0]!.message.text).toContain(`Management summary — ${id} (P1) "Core switch down"`);
+    // Two hours after it became major, management escalation reaches the department director, and the management line.
+    t.clock.advance(14 * 60_000);
+    await flush();
+    expect(to('gao.feng', /^management-escalation:0$/)[0]!.message.text).toContain(`Management escalation 1/2: major incident ${id} (P1) "Core switch down" is still In progress 2h after it became major`);
+    expect(inChannel('management', /^thread:management-escalation:0$/)).toHaveLength(1);
     // Each audience's update is reminded before it is due, to the major incident manager.
     expect(to(mim.id, /^comms:leadership:/)[0]!.message.text).toContain(`the update for leadership is due`);
   });
