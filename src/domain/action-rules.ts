@@ -2,10 +2,9 @@ import { placeOf } from './taxonomy.js';
 import { PRIORITIES, type Priority } from '../config/config.schema.js';
 import { UserError } from './errors.js';
 import type { AlertInfo, Incident, Level } from './incident.js';
-import type { ActionContext, ActionOutcome, TransitionRow } from './lifecycle.js';
+import type { ActionContext, ActionOutcome, Rule } from './action.js';
 import { higherOf, matrixPriority } from './priority.js';
 
-type Rule = Pick<TransitionRow, 'guard' | 'apply'>;
 
 /** Reads a required free-text field; empty or whitespace-only counts as missing. */
 function required(ctx: ActionContext, field: string): string {

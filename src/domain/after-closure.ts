@@ -1,8 +1,8 @@
 import { UserError } from './errors.js';
 import { CALL_OUTCOMES, type CallOutcome, type Incident } from './incident.js';
-import type { ActionContext, TransitionRow } from './lifecycle.js';
+import type { ActionContext, Rule } from './action.js';
+import { neededInput, textInput } from './input.js';
 
-type Rule = Pick<TransitionRow, 'guard' | 'apply'>;
 
 /**
  * What follows a closure (SPEC §11): the team lead verifies the record or returns it for
@@ -10,18 +10,7 @@ type Rule = Pick<TransitionRow, 'guard' | 'apply'>;
  * linked, and the monthly follow-up call is recorded. The incident stays closed throughout.
  */
 
-function text(ctx: ActionContext, field: string, max: number): string | undefined {
-  const value = ctx.input[field];
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  if (value.trim().length > max) throw new UserError('too_long', { field, max });
-  return value.trim();
-}
 
-function needed(ctx: ActionContext, field: string, max: number): string {
-  const value = text(ctx, field, max);
-  if (!value) throw new UserError('field_required', { id: ctx.incident.id, field });
-  return value;
-}
 
 function alreadyVerified(ctx: ActionContext): UserError | undefined {
   const { incident, directory } = ctx;
@@ -36,7 +25,7 @@ const verify: Rule = {
     return alreadyVerified(ctx);
   },
   apply(ctx) {
-    return { changes: { verifiedAt: ctx.now, verifiedById: ctx.actor.id }, note: text(ctx, 'note', ctx.config.policy.limits.text) };
+    return { changes: { verifiedAt: ctx.now, verifiedById: ctx.actor.id }, note: textInput(ctx, 'note', ctx.config.policy.limits.text) };
   },
 };
 
@@ -48,7 +37,7 @@ const returnRecord: Rule = {
     return alreadyVerified(ctx);
   },
   apply(ctx) {
-    const reason = needed(ctx, 'reason', ctx.config.policy.limits.text);
+    const reason = neededInput(ctx, 'reason', ctx.config.policy.limits.text);
     return { changes: { returned: { at: ctx.now, byId: ctx.actor.id, byName: ctx.actor.name, reason } }, reason };
   },
 };
@@ -62,12 +51,12 @@ const correct: Rule = {
   apply(ctx) {
     const { incident, config } = ctx;
     const changes: Partial<Incident> = { returned: undefined, correctedAt: ctx.now };
-    const code = text(ctx, 'resolutionCode', 100);
+    const code = textInput(ctx, 'resolutionCode', 100);
     if (code) {
       if (!config.policy.resolutionCodes.some((c) => c.id === code)) throw new UserError('unknown_resolution_code', { code });
       changes.resolutionCode = code;
     }
-    const closure = text(ctx, 'closureCode', 100);
+    const closure = textInput(ctx, 'closureCode', 100);
     const flags: string[] = [];
     if (closure && closure !== incident.closureCode) {
       const found = config.policy.closureCodes.find((c) => c.id === closure);
@@ -75,9 +64,9 @@ const correct: Rule = {
       changes.closureCode = closure;
       if (found.raisesProblem) flags.push('raise_problem');
     }
-    const solution = text(ctx, 'solution', config.policy.limits.text);
+    const solution = textInput(ctx, 'solution', config.policy.limits.text);
     if (solution) changes.solution = solution;
-    const note = needed(ctx, 'note', config.policy.limits.text);
+    const note = neededInput(ctx, 'note', config.policy.limits.text);
     return { changes, note, data: { returnedBecause: incident.returned?.reason ?? '', ...(code ? { resolutionCode: code } : {}), ...(closure ? { closureCode: closure } : {}) }, flags };
   },
 };
@@ -86,7 +75,7 @@ const correct: Rule = {
 function commentOnRating(ctx: ActionContext): boolean {
   const { rating } = ctx.incident;
   const score = String(ctx.input.score ?? '').trim();
-  return Boolean(rating && !rating.comment && text(ctx, 'comment', 1_000) && (score === '' || score === String(rating.score)));
+  return Boolean(rating && !rating.comment && textInput(ctx, 'comment', 1_000) && (score === '' || score === String(rating.score)));
 }
 
 /** The reporter's rating, 1–5 with an optional comment; once per incident (a comment may follow a button press). */
@@ -98,13 +87,13 @@ const rate: Rule = {
   },
   apply(ctx) {
     if (ctx.incident.rating) {
-      const comment = needed(ctx, 'comment', 1_000);
+      const comment = neededInput(ctx, 'comment', 1_000);
       return { changes: { rating: { ...ctx.incident.rating, comment } }, note: comment, data: { score: ctx.incident.rating.score, comment: true } };
     }
     const raw = String(ctx.input.score ?? '').trim();
     const score = Number(raw);
     if (!/^[1-5]$/.test(raw)) throw new UserError('bad_rating', {});
-    const comment = text(ctx, 'comment', 1_000);
+    const comment = textInput(ctx, 'comment', 1_000);
     const low = score <= ctx.config.policy.closure.satisfaction.lowAtOrBelow;
     return {
       changes: { rating: { score, ...(comment ? { comment } : {}), at: ctx.now } },
@@ -123,7 +112,7 @@ const linkProblem: Rule = {
     return undefined;
   },
   apply(ctx) {
-    const problemId = needed(ctx, 'problemId', 20);
+    const problemId = neededInput(ctx, 'problemId', 20);
     const created = ctx.input.created === true || ctx.input.created === 'true';
     return {
       changes: { links: { ...ctx.incident.links, problem: problemId } },
@@ -142,13 +131,13 @@ const followUpCall: Rule = {
     return undefined;
   },
   apply(ctx) {
-    const month = needed(ctx, 'month', 7);
-    const outcome = needed(ctx, 'outcome', 20) as CallOutcome;
+    const month = neededInput(ctx, 'month', 7);
+    const outcome = neededInput(ctx, 'outcome', 20) as CallOutcome;
     if (!CALL_OUTCOMES.includes(outcome)) throw new UserError('bad_call_outcome', {});
-    const satisfiedText = text(ctx, 'satisfied', 5);
+    const satisfiedText = textInput(ctx, 'satisfied', 5);
     if (satisfiedText !== undefined && satisfiedText !== 'true' && satisfiedText !== 'false') throw new UserError('bad_call_outcome', {});
     if (outcome === 'not_reached' && satisfiedText !== undefined) throw new UserError('bad_call_outcome', {});
-    const comment = text(ctx, 'comment', 1_000);
+    const comment = textInput(ctx, 'comment', 1_000);
     return {
       changes: {
         followUpCall: { month, outcome, ...(satisfiedText !== undefined ? { satisfied: satisfiedText === 'true' } : {}), ...(comment ? { comment } : {}), byId: ctx.actor.id, at: ctx.now },

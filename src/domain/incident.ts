@@ -1,5 +1,5 @@
 import type { Priority } from '../config/config.schema.js';
-import type { Comms, RecoveryPlan } from './major.js';
+import type { Comms, RecoveryPlan } from './major-plan.js';
 
 export type { Priority };
 

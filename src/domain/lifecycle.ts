@@ -1,5 +1,4 @@
-import type { ConfigFile } from '../config/config.schema.js';
-import type { Actor, Directory, Relation } from './directory.js';
+import type { Directory, Relation } from './directory.js';
 import { UserError } from './errors.js';
 import type { Incident, Status } from './incident.js';
 import { ACTION_RULES } from './action-rules.js';
@@ -7,47 +6,8 @@ import { AFTER_CLOSURE_RULES } from './after-closure.js';
 import { initialComms, isMajor, MAJOR_RULES } from './major.js';
 import { computeClocks } from './sla.js';
 
-export const ACTIONS = [
-  'classify', 'change-priority', 'dispatch', 'accept', 'reject', 'redispatch', 'update', 'suspend', 'resume',
-  'pending-change', 'resolve', 'confirm', 'reopen', 'close', 'withdraw', 'mark-duplicate', 'declare-major',
-  'request-closure', 'alert', 'kb-fix', 'kb-use', 'verify', 'return', 'correct', 'rate', 'link-problem', 'follow-up-call',
-  'plan', 'comms-draft', 'comms-approve', 'comms-reject', 'review-doc',
-] as const;
-export type ActionName = (typeof ACTIONS)[number];
-
-/** Everything an action rule may read: the incident, who acts, the input, policy and directory, the time. */
-export interface ActionContext<I = Record<string, unknown>> {
-  incident: Incident;
-  actor: Actor;
-  relations: Set<Relation>;
-  input: I;
-  config: ConfigFile;
-  directory: Directory;
-  now: Date;
-  /** Other incidents the action names (e.g. the master of a duplicate), loaded by the service. */
-  related: Map<string, Incident>;
-}
-
-export interface ActionOutcome {
-  changes: Partial<Incident>;
-  reason?: string;
-  note?: string;
-  data?: Record<string, unknown>;
-  flags?: string[];
-}
-
-/** One row of the transition table (SPEC §3, §1): from which statuses, to which, who may, what it checks. */
-export interface TransitionRow {
-  action: ActionName;
-  from: readonly Status[];
-  /** `undefined` keeps the current status (notes, confirmations, classification). */
-  to?: Status;
-  who: readonly Relation[];
-  guard?: (ctx: ActionContext) => UserError | undefined;
-  apply?: (ctx: ActionContext) => ActionOutcome;
-  /** False for an action that needs what a card button cannot carry (the article a kb-fix names): offered where that is known instead. */
-  button?: false;
-}
+export { ACTIONS, type ActionContext, type ActionName, type ActionOutcome, type TransitionRow } from './action.js';
+import type { ActionContext, ActionName, ActionOutcome, TransitionRow } from './action.js';
 
 const ACTIVE: readonly Status[] = ['open', 'assigned', 'in_progress', 'pending_change', 'suspended'];
 const WORKING: readonly Relation[] = ['assignee', 'group_member', 'incident_manager'];

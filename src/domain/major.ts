@@ -1,8 +1,9 @@
-import { AUDIENCES, COMMS_CHANNELS, type Policy } from '../config/config.schema.js';
+import type { Policy } from '../config/config.schema.js';
 import type { Directory } from './directory.js';
 import { UserError } from './errors.js';
 import type { Incident } from './incident.js';
-import type { ActionContext, TransitionRow } from './lifecycle.js';
+import type { ActionContext, Rule } from './action.js';
+import { neededInput, textInput } from './input.js';
 
 /**
  * Managing a major incident (SPEC §12): the recovery plan kept as versions (every save is an event,
@@ -11,64 +12,8 @@ import type { ActionContext, TransitionRow } from './lifecycle.js';
  * approved.
  */
 
-export interface Hypothesis {
-  text: string;
-  /** 1 (unlikely) … 5 (almost certain): the plan lists the likeliest first. */
-  likelihood: number;
-}
-
-export interface PlanAction {
-  n: number;
-  text: string;
-  ownerId: string;
-  dueAt?: Date;
-  done: boolean;
-}
-
-export interface RecoveryPlan {
-  version: number;
-  facts: string;
-  breakdown: string;
-  hypotheses: Hypothesis[];
-  actions: PlanAction[];
-  /** The next review meeting of the recovery team. */
-  nextReviewAt?: Date;
-  savedAt: Date;
-  savedById: string;
-  savedByName: string;
-}
-
-export { AUDIENCES, COMMS_CHANNELS };
-export type Audience = (typeof AUDIENCES)[number];
-export type CommsChannel = (typeof COMMS_CHANNELS)[number];
-
-export interface AudiencePlan {
-  audience: Audience;
-  /** Where its updates are posted; `none`: released by people outside chat (press, authorities), recorded here. */
-  channel: CommsChannel;
-  every: number;
-  /** Holders of this role (the group's, else the organisation's) approve its updates before they go out. */
-  approverRole?: string;
-  nextDueAt: Date;
-  lastSentAt?: Date;
-}
-
-export interface CommsDraft {
-  n: number;
-  audience: Audience;
-  text: string;
-  byId: string;
-  byName: string;
-  at: Date;
-  state: 'pending' | 'posted' | 'rejected';
-  decidedByName?: string;
-  reason?: string;
-}
-
-export interface Comms {
-  audiences: AudiencePlan[];
-  drafts: CommsDraft[];
-}
+export type { Audience, AudiencePlan, Comms, CommsChannel, CommsDraft, Hypothesis, PlanAction, RecoveryPlan } from './major-plan.js';
+import type { Audience, AudiencePlan, Comms, CommsDraft, PlanAction, RecoveryPlan } from './major-plan.js';
 
 export function isMajor(incident: Pick<Incident, 'major' | 'priority'>, policy: Pick<Policy, 'majorPriority'>): boolean {
   return incident.major || incident.priority === policy.majorPriority;
@@ -100,24 +45,12 @@ export function nextReview(incident: Pick<Incident, 'plan' | 'majorAt' | 'create
   return new Date((plan?.savedAt ?? incident.majorAt ?? incident.createdAt).getTime() + policy.major.reviewEvery);
 }
 
-type Rule = Pick<TransitionRow, 'guard' | 'apply'>;
 
 function majorOnly(ctx: ActionContext): UserError | undefined {
   return isMajor(ctx.incident, ctx.config.policy) ? undefined : new UserError('not_major', { id: ctx.incident.id });
 }
 
-function text(ctx: ActionContext, field: string, max: number): string | undefined {
-  const value = ctx.input[field];
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  if (value.trim().length > max) throw new UserError('too_long', { field, max });
-  return value.trim();
-}
 
-function needed(ctx: ActionContext, field: string, max: number): string {
-  const value = text(ctx, field, max);
-  if (!value) throw new UserError('field_required', { id: ctx.incident.id, field });
-  return value;
-}
 
 function dateOf(ctx: ActionContext, field: string): Date | undefined {
   const value = ctx.input[field];
@@ -154,21 +87,21 @@ const plan: Rule = {
     const op = String(ctx.input.op ?? '');
     const newActions: PlanAction[] = [];
     if (op === 'set') {
-      const facts = text(ctx, 'facts', max);
-      const breakdown = text(ctx, 'breakdown', max);
+      const facts = textInput(ctx, 'facts', max);
+      const breakdown = textInput(ctx, 'breakdown', max);
       if (!facts && !breakdown) throw new UserError('plan_usage', {});
       if (facts) next.facts = facts;
       if (breakdown) next.breakdown = breakdown;
     } else if (op === 'hypothesis') {
       const likelihood = Number(ctx.input.likelihood);
       if (!Number.isInteger(likelihood) || likelihood < 1 || likelihood > 5) throw new UserError('plan_bad_likelihood', {});
-      next.hypotheses.push({ text: needed(ctx, 'text', 500), likelihood });
+      next.hypotheses.push({ text: neededInput(ctx, 'text', 500), likelihood });
       next.hypotheses.sort((a, b) => b.likelihood - a.likelihood);
     } else if (op === 'action') {
-      const ownerId = needed(ctx, 'ownerId', 100);
+      const ownerId = neededInput(ctx, 'ownerId', 100);
       if (!directory.person(ownerId)) throw new UserError('unknown_person', { person: ownerId });
       const dueAt = dateOf(ctx, 'dueAt');
-      const action: PlanAction = { n: next.actions.reduce((max, a) => Math.max(max, a.n), 0) + 1, text: needed(ctx, 'text', 500), ownerId, ...(dueAt ? { dueAt } : {}), done: false };
+      const action: PlanAction = { n: next.actions.reduce((max, a) => Math.max(max, a.n), 0) + 1, text: neededInput(ctx, 'text', 500), ownerId, ...(dueAt ? { dueAt } : {}), done: false };
       next.actions.push(action);
       newActions.push(action);
     } else if (op === 'done') {
@@ -185,7 +118,7 @@ const plan: Rule = {
     } else {
       throw new UserError('plan_usage', {});
     }
-    return { changes: { plan: next }, note: text(ctx, 'note', max), data: { version: next.version, op, newActions: newActions.map((a) => a.n) } };
+    return { changes: { plan: next }, note: textInput(ctx, 'note', max), data: { version: next.version, op, newActions: newActions.map((a) => a.n) } };
   },
 };
 
@@ -207,10 +140,10 @@ const commsDraft: Rule = {
   apply(ctx) {
     const { incident, now, actor } = ctx;
     const comms = incident.comms ?? initialComms(ctx.config.policy, incident.priority, now);
-    const audienceId = needed(ctx, 'audience', 40);
+    const audienceId = neededInput(ctx, 'audience', 40);
     const audience = comms.audiences.find((a) => a.audience === audienceId);
     if (!audience) throw new UserError('comms_no_audience', { id: incident.id, audience: audienceId, audiences: comms.audiences.map((a) => a.audience).join(', ') });
-    const message = needed(ctx, 'text', 2_000);
+    const message = neededInput(ctx, 'text', 2_000);
     const n = comms.drafts.reduce((max, d) => Math.max(max, d.n), 0) + 1;
     const approval = Boolean(audience.approverRole);
     const draft: CommsDraft = { n, audience: audience.audience, text: message, byId: actor.id, byName: actor.name, at: now, state: approval ? 'pending' : 'posted' };
@@ -242,7 +175,7 @@ const commsApprove: Rule = {
     const { incident, now, actor } = ctx;
     const comms = incident.comms!;
     const draft = draftOf(ctx);
-    const edited = text(ctx, 'text', 2_000);
+    const edited = textInput(ctx, 'text', 2_000);
     const drafts = comms.drafts.map((d) => (d.n === draft.n ? { ...d, ...(edited ? { text: edited } : {}), state: 'posted' as const, decidedByName: actor.name } : d));
     return {
       changes: { comms: { audiences: posted(comms, draft.audience, now), drafts } },
@@ -260,7 +193,7 @@ const commsReject: Rule = {
   apply(ctx) {
     const comms = ctx.incident.comms!;
     const draft = draftOf(ctx);
-    const reason = needed(ctx, 'reason', 1_000);
+    const reason = neededInput(ctx, 'reason', 1_000);
     const drafts = comms.drafts.map((d) => (d.n === draft.n ? { ...d, state: 'rejected' as const, decidedByName: ctx.actor.name, reason } : d));
     return { changes: { comms: { ...comms, drafts } }, reason, data: { draft: draft.n, audience: draft.audience }, flags: ['comms_rejected'] };
   },
@@ -269,7 +202,7 @@ const commsReject: Rule = {
 /** The post-incident review document, kept in the event log (its Markdown and file name). */
 const reviewDoc: Rule = {
   apply(ctx) {
-    const markdown = needed(ctx, 'markdown', 500_000);
+    const markdown = neededInput(ctx, 'markdown', 500_000);
     return { changes: {}, data: { markdown, name: `${ctx.incident.id}-post-incident-review.md` } };
   },
 };

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import { config, people } from '../support/fixtures.js';
-import { deliveryWorker, FakeScheduler, RecordingMessenger, tick } from '../support/timers.js';
-import type { DeliveryWorker } from '../../src/outbox/delivery.worker.js';
+import { startRecordedApp, type RecordingMessenger } from '../support/timers.js';
 import { Problems } from '../../src/app/problems.js';
 import { SYSTEM_ACTOR } from '../../src/domain/directory.js';
 
@@ -15,28 +14,18 @@ import { SYSTEM_ACTOR } from '../../src/domain/directory.js';
 describe('closing the loop: verification, satisfaction, problem records, follow-up calls', () => {
   let t: TestApp;
   let recorder: RecordingMessenger;
-  let scheduler: FakeScheduler;
-  let worker: DeliveryWorker;
+  let flush: () => Promise<void>;
+  let run: (who: { id: string; name: string }, text: string, key?: string) => ReturnType<TestApp['app']['run']>;
   const lead = people.desk2; // wang.fang: the service desk's team lead in the default configuration
   const problemManager = { id: 'ma.jun', name: 'Ma Jun' };
   let closedId = '';
 
   beforeAll(async () => {
-    scheduler = new FakeScheduler();
-    t = await startTestApp(config, { scheduler: () => scheduler });
-    recorder = new RecordingMessenger(t.clock);
-    t.app.messengers.push(recorder);
-    worker = deliveryWorker(t.app, t.clock);
+    ({ t, recorder, flush, say: run } = await startRecordedApp(config));
   });
   afterAll(async () => t.close());
 
-  const run = (who: { id: string; name: string }, text: string, key?: string) => {
-    const parsed = t.app.registry.parseText(text);
-    if (!parsed) throw new Error(`not a command: ${text}`);
-    return t.app.run(who, parsed.name, parsed.args, key ? { key } : {});
-  };
   const idOf = (text: string | undefined) => /INC-\d+/.exec(text ?? '')![0];
-  const flush = () => tick(t.app, t.clock, scheduler, worker);
   const sentTo = (rule: string, personId: string) => recorder.sent.filter((d) => d.message.rule === rule && d.destination.kind === 'person' && d.destination.personId === personId);
 
   async function resolvedIncident(title: string): Promise<string> {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import { config, people } from '../support/fixtures.js';
-import { deliveryWorker, FakeScheduler, RecordingMessenger, tick } from '../support/timers.js';
-import type { DeliveryWorker } from '../../src/outbox/delivery.worker.js';
+import { startRecordedApp, type RecordingMessenger } from '../support/timers.js';
 import { timelineLines } from '../../src/app/timeline-lines.js';
 
 /**
@@ -15,27 +14,17 @@ import { timelineLines } from '../../src/app/timeline-lines.js';
 describe('major-incident command: recovery plan, communications, reviews, the end', () => {
   let t: TestApp;
   let recorder: RecordingMessenger;
-  let scheduler: FakeScheduler;
-  let worker: DeliveryWorker;
+  let flush: () => Promise<void>;
+  let run: (who: { id: string; name: string }, text: string) => ReturnType<TestApp['app']['run']>;
   let id = '';
   const mim = people.manager; // zhao.lei: major incident manager and incident manager
   const director = { id: 'gao.feng', name: 'Gao Feng' }; // department_director: approves all-staff updates
 
   beforeAll(async () => {
-    scheduler = new FakeScheduler();
-    t = await startTestApp(config, { scheduler: () => scheduler });
-    recorder = new RecordingMessenger(t.clock);
-    t.app.messengers.push(recorder);
-    worker = deliveryWorker(t.app, t.clock);
+    ({ t, recorder, flush, say: run } = await startRecordedApp(config));
   });
   afterAll(async () => t.close());
 
-  const run = (who: { id: string; name: string }, text: string) => {
-    const parsed = t.app.registry.parseText(text);
-    if (!parsed) throw new Error(`not a command: ${text}`);
-    return t.app.run(who, parsed.name, parsed.args);
-  };
-  const flush = () => tick(t.app, t.clock, scheduler, worker);
   const to = (personId: string, rule: RegExp) => recorder.sent.filter((d) => d.destination.kind === 'person' && d.destination.personId === personId && rule.test(d.message.rule ?? ''));
   const inChannel = (channel: string, rule: RegExp) => recorder.sent.filter((d) => d.destination.kind === 'channel' && d.destination.channel === channel && rule.test(d.message.rule ?? ''));
 

@@ -1,4 +1,6 @@
 import type { App } from '../../src/bot/app.js';
+import type { ConfigFile } from '../../src/config/config.schema.js';
+import { startTestApp } from './app.js';
 import type { FakeClock } from '../../src/app/clock.js';
 import type { DeliveryError, Destination, Messenger, OutgoingMessage } from '../../src/app/platform.js';
 import type { TimerScheduler } from '../../src/jobs/timer.service.js';
@@ -78,4 +80,26 @@ export async function tick(app: App, clock: FakeClock, scheduler: FakeScheduler,
 export function keyMatches(key: string, incidentId: string, rule: string): boolean {
   const escaped = `${incidentId}:${rule}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`^${escaped}(:\\d+)?:(person|group|channel):`).test(key);
+}
+
+/**
+ * A test app whose notices are recorded and whose time the test moves: `flush` fires the timers due
+ * now and delivers what the outbox holds; `say` runs a typed command as someone.
+ */
+export async function startRecordedApp(config: ConfigFile) {
+  const scheduler = new FakeScheduler();
+  const t = await startTestApp(config, { scheduler: () => scheduler });
+  const recorder = new RecordingMessenger(t.clock);
+  t.app.messengers.push(recorder);
+  const worker = deliveryWorker(t.app, t.clock);
+  return {
+    t,
+    recorder,
+    flush: () => tick(t.app, t.clock, scheduler, worker),
+    say(who: { id: string; name: string }, text: string, key?: string) {
+      const parsed = t.app.registry.parseText(text);
+      if (!parsed) throw new Error(`not a command: ${text}`);
+      return t.app.run(who, parsed.name, parsed.args, key ? { key } : {});
+    },
+  };
 }
