@@ -16,11 +16,7 @@ describe('Discord: closing the loop', () => {
   });
   afterAll(async () => h.close());
 
-  const dmsTo = (userId: string): Raw[] =>
-    [...h.fake.messages.values()].filter((m) => {
-      const channel = h.fake.channels.get(m.channel_id as string);
-      return channel?.type === 1 && channel.recipients?.[0]?.id === userId;
-    });
+  const dmsTo = (userId: string): Raw[] => h.dmsTo(userId);
   const dmWith = (userId: string, label: string): Raw => {
     const found = dmsTo(userId).filter((m) => JSON.stringify(m.components ?? []).includes(`"label":"${label}"`)).at(-1);
     if (!found) throw new Error(`no DM to ${userId} with "${label}"`);

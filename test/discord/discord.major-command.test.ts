@@ -18,11 +18,7 @@ describe('Discord: the major-incident command', () => {
   afterAll(async () => h.close());
 
   const say = async (user: (typeof users)[keyof typeof users], command: string, options: Record<string, string>) => h.answerOf(await h.deliver(ownCommand(user, command, options))).content as string;
-  const dmsTo = (userId: string): Raw[] =>
-    [...h.fake.messages.values()].filter((m) => {
-      const channel = h.fake.channels.get(m.channel_id as string);
-      return channel?.type === 1 && channel.recipients?.[0]?.id === userId;
-    });
+  const dmsTo = (userId: string): Raw[] => h.dmsTo(userId);
 
   it('GIVEN a P1 THEN the recovery plan is pinned in the war room and edited in place at each version', async () => {
     const { incident } = await h.t.app.service.report(people.user, { title: 'Core switch down', description: 'Nothing routes', impact: 1, urgency: 1 });

@@ -13,11 +13,7 @@ describe('Discord: outbox notifications', () => {
   afterAll(async () => h.close());
 
   const deliver = () => new DeliveryWorker({ store: h.t.app.outboxStore, messengers: h.t.app.messengers, clock: h.t.app.clock, log: h.t.app.log }).runOnce();
-  const dmsTo = (userId: string): Raw[] =>
-    [...h.fake.messages.values()].filter((m) => {
-      const channel = h.fake.channels.get(m.channel_id as string);
-      return channel?.type === 1 && channel.recipients?.[0]?.id === userId;
-    });
+  const dmsTo = (userId: string): Raw[] => h.dmsTo(userId);
 
   it('GIVEN a dispatch to Liu Yang THEN one DM offers Accept / Reject, and Accept pressed there accepts the incident', async () => {
     const { incident } = await h.t.app.service.report(people.user, reportInput({ title: 'Payroll export fails' }));

@@ -21,6 +21,8 @@ export interface DiscordHarness {
   answerOf(raw: Raw): Raw;
   /** The service-desk card message of an incident, as it stands now. */
   card(incidentId: string): Promise<Raw>;
+  /** Every message the bot sent a user by direct message, oldest first. */
+  dmsTo(userId: string): Raw[];
   close(): Promise<void>;
 }
 
@@ -65,6 +67,12 @@ export async function startDiscord(options: DiscordAdapterOptions = {}, env: Rec
       const ref = await t.app.surfaceStore.get(`discord:card:${incidentId}`);
       if (!ref?.message) throw new Error(`no card for ${incidentId}`);
       return fake.messages.get(ref.message);
+    },
+    dmsTo(userId) {
+      return [...fake.messages.values()].filter((m) => {
+        const channel = fake.channels.get(m.channel_id as string);
+        return channel?.type === 1 && channel.recipients?.[0]?.id === userId;
+      });
     },
     async close() {
       await t.bot.settle();
