@@ -29,6 +29,8 @@ ENV NODE_ENV=production \
     PORT=3000 \
     SHELL_ADAPTER=off
 WORKDIR /app
+# A Chinese font, so a post-incident review in Chinese also gets its PDF (src/app/review-pdf.ts).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
 # package.json says "type": "module", so node loads dist/**/*.js as ES modules.
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules

@@ -29,9 +29,9 @@ export class DiscordApi {
   }
 
   /** A message with one file attached (multipart), e.g. the post-incident review. */
-  async postFile(channelId: string, content: string, file: { name: string; content: string }, nonce?: string): Promise<APIMessage> {
+  async postFiles(channelId: string, content: string, files: { name: string; data: Buffer }[], nonce?: string): Promise<APIMessage> {
     const body = { content, ...(nonce ? { nonce, enforce_nonce: true } : {}) };
-    return (await this.rest.post(Routes.channelMessages(channelId), { body, files: [{ name: file.name, data: Buffer.from(file.content, 'utf8') }] })) as APIMessage;
+    return (await this.rest.post(Routes.channelMessages(channelId), { body, files })) as APIMessage;
   }
 
   async pin(channelId: string, messageId: string): Promise<void> {

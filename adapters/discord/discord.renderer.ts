@@ -7,7 +7,7 @@ import {
   type APIEmbed,
   type APIStringSelectComponent,
 } from 'discord.js';
-import type { ActionButton, CardView, Colour, Reply } from '../../src/app/view.js';
+import { fileBytes, type ActionButton, type CardView, type Colour, type Reply } from '../../src/app/view.js';
 import type { Catalog } from '../../src/i18n/index.js';
 import { encodeRef } from './custom-id.js';
 import { LIMITS, NO_MENTIONS, cut, show } from './discord.text.js';
@@ -25,7 +25,7 @@ export interface DiscordMessage {
   components: MessageRow[];
   allowed_mentions: { parse: []; users?: string[]; roles?: string[] };
   /** Attached files (a CSV export), sent as multipart with the message. */
-  files?: { name: string; content: string }[];
+  files?: { name: string; content: string; encoding?: 'base64' }[];
 }
 
 const COLOURS: Record<Colour, number> = {
@@ -60,7 +60,7 @@ export function renderReply(reply: Reply, m: Catalog): DiscordMessage {
     components.push(...buttonRows(reply.card.actions, LIMITS.rowsPerMessage - components.length));
   }
   const message = fitEmbeds({ content: textParts.join('\n') || undefined, embeds, components, allowed_mentions: NO_MENTIONS });
-  return reply.file ? { ...message, files: [{ name: reply.file.name, content: reply.file.content }] } : message;
+  return reply.file ? { ...message, files: [{ name: reply.file.name, content: reply.file.content, ...(reply.file.encoding ? { encoding: reply.file.encoding } : {}) }] } : message;
 }
 
 /** The shared card message (service-desk channel, war room): the card alone, with every allowed button. */
@@ -139,6 +139,6 @@ export function forInteraction(message: DiscordMessage) {
     embeds: message.embeds,
     components: message.components,
     allowedMentions: { parse: [] as [], ...(message.allowed_mentions.users ? { users: message.allowed_mentions.users } : {}) },
-    ...(message.files ? { files: message.files.map((f) => ({ attachment: Buffer.from(f.content, 'utf8'), name: f.name })) } : {}),
+    ...(message.files ? { files: message.files.map((f) => ({ attachment: fileBytes(f), name: f.name })) } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { reviewPdf } from '../../src/app/review-pdf.js';
 import { planText } from '../../src/app/plan-text.js';
 import { DiscordAPIError, RateLimitError } from 'discord.js';
 import type { Clock } from '../../src/app/clock.js';
@@ -158,14 +159,17 @@ export class DiscordSurface implements Surface {
   private async reviewFile(events: IncidentEvent[], steps: SurfaceSteps, room: string): Promise<void> {
     const written = events.find((e) => e.action === 'review-doc');
     if (!written || typeof written.data.markdown !== 'string') return;
-    const file = { name: String(written.data.name ?? `${written.incidentId}-post-incident-review.md`), content: written.data.markdown };
+    const name = String(written.data.name ?? `${written.incidentId}-post-incident-review.md`);
+    const files: { name: string; data: Buffer }[] = [{ name, data: Buffer.from(written.data.markdown, 'utf8') }];
+    const pdf = await reviewPdf(written.data.markdown);
+    if (pdf) files.push({ name: name.replace(/\.md$/, '.pdf'), data: pdf });
     const text = this.deps.m.discord.reviewAttached({ id: written.incidentId });
     const targets: [string, string | undefined][] = [[`review-file:${written.incidentId}:warroom`, room]];
     const management = await steps.get(`management:${written.incidentId}`);
     if (management?.channel) targets.push([`review-file:${written.incidentId}:management`, management.channel]);
     for (const [key, channel] of targets) {
       if (!channel) continue;
-      await steps.once(key, async () => ({ channel, message: (await this.deps.api.postFile(channel, text, file, nonceOf(key))).id }));
+      await steps.once(key, async () => ({ channel, message: (await this.deps.api.postFiles(channel, text, files, nonceOf(key))).id }));
     }
   }
 

@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { RawArgs } from '../../src/app/command.js';
 import type { PlatformAdapter } from '../../src/bot/adapter.js';
-import { narrowed, type ActionButton, type FormView, type Reply } from '../../src/app/view.js';
+import { fileBytes, narrowed, type ActionButton, type FormView, type Reply, type ReplyFile } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
 import { isLocale, say, type Locale } from '../../src/i18n/index.js';
 import type { Voice } from '../../src/app/voice.js';
@@ -193,13 +193,13 @@ export class ShellAdapter implements PlatformAdapter {
   }
 
   /** Saves a reply's file in the export folder; the line says where (or why not). */
-  private async save(file: { name: string; content: string }): Promise<string> {
+  private async save(file: ReplyFile): Promise<string> {
     const { m } = this.voice;
     const dir = resolve(this.options.exportDir ?? 'exports');
     const path = join(dir, basename(file.name));
     try {
       await mkdir(dir, { recursive: true });
-      await writeFile(path, file.content, 'utf8');
+      await writeFile(path, fileBytes(file));
       return m.shell.saved({ path });
     } catch (error) {
       return m.shell.notSaved({ path, error: (error as Error).message });

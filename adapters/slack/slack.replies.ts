@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { Reply } from '../../src/app/view.js';
+import { fileBytes, type Reply, type ReplyFile } from '../../src/app/view.js';
 import type { Catalog, Locale } from '../../src/i18n/index.js';
 import { slackErrorCode } from './slack.clients.js';
 import { renderReply, type SlackMessage } from './slack.renderer.js';
@@ -38,11 +38,11 @@ export class ReplySender {
    * A file for the person (a CSV export): uploaded into their direct message with the bot
    * (files.uploadV2, which needs the `files:write` scope), so what it holds is theirs alone.
    */
-  async file(origin: Origin, file: { name: string; content: string }): Promise<void> {
+  async file(origin: Origin, file: ReplyFile): Promise<void> {
     const opened = await this.client.conversations.open({ users: origin.user });
     const channel = opened.channel?.id;
     if (!channel) throw new Error('conversations.open gave no channel');
-    await this.client.filesUploadV2({ channel_id: channel, file: Buffer.from(file.content, 'utf8'), filename: file.name, title: file.name });
+    await this.client.filesUploadV2({ channel_id: channel, file: fileBytes(file), filename: file.name, title: file.name });
   }
 
   async text(origin: Origin, text: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { reviewPdf } from '../../src/app/review-pdf.js';
 import { planText } from '../../src/app/plan-text.js';
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
@@ -181,11 +182,13 @@ export class SlackSurface implements Surface {
   private async reviewFile(events: IncidentEvent[], steps: SurfaceSteps, room?: SurfaceRef, management?: SurfaceRef): Promise<void> {
     const written = events.find((e) => e.action === 'review-doc');
     if (!written || typeof written.data.markdown !== 'string') return;
-    const file = { content: written.data.markdown, name: String(written.data.name ?? `${written.incidentId}-post-incident-review.md`) };
+    const name = String(written.data.name ?? `${written.incidentId}-post-incident-review.md`);
+    const files: { file: Buffer; filename: string; title: string }[] = [{ file: Buffer.from(written.data.markdown, 'utf8'), filename: name, title: name }];
+    const pdf = await reviewPdf(written.data.markdown);
+    if (pdf) files.push({ file: pdf, filename: name.replace(/\.md$/, '.pdf'), title: name.replace(/\.md$/, '.pdf') });
     const upload = async (key: string, channel: string, threadTs?: string) => {
       await steps.once(key, async () => {
-        const contents = { file: Buffer.from(file.content, 'utf8'), filename: file.name, title: file.name };
-        await (threadTs ? this.deps.client.filesUploadV2({ channel_id: channel, thread_ts: threadTs, ...contents }) : this.deps.client.filesUploadV2({ channel_id: channel, ...contents }));
+        await (threadTs ? this.deps.client.filesUploadV2({ channel_id: channel, thread_ts: threadTs, file_uploads: files }) : this.deps.client.filesUploadV2({ channel_id: channel, file_uploads: files }));
         return { channel };
       });
     };

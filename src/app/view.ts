@@ -94,6 +94,19 @@ export interface ListSection {
   items: ListItem[];
 }
 
+/** A file for the person: text (CSV, Markdown) as is, or binary (a PDF) as base64. */
+export interface ReplyFile {
+  name: string;
+  type: string;
+  content: string;
+  encoding?: 'base64';
+}
+
+/** The bytes of a file, however it is carried. */
+export function fileBytes(file: Pick<ReplyFile, 'content' | 'encoding'>): Buffer {
+  return Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8');
+}
+
 export interface Reply {
   /** Shown only to the person who acted (ephemeral on chat platforms). */
   ephemeral: boolean;
@@ -106,5 +119,5 @@ export interface Reply {
   /** The incident the command changed; adapters refresh its shared card. */
   changedIncidentId?: string;
   /** A file for the person (a CSV export): Slack uploads it to their DM, Discord attaches it, the terminal saves it. */
-  file?: { name: string; type: string; content: string };
+  file?: ReplyFile;
 }

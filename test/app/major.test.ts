@@ -156,10 +156,38 @@ describe('major-incident command: recovery plan, communications, reviews, the en
     const upToClose = events.slice(0, events.findIndex((e) => e.action === 'close') + 1);
     for (const line of timelineLines(presenter, m, upToClose, await t.app.service.notes.of(id))) expect(doc).toContain(line.replace(/\|/g, '\\|'));
     expect((await run(people.desk, `plan ${await notMajor()}`)).text).toContain('is not a major incident');
+    // The same review as a PDF (pdfkit, offline): a document whose title is the review's.
+    const pdf = await run(mim, `review ${id} pdf`);
+    expect(pdf.file).toMatchObject({ name: `${id}-post-incident-review.pdf`, type: 'application/pdf', encoding: 'base64' });
+    const bytes = Buffer.from(pdf.file!.content, 'base64');
+    expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdfTitle(bytes)).toBe(`Post-incident review: ${id} — Core switch down`);
+    expect((await run(mim, `review ${id} docx`)).text).toBe('Post-incident review: "review INC-…" (Markdown) or "review INC-… pdf".');
   });
+
+  /** The Title of a PDF's Info dictionary: pdfkit writes it as its own object, a UTF-16BE string with a byte-order mark. */
+  function pdfTitle(bytes: Buffer): string {
+    const text = bytes.toString('latin1');
+    const ref = /\/Title (\d+) 0 R/.exec(text)?.[1];
+    const start = ref ? text.indexOf(`\n${ref} 0 obj\n(`) : -1;
+    if (start < 0) return '';
+    const from = text.indexOf('(', start) + 1;
+    const raw = Buffer.from(text.slice(from, text.indexOf(')\nendobj', from)), 'latin1');
+    return raw.subarray(2).swap16().toString('utf16le');
+  }
 
   async function notMajor(): Promise<string> {
     const reply = await t.app.run(people.user, 'report', { title: 'Printer jam', description: 'x', impact: '4', urgency: '4' }, { submitted: true });
     return /INC-\d+/.exec(reply.text ?? '')![0];
   }
+});
+
+describe('the post-incident review as a PDF', () => {
+  it('GIVEN Chinese text and no Chinese font THEN no PDF (the Markdown stays); an English review renders', async () => {
+    const { reviewPdf, cjkFont } = await import('../../src/app/review-pdf.js');
+    expect(cjkFont({ PDF_CJK_FONT: '/nowhere/font.ttc' })).toBeUndefined();
+    expect(await reviewPdf('# 事后回顾：INC-000001 — 核心交换机宕机', undefined)).toBeUndefined();
+    const english = await reviewPdf('# Post-incident review\n\n## Summary\n\n- a | b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n    v1 line', undefined);
+    expect(english!.subarray(0, 5).toString()).toBe('%PDF-');
+  });
 });

@@ -66,7 +66,7 @@ describe('Discord: the major-incident command', () => {
     for (const channel of [room, management]) {
       const withFile = h.fake.find('POST', `/channels/${channel}/messages`).filter((c) => c.files?.length);
       expect(withFile).toHaveLength(1);
-      expect(withFile[0]!.files![0]!.name).toBe(`${id}-post-incident-review.md`);
+      expect(withFile[0]!.files!.map((f) => f.name)).toEqual([`${id}-post-incident-review.md`, `${id}-post-incident-review.pdf`]);
       expect(withFile[0]!.files![0]!.content).toContain(`# Post-incident review: ${id} — Core switch down`);
     }
     const review = h.answerOf(await h.deliver(ownCommand(users.manager, 'incident-review', { id })));

@@ -174,10 +174,10 @@ const CLAIMS: Record<string, Claim> = {
     discord: [['test/discord/discord.major-command.test.ts', 'management thread'], ['test/app/major.test.ts', 'Management summary']],
     terminal: [['test/app/major.test.ts', 'Management summary']],
   },
-  'Post-incident review (Markdown)': {
+  'Post-incident review (Markdown, PDF)': {
     slack: [['test/slack/major.e2e.test.ts', 'files.completeUploadExternal']],
     discord: [['test/discord/discord.major-command.test.ts', 'post-incident-review.md']],
-    terminal: [['test/e2e/shell.major.e2e.test.ts', "'review 1'"]],
+    terminal: [['test/e2e/shell.major.e2e.test.ts', "'review 1'"], ['test/app/major.test.ts', 'pdf']],
   },
   'Refused action explained only to the actor': refusals,
   'Escalations, notifications, reminders': notifications,

@@ -92,6 +92,7 @@ describe('Slack: the major-incident command', () => {
     const parent = bot.api.messages(CHANNELS.management).find((m) => !m.threadTs && m.text.includes(id))!;
     expect(uploads.map((u) => [u.params.channel_id, u.params.thread_ts ?? ''])).toEqual(expect.arrayContaining([['CWAR1', ''], [CHANNELS.management, parent.ts]]));
     expect(JSON.stringify(uploads.map((u) => u.params.files))).toContain(`${id}-post-incident-review.md`);
+    expect(JSON.stringify(uploads.map((u) => u.params.files))).toContain(`${id}-post-incident-review.pdf`);
     const archive = bot.api.callsOf('conversations.archive');
     expect(archive.map((c) => c.params.channel)).toContain('CWAR1');
     const warRoomCalls = bot.api.calls.filter((c) => c.params.channel === 'CWAR1' || c.params.channel_id === 'CWAR1');
