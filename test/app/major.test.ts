@@ -191,3 +191,27 @@ describe('the post-incident review as a PDF', () => {
     expect(english!.subarray(0, 5).toString()).toBe('%PDF-');
   });
 });
+
+describe('a Chinese desk (config/default.zh-CN.yml): the major-incident command in Chinese', () => {
+  it('GIVEN a P1 on the Chinese desk THEN the plan, the communication plan and the post-incident review read in Chinese', async () => {
+    const { loadConfigFile } = await import('../../src/config/load-config.js');
+    const { t, say } = await startRecordedApp(loadConfigFile('config/default.zh-CN.yml'));
+    try {
+      const reply = await t.app.run(people.user, 'report', { title: '核心交换机宕机', description: '全楼断网', impact: '1', urgency: '1' }, { submitted: true });
+      const id = /INC-\d+/.exec(reply.text ?? '')![0];
+      expect((await say(people.manager, `plan ${id} facts 09:00 cs-1 重启`)).text).toContain('已保存为恢复计划 v1。');
+      expect((await say(people.manager, `plan ${id}`)).text).toContain('已知事实: 09:00 cs-1 重启');
+      expect((await say(people.manager, `comms ${id} draft all_staff 网络将于 11:00 恢复`)).text).toContain('致全体员工的通报 #1：待审批。');
+      expect((await say(people.user, `plan ${id} facts 猜测`)).text).toContain('你无权');
+      await t.app.run(people.desk, 'dispatch', { id, groupId: 'network' });
+      await t.app.run(people.network, 'accept', { id });
+      await t.app.run(people.network, 'resolve', { id, resolutionCode: 'resolved-by-workaround', solution: '切换到备用引擎' });
+      await t.app.run(people.user, 'confirm', { id });
+      await t.app.run(people.desk, 'close', { id, closureCode: 'successful' });
+      const doc = (await say(people.manager, `review ${id}`)).file!.content;
+      for (const heading of [`# 事后回顾：${id} — 核心交换机宕机`, '## 概述', '## 各项目标用时', '## 时间线', '## 恢复计划各版本', '## 已发出的通报', '## 问题单']) expect(doc).toContain(heading);
+    } finally {
+      await t.close();
+    }
+  });
+});
