@@ -237,3 +237,27 @@ describe('closing the loop: verification, satisfaction, problem records, follow-
     if (notSampled) expect((await run(people.desk, `followup ${notSampled.id} not-reached`)).text).toBe(`${notSampled.id} is not in a follow-up queue; "followup" shows the calls to make.`);
   });
 });
+
+describe('a Chinese desk (config/default.zh-CN.yml): closing the loop in Chinese', () => {
+  it('GIVEN a closure with a problem THEN the lead, the reporter and the problem owner read Chinese', async () => {
+    const { loadConfigFile } = await import('../../src/config/load-config.js');
+    const { t, recorder, flush, say } = await startRecordedApp(loadConfigFile('config/default.zh-CN.yml'));
+    try {
+      const reply = await t.app.run(people.user, 'report', { title: '门禁读卡器拒卡', description: '2 号门', impact: '3', urgency: '3' }, { submitted: true });
+      const id = /INC-\d+/.exec(reply.text ?? '')![0];
+      await t.app.run(people.desk, 'resolve', { id, resolutionCode: 'resolved-by-workaround', solution: '重启读卡器' });
+      await t.app.run(people.user, 'confirm', { id });
+      await t.app.run(people.desk, 'close', { id, closureCode: 'successful-with-problem' });
+      await flush();
+      const text = (rule: string) => recorder.sent.find((d) => d.message.rule === rule)?.message.text ?? '';
+      expect(text('verify:request')).toContain('请值班组长核实记录');
+      expect(text('status:closed:reporter')).toContain('请评价本次服务');
+      expect(text('problem:raised')).toContain('提交问题单 PRB-000001');
+      expect((await say(people.desk2, `verify ${id}`)).text).toContain('核实');
+      expect((await say(people.user, `rate ${id} 5 很快`)).text).toBe(`谢谢：您给 ${id} 打了 5/5 分。`);
+      expect((await say(people.user, `rate ${id} 1`)).text).toBe(`谢谢，您已为 ${id} 打过分（5/5）；每个事件只评价一次。`);
+    } finally {
+      await t.close();
+    }
+  });
+});
