@@ -37,12 +37,7 @@ function missing(incident: Incident, version: string): never {
 /** Every saved version, from the event log (each save is a `plan` event holding the whole plan). */
 async function versions(ctx: CommandContext, incident: Incident): Promise<Map<number, RecoveryPlan>> {
   const events = await ctx.service.timeline(incident.id);
-  return new Map(events.filter((e: IncidentEvent) => e.action === 'plan' && e.changes.plan).map((e) => [(e.changes.plan as RecoveryPlan).version, revive(e.changes.plan as RecoveryPlan)]));
-}
-
-function revive(plan: RecoveryPlan): RecoveryPlan {
-  const date = (d: Date | string | undefined) => (d === undefined ? undefined : new Date(d));
-  return { ...plan, savedAt: date(plan.savedAt)!, nextReviewAt: date(plan.nextReviewAt), actions: plan.actions.map((a) => ({ ...a, dueAt: date(a.dueAt) })) };
+  return new Map(events.filter((e: IncidentEvent) => e.action === 'plan' && e.changes.plan).map((e) => [(e.changes.plan as RecoveryPlan).version, e.changes.plan as RecoveryPlan]));
 }
 
 function lines(ctx: CommandContext, plan: RecoveryPlan): string[] {

@@ -32,10 +32,9 @@ export class SlackDirectory {
     return (group?.members ?? []).map((id) => this.userOf(id)).filter((u): u is string => Boolean(u));
   }
 
-  /** The recovery team: major incident manager, owner/assignee, and the assigned group. */
+  /** The recovery team's Slack users (Directory.recoveryTeam). */
   recoveryTeam(incident: Incident): string[] {
-    const ids = [incident.majorIncidentManagerId, incident.ownerId, incident.assigneeId].map((id) => this.userOf(id));
-    return [...new Set([...ids, ...this.groupUsers(incident.groupId)].filter((u): u is string => Boolean(u)))];
+    return this.app.directory.recoveryTeam(incident).map((id) => this.userOf(id)).filter((u): u is string => Boolean(u));
   }
 
   reaches(destination: Destination): boolean {

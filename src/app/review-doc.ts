@@ -50,9 +50,8 @@ export function reviewDocument(incident: Incident, events: readonly IncidentEven
   out.push(`## ${w.plan}`, '');
   if (versions.length === 0) out.push(w.noPlan, '');
   for (const plan of versions) {
-    out.push(`### v${plan.version} — ${time(new Date(plan.savedAt))}, ${plan.savedByName}`, '');
-    const revived = { ...plan, nextReviewAt: plan.nextReviewAt ? new Date(plan.nextReviewAt) : undefined, actions: plan.actions.map((a) => ({ ...a, dueAt: a.dueAt ? new Date(a.dueAt) : undefined })) };
-    for (const line of planLines(revived, m.plan, (id) => presenter.nameOf(id), time)) out.push(`    ${line}`);
+    out.push(`### v${plan.version} — ${time(plan.savedAt)}, ${plan.savedByName}`, '');
+    for (const line of planLines(plan, m.plan, (id) => presenter.nameOf(id), time)) out.push(`    ${line}`);
     out.push('');
   }
 

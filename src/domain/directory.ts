@@ -128,6 +128,13 @@ export class Directory {
     return leads.length > 0 ? leads : this.incidentManagers();
   }
 
+  /** A major incident's recovery team (SPEC §12): its major incident manager, owner and assignee, and the assigned group's members. */
+  recoveryTeam(incident: Pick<Incident, 'majorIncidentManagerId' | 'ownerId' | 'assigneeId' | 'groupId'>): string[] {
+    const named = [incident.majorIncidentManagerId, incident.ownerId, incident.assigneeId].filter((id): id is string => Boolean(id));
+    const group = incident.groupId ? (this.groups.get(incident.groupId)?.members ?? []) : [];
+    return [...new Set([...named, ...group])];
+  }
+
   /** Owners of problem records (the policy's problem-manager role); with none named, the incident managers. */
   problemManagers(): string[] {
     const named = this.holders(this.config.policy.problems.managerRole);

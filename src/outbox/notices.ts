@@ -160,10 +160,9 @@ export class Notices {
     } else if (timer.rule === 'review' && timer.at) {
       const at = timer.at;
       const text: Words = ({ m, presenter }) => m.notify.reviewDue({ id: incident.id, title: incident.title, at: presenter.formatTime(at), version: incident.plan?.version ?? 0 });
-      notices = this.notices(incident, timer.key, '', this.people(this.recoveryTeam(incident)), late(text), {});
+      notices = this.notices(incident, timer.key, '', this.people(this.directory.recoveryTeam(incident)), late(text), {});
       // And in the war room, where the team works (SPEC §12), in the organisation's language.
-      const room = this.voices.get();
-      notices.push({ rule: `warroom:${timer.key}`, step: '', to: [{ kind: 'channel', channel: 'warroom' }], text: text(room), urgent: false, channels: [], optional: true });
+      notices.push(channelLine(`warroom:${timer.key}`, 'warroom', text(this.voices.get())));
     } else if (timer.rule === 'review-missed' && timer.at) {
       const at = timer.at;
       const text: Words = ({ m, presenter }) => m.notify.reviewMissed({ id: incident.id, title: incident.title, at: presenter.formatTime(at), manager: presenter.nameOf(incident.majorIncidentManagerId) });
@@ -180,7 +179,7 @@ export class Notices {
       const after = tiers[timer.tier]?.after ?? 0;
       const text: Words = (v) => v.m.notify.managementEscalation({ ...base, tier: timer.tier! + 1, tiers: tiers.length, after: v.duration(after), status: v.m.status[incident.status], manager: v.presenter.nameOf(incident.majorIncidentManagerId) });
       notices = this.notices(incident, timer.key, '', this.people(this.rolePeople(incident, timer.roles ?? [])), late(text), { urgent: true, channels: hooks });
-      notices.push({ rule: `thread:${timer.key}`, step: '', to: [{ kind: 'channel', channel: 'management' }], text: text(this.voices.get()), urgent: false, channels: [], optional: true });
+      notices.push(channelLine(`thread:${timer.key}`, 'management', text(this.voices.get())));
     } else if (timer.rule === 'verification') {
       const text: Words = ({ m, presenter }) => m.notify.verifyReminder({ id: incident.id, title: incident.title, closed: presenter.formatTime(incident.correctedAt ?? incident.closedAt) });
       notices = this.notices(incident, timer.key, '', this.people(this.directory.teamLeads(incident)), late(text), { actions: ['verify', 'return'] });
@@ -213,7 +212,7 @@ export class Notices {
       text = m.thread.afterResolution({ ...base, at: presenter.formatTime(incident.resolvedAt), by: presenter.nameOf(incident.resolvedById), code: presenter.resolutionLabel(incident.resolutionCode), solution: clip(incident.solution ?? '', 500) });
     }
     if (!text) return undefined;
-    return { rule: `thread:${timer.key}`, step: '', to: [{ kind: 'channel', channel: 'stakeholders' }], text, urgent: false, channels: [], optional: true, dueAt: timer.dueAt };
+    return { ...channelLine(`thread:${timer.key}`, 'stakeholders', text), dueAt: timer.dueAt };
   }
 
   private restoreBy(incident: Incident): Date {
@@ -241,13 +240,6 @@ export class Notices {
     return this.notices(incident, timer.key, '', to, late((v) => v.m.notify.updateDue({ ...base, every: v.duration(cadence.every) })), { actions: ['update'] });
   }
 
-  /** The recovery team: the major incident manager, whoever owns or is assigned the work. */
-  private recoveryTeam(incident: Incident): string[] {
-    const ids = [incident.majorIncidentManagerId, incident.ownerId ?? incident.assigneeId].filter((id): id is string => Boolean(id));
-    const group = incident.groupId ? (this.directory.group(incident.groupId)?.members ?? []) : [];
-    return unique([...ids, ...group]);
-  }
-
   /** A summary line in the management line (the management channel's thread for the incident), in the organisation's language. */
   private managementSummary(incident: Incident, key: string): Notice {
     const { m, presenter } = this.voices.get();
@@ -257,7 +249,7 @@ export class Notices {
       owner: presenter.nameOf(incident.ownerId ?? incident.assigneeId ?? incident.groupId), manager: presenter.nameOf(incident.majorIncidentManagerId),
       version: incident.plan?.version ?? 0, open, review: presenter.formatTime(nextReview(incident, this.config.policy)),
     });
-    return { rule: `thread:${key}`, step: '', to: [{ kind: 'channel', channel: 'management' }], text, urgent: false, channels: [], optional: true };
+    return channelLine(`thread:${key}`, 'management', text);
   }
 
   /**
@@ -291,7 +283,7 @@ export class Notices {
     // A channel post: the organisation's language.
     const { m } = this.voices.get();
     const text = m.notice.commsUpdate({ id, priority: incident.priority, title: incident.title, audience: audienceName(m), text: draft.text });
-    return [{ rule: `comms:posted:${n}`, step: String(event.seq), to: [{ kind: 'channel', channel: audience.channel }], text, urgent: false, channels: [], optional: true }];
+    return [channelLine(`comms:posted:${n}`, audience.channel, text, String(event.seq))];
   }
 
   /** A message to the service desk on duty that is about no one incident (the month's follow-up calls), in each reader's language. */
@@ -376,6 +368,14 @@ export class Notices {
       channels: options.channels ?? [],
     };
   }
+}
+
+/**
+ * A line posted in a channel, the incident's thread there or its war room, in the organisation's
+ * language: written only where some platform reaches it (none configured is not a failure).
+ */
+function channelLine(rule: string, channel: Extract<Destination, { kind: 'channel' }>['channel'], text: string, step = ''): Notice {
+  return { rule, step, to: [{ kind: 'channel', channel }], text, urgent: false, channels: [], optional: true };
 }
 
 /** Buttons a notice adds beyond the card's own (a rating's five scores, "Correct"), in the reader's words. */

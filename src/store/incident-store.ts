@@ -257,8 +257,9 @@ export class IncidentStore {
   /** Moves a closed incident to `incidents_closed`: inserted there first, then deleted here, so it is always in one of them. */
   private async archive(incident: Incident): Promise<void> {
     // The newest snapshot moves: a change after the close may have landed before this move.
-    const current = await retryTransient(() => this.m.Incident.findById(incident.id).lean());
-    const newest = current && toIncident(current).rev > incident.rev ? toIncident(current) : incident;
+    const doc = await retryTransient(() => this.m.Incident.findById(incident.id).lean());
+    const current = doc ? toIncident(doc) : undefined;
+    const newest = current && current.rev > incident.rev ? current : incident;
     if (!(await insertOnce(this.m.ClosedIncident, stored(newest))) && newest !== incident) await this.replaceSnapshot(newest, true);
     await deleteById(this.m.Incident, incident.id);
   }
@@ -542,7 +543,8 @@ function toIncident(doc: Record<string, unknown>): Incident {
   return incident;
 }
 
+/** An event as stored, its change set's dates as dates (a plan version read from the log has real ones). */
 function toEvent(doc: Record<string, unknown>): IncidentEvent {
   const { _id, processed: _processed, ...rest } = doc;
-  return rest as unknown as IncidentEvent;
+  return { ...rest, changes: reviveDates((rest.changes ?? {}) as Partial<Incident>) } as unknown as IncidentEvent;
 }
