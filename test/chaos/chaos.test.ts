@@ -15,7 +15,8 @@ import { BotProcess, Installation, freePort, mulberry32, sleep } from '../suppor
 const INCIDENTS = Number(process.env.CHAOS_INCIDENTS ?? 30);
 const SEEDS = (process.env.CHAOS_SEEDS ?? '1').split(',').map(Number);
 const LANES = 10;
-const KILL_EVERY_MS: [number, number] = [4_000, 12_000];
+/** A kill comes after every 3 to 8 incidents started: tied to progress, not to the clock, so a fast run is killed as often as a slow one. */
+const KILL_EVERY_INCIDENTS: [number, number] = [3, 8];
 
 describe.each(SEEDS)('chaos: SIGKILL during a scripted run through Slack (seed %i)', (seed) => {
   const random = mulberry32(seed);
@@ -38,16 +39,19 @@ describe.each(SEEDS)('chaos: SIGKILL during a scripted run through Slack (seed %
   });
 
   it(`drives ${INCIDENTS} incidents from report to close while the bot is killed again and again; nothing is lost or doubled`, async () => {
-    let driving = true;
-    const chaos = (async () => {
-      while (driving) {
-        await sleep(KILL_EVERY_MS[0] + random() * (KILL_EVERY_MS[1] - KILL_EVERY_MS[0]));
-        if (!driving) break;
+    // Kill points: incident numbers at whose start the bot is killed, while the other lanes are
+    // mid-flight. The short random pause puts the kill somewhere inside their steps.
+    const killAt = new Set<number>();
+    for (let n = 1; n < INCIDENTS; n += KILL_EVERY_INCIDENTS[0] + Math.floor(random() * (KILL_EVERY_INCIDENTS[1] - KILL_EVERY_INCIDENTS[0] + 1))) killAt.add(n);
+    let killing = Promise.resolve();
+    const killOnce = (pause: number) => {
+      killing = killing.then(async () => {
+        await sleep(pause);
         await bot.kill();
         kills++;
         await bot.start();
-      }
-    })();
+      });
+    };
     // Progress every 10 s for long runs: incidents closed, outbox entries waiting, kills so far.
     const progress = setInterval(() => {
       void Promise.all([
@@ -60,14 +64,14 @@ describe.each(SEEDS)('chaos: SIGKILL during a scripted run through Slack (seed %
     const lane = async () => {
       while (next < INCIDENTS) {
         const n = next++;
+        if (killAt.has(n)) killOnce(random() * 1_500);
         ids[n] = await installation.drive(n);
       }
     };
     try {
       await Promise.all(Array.from({ length: LANES }, lane));
     } finally {
-      driving = false;
-      await chaos;
+      await killing;
       clearInterval(progress);
     }
     // The last start finishes what the kills left.
