@@ -6,6 +6,7 @@ import type { Presenter } from '../../src/app/presenter.js';
 import type { ConfigFile } from '../../src/config/config.schema.js';
 import type { Directory } from '../../src/domain/directory.js';
 import type { Incident, IncidentEvent } from '../../src/domain/incident.js';
+import { getsReview } from '../../src/domain/major.js';
 import type { Catalog } from '../../src/i18n/index.js';
 import { eachPart, forStakeholders, type Surface, type SurfaceSteps } from '../../src/outbox/surface.js';
 import type { RefFields, SurfaceRef } from '../../src/outbox/surface.store.js';
@@ -132,6 +133,8 @@ export class DiscordSurface implements Surface {
     await this.pinnedPlan(incident, steps, channel);
     await this.reviewFile(events, steps, channel);
     if (incident.status !== 'closed') return;
+    // The post-incident review is written just after the close: the room stays open until it is posted.
+    if (getsReview(incident, this.deps.config.policy) && !(await steps.get(`review-file:${incident.id}:warroom`))) return;
     const archivedKey = `warroom-archived:${incident.id}`;
     await steps.once(archivedKey, () => this.post(channel, archivedKey, renderText(m.discord.warRoomArchived({ id: incident.id }))));
     await warRooms.archive(incident, channel);

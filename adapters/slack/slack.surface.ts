@@ -3,6 +3,7 @@ import { planText } from '../../src/app/plan-text.js';
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Incident, IncidentEvent } from '../../src/domain/incident.js';
+import { getsReview, isMajor } from '../../src/domain/major.js';
 import { PacedDelivery } from '../../src/outbox/paced.js';
 import { eachPart, forStakeholders, type Surface, type SurfaceSteps } from '../../src/outbox/surface.js';
 import type { RefFields, SurfaceRef } from '../../src/outbox/surface.store.js';
@@ -32,7 +33,7 @@ export interface SlackSurfaceDeps {
   presenter: Presenter;
   m: Catalog;
   clock: Clock;
-  majorPriority: string;
+  majorPriority: Incident['priority'];
   log: Logger;
 }
 
@@ -93,7 +94,7 @@ export class SlackSurface implements Surface {
   }
 
   private isMajor(incident: Incident): boolean {
-    return incident.major || incident.priority === this.deps.majorPriority;
+    return isMajor(incident, this.deps);
   }
 
   /** The shared card: posted once, then updated in place to the latest revision. */
@@ -233,6 +234,8 @@ export class SlackSurface implements Surface {
   private async closeRoom(incident: Incident, steps: SurfaceSteps, room: SurfaceRef): Promise<void> {
     const { client, m } = this.deps;
     const channel = room.channel!;
+    // The post-incident review is written just after the close: the room stays open until it is posted.
+    if (getsReview(incident, this.deps) && !(await steps.get(`review-file:${incident.id}:warroom`))) return;
     const key = `warroom-close:${incident.id}`;
     await steps.once(
       key,

@@ -4,7 +4,7 @@ import { catalog } from '../i18n/index.js';
 import { SYSTEM_ACTOR } from '../domain/directory.js';
 import { symptomWords, type CommittedChange, type IncidentService } from './incident-service.js';
 import type { Problems } from './problems.js';
-import { isMajor } from '../domain/major.js';
+import { getsReview } from '../domain/major.js';
 import { Presenter } from './presenter.js';
 import { reviewDocument } from './review-doc.js';
 
@@ -17,7 +17,7 @@ export async function runEffects(service: IncidentService, { incident, event }: 
   if (event.action === 'close' && event.flags.includes('reopen_as_new')) await reopenAsNew(service, incident.id);
   // "Successful with problem" raises a problem record (SPEC §11); so does the end of a major
   // incident (§12), or it links the one already raised. Keyed, so a replay raises one.
-  const majorClosed = event.to === 'closed' && event.from !== 'closed' && isMajor(incident, service.config.policy) && !incident.withdrawn;
+  const majorClosed = event.to === 'closed' && event.from !== 'closed' && getsReview(incident, service.config.policy);
   if (event.flags.includes('raise_problem')) await problems.raiseFrom(incident, 'closure', SYSTEM_ACTOR, { key: `closure:${incident.id}` });
   else if (majorClosed) await problems.raiseFrom(incident, 'major', SYSTEM_ACTOR, { key: `major:${incident.id}` });
   if (majorClosed) await writeReview(service, incident.id);

@@ -19,6 +19,15 @@ export function isMajor(incident: Pick<Incident, 'major' | 'priority'>, policy: 
   return incident.major || incident.priority === policy.majorPriority;
 }
 
+/**
+ * Whether closing the incident writes a post-incident review (SPEC §12): a major incident, not
+ * withdrawn. The review is written just after the close, so its war room waits for it before it
+ * is archived.
+ */
+export function getsReview(incident: Pick<Incident, 'major' | 'priority' | 'withdrawn'>, policy: Pick<Policy, 'majorPriority'>): boolean {
+  return isMajor(incident, policy) && !incident.withdrawn;
+}
+
 /** The communication plan a major incident starts with: the policy's audiences for its priority. */
 export function initialComms(policy: Policy, priority: Incident['priority'], now: Date): Comms {
   const audiences = policy.major.communications[priority] ?? [];
