@@ -8,6 +8,7 @@ import mongoose from 'mongoose';
 import { Directory, type Actor } from '../src/domain/directory.js';
 import { newIncident } from '../src/domain/report.js';
 import { eventId } from '../src/store/incident-store.js';
+import { wordsOf } from '../src/domain/words.js';
 import type { ConfigFile } from '../src/config/config.schema.js';
 
 const BATCH = 2_000;
@@ -31,7 +32,7 @@ export async function prefill(uri: string, dbName: string, config: ConfigFile, c
           { number, actor: reporter, config, directory, now: created },
         );
         const done = { ...incident, rev: 2, status: 'closed', closedAt: closed, resolvedAt: closed, confirmedAt: closed, updatedAt: closed, closureCode: 'solved', resolutionCode: 'fixed' };
-        incidents.push({ ...done, _id: incident.id });
+        incidents.push({ ...done, _id: incident.id, terms: wordsOf([done.title, done.ci ?? '', done.description ?? ''].join('\n')) });
         events.push(
           { _id: eventId(incident.id, 1), incidentId: incident.id, seq: 1, at: created, actorId: reporter.id, actorName: reporter.name, action: 'report', data: {}, changes: { ...incident }, flags: [], to: 'open', processed: true },
           { _id: eventId(incident.id, 2), incidentId: incident.id, seq: 2, at: closed, actorId: reporter.id, actorName: reporter.name, action: 'close', data: {}, changes: { status: 'closed', closedAt: closed }, flags: [], from: 'resolved', to: 'closed', processed: true },
@@ -43,7 +44,7 @@ export async function prefill(uri: string, dbName: string, config: ConfigFile, c
     }
     await conn.collection('counters').updateOne({ _id: 'incident' as never }, { $set: { seq: count } }, { upsert: true });
     // A database this version wrote has run its one-time moves already.
-    for (const name of ['rekeyed', 'ci-open-sets', 'pending-effects', 'closed-archived']) {
+    for (const name of ['rekeyed', 'ci-open-sets', 'pending-effects', 'closed-archived', 'search-terms']) {
       await conn.collection('counters').updateOne({ _id: `done:${name}` as never }, { $set: { seq: 1 } }, { upsert: true });
     }
   } finally {

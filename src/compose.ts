@@ -159,10 +159,8 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
         for (const s of unset) log.warn({ source: s.name }, `monitoring source "${s.name}" refuses every request until ${s.secret} is set (POST /alerts/${s.name})`);
       }
       if (env.CI_CATALOG) await loadCatalog(env.CI_CATALOG, app, log, clock.now());
-      // Which text search runs (issue: say it at start). Not a MongoDB text index: it does not cut
-      // Chinese into words, and FerretDB has none ("can't find index" for $text); the same words
-      // index answers on both servers.
-      log.info('search: words (Chinese segmented with Intl.Segmenter) matched against incidents.terms through its multikey index, on MongoDB and FerretDB alike; no MongoDB text index is used');
+      // Which text search runs (issue 14: say it at start).
+      log.info({ reason: app.store.textReason }, app.store.text.describe());
       // Alert payloads a crash left stored but unprocessed.
       await intake.sweep(0).catch((err: unknown) => log.error({ err }, 'alert sweep failed'));
       // Work a crash left half done: after-commit work of events committed but not processed.
@@ -192,6 +190,7 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
       await intake.idle();
       await delivery.stop();
       for (const adapter of adapters) await adapter.stop().catch((err: unknown) => log.error({ err, adapter: adapter.name }, 'adapter stop failed'));
+      app.store.stop();
     },
     async settle() {
       let idlePasses = 0;

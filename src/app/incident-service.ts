@@ -231,7 +231,7 @@ export class IncidentService {
     const { log, store } = this.deps;
     try {
       for (const listener of this.listeners) await listener(change);
-      await store.markProcessed(change.incident, change.event.seq);
+      await store.markProcessed(change.incident, change.event);
     } catch (error) {
       // The change itself is committed; the sweep retries what is left.
       log.error({ err: error, incidentId: change.event.incidentId, seq: change.event.seq }, 'after-commit work failed; will retry');

@@ -88,7 +88,7 @@ export interface App {
 
 export async function createApp(deps: AppDeps): Promise<App> {
   const store = new IncidentStore(deps.conn);
-  await store.init();
+  await store.init(deps.log);
   const directory = new Directory(deps.config);
   const voices = new Voices(deps.config, directory);
   const { m, presenter } = voices.get();

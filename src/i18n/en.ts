@@ -421,6 +421,7 @@ export const en = {
     priority_unchanged: (p: P) => `${s(p.id)} is already ${s(p.priority)}.`,
     bad_priority: (p: P) => `"${s(p.priority)}" is not a priority (P1–P4).`,
     bad_level: (p: P) => `${s(p.field)} must be 1, 2, 3 or 4.`,
+    search_index_loading: (p: P) => `The search index is still being read from the database (${s(p.done)} of ${s(p.total)} incidents). Try again in a moment; filters without words (status:, group:, overdue…) work now.`,
     search_usage: () => 'Search needs words or filters, e.g. "search mail server", "search overdue group:network".',
     search_filter: (p: P) => `"${s(p.part)}": ${s(p.problem)}. Examples: "search mail status:open priority:P1,P2", "search overdue group:network", "search since:2026-11-01 sort:newest".`,
     close_needs_confirmation: (p: P) => `${s(p.id)} cannot be closed yet: ${s(p.reporter)} has not confirmed the resolution (an incident manager may override).`,

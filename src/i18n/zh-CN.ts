@@ -427,6 +427,7 @@ export const zhCN: Catalog = {
     priority_unchanged: (p: P) => `${s(p.id)} 已经是 ${s(p.priority)}。`,
     bad_priority: (p: P) => `“${s(p.priority)}”不是有效的优先级（P1–P4）。`,
     bad_level: (p: P) => `${s(p.field)}必须是 1、2、3 或 4。`,
+    search_index_loading: (p: P) => `搜索索引仍在从数据库读取（已读 ${s(p.done)} / ${s(p.total)} 个事件）。请稍后再试；不含关键词的筛选（status:、group:、overdue 等）现在即可使用。`,
     search_usage: () => '搜索需要关键词或筛选条件，例如 "search 邮件服务器"、"search overdue group:network"。',
     search_filter: (p: P) => `“${s(p.part)}”：${s(p.problem)}。示例："search 邮件 status:open priority:P1,P2"、"search overdue group:network"、"search since:2026-11-01 sort:newest"。`,
     close_needs_confirmation: (p: P) => `${s(p.id)} 暂不能关闭：${s(p.reporter)} 尚未确认解决（事件经理可强制关闭）。`,

@@ -1,10 +1,12 @@
 import type { Connection } from 'mongoose';
-import { ACTIVE_STATUSES, applyChanges, type Incident, type IncidentEvent, type Status } from '../domain/incident.js';
+import { ACTIVE_STATUSES, applyChanges, formatIncidentId, type Incident, type IncidentEvent, type Status } from '../domain/incident.js';
 import { ensureIndexes, isDuplicateKey, models, type Models } from './models.js';
 import { deleteById, GroupCommit, insertOnce, writeOne } from './insert-once.js';
 import { retryTransient } from './transient.js';
 import { overlap, wordsOf } from '../domain/words.js';
 import type { SearchFilter, SearchSort } from '../domain/search-filter.js';
+import siftModule from 'sift';
+import { chooseTextSearch, TEXT_FIELDS, type SearchLog, type TextSearch } from './text-search.js';
 
 export interface IncidentQuery {
   statuses?: readonly Status[];
@@ -17,6 +19,9 @@ export interface IncidentQuery {
   createdSince?: Date;
   limit?: number;
 }
+
+/** MongoDB's query language evaluated in memory (sift), for candidates read by `_id`. A CommonJS module: its function is also its `default`. */
+const sift = siftModule.default;
 
 const PRIORITY_ORDER = { P1: 1, P2: 2, P3: 3, P4: 4 } as const;
 /** How old a logged event must be before a reader writes the snapshot it left behind. */
@@ -37,18 +42,30 @@ export interface OpenOnCi {
  */
 export class IncidentStore {
   readonly m: Models;
+  /** Which incidents hold a search's words (src/store/text-search.ts); chosen in `init`. */
+  text!: TextSearch;
+  /** Why the in-process word index is used rather than a MongoDB text index (the server's answer). */
+  textReason: string | undefined;
 
   constructor(readonly conn: Connection) {
     this.m = models(conn);
   }
 
-  async init(): Promise<void> {
+  async init(log?: SearchLog): Promise<void> {
     await ensureIndexes(this.m);
+    ({ search: this.text, reason: this.textReason } = await chooseTextSearch(this.m, log));
     await this.once('rekeyed', () => this.rekeyOldDocuments());
     await this.once('ci-open-sets', () => this.fillCiOpenSets());
     await this.once('pending-effects', () => this.markLegacyUnprocessed());
     await this.once('closed-archived', () => this.archiveLegacyClosed());
     await this.once('search-terms', () => this.fillSearchTerms());
+    // After the moves above, so the index reads every incident where it now is, with its words.
+    this.text.start();
+  }
+
+  /** Stops reading the search feed (the in-process index). */
+  stop(): void {
+    this.text?.stop();
   }
 
   /** Incidents an earlier version stored without their search words get them. */
@@ -131,6 +148,7 @@ export class IncidentStore {
    */
   async create(incident: Incident, event: IncidentEvent): Promise<boolean> {
     if (!(await insertOnce(this.m.Incident, stored(incident)))) return false;
+    this.text.written(incident, termsOf(incident));
     await this.markPending(event.incidentId, event.seq, event.at);
     await this.insertEvent(event);
     return true;
@@ -220,6 +238,7 @@ export class IncidentStore {
     if (!(await this.insertEvent(event))) return false;
     // A change after the close: the snapshot is in the archive (or about to move there, see archive).
     await this.replaceSnapshot(next, prev.status === 'closed');
+    if (TEXT_FIELDS.some((field) => field in event.changes)) this.text.written(next, termsOf(next));
     return true;
   }
 
@@ -249,9 +268,10 @@ export class IncidentStore {
    * The after-commit work of this event is done: its pending entry goes, and a closed incident
    * moves to `incidents_closed` (first, so a crash in between repeats the work and the move).
    */
-  async markProcessed(incident: Incident, seq: number): Promise<void> {
+  async markProcessed(incident: Incident, event: IncidentEvent): Promise<void> {
+    await this.text.processed(incident, event, termsOf(incident));
     if (incident.status === 'closed') await this.archive(incident);
-    await deleteById(this.m.PendingEffect, eventId(incident.id, seq));
+    await deleteById(this.m.PendingEffect, eventId(incident.id, event.seq));
   }
 
   /** Moves a closed incident to `incidents_closed`: inserted there first, then deleted here, so it is always in one of them. */
@@ -262,6 +282,7 @@ export class IncidentStore {
     const newest = current && current.rev > incident.rev ? current : incident;
     if (!(await insertOnce(this.m.ClosedIncident, stored(newest))) && newest !== incident) await this.replaceSnapshot(newest, true);
     await deleteById(this.m.Incident, incident.id);
+    this.text.archived(incident.number);
   }
 
   /** Events whose after-commit work may not have run (a crash right after the commit), oldest first. */
@@ -282,15 +303,25 @@ export class IncidentStore {
    * Incidents matching a search, open and closed: those holding at least half of the words asked
    * (any one of one or two) and every filter, sorted (`best`: most words, open before closed,
    * newest), one page of them and how many matched. Closed ones are read only when the filter can
-   * match them.
+   * match them. Which incidents hold the words: the MongoDB text index, or the in-process index
+   * whose candidates are read by `_id` and filtered here with the same query.
    */
   async search(asked: readonly string[], filter: SearchFilter, options: { sort: SearchSort; skip: number; limit: number; now: Date }): Promise<{ incidents: Incident[]; total: number }> {
-    const query = searchFilter(asked, filter, options.now);
+    const filters = searchFilter(filter, options.now);
     const need = asked.length === 0 ? 0 : Math.max(1, Math.ceil(asked.length / 2));
-    const read = (model: Models['Incident']) => retryTransient(() => model.find(query).sort({ createdAt: -1 }).limit(SEARCH_SCAN).lean<Record<string, unknown>[]>());
     const closedToo = (!filter.statuses || filter.statuses.includes('closed')) && !filter.overdue && !filter.unassigned;
-    const [open, closed] = await Promise.all([read(this.m.Incident), closedToo ? read(this.m.ClosedIncident) : Promise.resolve([])]);
-    const scored = [...open, ...closed]
+    let docs: Record<string, unknown>[];
+    if (asked.length > 0 && this.text.kind === 'in-process') {
+      const text = this.text;
+      const numbers = await text.candidates(asked, need, SEARCH_SCAN);
+      const matches = sift(filters);
+      docs = (await this.byIds(numbers, closedToo, (n) => text.isClosed(n))).filter((doc) => matches(doc));
+    } else {
+      const query = and(asked.length > 0 && this.text.kind === 'mongodb-text' ? [this.text.condition(asked), filters] : [filters]);
+      const read = (model: Models['Incident']) => retryTransient(() => model.find(query).sort({ createdAt: -1 }).limit(SEARCH_SCAN).lean<Record<string, unknown>[]>());
+      docs = (await Promise.all([read(this.m.Incident), closedToo ? read(this.m.ClosedIncident) : Promise.resolve([])])).flat();
+    }
+    const scored = docs
       .map((doc) => ({ doc, score: need === 0 ? 0 : overlap(asked, (doc.terms as string[] | undefined) ?? []) }))
       .filter((s) => s.score >= need)
       .map((s) => ({ incident: toIncident(s.doc), score: s.score }));
@@ -303,6 +334,26 @@ export class IncidentStore {
     };
     scored.sort(order[options.sort]);
     return { incidents: scored.slice(options.skip, options.skip + options.limit).map((s) => s.incident), total: scored.length };
+  }
+
+  /**
+   * Snapshots by number, side by side: `_id` lookups, which every server answers from its index
+   * (FerretDB scans for `$in`). Where the index last saw it first (open, or the archive), then the other.
+   */
+  private async byIds(numbers: readonly number[], closedToo: boolean, isClosed: (n: number) => boolean): Promise<Record<string, unknown>[]> {
+    const find = (model: Models['Incident'], id: string) => retryTransient(() => model.findById(id).lean<Record<string, unknown>>());
+    const where = (n: number) => (isClosed(n) ? [this.m.ClosedIncident, this.m.Incident] : [this.m.Incident, this.m.ClosedIncident]).filter((model) => closedToo || model !== this.m.ClosedIncident);
+    const docs = await Promise.all(
+      numbers.map(async (n) => {
+        const id = formatIncidentId(n);
+        for (const model of where(n)) {
+          const doc = await find(model, id);
+          if (doc) return doc;
+        }
+        return undefined;
+      }),
+    );
+    return docs.filter((doc): doc is Record<string, unknown> => Boolean(doc));
   }
 
   /** Incidents closed in [from, to): the archive, and any closed whose move there has not run yet. */
@@ -470,29 +521,34 @@ function stripUndefined<T>(value: T): T {
   return Object.fromEntries(entries.map(([k, v]) => [k, stripUndefined(v)])) as T;
 }
 
-/** A search as a query: words (any of them; ranking keeps the good matches) and every filter. */
-function searchFilter(asked: readonly string[], filter: SearchFilter, now: Date): Record<string, unknown> {
-  const and: Record<string, unknown>[] = [];
-  if (asked.length > 0) and.push({ terms: { $in: [...asked] } });
-  if (filter.statuses) and.push({ status: { $in: filter.statuses } });
-  if (filter.priorities) and.push({ priority: { $in: filter.priorities } });
-  if (filter.groupId) and.push({ groupId: filter.groupId });
-  if (filter.personId) and.push({ $or: [{ assigneeId: filter.personId }, { ownerId: filter.personId }] });
-  if (filter.ci) and.push({ ci: filter.ci });
-  if (filter.service) and.push({ service: filter.service });
-  if (filter.category) and.push({ category: filter.category });
-  if (filter.since || filter.until) and.push({ createdAt: { ...(filter.since ? { $gte: filter.since } : {}), ...(filter.until ? { $lte: filter.until } : {}) } });
-  if (filter.major) and.push({ major: true });
-  if (filter.verified !== undefined) and.push({ verifiedAt: { $exists: filter.verified } });
-  if (filter.unassigned) and.push({ status: 'open', groupId: { $exists: false } });
+/** A search's filters as a query (the words are the text search's part). */
+function searchFilter(filter: SearchFilter, now: Date): Record<string, unknown> {
+  const all: Record<string, unknown>[] = [];
+  if (filter.statuses) all.push({ status: { $in: filter.statuses } });
+  if (filter.priorities) all.push({ priority: { $in: filter.priorities } });
+  if (filter.groupId) all.push({ groupId: filter.groupId });
+  if (filter.personId) all.push({ $or: [{ assigneeId: filter.personId }, { ownerId: filter.personId }] });
+  if (filter.ci) all.push({ ci: filter.ci });
+  if (filter.service) all.push({ service: filter.service });
+  if (filter.category) all.push({ category: filter.category });
+  if (filter.since || filter.until) all.push({ createdAt: { ...(filter.since ? { $gte: filter.since } : {}), ...(filter.until ? { $lte: filter.until } : {}) } });
+  if (filter.major) all.push({ major: true });
+  if (filter.verified !== undefined) all.push({ verifiedAt: { $exists: filter.verified } });
+  if (filter.unassigned) all.push({ status: 'open', groupId: { $exists: false } });
   if (filter.overdue) {
-    and.push({ status: { $in: ACTIVE_STATUSES } });
-    and.push({ $or: (['respond', 'accept', 'resolve'] as const).map((t) => ({ [`sla.${t}.dueAt`]: { $lt: now }, [`sla.${t}.metAt`]: { $exists: false } })) });
+    all.push({ status: { $in: ACTIVE_STATUSES } });
+    all.push({ $or: (['respond', 'accept', 'resolve'] as const).map((t) => ({ [`sla.${t}.dueAt`]: { $lt: now }, [`sla.${t}.metAt`]: { $exists: false } })) });
   }
-  return and.length === 0 ? {} : and.length === 1 ? and[0]! : { $and: and };
+  return and(all);
 }
 
-/** Candidates read per collection for one search (newest first) before ranking. */
+/** Conditions joined: none is everything, one is itself. */
+function and(all: readonly Record<string, unknown>[]): Record<string, unknown> {
+  const some = all.filter((c) => Object.keys(c).length > 0);
+  return some.length === 0 ? {} : some.length === 1 ? some[0]! : { $and: some };
+}
+
+/** Candidates read per collection for one search (newest first; or the in-process index's best) before ranking. */
 const SEARCH_SCAN = 1_000;
 
 /** The stored document of an incident: keyed by its id, with its search words. */

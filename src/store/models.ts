@@ -190,6 +190,17 @@ const PendingEffectSchema = new Schema(
 );
 
 /**
+ * Words written by one process, for the others' in-process search indexes (src/store/text-search.ts):
+ * one entry per event that set an incident's words, kept a quarter of an hour. Small by design,
+ * so reading it is cheap even where the server scans (FerretDB).
+ */
+const SearchFeedSchema = new Schema(
+  { _id: { type: String, required: true }, n: { type: Number, required: true }, rev: { type: Number, required: true }, terms: [String], at: { type: Date, required: true } },
+  { collection: 'search_feed', versionKey: false, autoIndex: false },
+);
+SearchFeedSchema.index({ at: 1 });
+
+/**
  * Unresolved, unlinked incidents by configuration item: one document per CI, `_id` = the CI,
  * `open` = { incident id: logged at }. Proposing duplicates (SPEC §10) reads one document by `_id`
  * instead of querying incidents, which FerretDB answers by scanning them all.
@@ -218,6 +229,7 @@ export function models(conn: Connection) {
     CiOpen: model(conn, 'CiOpen', CiOpenSchema),
     ClosedIncident: model(conn, 'ClosedIncident', ClosedIncidentSchema),
     PendingEffect: model(conn, 'PendingEffect', PendingEffectSchema),
+    SearchFeed: model(conn, 'SearchFeed', SearchFeedSchema),
   };
 }
 export type Models = ReturnType<typeof models>;
