@@ -101,6 +101,17 @@ function searchFilterOptions(m: Catalog) {
 }
 
 /**
+ * `/incident report`'s CI, looked up in the catalog as it is typed (a modal cannot autocomplete):
+ * the report form opens with it, and typed text that is not in the catalog stays possible.
+ */
+function reportCiOption(m: Catalog) {
+  return {
+    type: ApplicationCommandOptionType.String as const, name: 'ci', name_localizations: localized(name('ci'), 32),
+    description: cut(m.discord.reportCiOption, 100), description_localizations: localized((l) => l.discord.reportCiOption, 100), required: false, autocomplete: true, max_length: 100,
+  };
+}
+
+/**
  * The application commands, derived from the command declarations so they cannot drift: one
  * `/incident` with a subcommand per command (an optional incident id where it takes one, the
  * typed positional arguments), the commands of their own, and the "Report as incident" message
@@ -117,7 +128,7 @@ export function applicationCommands(registry: CommandRegistry, m: Catalog): REST
     name_localizations: localized(name(command.name), 32),
     description: cut(describe(command, m), 100),
     description_localizations: localized((l) => describe(command, l), 100),
-    options: optionsOf(command, m, false),
+    options: [...optionsOf(command, m, false), ...(command.name === 'report' ? [reportCiOption(m)] : [])],
   }));
   const ownCommands = Object.entries(OWN_COMMANDS).flatMap(([slash, commandName]) => {
     const command = registry.get(commandName);

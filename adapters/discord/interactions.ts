@@ -81,7 +81,7 @@ export class InteractionHandler {
   /**
    * Suggestions while an option is typed (up to 25): `/incident-ci`'s first option offers its verbs
    * and the catalog's CIs holding the text; `/incident-search`'s group, assignee and CI options the
-   * groups, people and CIs. Reads only; a failure answers with nothing.
+   * groups, people and CIs; `/incident report`'s CI the CIs. Reads only; a failure answers with nothing.
    */
   private async autocomplete(i: AutocompleteInteraction): Promise<void> {
     const focused = i.options.getFocused(true);
@@ -95,7 +95,7 @@ export class InteractionHandler {
       choices = directory.allGroups().map((g) => ({ name: presenter.nameOf(g.id), value: g.id })).filter((g) => !lower || g.value.includes(lower) || g.name.toLowerCase().includes(lower)).map((g) => ({ ...g, name: cut(g.name, 100) }));
     } else if (own === 'search' && focused.name === 'assignee') {
       choices = directory.allPeople().filter((p) => !lower || p.id.includes(lower) || p.name.toLowerCase().includes(lower)).map((p) => ({ name: cut(p.name, 100), value: p.id }));
-    } else if (own === 'search' && focused.name === 'ci') {
+    } else if ((own === 'search' || (!own && i.options.getSubcommand(false) === 'report')) && focused.name === 'ci') {
       choices = await cis();
     } else if (own === 'ci' && focused.name === 'action') {
       const verbs = ['search', 'add', 'retire'].filter((v) => lower && v.startsWith(lower));

@@ -743,6 +743,7 @@ export const en = {
   discord: {
     commandDescription: 'Incident management: report, dispatch, accept, resolve, close…',
     idOption: 'Incident id, e.g. INC-000042',
+    reportCiOption: 'The CI, found in the catalog as you type; the form opens with it',
     reportFromMessage: 'Report as incident',
     fromMessage: (p: P) => `Reported from a Discord message by ${s(p.author)}: ${s(p.url)}`,
     panelIntro: (p: P) => `${s(p.title)}: almost done. Choose the rest below, then press "${s(p.submit)}".`,

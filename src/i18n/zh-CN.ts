@@ -744,6 +744,7 @@ export const zhCN: Catalog = {
   discord: {
     commandDescription: '事件管理：报告、派单、受理、解决、关闭……',
     idOption: '事件单号，如 INC-000042',
+    reportCiOption: '配置项（CI），输入时从 CI 目录中查找；表单打开时已填好',
     reportFromMessage: '报告为事件',
     fromMessage: (p: P) => `由 ${s(p.author)} 的 Discord 消息报告：${s(p.url)}`,
     panelIntro: (p: P) => `${s(p.title)}：快完成了。请在下方选择其余各项，然后点击“${s(p.submit)}”。`,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDiscord, type DiscordHarness } from '../support/discord/harness.js';
-import { autocomplete, button, buttonId, modalSubmit, select, selectId, slash, users, type Raw } from '../support/discord/payloads.js';
+import { autocomplete, button, buttonId, modalSubmit, select, selectId, slash, subcommandAutocomplete, users, type Raw } from '../support/discord/payloads.js';
 
 let h: DiscordHarness | undefined;
 afterEach(async () => {
@@ -62,6 +62,19 @@ describe('Discord: the CI catalog looked up as it is typed', () => {
     const verbs = await h.deliver(autocomplete(users.desk, 'incident-ci', { action: 're' }, 'action'));
     // Verbs first, then CIs holding the text ("co-re").
     expect(h.fake.callbacks(verbs.id)[0]!.body.data.choices).toEqual([{ name: 'retire', value: 'retire' }, { name: 'core-sw-1 — Core switch 1', value: 'core-sw-1' }]);
+  });
+
+  it('GIVEN /incident report with "core" typed as its CI THEN the catalog CIs are offered, and the form opens with the one picked, which the incident then holds with its service', async () => {
+    h = await startDiscord();
+    await h.t.app.service.catalog.save({ id: 'core-sw-1', name: 'Core switch 1', service: 'network', status: 'active' }, new Date());
+    const typed = await h.deliver(subcommandAutocomplete(users.user, 'report', { ci: 'core' }, 'ci'));
+    expect(h.fake.callbacks(typed.id)[0]!.body.data.choices).toEqual([{ name: 'core-sw-1 — Core switch 1', value: 'core-sw-1' }]);
+    const opened = await h.deliver(slash(users.user, 'report', { ci: 'core-sw-1' }));
+    const panel: Raw = h.answerOf(await h.deliver(modalSubmit(users.user, h.modalOf(opened), { title: 'Core switch drops packets', description: 'Since 09:00', impact: '3', urgency: '3', category: 'failure' })));
+    expect(panel.content).toContain('Configuration item (CI): core-sw-1');
+    const receipt = h.answerOf(await h.deliver(button(users.user, buttonId(panel, 'Report an incident'), panel)));
+    const incidentId = /INC-\d{6}/.exec(receipt.content as string)![0];
+    expect(await h.t.app.store.load(incidentId)).toMatchObject({ ci: 'core-sw-1', service: 'network' });
   });
 
   it('GIVEN /incident-search THEN group, assignee and CI are looked up as typed, and become the search\'s filters', async () => {

@@ -216,6 +216,8 @@ describe('Discord: messenger and command registration', () => {
     // Discord allows 25 subcommands, the number we have now: search is a command of its own.
     expect(subs).toHaveLength(25);
     expect(subs).toEqual(expect.arrayContaining(['report', 'dispatch', 'accept', 'reject', 'resolve', 'confirm', 'close', 'declare-major', 'admin', 'help']));
+    // The report's CI is looked up as it is typed (a modal cannot): the form opens with it.
+    expect(put.body[0].options.find((o: Raw) => o.name === 'report').options.map((o: Raw) => [o.name, o.autocomplete ?? false])).toEqual([['title', false], ['ci', true]]);
     // Its filters are options a client offers with their choices (in the client's language).
     expect(put.body[1].options.map((o: Raw) => o.name)).toEqual(['text', 'status', 'priority', 'overdue', 'major', 'unassigned', 'sort', 'group', 'assignee', 'ci']);
     // The CI catalog has a command of its own too (/incident is at Discord's 25 subcommands): its words, no search filters.

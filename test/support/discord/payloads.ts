@@ -134,6 +134,17 @@ export function autocomplete(user: DiscordUser, command: string, options: Record
   });
 }
 
+/** Typing into an option of an `/incident` subcommand (`/incident report ci:`). */
+export function subcommandAutocomplete(user: DiscordUser, sub: string, options: Record<string, string>, focused: string): Raw {
+  return base(4, user, {
+    id: IDS.command,
+    name: 'incident',
+    type: 1,
+    guild_id: IDS.guild,
+    options: [{ type: 1, name: sub, options: Object.entries(options).map(([name, value]) => ({ type: 3, name, value, ...(name === focused ? { focused: true } : {}) })) }],
+  });
+}
+
 /** The "Report as incident" message context menu on `target`. */
 export function messageCommand(user: DiscordUser, target: Raw): Raw {
   return base(2, user, { id: snowflake(), name: 'Report as incident', type: 3, guild_id: IDS.guild, target_id: target.id, resolved: { messages: { [target.id]: target } } });
