@@ -2,6 +2,7 @@ import { defineCommand, type CommandContext } from '../src/app/command.js';
 import type { Reply } from '../src/app/view.js';
 import { checkCi, ciReferences, type ConfigurationItem } from '../src/domain/ci.js';
 import { UserError } from '../src/domain/errors.js';
+import { errorText } from '../src/i18n/index.js';
 import { presenterFor } from './support/action-command.js';
 import { keyValues } from './support/key-values.js';
 
@@ -79,7 +80,8 @@ async function add(ctx: CommandContext, text: string): Promise<Reply> {
   try {
     item = checkCi(raw, ciReferences(ctx.service.config));
   } catch (error) {
-    throw new UserError('ci_invalid', { problem: (error as Error).message });
+    if (!(error instanceof UserError)) throw error;
+    throw new UserError('ci_invalid', { problem: errorText(error, ctx.m) });
   }
   await ctx.service.catalog.save(item, ctx.clock.now());
   return { ephemeral: true, text: ctx.m.reply.ciSaved({ id: item.id, name: item.name }) };

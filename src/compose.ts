@@ -24,6 +24,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { createTransport } from 'nodemailer';
 import { ciReferences, readCiFile } from './domain/ci.js';
+import { errorText } from './i18n/index.js';
 import { AlertIntake } from './intake/intake.js';
 import { EmailMessenger } from './outbox/email.messenger.js';
 import { LinkStore } from './links/link.store.js';
@@ -245,6 +246,6 @@ async function loadCatalog(path: string, app: App, log: Logger, now: Date): Prom
     throw new Error(`CI_CATALOG: ${path} is not a ${format === 'csv' ? 'CSV' : 'YAML'} catalog: ${(error as Error).message}`, { cause: error });
   }
   for (const item of result.items) await app.service.catalog.save(item, now);
-  for (const problem of result.problems) log.warn(`CI_CATALOG ${path}, line ${problem.line}: ${problem.message}; row skipped`);
+  for (const { line, problem } of result.problems) log.warn(`CI_CATALOG ${path}, line ${line}: ${errorText(problem)}; row skipped`);
   log.info({ loaded: result.items.length, skipped: result.problems.length }, `CI catalog: ${result.items.length} CI(s) loaded from ${path}${result.problems.length > 0 ? `, ${result.problems.length} row(s) skipped (see the warnings above)` : ''}`);
 }

@@ -1,6 +1,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
 import type { ConfigFile } from '../config/config.schema.js';
+import { UserError } from './errors.js';
 
 export const CI_STATUSES = ['active', 'retired'] as const;
 export type CiStatus = (typeof CI_STATUSES)[number];
@@ -32,29 +33,29 @@ export function ciReferences(config: Pick<ConfigFile, 'policy' | 'organisation'>
   return { services: new Set(config.policy.services.map((s) => s.id)), groups: new Set(config.organisation.groups.map((g) => g.id)) };
 }
 
-/** A CI from raw fields, checked; a thrown Error's message says which field is wrong and why (in English: import reports are for administrators). */
+/** A CI from raw fields, checked; a field that is wrong is a UserError naming it and why (words in src/i18n). */
 export function checkCi(raw: Record<string, unknown>, refs: CiReferences): ConfigurationItem {
   const text = (key: string, max: number): string | undefined => {
     const value = raw[key];
     if (value === undefined || value === null || value === '') return undefined;
-    if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`${key} must be text`);
+    if (typeof value !== 'string' && typeof value !== 'number') throw new UserError('ci_field_not_text', { field: key });
     const trimmed = String(value).trim();
-    if (trimmed.length > max) throw new Error(`${key} is longer than ${max} characters`);
+    if (trimmed.length > max) throw new UserError('ci_field_too_long', { field: key, max });
     return trimmed || undefined;
   };
   const unknown = Object.keys(raw).filter((k) => !(FIELDS as readonly string[]).includes(k));
-  if (unknown.length > 0) throw new Error(`unknown column ${unknown.map((k) => `"${k}"`).join(', ')} (columns: ${FIELDS.join(', ')})`);
+  if (unknown.length > 0) throw new UserError('ci_unknown_column', { columns: unknown.map((k) => `"${k}"`).join(', '), known: FIELDS.join(', ') });
   const id = text('id', 80);
-  if (!id) throw new Error('id is missing');
-  if (!CI_ID.test(id)) throw new Error(`id "${id}" may only hold letters, digits and - _ . / :`);
+  if (!id) throw new UserError('ci_id_missing');
+  if (!CI_ID.test(id)) throw new UserError('ci_bad_id', { id });
   const name = text('name', 200);
-  if (!name) throw new Error('name is missing');
+  if (!name) throw new UserError('ci_name_missing');
   const service = text('service', 80);
-  if (service && !refs.services.has(service)) throw new Error(`service "${service}" is not in the policy`);
+  if (service && !refs.services.has(service)) throw new UserError('ci_unknown_service', { service });
   const ownerGroup = text('ownerGroup', 80);
-  if (ownerGroup && !refs.groups.has(ownerGroup)) throw new Error(`ownerGroup "${ownerGroup}" is not a group of the organisation`);
+  if (ownerGroup && !refs.groups.has(ownerGroup)) throw new UserError('ci_unknown_group', { group: ownerGroup });
   const status = (text('status', 20) ?? 'active') as CiStatus;
-  if (!CI_STATUSES.includes(status)) throw new Error(`status "${status}" must be active or retired`);
+  if (!CI_STATUSES.includes(status)) throw new UserError('ci_bad_status', { status });
   const item: ConfigurationItem = { id, name, status };
   const type = text('type', 80);
   const location = text('location', 200);
@@ -68,7 +69,7 @@ export function checkCi(raw: Record<string, unknown>, refs: CiReferences): Confi
 export interface CiFileResult {
   items: ConfigurationItem[];
   /** Rows that could not be read, by line (CSV) or entry (YAML), with why; the other rows are kept. */
-  problems: { line: number; message: string }[];
+  problems: { line: number; problem: UserError }[];
 }
 
 /**
@@ -94,11 +95,12 @@ export function readCiFile(text: string, format: 'csv' | 'yaml', refs: CiReferen
   for (const { line, raw } of rows) {
     try {
       const item = checkCi(raw, refs);
-      if (seen.has(item.id)) throw new Error(`id "${item.id}" appears earlier in the file`);
+      if (seen.has(item.id)) throw new UserError('ci_duplicate_id', { id: item.id });
       seen.add(item.id);
       items.push(item);
     } catch (error) {
-      problems.push({ line, message: (error as Error).message });
+      if (!(error instanceof UserError)) throw error;
+      problems.push({ line, problem: error });
     }
   }
   return { items, problems };

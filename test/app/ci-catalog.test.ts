@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ciReferences, readCiFile } from '../../src/domain/ci.js';
+import { catalog, errorText } from '../../src/i18n/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { config, people } from '../support/fixtures.js';
 
@@ -22,7 +23,8 @@ describe('CI catalog file: good rows kept, broken rows reported by line', () => 
       'bad id!,Bad,switch,,,,',
       'vc-01,"Video bridge, floor 2",mcu,video-conferencing,infrastructure,"Floor 2",retired',
     ].join('\n');
-    const { items, problems } = readCiFile(csv, 'csv', refs);
+    const { items, problems: found } = readCiFile(csv, 'csv', refs);
+    const problems = found.map(({ line, problem }) => ({ line, message: errorText(problem) }));
     expect(items.map((i) => i.id)).toEqual(['core-sw-1', 'vc-01']);
     expect(items[1]).toEqual({ id: 'vc-01', name: 'Video bridge, floor 2', type: 'mcu', service: 'video-conferencing', ownerGroup: 'infrastructure', location: 'Floor 2', status: 'retired' });
     expect(problems).toEqual([
@@ -34,11 +36,14 @@ describe('CI catalog file: good rows kept, broken rows reported by line', () => 
       { line: 8, message: 'status "scrapped" must be active or retired' },
       { line: 9, message: 'id "bad id!" may only hold letters, digits and - _ . / :' },
     ]);
+    // The same rows for a Chinese desk.
+    expect(errorText(found[2]!.problem, catalog('zh-CN'))).toBe('服务“payroll”不在策略中');
   });
 
   it('GIVEN YAML THEN the same checks apply; an unknown column is named', () => {
     const yaml = 'cis:\n  - { id: mail-01, name: Mail server 1, service: oa }\n  - { id: mail-02, name: Mail server 2, colour: blue }\n';
-    const { items, problems } = readCiFile(yaml, 'yaml', refs);
+    const { items, problems: found } = readCiFile(yaml, 'yaml', refs);
+    const problems = found.map(({ line, problem }) => ({ line, message: errorText(problem) }));
     expect(items).toEqual([{ id: 'mail-01', name: 'Mail server 1', service: 'oa', status: 'active' }]);
     expect(problems).toEqual([{ line: 2, message: 'unknown column "colour" (columns: id, name, type, service, ownerGroup, location, status)' }]);
     expect(() => readCiFile('just: a map', 'yaml', refs)).toThrow('the YAML file must be a list of CIs');
@@ -93,6 +98,7 @@ describe('CI catalog in use: loaded at start, named on reports, maintained with 
     expect((await run(people.desk, 'ci add fin-db-01 name=Finance database type=database service=finance group=infrastructure location=HQ DC')).text).toBe('CI fin-db-01 — Finance database is in the catalog.');
     expect((await run(people.desk, 'ci add fin-db-02 colour=red')).text).toBe('colour=red: use name=, type=, service=, group=, ownergroup=, location=');
     expect((await run(people.desk, 'ci add fin-db-02 name=Other service=payroll')).text).toBe('The CI was not saved: service "payroll" is not in the policy.');
+    expect((await t.app.run(people.desk, 'ci', { action: 'add', text: 'fin-db-02 name=Other service=payroll' }, { locale: 'zh-CN' })).text).toBe('配置项未保存：服务“payroll”不在策略中。');
     expect((await run(people.user, 'ci search finance')).text).toBe('1 CI(s) match "finance"\nfin-db-01 — Finance database · Finance · Infrastructure');
 
     const first = await t.app.run(people.user, 'report', { title: 'Ledger export fails', description: 'Month end', impact: '3', urgency: '3', ci: 'fin-db-01' }, { submitted: true });
