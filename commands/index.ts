@@ -37,13 +37,14 @@ import followup from './followup.js';
 import plan from './plan.js';
 import comms from './comms.js';
 import review from './review.js';
+import kpi from './kpi.js';
 import { commsApprove, commsEdit, commsReject } from './comms-buttons.js';
 
 /** Every user intent, in the order help lists them. */
 const commands: CommandDef[] = [
   report, show, list, search, timeline, classify, changePriority, dispatch, accept, reject, redispatch, update, suspend, resume,
   pendingChange, resolve, confirm, reopen, close, withdraw, markDuplicate, declareMajor, requestClosure, recur,
-  verify, returnRecord, correct, rate, problem, followup, plan, comms, commsApprove, commsEdit, commsReject, review, ci, kb, admin,
+  verify, returnRecord, correct, rate, problem, followup, plan, comms, commsApprove, commsEdit, commsReject, review, kpi, ci, kb, admin,
 ];
 commands.push(helpCommand(() => commands));
 

@@ -167,6 +167,8 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
       // Work a crash left half done: after-commit work of events committed but not processed.
       const replayed = await app.service.replayUnprocessed(0);
       if (replayed > 0) log.warn({ replayed }, 'finished after-commit work left over from an earlier run');
+      // Incidents stored before the KPIs' facts existed are filed once, in the background.
+      void app.kpis.fillOnce().catch((err: unknown) => log.error({ err }, 'filing KPI facts for earlier incidents failed; the next start tries again'));
       // Delivery first: what earlier runs left in the outbox goes out while the adapters connect
       // (messengers and surfaces use the platforms' REST APIs, not the gateway).
       delivery.start();

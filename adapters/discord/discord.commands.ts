@@ -22,6 +22,8 @@ export const OWN_COMMANDS: Readonly<Record<string, string>> = {
   'incident-problem': 'problem', 'incident-followup': 'followup',
   // A major incident: its recovery plan, its communication plan, its post-incident review.
   'incident-plan': 'plan', 'incident-comms': 'comms', 'incident-review': 'review',
+  // The process owner's numbers.
+  'incident-kpi': 'kpi',
 };
 
 /** Languages Discord clients show our commands in, beyond English (Discord's locale names). */

@@ -5,6 +5,7 @@ import type { Catalog, Locale } from '../i18n/index.js';
 import type { Clock } from './clock.js';
 import type { IncidentService } from './incident-service.js';
 import type { FormField, Reply } from './view.js';
+import type { Kpis } from './kpis.js';
 
 /** Everything a command may use. Adapters build one per request. */
 export interface CommandContext {
@@ -23,6 +24,8 @@ export interface CommandContext {
   alerts?: AlertsAdmin;
   /** The monthly follow-up draw, for `followup run`. */
   followUps?: { draw(month: string): Promise<{ month: string; drawn: number; drawnBefore?: Date }> };
+  /** The KPIs of a period, for `kpi`. */
+  kpis?: Pick<Kpis, 'read'>;
 }
 
 export type RawArgs = Record<string, string | undefined>;

@@ -95,6 +95,11 @@ export class IncidentService {
     return incident;
   }
 
+  /** Every stored incident, open then archived (one-time fills). */
+  allStored(): AsyncGenerator<Incident> {
+    return this.deps.store.all();
+  }
+
   async list(query: IncidentQuery): Promise<Incident[]> {
     return this.deps.store.list(query);
   }

@@ -29,6 +29,8 @@ import type { Presenter } from '../app/presenter.js';
 import { Voices, type Voice } from '../app/voice.js';
 import type { CommandRegistry } from '../app/registry.js';
 import type { Reply } from '../app/view.js';
+import { Kpis } from '../app/kpis.js';
+import { KpiStore } from '../store/kpi.store.js';
 
 export interface AppDeps {
   conn: Connection;
@@ -78,6 +80,8 @@ export interface App {
   alertStore: AlertStore;
   /** The monthly follow-up draw (run by an Agenda job; `followup run` on demand). */
   followUps: FollowUps;
+  /** The KPIs' facts (kept by a change listener) and their reading for a period. */
+  kpis: Kpis;
   /** Runs a command; replies are in `options.locale`, else the actor's language (`localeFor`). */
   run(actor: Actor, name: string, args: RawArgs, options?: RunOptions & { key?: string; locale?: Locale }): Promise<Reply>;
   /** Maps a platform identity to a configured person, or a guest who may only report. */
@@ -112,6 +116,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const followUpStore = new FollowUpStore(deps.conn);
   await followUpStore.init();
   const service = new IncidentService({ store, config: deps.config, directory, clock: deps.clock, log: deps.log, catalog, knowledge, problems, followUps: followUpStore });
+  const kpiStore = new KpiStore(deps.conn);
+  await kpiStore.init();
+  const kpis = new Kpis(service, kpiStore, deps.log);
   const registry = deps.registry;
   const outboxStore = new OutboxStore(deps.conn);
   const timerStore = new TimerStore(deps.conn);
@@ -152,6 +159,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     if (entries.length > 0) await outboxStore.add(entries);
   });
   service.onChange(timers.onChange);
+  // The KPIs' facts as of this change (SPEC §15).
+  service.onChange(({ incident }) => kpis.record(incident));
   return {
     config: deps.config,
     service,
@@ -173,9 +182,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     surfaces,
     alertStore,
     followUps,
+    kpis,
     run(actor, name, args, options = {}) {
       const locale = options.locale ?? localeFor(actor.id);
-      const ctx: CommandContext = { service, actor, m: voices.get(locale).m, locale, clock: deps.clock, log: deps.log, key: options.key, outbox: outboxStore, alerts: alertStore, followUps };
+      const ctx: CommandContext = { service, actor, m: voices.get(locale).m, locale, clock: deps.clock, log: deps.log, key: options.key, outbox: outboxStore, alerts: alertStore, followUps, kpis };
       return runCommand(registry, ctx, name, args, options);
     },
     async suggest(kind, typed) {

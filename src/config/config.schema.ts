@@ -254,6 +254,8 @@ const Group = z.object({
   name: Label,
   /** The service desk: its members are first line (log, dispatch, close). */
   firstLine: z.boolean().default(false),
+  /** An outside party (a vendor, a contractor): what it resolves counts as third-line resolution (SPEC §15). */
+  thirdParty: z.boolean().default(false),
   members: z.array(Id).default([]),
   onDuty: z.array(Id).default([]),
   /** Higher line for functional escalation ("escalate to next line"). */

@@ -4,6 +4,7 @@ import { UserError } from './errors.js';
 import type { AlertInfo, Incident, Level } from './incident.js';
 import type { ActionContext, ActionOutcome, Rule } from './action.js';
 import { higherOf, matrixPriority } from './priority.js';
+import { lineOf, TARGETS, type Target } from './kpi.js';
 
 
 /** Reads a required free-text field; empty or whitespace-only counts as missing. */
@@ -274,7 +275,7 @@ const resolve: Rule = {
     if (!ctx.config.policy.resolutionCodes.some((c) => c.id === code)) throw new UserError('unknown_resolution_code', { code });
     const solution = required(ctx, 'solution');
     return {
-      changes: { resolutionCode: code, solution, resolvedAt: ctx.now, resolvedById: ctx.actor.id, outageEnd: ctx.incident.outageEnd ?? ctx.now, confirmedAt: undefined },
+      changes: { resolutionCode: code, solution, resolvedAt: ctx.now, resolvedById: ctx.actor.id, resolvedLine: lineOf(ctx.incident, ctx.config), outageEnd: ctx.incident.outageEnd ?? ctx.now, confirmedAt: undefined },
       note: solution,
       data: { resolutionCode: code },
     };
@@ -295,7 +296,7 @@ const kbFix: Rule = {
     const solution = `${articleId}: ${required(ctx, 'solution')}`;
     return {
       changes: {
-        resolutionCode, solution, resolvedAt: ctx.now, resolvedById: ctx.actor.id, confirmedAt: ctx.now,
+        resolutionCode, solution, resolvedAt: ctx.now, resolvedById: ctx.actor.id, resolvedLine: 'first', confirmedAt: ctx.now,
         closureCode, closedAt: ctx.now, closedById: ctx.actor.id, outageEnd: ctx.incident.outageEnd ?? ctx.now,
         knowledge: withArticle(ctx, articleId),
       },
@@ -328,7 +329,7 @@ const confirm: Rule = {
 const reopen: Rule = {
   apply(ctx) {
     return {
-      changes: { resolvedAt: undefined, resolvedById: undefined, resolutionCode: undefined, confirmedAt: undefined, outageEnd: undefined },
+      changes: { resolvedAt: undefined, resolvedById: undefined, resolvedLine: undefined, resolutionCode: undefined, confirmedAt: undefined, outageEnd: undefined },
       reason: required(ctx, 'reason'),
     };
   },
@@ -416,7 +417,23 @@ const requestClosure: Rule = {
   },
 };
 
+/**
+ * A target's due time passed unmet (the target timer, SPEC §5): the miss is kept on the record as
+ * it happens, for the KPIs (§15). Refused when the target was met meanwhile or is already recorded.
+ */
+const targetMissed: Rule = {
+  apply(ctx) {
+    const target = required(ctx, 'target') as Target;
+    if (!TARGETS.includes(target)) throw new UserError('target_not_missed', { id: ctx.incident.id });
+    const clock = ctx.incident.sla[target];
+    const recorded = ctx.incident.missed?.[target];
+    if (!clock.dueAt || clock.metAt || clock.dueAt > ctx.now || recorded?.getTime() === clock.dueAt.getTime()) throw new UserError('target_not_missed', { id: ctx.incident.id });
+    return { changes: { missed: { ...ctx.incident.missed, [target]: clock.dueAt } }, data: { target, dueAt: clock.dueAt.toISOString() }, flags: [`target_missed_${target}`] };
+  },
+};
+
 export const ACTION_RULES = {
+  targetMissed,
   classify,
   changePriority,
   dispatch,

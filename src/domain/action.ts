@@ -11,7 +11,7 @@ export const ACTIONS = [
   'classify', 'change-priority', 'dispatch', 'accept', 'reject', 'redispatch', 'update', 'suspend', 'resume',
   'pending-change', 'resolve', 'confirm', 'reopen', 'close', 'withdraw', 'mark-duplicate', 'declare-major',
   'request-closure', 'alert', 'kb-fix', 'kb-use', 'verify', 'return', 'correct', 'rate', 'link-problem', 'follow-up-call',
-  'plan', 'comms-draft', 'comms-approve', 'comms-reject', 'review-doc',
+  'plan', 'comms-draft', 'comms-approve', 'comms-reject', 'review-doc', 'target-missed',
 ] as const;
 export type ActionName = (typeof ACTIONS)[number];
 

@@ -10,7 +10,7 @@ import type { Incident } from './incident.js';
 type FollowUpPolicy = Policy['closure']['followUp'];
 
 /** The calendar parts of an instant in a time zone. */
-function partsIn(at: Date, timeZone: string): { year: number; month: number; day: number; hour: number; weekday: number } {
+export function partsIn(at: Date, timeZone: string): { year: number; month: number; day: number; hour: number; weekday: number } {
   const format = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', hourCycle: 'h23', weekday: 'short' });
   const parts = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, p.value]));
   const weekdays = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];

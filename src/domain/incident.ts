@@ -116,6 +116,8 @@ export interface Incident {
   acceptedAt?: Date;
   resolvedAt?: Date;
   resolvedById?: string;
+  /** The line that resolved it (SPEC §15): the service desk, a support group, or an outside party. */
+  resolvedLine?: 'first' | 'second' | 'third';
   confirmedAt?: Date;
   closedAt?: Date;
   closedById?: string;
@@ -127,6 +129,8 @@ export interface Incident {
   /** `pausedMs` when that update was posted, so later suspensions shift the next reminder. */
   lastUpdatePausedMs?: number;
   sla: { respond: Clock; accept: Clock; resolve: Clock };
+  /** Targets missed, stored when the miss fired (SPEC §5): the due time that passed. An accept target missed once stays missed after a re-dispatch. */
+  missed?: Partial<Record<'respond' | 'accept' | 'resolve', Date>>;
   resolutionCode?: string;
   solution?: string;
   closureCode?: string;

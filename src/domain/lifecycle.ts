@@ -56,6 +56,8 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   { action: 'comms-reject', from: [...ACTIVE, 'resolved', 'closed'], who: ['anyone'], button: false, ...MAJOR_RULES.commsReject },
   // The post-incident review, written by the bot when a major incident closes.
   { action: 'review-doc', from: ['closed'], who: ['system'], button: false, ...MAJOR_RULES.reviewDoc },
+  // A target missed (SPEC §5), written by the target timer when it fires: kept for the KPIs (§15).
+  { action: 'target-missed', from: ACTIVE, who: ['system'], button: false, ...ACTION_RULES.targetMissed },
 ];
 
 export interface Decision {

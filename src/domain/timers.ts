@@ -60,14 +60,16 @@ function afterCreation(incident: Incident, ms: number): Date {
 function targetTimers(incident: Incident): PlannedTimer[] {
   const timers: PlannedTimer[] = [];
   const { respond, accept, resolve } = incident.sla;
-  if (respond.dueAt && !respond.metAt && incident.status === 'open') {
+  // A miss already on the record (the target-missed event this timer wrote) is not planned again.
+  const recorded = (target: 'respond' | 'accept' | 'resolve', due: Date) => incident.missed?.[target]?.getTime() === due.getTime();
+  if (respond.dueAt && !respond.metAt && incident.status === 'open' && !recorded('respond', respond.dueAt)) {
     timers.push({ key: 'target:respond', rule: 'target', target: 'respond', dueAt: respond.dueAt });
   }
   // A re-dispatch starts a new accept clock: a new key, so its miss is reported too.
-  if (accept.dueAt && !accept.metAt && incident.status === 'assigned' && incident.dispatchedAt) {
+  if (accept.dueAt && !accept.metAt && incident.status === 'assigned' && incident.dispatchedAt && !recorded('accept', accept.dueAt)) {
     timers.push({ key: `target:accept:${incident.dispatchedAt.getTime()}`, rule: 'target', target: 'accept', dueAt: accept.dueAt });
   }
-  if (resolve.dueAt && !resolve.metAt && (incident.status === 'in_progress' || incident.status === 'pending_change')) {
+  if (resolve.dueAt && !resolve.metAt && (incident.status === 'in_progress' || incident.status === 'pending_change') && !recorded('resolve', resolve.dueAt)) {
     timers.push({ key: 'target:resolve', rule: 'target', target: 'resolve', dueAt: resolve.dueAt });
   }
   return timers;

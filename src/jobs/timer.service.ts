@@ -151,6 +151,18 @@ export class TimerService {
     if (timer.rule === 'escalation' && timer.tier !== undefined) metrics.escalationFired(incident.priority, timer.tier + 1);
   }
 
+  /** The miss as an event, once (keyed); refused when the target was met meanwhile. */
+  private async recordMiss(incident: Incident, target: string): Promise<void> {
+    const { service, log } = this.deps;
+    const due = incident.sla[target as 'respond' | 'accept' | 'resolve'].dueAt;
+    try {
+      await service.systemAct(incident.id, 'target-missed', { target }, `timer:${incident.id}:missed:${target}:${due?.getTime() ?? 0}`);
+    } catch (error) {
+      if (!isUserError(error)) throw error;
+      log.info({ incidentId: incident.id, target, code: error.code }, 'timers: target miss not recorded');
+    }
+  }
+
   private async execute(incident: Incident, timer: PlannedTimer, lateMs: number): Promise<void> {
     const { service, notices, outbox, m, log } = this.deps;
     if (timer.rule === 'upgrade') {
@@ -163,6 +175,8 @@ export class TimerService {
       }
       return;
     }
+    // A missed target is stored as it is missed (SPEC §5, §15): an event on the record.
+    if (timer.rule === 'target' && timer.target) await this.recordMiss(incident, timer.target);
     const sent = notices.forTimer(incident, timer, lateMs);
     if (sent.length === 0) return;
     for (const notice of sent) await outbox.enqueue(incident.id, notice);

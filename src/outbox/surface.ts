@@ -10,7 +10,7 @@ import type { RefFields, SurfaceRef, SurfaceStore } from './surface.store.js';
  * Events whose line is not for stakeholders: a drafted update before its approver lets it out (the
  * update itself goes to its audience when approved), an approval round, the review document.
  */
-const NOT_FOR_STAKEHOLDERS = new Set(['comms-draft', 'comms-approve', 'comms-reject', 'review-doc']);
+const NOT_FOR_STAKEHOLDERS = new Set(['comms-draft', 'comms-approve', 'comms-reject', 'review-doc', 'target-missed']);
 
 export function forStakeholders(event: IncidentEvent): boolean {
   return !NOT_FOR_STAKEHOLDERS.has(event.action);

@@ -356,6 +356,13 @@ export class IncidentStore {
     return docs.filter((doc): doc is Record<string, unknown> => Boolean(doc));
   }
 
+  /** Every stored incident, open then archived (a one-time fill reads them; never a request's path). */
+  async *all(): AsyncGenerator<Incident> {
+    for (const model of [this.m.Incident, this.m.ClosedIncident]) {
+      for await (const doc of model.find({}).lean<Record<string, unknown>>().cursor({ batchSize: 500 })) yield toIncident(doc);
+    }
+  }
+
   /** Incidents closed in [from, to): the archive, and any closed whose move there has not run yet. */
   async closedBetween(from: Date, to: Date): Promise<Incident[]> {
     const filter = { status: 'closed', closedAt: { $gte: from, $lt: to } };
@@ -499,6 +506,9 @@ function reviveDates(changes: Partial<Incident>): Partial<Incident> {
     if (DATE_FIELDS.has(key) && typeof value === 'string') out[key] = new Date(value);
   }
   reviveMajor(out);
+  if (out.missed && typeof out.missed === 'object') {
+    out.missed = Object.fromEntries(Object.entries(out.missed as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? new Date(v) : v]));
+  }
   // Dates inside the after-closure records (a return, a rating, a follow-up call).
   for (const key of ['returned', 'rating', 'followUpCall']) {
     const record = out[key] as Record<string, unknown> | undefined;

@@ -97,6 +97,9 @@ const IncidentSchema = new Schema(
     plan: Schema.Types.Mixed,
     comms: Schema.Types.Mixed,
     majorAt: Date,
+    /** KPI facts (src/domain/kpi.ts): the line that resolved it, the targets missed when they were missed. */
+    resolvedLine: String,
+    missed: Schema.Types.Mixed,
   },
   { collection: 'incidents', versionKey: false, minimize: false, timestamps: false, autoIndex: false },
 );

@@ -131,6 +131,7 @@ const CLAIMS: Record<string, Claim> = {
     discord: [['test/discord/discord.closing-loop.test.ts', "'incident-followup'"], ['test/app/closing-loop.test.ts', 'reached satisfied'], EVERY_REPLY],
     terminal: [['test/app/closing-loop.test.ts', 'reached satisfied'], EVERY_REPLY],
   },
+  'KPIs of a period, beside the one before': everywhere(['test/app/kpi.test.ts', "'kpi'"], EVERY_REPLY),
   'Report from a message': reportFromMessage,
   'See my queue': queue,
   'Search by words (Chinese segmented)': {

@@ -31,7 +31,7 @@ describe('what the timers did, in the timeline and the stakeholder thread', () =
   });
   afterAll(async () => t.close());
 
-  it('GIVEN a P2 left open WHEN its escalation, notification and response target fall due THEN each is a timeline line naming who was told and how, and the revision stays', async () => {
+  it('GIVEN a P2 left open WHEN its escalation, notification and response target fall due THEN each is a timeline line naming who was told and how; only the miss is a new revision, kept on the record', async () => {
     t.clock.set(T0);
     const { incident } = await t.app.service.report(people.user, reportInput({ ...P2, category: 'failure' }));
     const rev = (await t.app.service.get(incident.id)).rev;
@@ -43,8 +43,12 @@ describe('what the timers did, in the timeline and the stakeholder thread', () =
     t.clock.set(at(15 * MIN));
     await run();
 
-    expect((await t.app.service.get(incident.id)).rev).toBe(rev);
+    // Notes do not move the revision; the missed target is stored as it is missed (SPEC §15): one event.
+    const stored = await t.app.service.get(incident.id);
+    expect(stored.rev).toBe(rev + 1);
+    expect(stored.missed).toEqual({ respond: at(15 * MIN) });
     const lines = await timeline(incident.id);
+    expect(lines).toContainEqual('2026-01-05 09:15 UTC Incident bot recorded a missed target [response target missed (created → dispatched)]');
     expect(lines[0]).toContain('Lin Na reported');
     expect(lines).toContainEqual('2026-01-05 09:05 UTC the bot: escalation 1 of 3 (unresolved after 5m) — told He Xin, Liu Yang by test; posted in the stakeholder thread');
     expect(lines).toContainEqual('2026-01-05 09:10 UTC the bot: notification step 1 of 4 (10m after the report) — told He Xin by test');

@@ -120,13 +120,18 @@ export class Installation {
     if (submitted.status !== 200) throw new Error(`submission answered ${submitted.status}`);
   }
 
-  /** Does a step until its effect is in the database; a step the bot died during is done again (as a person would). */
+  /**
+   * Does a step until its effect is in the database; a step the bot died during is done again (as a
+   * person would). A request that failed is done again as soon as a bot answers; one that was
+   * answered is given 20 s to take effect (its work runs after the answer, slowly on a loaded
+   * machine): doing it again sooner would be a second report, not a lost one.
+   */
   async step(work: () => Promise<unknown>, done: () => Promise<boolean>): Promise<void> {
     for (let attempt = 0; attempt < 60; attempt++) {
       if (await done()) return;
       await this.ready();
-      await work().catch(() => undefined);
-      const deadline = Date.now() + 6_000;
+      const answered = await work().then(() => true, () => false);
+      const deadline = Date.now() + (answered ? 20_000 : 1_000);
       while (Date.now() < deadline) {
         if (await done()) return;
         await sleep(250);
