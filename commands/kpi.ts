@@ -1,5 +1,4 @@
 import { defineCommand, type CommandContext } from '../src/app/command.js';
-import type { Reply } from '../src/app/view.js';
 import { formatDuration } from '../src/config/duration.js';
 import { UserError } from '../src/domain/errors.js';
 import { KPI_NAMES, parsePeriod, type Figure, type KpiFilter, type KpiName, type KpiReport } from '../src/domain/kpi.js';
