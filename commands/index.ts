@@ -39,12 +39,13 @@ import comms from './comms.js';
 import review from './review.js';
 import kpi from './kpi.js';
 import { commsApprove, commsEdit, commsReject } from './comms-buttons.js';
+import { subscribe, unsubscribe } from './subscribe.js';
 
 /** Every user intent, in the order help lists them. */
 const commands: CommandDef[] = [
   report, show, list, search, timeline, classify, changePriority, dispatch, accept, reject, redispatch, update, suspend, resume,
   pendingChange, resolve, confirm, reopen, close, withdraw, markDuplicate, declareMajor, requestClosure, recur,
-  verify, returnRecord, correct, rate, problem, followup, plan, comms, commsApprove, commsEdit, commsReject, review, kpi, ci, kb, admin,
+  verify, returnRecord, correct, rate, problem, followup, plan, comms, commsApprove, commsEdit, commsReject, review, kpi, subscribe, unsubscribe, ci, kb, admin,
 ];
 commands.push(helpCommand(() => commands));
 

@@ -10,6 +10,7 @@ import { UserError } from '../src/domain/errors.js';
 import { SOURCES, type Incident, type Level, type Source } from '../src/domain/incident.js';
 import { presenterFor } from './support/action-command.js';
 import { options, select, text, textarea } from './support/fields.js';
+import { isPeriodReport, periodReportReply } from './support/period-report.js';
 
 /** Knowledge articles offered on a report at most. */
 const KB_OFFERED = 3;
@@ -151,7 +152,8 @@ export default defineCommand({
   aliases: ['new', 'open'],
   takesIncident: false,
   positional: ['title'],
-  fields: reportFields,
+  // "report month 2026-11" / "report quarter 2026-Q3": the period report (SPEC §15), no form.
+  fields: (ctx, args) => (isPeriodReport(args) ? [] : reportFields(ctx)),
   formTitle: (ctx) => ctx.m.action.report ?? 'Report',
-  run: (ctx, args) => reportAndReceipt(ctx, args),
+  run: (ctx, args) => (isPeriodReport(args) ? periodReportReply(ctx, args) : reportAndReceipt(ctx, args)),
 });

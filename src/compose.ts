@@ -31,6 +31,7 @@ import { LinkStore } from './links/link.store.js';
 import { LinkSigner } from './links/signer.js';
 import { LINKS_GET_ROUTE, LINKS_POST_ROUTE, ReporterLinks } from './links/reporter-links.js';
 import { ALERTS_ROUTE, alertsRoute } from './intake/routes.js';
+import { STATUS_ROUTE, statusRoute } from './status/status-page.js';
 
 /** Builds one platform adapter from what the composition root hands it. */
 export type AdapterFactory = (host: AdapterHost) => PlatformAdapter;
@@ -122,6 +123,8 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
   const links = await reporterLinks(options, app);
   routes.set(LINKS_GET_ROUTE, links.route());
   routes.set(LINKS_POST_ROUTE, links.route());
+  // The public service status page (SPEC §7): read-only, from the service states.
+  routes.set(STATUS_ROUTE, statusRoute({ config, status: app.serviceStatus, voice: (locale) => app.voice(locale), now: () => clock.now() }));
   if (env.SMTP_URL && !messengers.some((m) => m.platform === 'email')) {
     const contact = config.organisation.serviceDeskContact;
     messengers.push(new EmailMessenger({ transport: createTransport(env.SMTP_URL), from: env.SMTP_FROM, directory: app.directory, voice: () => app.voice(), links, load: (id) => app.store.load(id), contact }));

@@ -24,6 +24,8 @@ export const OWN_COMMANDS: Readonly<Record<string, string>> = {
   'incident-plan': 'plan', 'incident-comms': 'comms', 'incident-review': 'review',
   // The process owner's numbers.
   'incident-kpi': 'kpi',
+  // Following a service's state (told when it is interrupted and when it is restored).
+  'incident-subscribe': 'subscribe', 'incident-unsubscribe': 'unsubscribe',
 };
 
 /** Languages Discord clients show our commands in, beyond English (Discord's locale names). */

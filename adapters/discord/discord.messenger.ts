@@ -29,6 +29,7 @@ export class DiscordMessenger implements Messenger {
     if (destination.kind === 'person') return Boolean(this.userIdOf(destination.personId));
     if (destination.kind === 'channel') return destination.channel === 'warroom' || Boolean(this.config.organisation.channels[destination.channel].discord);
     if (destination.kind === 'contact') return false;
+    if (destination.kind === 'service') return Boolean(this.config.organisation.serviceChannels[destination.serviceId]?.discord);
     const group = this.config.organisation.groups.find((g) => g.id === destination.groupId);
     return Boolean(group?.discord.channel || group?.members.some((id) => this.userIdOf(id)));
   }
@@ -57,6 +58,10 @@ export class DiscordMessenger implements Messenger {
         await this.api.postMessage(target, body, nonce);
       } else if (destination.kind === 'contact') {
         throw new DeliveryError('an outside contact is reached by e-mail, not Discord', { permanent: true });
+      } else if (destination.kind === 'service') {
+        const channelId = this.config.organisation.serviceChannels[destination.serviceId]?.discord;
+        if (!channelId) throw new DeliveryError(`no Discord channel configured for service ${destination.serviceId}`, { permanent: true });
+        await this.api.postMessage(channelId, body, nonce);
       } else {
         const group = this.config.organisation.groups.find((g) => g.id === destination.groupId);
         if (!group) throw new DeliveryError(`unknown group ${destination.groupId}`, { permanent: true });

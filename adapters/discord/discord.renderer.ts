@@ -7,7 +7,7 @@ import {
   type APIEmbed,
   type APIStringSelectComponent,
 } from 'discord.js';
-import { fileBytes, type ActionButton, type CardView, type Colour, type Reply } from '../../src/app/view.js';
+import { fileBytes, filesOf, type ActionButton, type CardView, type Colour, type Reply } from '../../src/app/view.js';
 import type { Catalog } from '../../src/i18n/index.js';
 import { encodeRef } from './custom-id.js';
 import { LIMITS, NO_MENTIONS, cut, show } from './discord.text.js';
@@ -60,7 +60,8 @@ export function renderReply(reply: Reply, m: Catalog): DiscordMessage {
     components.push(...buttonRows(reply.card.actions, LIMITS.rowsPerMessage - components.length));
   }
   const message = fitEmbeds({ content: textParts.join('\n') || undefined, embeds, components, allowed_mentions: NO_MENTIONS });
-  return reply.file ? { ...message, files: [{ name: reply.file.name, content: reply.file.content, ...(reply.file.encoding ? { encoding: reply.file.encoding } : {}) }] } : message;
+  const files = filesOf(reply);
+  return files.length > 0 ? { ...message, files: files.map((f) => ({ name: f.name, content: f.content, ...(f.encoding ? { encoding: f.encoding } : {}) })) } : message;
 }
 
 /** The shared card message (service-desk channel, war room): the card alone, with every allowed button. */

@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { RawArgs } from '../../src/app/command.js';
 import type { PlatformAdapter } from '../../src/bot/adapter.js';
-import { fileBytes, narrowed, type ActionButton, type FormView, type Reply, type ReplyFile } from '../../src/app/view.js';
+import { fileBytes, filesOf, narrowed, type ActionButton, type FormView, type Reply, type ReplyFile } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
 import { isLocale, say, type Locale } from '../../src/i18n/index.js';
 import type { Voice } from '../../src/app/voice.js';
@@ -109,7 +109,7 @@ export class ShellAdapter implements PlatformAdapter {
     if (buttons.length > 0) this.buttons = buttons;
     this.say(text);
     if (reply.card && name === 'show') await this.warRoom(reply.card.incidentId);
-    if (reply.file) this.say(await this.save(reply.file));
+    for (const file of filesOf(reply)) this.say(await this.save(file));
   }
 
   /**

@@ -42,6 +42,7 @@ export class ShellMessenger implements Messenger {
   private how(destination: Destination, message: OutgoingMessage): string {
     const { m } = this.words(destination);
     if (destination.kind === 'channel') return destination.channel === 'stakeholders' && message.incidentId ? m.shell.threadPost : m.shell.channelPost;
+    if (destination.kind === 'service') return m.shell.channelPost;
     return message.urgent ? m.shell.urgent : m.shell.direct;
   }
 
@@ -50,6 +51,7 @@ export class ShellMessenger implements Messenger {
     if (destination.kind === 'person') return presenter.nameOf(destination.personId);
     if (destination.kind === 'group') return m.shell.group({ name: presenter.nameOf(destination.groupId) });
     if (destination.kind === 'contact') return destination.name;
+    if (destination.kind === 'service') return `#${presenter.serviceLabel(destination.serviceId)}`;
     return `#${destination.channel}`;
   }
 }

@@ -19,6 +19,11 @@ export class SlackDirectory {
     return this.app.config.organisation.channels[name]?.slack;
   }
 
+  /** The channel a service's state changes are posted in (organisation.serviceChannels). */
+  serviceChannel(serviceId: string): string | undefined {
+    return this.app.config.organisation.serviceChannels[serviceId]?.slack;
+  }
+
   groupChannel(groupId: string | undefined): string | undefined {
     return groupId ? this.app.directory.group(groupId)?.slack.channel : undefined;
   }
@@ -41,6 +46,7 @@ export class SlackDirectory {
     if (destination.kind === 'person') return Boolean(this.userOf(destination.personId));
     if (destination.kind === 'channel') return destination.channel === 'warroom' || Boolean(this.channel(destination.channel));
     if (destination.kind === 'contact') return false;
+    if (destination.kind === 'service') return Boolean(this.serviceChannel(destination.serviceId));
     return Boolean(this.groupChannel(destination.groupId)) || this.groupUsers(destination.groupId).length > 0;
   }
 }

@@ -2,7 +2,7 @@ import type { App as BoltApp, webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { RawArgs } from '../../src/app/command.js';
-import type { FormField, FormView, Reply } from '../../src/app/view.js';
+import { filesOf, type FormField, type FormView, type Reply } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
 import { isLocale, type Locale } from '../../src/i18n/index.js';
 import type { HomeTab } from './slack.home.js';
@@ -273,7 +273,8 @@ export class Interactions {
   private async answer(origin: Origin, reply: Reply): Promise<void> {
     const { replies } = this.deps;
     await replies.reply(origin, reply, reply.card?.rev).catch((error: unknown) => replies.failure(origin, error, { method: 'reply' }));
-    if (reply.file) await replies.file(origin, reply.file).catch((error: unknown) => replies.failure(origin, error, { method: 'files.uploadV2' }));
+    const files = filesOf(reply);
+    if (files.length > 0) await replies.files(origin, files).catch((error: unknown) => replies.failure(origin, error, { method: 'files.uploadV2' }));
   }
 
   private modal(form: FormView, origin: Origin): SlackModal {

@@ -94,6 +94,11 @@ export class SlackMessenger implements Messenger {
       return [{ channel, key }];
     }
     if (destination.kind === 'contact') throw new DeliveryError('an outside contact is reached by e-mail, not Slack', { permanent: true });
+    if (destination.kind === 'service') {
+      const channel = this.dir.serviceChannel(destination.serviceId);
+      if (!channel) throw new DeliveryError(`no Slack channel configured for service ${destination.serviceId}`, { permanent: true });
+      return [{ channel, key }];
+    }
     const channel = this.dir.groupChannel(destination.groupId);
     if (channel) {
       const usergroup = this.dir.groupUsergroup(destination.groupId);

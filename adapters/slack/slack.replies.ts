@@ -38,11 +38,12 @@ export class ReplySender {
    * A file for the person (a CSV export): uploaded into their direct message with the bot
    * (files.uploadV2, which needs the `files:write` scope), so what it holds is theirs alone.
    */
-  async file(origin: Origin, file: ReplyFile): Promise<void> {
+  /** Files for the person: uploaded together into their direct message with the bot. */
+  async files(origin: Origin, files: readonly ReplyFile[]): Promise<void> {
     const opened = await this.client.conversations.open({ users: origin.user });
     const channel = opened.channel?.id;
     if (!channel) throw new Error('conversations.open gave no channel');
-    await this.client.filesUploadV2({ channel_id: channel, file: fileBytes(file), filename: file.name, title: file.name });
+    await this.client.filesUploadV2({ channel_id: channel, file_uploads: files.map((file) => ({ file: fileBytes(file), filename: file.name, title: file.name })) });
   }
 
   async text(origin: Origin, text: string): Promise<void> {

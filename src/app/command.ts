@@ -6,6 +6,7 @@ import type { Clock } from './clock.js';
 import type { IncidentService } from './incident-service.js';
 import type { FormField, Reply } from './view.js';
 import type { Kpis } from './kpis.js';
+import type { ServiceView } from '../domain/service-state.js';
 
 /** Everything a command may use. Adapters build one per request. */
 export interface CommandContext {
@@ -25,7 +26,9 @@ export interface CommandContext {
   /** The monthly follow-up draw, for `followup run`. */
   followUps?: { draw(month: string): Promise<{ month: string; drawn: number; drawnBefore?: Date }> };
   /** The KPIs of a period, for `kpi`. */
-  kpis?: Pick<Kpis, 'read'>;
+  kpis?: Pick<Kpis, 'read' | 'facts' | 'majorPriorities'>;
+  /** Service states and who follows them, for `subscribe` and `unsubscribe`. */
+  serviceStatus?: ServiceStatusPort;
 }
 
 export type RawArgs = Record<string, string | undefined>;
@@ -140,4 +143,15 @@ export interface OutboxLine {
   platform: string;
   attempts: number;
   lastError?: string;
+}
+
+/** What `subscribe` and `unsubscribe` read and do (src/status provides it). */
+export interface ServiceStatusPort {
+  /** Every configured service with its state now. */
+  services(): Promise<ServiceView[]>;
+  /** False when the person already follows the service. */
+  subscribe(service: string, personId: string, at: Date): Promise<boolean>;
+  /** False when the person did not follow it. */
+  unsubscribe(service: string, personId: string): Promise<boolean>;
+  subscriptionsOf(personId: string): Promise<string[]>;
 }

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
-import { computeKpis, dayKey, daysOf, factsOf, matches, type KpiFilter, type KpiReport, type Period } from '../domain/kpi.js';
+import { computeKpis, dayKey, daysOf, factsOf, matches, type KpiFacts, type KpiFilter, type KpiReport, type Period } from '../domain/kpi.js';
 import type { Incident } from '../domain/incident.js';
 import type { KpiStore } from '../store/kpi.store.js';
 import type { IncidentService } from './incident-service.js';
 
 const FILL = 'facts-filled';
+/** Facts held before they are written (about 300 bytes each). */
+const FILL_BATCH = 5_000;
 
 /**
  * The KPIs' facts kept as incidents change (an after-commit listener: each change files the
@@ -29,11 +31,21 @@ export class Kpis {
 
   /** The KPIs of the incidents logged in the period that pass the filter. */
   async read(period: Period, filter: KpiFilter): Promise<KpiReport> {
+    return computeKpis(await this.facts(period, filter), this.majorPriorities());
+  }
+
+  /** The facts of the incidents logged in the period that pass the filter (duplicates included: `computeKpis` leaves them out). */
+  async facts(period: Period, filter: KpiFilter): Promise<KpiFacts[]> {
     const facts = await this.store.read(daysOf(period, this.timeZone));
     const from = period.from.getTime();
     const to = period.to.getTime();
-    const majors = this.service.config.policy.majorPriority === 'P1' ? (['P1', 'P2'] as const) : ([this.service.config.policy.majorPriority] as const);
-    return computeKpis(facts.filter((f) => f.at >= from && f.at < to && matches(f, filter)), majors);
+    return facts.filter((f) => f.at >= from && f.at < to && matches(f, filter));
+  }
+
+  /** The priorities the KPI "major" counts (SPEC §15: P1/P2 with the default major priority). */
+  majorPriorities(): readonly Incident['priority'][] {
+    const major = this.service.config.policy.majorPriority;
+    return major === 'P1' ? ['P1', 'P2'] : [major];
   }
 
   /**
@@ -45,10 +57,22 @@ export class Kpis {
     if (await this.store.done(FILL)) return;
     const started = Date.now();
     let filed = 0;
+    // Gathered by day and written one update per day document: a year of history is a few hundred writes.
+    let pending = new Map<string, { id: string; facts: KpiFacts }[]>();
+    let held = 0;
+    const flush = async () => {
+      await Promise.all([...pending].map(([day, entries]) => this.store.recordMany(day, entries)));
+      pending = new Map();
+      held = 0;
+    };
     for await (const incident of this.service.allStored()) {
-      await this.record(incident);
+      const day = dayKey(incident.createdAt, this.timeZone);
+      const entries = pending.get(day) ?? pending.set(day, []).get(day)!;
+      entries.push({ id: incident.id, facts: factsOf(incident, this.service.config.policy, this.service.directory) });
       filed++;
+      if (++held >= FILL_BATCH) await flush();
     }
+    await flush();
     await this.store.markDone(FILL, new Date());
     this.log.info({ filed, ms: Date.now() - started }, `KPI facts filed for ${filed} incident(s) stored before them`);
   }

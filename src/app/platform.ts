@@ -1,11 +1,13 @@
 import type { CardView } from './view.js';
 
-/** Where a message goes: a person (DM), a configured channel, everyone in a group, or an outside contact (e-mail). */
+/** Where a message goes: a person (DM), a configured channel, everyone in a group, a service's channel, or an outside contact (e-mail). */
 export type Destination =
   | { kind: 'person'; personId: string }
   /** `warroom`: the incident's own war room, wherever the platform opened it (a major incident). */
   | { kind: 'channel'; channel: 'serviceDesk' | 'stakeholders' | 'management' | 'warroom' }
   | { kind: 'group'; groupId: string }
+  /** The channel configured for a service (organisation.serviceChannels): its state changes are posted there. */
+  | { kind: 'service'; serviceId: string }
   | { kind: 'contact'; name: string; email?: string; phone?: string };
 
 export interface OutgoingMessage {

@@ -120,4 +120,11 @@ export interface Reply {
   changedIncidentId?: string;
   /** A file for the person (a CSV export): Slack uploads it to their DM, Discord attaches it, the terminal saves it. */
   file?: ReplyFile;
+  /** Several files (a report's charts and tables), delivered the same way, together. */
+  files?: ReplyFile[];
+}
+
+/** Every file a reply carries, the single one first. */
+export function filesOf(reply: Pick<Reply, 'file' | 'files'>): ReplyFile[] {
+  return [...(reply.file ? [reply.file] : []), ...(reply.files ?? [])];
 }

@@ -23,7 +23,7 @@ import type { Clock } from '../app/clock.js';
 import type { Messenger } from '../app/platform.js';
 import type { CommandContext, RawArgs } from '../app/command.js';
 import { keepCiOpenSet, runEffects } from '../app/effects.js';
-import { IncidentService } from '../app/incident-service.js';
+import { IncidentService, type CommittedChange } from '../app/incident-service.js';
 import { runCommand, type RunOptions } from '../app/pipeline.js';
 import type { Presenter } from '../app/presenter.js';
 import { Voices, type Voice } from '../app/voice.js';
@@ -31,6 +31,8 @@ import type { CommandRegistry } from '../app/registry.js';
 import type { Reply } from '../app/view.js';
 import { Kpis } from '../app/kpis.js';
 import { KpiStore } from '../store/kpi.store.js';
+import { ServiceStatus } from '../status/service-status.js';
+import { ServiceStateStore } from '../store/service-state.store.js';
 
 export interface AppDeps {
   conn: Connection;
@@ -43,8 +45,8 @@ export interface AppDeps {
   messengers?: Messenger[];
   /** How incidents look on each platform (cards, threads, war rooms): filled the same way. */
   surfaces?: Surface[];
-  /** Counts missed targets and fired escalations (/metrics). */
-  metrics?: TimerMetrics;
+  /** Counts missed targets and fired escalations, and observes response and resolution times (/metrics). */
+  metrics?: TimerMetrics & { observeChange(change: CommittedChange): void };
   /** Wakes the timer service when an incident's next timer is due (Agenda in production). */
   scheduler?: TimerScheduler;
 }
@@ -82,6 +84,8 @@ export interface App {
   followUps: FollowUps;
   /** The KPIs' facts (kept by a change listener) and their reading for a period. */
   kpis: Kpis;
+  /** Service states from their open incidents, their subscribers, the status page's data. */
+  serviceStatus: ServiceStatus;
   /** Runs a command; replies are in `options.locale`, else the actor's language (`localeFor`). */
   run(actor: Actor, name: string, args: RawArgs, options?: RunOptions & { key?: string; locale?: Locale }): Promise<Reply>;
   /** Maps a platform identity to a configured person, or a guest who may only report. */
@@ -161,6 +165,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
   service.onChange(timers.onChange);
   // The KPIs' facts as of this change (SPEC §15).
   service.onChange(({ incident }) => kpis.record(incident));
+  // A service's state follows its open incidents; its channel and subscribers are told of each change (SPEC §7).
+  const serviceStates = new ServiceStateStore(deps.conn, store, deps.config.policy.statusPage.history.max);
+  await serviceStates.init();
+  const serviceStatus = new ServiceStatus({ config: deps.config, store: serviceStates, incidents: store, outbox, voices, localeOf: (personId) => localeFor(personId), log: deps.log });
+  service.onChange(serviceStatus.onChange);
+  // Response and resolution times for /metrics, observed by the process that committed the change.
+  service.onChange(async (change) => deps.metrics?.observeChange(change));
   return {
     config: deps.config,
     service,
@@ -183,9 +194,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     alertStore,
     followUps,
     kpis,
+    serviceStatus,
     run(actor, name, args, options = {}) {
       const locale = options.locale ?? localeFor(actor.id);
-      const ctx: CommandContext = { service, actor, m: voices.get(locale).m, locale, clock: deps.clock, log: deps.log, key: options.key, outbox: outboxStore, alerts: alertStore, followUps, kpis };
+      const ctx: CommandContext = { service, actor, m: voices.get(locale).m, locale, clock: deps.clock, log: deps.log, key: options.key, outbox: outboxStore, alerts: alertStore, followUps, kpis, serviceStatus };
       return runCommand(registry, ctx, name, args, options);
     },
     async suggest(kind, typed) {

@@ -175,6 +175,34 @@ const Closure = z.object({
   }).prefault({}),
 });
 
+/**
+ * Which open incidents of a service put it in a state (SPEC §7: tell its users when it is
+ * interrupted and when it is restored): an incident matching any one part of the rule.
+ */
+const ServiceStateRule = z.object({
+  /** An open incident of the service at one of these priorities. */
+  priorities: z.array(Priority).default([]),
+  /** An open incident whose CI cannot work (`ciOperable: false`) at one of these priorities. */
+  ciInoperable: z.array(Priority).default([]),
+  /** Any open major incident of the service, whatever its priority. */
+  major: z.boolean().default(false),
+});
+export type ServiceStateRule = z.infer<typeof ServiceStateRule>;
+
+/** Service states, the notices when one changes, and the public page `GET /status`. */
+const StatusPage = z.object({
+  /** Checked first: a service with an open incident matching this rule is out of service. */
+  outage: ServiceStateRule.prefault({ priorities: ['P1'], ciInoperable: ['P1', 'P2'] }),
+  /** Else a service with an open incident matching this rule works, but worse. */
+  degraded: ServiceStateRule.prefault({ priorities: ['P1', 'P2', 'P3'], major: true }),
+  /** Incident titles in notices and on the page; off: ids only (the page has no login). */
+  showInternal: z.boolean().default(false),
+  /** The page's history: state changes of the last `days`, at most `max`, newest first. */
+  history: z.object({ days: z.number().int().min(1).max(366).default(14), max: z.number().int().min(1).max(500).default(50) }).prefault({}),
+  /** The page's heading (else "Service status" in the reader's language). */
+  title: Label.optional(),
+});
+
 const Policy = z.object({
   impact: z.array(Level).length(4),
   urgency: z.array(Level).length(4),
@@ -235,6 +263,8 @@ const Policy = z.object({
     .default({ title: 150, text: 3000 }),
   /** Alerts from monitoring tools (SPEC §14): sources, their credentials and severity tables. */
   monitoring: Monitoring.default(MONITORING_DEFAULT),
+  /** Service states from their open incidents, who is told when one changes, the status page. */
+  statusPage: StatusPage.prefault({}),
 });
 
 const PlatformIds = z.object({ slack: z.string().optional(), discord: z.string().optional() });
@@ -278,6 +308,8 @@ const Organisation = z.object({
     stakeholders: PlatformIds.default({}),
     management: PlatformIds.default({}),
   }),
+  /** A channel per service (policy.services id → Slack / Discord channel id) told when its state changes. */
+  serviceChannels: z.record(Id, PlatformIds).default({}),
   /** How users reach the service desk; quoted in every notification (SPEC §7). */
   serviceDeskContact: z.string().min(1).max(300),
   webhooks: z.object({ notify: z.string().url().optional() }).default({}),
@@ -338,6 +370,10 @@ function checkReferences(config: { policy: z.infer<typeof Policy>; organisation:
     ctx.addIssue({ code: 'custom', path: ['organisation', 'groups'], message: 'one group must be the service desk (firstLine: true)' });
   }
   policy.categories.forEach((category, i) => requireGroup(category.group, ['policy', 'categories', i, 'group']));
+  const services = new Set(policy.services.map((s) => s.id));
+  for (const service of Object.keys(organisation.serviceChannels)) {
+    if (!services.has(service)) ctx.addIssue({ code: 'custom', path: ['organisation', 'serviceChannels', service], message: `unknown service "${service}" (not in policy.services)` });
+  }
   const categories = new Set(policy.categories.map((c) => c.id));
   for (const [name, source] of Object.entries(policy.monitoring.sources)) {
     const path = ['policy', 'monitoring', 'sources', name];

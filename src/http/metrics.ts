@@ -1,4 +1,7 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CommittedChange } from '../app/incident-service.js';
+import { PRIORITIES } from '../config/config.schema.js';
+import { ACTIVE_STATUSES } from '../domain/incident.js';
 import type { TimerMetrics } from '../jobs/timer.service.js';
 import type { DeliveryStats } from '../outbox/delivery.worker.js';
 import type { OutboxStore } from '../outbox/outbox.store.js';
@@ -12,6 +15,25 @@ export interface MetricSources {
   now?: () => Date;
 }
 
+const HOUR = 3_600_000;
+
+/** Age buckets of open incidents (since creation): each holds ages from the bound before it up to its own. */
+const AGE_BUCKETS: readonly { label: string; below: number }[] = [
+  { label: 'lt_1h', below: HOUR },
+  { label: '1h_4h', below: 4 * HOUR },
+  { label: '4h_1d', below: 24 * HOUR },
+  { label: '1d_3d', below: 72 * HOUR },
+  { label: '3d_7d', below: 168 * HOUR },
+  { label: 'gt_7d', below: Infinity },
+];
+
+/**
+ * Histogram bounds (seconds) for created → responded and created → resolved: the SPEC §5 respond
+ * targets (10, 15, 40 min), the sums of respond + accept + resolve targets (about 1 h, 2 h, 3 h;
+ * P4 72 h), and beyond, up to a week.
+ */
+const DURATION_BUCKETS = [60, 300, 600, 900, 1800, 2400, 3600, 7200, 14400, 28800, 86400, 259200, 604800];
+
 export interface BotMetricsOptions {
   /** prom-client's default process and Node.js metrics (CPU, memory, event loop, GC, handles). Default true. */
   defaultMetrics?: boolean;
@@ -23,12 +45,14 @@ export interface BotMetricsOptions {
  * timer service, the delivery worker). Holds
  * - prom-client's default process metrics (`process_*`, `nodejs_*`);
  * - series counted at scrape time from the database and the worker, as before: `incidents`,
- *   `outbox_messages`, `outbox_oldest_pending_seconds`, `outbox_deliveries_total`,
- *   `outbox_last_delivery_lag_seconds`;
+ *   `incident_open_age{priority,age}`, `outbox_messages`, `outbox_oldest_pending_seconds`,
+ *   `outbox_deliveries_total`, `outbox_last_delivery_lag_seconds`;
  * - counters of this process: `incident_sla_targets_missed_total{priority,target}`,
  *   `incident_escalations_fired_total{priority,tier}`, `outbox_delivery_failures_total{platform,outcome}`.
  *   A timer is counted by the process whose unique insert marked it fired, so with several
- *   replicas each miss or escalation is counted once in the sum over replicas.
+ *   replicas each miss or escalation is counted once in the sum over replicas;
+ * - histograms of this process, observed by `observeChange`: `incident_time_to_respond_seconds{priority}`,
+ *   `incident_time_to_resolve_seconds{priority}`.
  */
 export class BotMetrics implements TimerMetrics {
   readonly registry = new Registry();
@@ -39,6 +63,8 @@ export class BotMetrics implements TimerMetrics {
   private readonly dbCommands: Counter<'command' | 'collection'>;
   private readonly alertsReceived: Counter<'source' | 'outcome'>;
   private readonly alertsProcessed: Counter<'source' | 'outcome'>;
+  private readonly timeToRespond: Histogram<'priority'>;
+  private readonly timeToResolve: Histogram<'priority'>;
 
   constructor(options: BotMetricsOptions = {}) {
     const registers = [this.registry];
@@ -58,6 +84,31 @@ export class BotMetrics implements TimerMetrics {
           { $group: { _id: { status: '$status', priority: '$priority' }, count: { $sum: 1 } } },
         ]);
         for (const row of rows) this.set({ status: row._id.status, priority: row._id.priority }, row.count);
+      },
+    });
+    new Gauge({
+      name: 'incident_open_age',
+      help: 'Unresolved incidents (open to suspended) by priority and time since creation: lt_1h, 1h_4h, 4h_1d, 1d_3d, 3d_7d, gt_7d.',
+      labelNames: ['priority', 'age'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const { store, now } = read();
+        if (!store) return;
+        // A projected find, bucketed here: FerretDB's aggregation has no $bucket nor date arithmetic.
+        const rows = await store.m.Incident.find({ status: { $in: ACTIVE_STATUSES } }, { _id: 0, priority: 1, createdAt: 1 }).lean<{ priority: string; createdAt: Date }[]>();
+        const at = (now?.() ?? new Date()).getTime();
+        const counts = new Map<string, number>();
+        for (const row of rows) {
+          const age = at - row.createdAt.getTime();
+          const bucket = AGE_BUCKETS.find((b) => age < b.below)!;
+          const key = `${row.priority}\t${bucket.label}`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
+        // Every priority and bucket, zeros too: a stacked panel keeps its shape when a bucket empties.
+        for (const priority of PRIORITIES) {
+          for (const { label } of AGE_BUCKETS) this.set({ priority, age: label }, counts.get(`${priority}\t${label}`) ?? 0);
+        }
       },
     });
     new Gauge({
@@ -138,6 +189,25 @@ export class BotMetrics implements TimerMetrics {
       labelNames: ['source', 'outcome'] as const,
       registers,
     });
+    this.timeToRespond = new Histogram({
+      name: 'incident_time_to_respond_seconds',
+      help: 'Created to responded (first dispatch, or a first-line fix before any), by priority: once per incident, duplicates left out.',
+      labelNames: ['priority'] as const,
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.timeToResolve = new Histogram({
+      name: 'incident_time_to_resolve_seconds',
+      help: 'Created to resolved, by priority: once per resolution (a reopened incident resolved again counts again), duplicates left out.',
+      labelNames: ['priority'] as const,
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    // Present at zero from the start, so rate() and increase() see an incident's first observation.
+    for (const priority of PRIORITIES) {
+      this.timeToRespond.zero({ priority });
+      this.timeToResolve.zero({ priority });
+    }
     this.dbCommands = new Counter({
       name: 'mongodb_commands_total',
       help: 'Database commands this process sent, by command name (insert, find, update, …) and collection: the cost of an action in round trips.',
@@ -177,6 +247,24 @@ export class BotMetrics implements TimerMetrics {
     this.escalations.inc({ priority, tier: String(tier) });
   }
 
+  /**
+   * The app's after-commit listener: observes how long the incident took to be responded to and to
+   * be resolved, as the KPIs measure them (SPEC §15: from creation, wall clock, duplicates left out).
+   * Listeners run once per change in the process that committed it, so the sum over replicas
+   * counts each once; only the recovery sweep runs them again, for a change whose after-commit work
+   * did not finish (a crash), and then it is observed twice: rare, and accepted. Response is
+   * observed when the incident first leaves `open` by a dispatch or a fix; resolution on every
+   * resolve (and kb-fix, resolved and closed at once), so an incident reopened and resolved again
+   * is observed again: the histogram counts resolutions, where the KPI report keeps the last.
+   */
+  observeChange({ incident, event }: CommittedChange): void {
+    if (incident.links.masterId) return;
+    const priority = incident.priority;
+    const seconds = (event.at.getTime() - incident.createdAt.getTime()) / 1000;
+    if (firstResponse({ incident, event })) this.timeToRespond.observe({ priority }, seconds);
+    if (event.to === 'resolved' || event.action === 'kb-fix') this.timeToResolve.observe({ priority }, seconds);
+  }
+
   /** A delivery attempt failed (the delivery worker's deps.metrics). */
   deliveryFailed(platform: string, outcome: 'retry' | 'dead'): void {
     this.deliveryFailures.inc({ platform, outcome });
@@ -190,6 +278,18 @@ export class BotMetrics implements TimerMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/**
+ * Whether this change met the response target (SPEC §5): the first dispatch (a rejected incident
+ * dispatched again was answered already), or a fix while still undispatched. Both leave `open`;
+ * a reopened first-line fix dispatched later does not.
+ */
+function firstResponse({ incident, event }: CommittedChange): boolean {
+  if (event.from !== 'open') return false;
+  const dispatched = incident.firstDispatchedAt?.getTime();
+  if (event.to === 'assigned') return dispatched === event.at.getTime();
+  return (event.to === 'resolved' || event.action === 'kb-fix') && (dispatched === undefined || dispatched > event.at.getTime());
 }
 
 /** The collection a command names (`find: "incidents"`, `getMore`'s `collection`), or "-" for commands on none. */

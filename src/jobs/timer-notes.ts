@@ -36,7 +36,7 @@ export function timelineNote(input: NoteInput): TimelineNote | undefined {
     seen.platforms.push(entry.platform);
     byDestination.set(key, seen);
   }
-  const nameOf = (d: Destination) => (d.kind === 'person' ? directory.nameOf(d.personId) : d.kind === 'group' ? directory.nameOf(d.groupId) : d.kind === 'contact' ? d.name : `#${d.channel}`);
+  const nameOf = (d: Destination) => (d.kind === 'person' ? directory.nameOf(d.personId) : d.kind === 'group' ? directory.nameOf(d.groupId) : d.kind === 'contact' ? d.name : d.kind === 'service' ? `#${d.serviceId}` : `#${d.channel}`);
   const carried = (platform: string) => platform !== 'none' && platform !== EMAIL_PLATFORM;
   const reached = [...byDestination.values()].filter((d) => d.platforms.some(carried));
   const unreached = [...byDestination.values()].filter((d) => !d.platforms.some(carried));

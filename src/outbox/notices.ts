@@ -415,5 +415,6 @@ export function destinationKey(destination: Destination): string {
   if (destination.kind === 'person') return `person:${destination.personId}`;
   if (destination.kind === 'group') return `group:${destination.groupId}`;
   if (destination.kind === 'contact') return `contact:${destination.email ?? destination.phone ?? destination.name}`;
+  if (destination.kind === 'service') return `service:${destination.serviceId}`;
   return `channel:${destination.channel}`;
 }

@@ -6,7 +6,8 @@
  */
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type * as VegaLiteModule from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { chartFonts, type ChartFonts } from './fonts.js';
 
 export type VegaLiteSpec = TopLevelSpec;
@@ -152,11 +153,44 @@ function minLabelledSegment(rows: { label: string; value: number }[]): number {
   return (Math.max(0, ...totals.values()) * 16) / (HEIGHT - 80);
 }
 
+type VegaLite = typeof VegaLiteModule;
+let vegaLite: Promise<{ module: VegaLite; toJson?: PropertyDescriptor }> | undefined;
+
+/** Puts `Set.prototype.toJSON` back as it was described (absent when it was). */
+function setToJson(descriptor: PropertyDescriptor | undefined): void {
+  if (descriptor) Object.defineProperty(Set.prototype, 'toJSON', descriptor);
+  else delete (Set.prototype as { toJSON?: unknown }).toJSON;
+}
+
+/**
+ * Vega-Lite's compile. Loading vega-lite defines `Set.prototype.toJSON` for its own hashing, which
+ * breaks libraries that walk the built-ins when they load (discord.js's inspector threw "Set() is
+ * not iterable"): it is loaded on first use, and its patch is in place only while it compiles
+ * (synchronously, so nothing else runs meanwhile).
+ */
+async function compile(spec: VegaLiteSpec): Promise<ReturnType<VegaLite['compile']>> {
+  vegaLite ??= (async () => {
+    const before = Object.getOwnPropertyDescriptor(Set.prototype, 'toJSON');
+    const module = await import('vega-lite');
+    const toJson = Object.getOwnPropertyDescriptor(Set.prototype, 'toJSON');
+    setToJson(before);
+    return { module, toJson };
+  })();
+  const { module, toJson } = await vegaLite;
+  const before = Object.getOwnPropertyDescriptor(Set.prototype, 'toJSON');
+  setToJson(toJson);
+  try {
+    return module.compile(spec);
+  } finally {
+    setToJson(before);
+  }
+}
+
 /** Compiles and draws a chart offline; the chart's text uses `fonts.family` whatever the spec says. */
 export async function renderPng(spec: VegaLiteSpec, options: RenderOptions = {}): Promise<Buffer> {
   const fonts = options.fonts ?? chartFonts();
   const width = options.width ?? DEFAULT_WIDTH;
-  const { spec: runtime } = compile({ ...spec, width, config: { ...spec.config, font: fonts.family } });
+  const { spec: runtime } = await compile({ ...spec, width, config: { ...spec.config, font: fonts.family } });
   measures.set(fonts.family, fonts.measure);
   // Vega only logs a failed load and draws the chart without that data: fail instead.
   const refused: string[] = [];

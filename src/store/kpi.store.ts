@@ -39,6 +39,13 @@ export class KpiStore {
     await writeOne(this.days, { updateOne: { filter: { _id: day }, update, upsert: true } });
   }
 
+  /** Files many incidents of one day in one write (the one-time fill); each at its revision. */
+  async recordMany(day: string, entries: readonly { id: string; facts: KpiFacts }[]): Promise<void> {
+    if (entries.length === 0) return;
+    const set = Object.fromEntries(entries.map(({ id, facts }) => [`i.${id}.r${facts.rev}`, facts]));
+    await retryTransient(() => this.days.updateOne({ _id: day }, { $set: set }, { upsert: true }).exec());
+  }
+
   /** The newest facts of every incident logged on these days. */
   async read(days: readonly string[]): Promise<KpiFacts[]> {
     const docs = await Promise.all(days.map((day) => retryTransient(() => this.days.findById(day).lean<DayDoc>().exec())));

@@ -1,4 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileBytes } from '../../src/app/view.js';
 import type { ConfigFile } from '../../src/config/config.schema.js';
 import { parsePeriod } from '../../src/domain/kpi.js';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -137,6 +139,48 @@ describe('KPIs of a period', () => {
     const zh = (await kpi('2026-01', people.manager, 'zh-CN')).text!;
     expect(zh).toContain('2026-01 登记的事件的关键指标，与 2025-12 对比');
     expect(zh).toContain('登记事件数：5（上期：1；+4）');
+  });
+
+  it('GIVEN "report month 2026-01" THEN the KPIs as a message, six charts and the tables as one CSV; a quarter adds a chart by month', async () => {
+    const reply = await t.app.run(people.manager, 'report', { title: 'month 2026-01' });
+    expect(reply.text).toContain('The monthly report for 2026-01: 6 charts and the tables as month-2026-01.csv are attached.');
+    expect(reply.text).toContain('Incidents logged: 5 (before: 1; +4)');
+    const files = reply.files ?? [];
+    expect(files.map((f) => f.name)).toEqual([
+      'month-2026-01-trend.png', 'month-2026-01-overdue-by-priority.png', 'month-2026-01-mean-time-by-priority.png',
+      'month-2026-01-line-rate-by-category.png', 'month-2026-01-per-person.png', 'month-2026-01-reporter-priority.png', 'month-2026-01.csv',
+    ]);
+    mkdirSync('/tmp/report', { recursive: true });
+    for (const f of files) {
+      writeFileSync(`/tmp/report/${f.name}`, fileBytes(f));
+      if (f.name.endsWith('.png')) expect(fileBytes(f).subarray(1, 4).toString()).toBe('PNG');
+    }
+    const csv = files.at(-1)!.content.split('\n').map((l) => l.trim());
+    // Duplicates left out: Lin Na reported A, B, C, E and F (D was a duplicate).
+    expect(csv).toContain('reporter_priority,Lin Na,P3,3');
+    expect(csv).toContain('overdue_by_priority,P2,Responses overdue,1');
+    expect(csv).toContain('overdue_by_priority,P3,Responses overdue,0');
+    // P3 resolved: A in 40 minutes, C in 2.
+    expect(csv).toContain('mean_minutes_by_priority,P3,Mean resolution,21');
+    expect(csv.some((l) => l.startsWith('mean_minutes_by_priority,P4'))).toBe(false);
+    expect(csv).toContain('per_person,Li Wei,Resolved,1');
+    expect(csv).toContain('trend,Logged,2025-12,1');
+    expect(csv).toContain('trend,Logged,2026-01,5');
+    const quarter = await t.app.run(people.manager, 'report', { title: 'quarter 2026-Q1' });
+    expect(quarter.files?.map((f) => f.name)).toContain('quarter-2026-Q1-months.png');
+    for (const f of quarter.files ?? []) writeFileSync(`/tmp/report/${f.name}`, fileBytes(f));
+    const zh = await t.app.run(people.manager, 'report', { title: 'month 2026-01' }, { locale: 'zh-CN' });
+    expect(zh.text).toContain('2026-01 月度报告：附 6 张图表和表格文件 month-2026-01.csv。');
+    expect(zh.files!.at(-1)!.content).toContain('表,行,列,值');
+    for (const f of zh.files ?? []) writeFileSync(`/tmp/report/zh-${f.name}`, fileBytes(f));
+  });
+
+  it('GIVEN a period report asked badly, or by someone who may not, or a title that only starts like one THEN a sentence, or an incident form', async () => {
+    expect((await t.app.run(people.manager, 'report', { title: 'month 2026-Q1' })).text).toBe('"2026-Q1" is not a month to report on. Examples: "report month" (last month), "report month 2026-11", "report quarter" (last quarter), "report quarter 2026-Q3".');
+    expect((await t.app.run(people.user, 'report', { title: 'quarter' })).text).toBe('The KPIs are for process owners, incident managers and team leads.');
+    expect((await t.app.run(people.manager, 'report', { title: 'month-end close fails' })).form?.command).toBe('report');
+    // Without a period: the last whole month (the clock is in January 2026).
+    expect((await t.app.run(people.manager, 'report', { title: 'month' })).text).toContain('The monthly report for 2025-12');
   });
 
   it('GIVEN a database from before the KPIs THEN the first start files every stored incident once', async () => {

@@ -206,11 +206,11 @@ describe('Discord: messenger and command registration', () => {
     h = await startDiscord();
     const lines: string[] = [];
     const env = { DISCORD_TOKEN: 't', DISCORD_APPLICATION_ID: IDS.app, DISCORD_GUILD_ID: IDS.guild, DISCORD_API_URL: h.fake.apiUrl } as Env;
-    expect(await registerCommands(env, (l) => lines.push(l))).toBe(15);
+    expect(await registerCommands(env, (l) => lines.push(l))).toBe(17);
     const put = h.fake.find('PUT', `/applications/${IDS.app}/guilds/${IDS.guild}/commands`)[0]!;
     expect(put.body.map((c: Raw) => c.name)).toEqual([
       'incident', 'incident-search', 'incident-ci', 'incident-kb', 'incident-verify', 'incident-return', 'incident-correct', 'incident-rate', 'incident-problem', 'incident-followup',
-      'incident-plan', 'incident-comms', 'incident-review', 'incident-kpi', 'Report as incident',
+      'incident-plan', 'incident-comms', 'incident-review', 'incident-kpi', 'incident-subscribe', 'incident-unsubscribe', 'Report as incident',
     ]);
     const subs = put.body[0].options.map((o: Raw) => o.name);
     // Discord allows 25 subcommands, the number we have now: search is a command of its own.

@@ -131,7 +131,17 @@ const CLAIMS: Record<string, Claim> = {
     discord: [['test/discord/discord.closing-loop.test.ts', "'incident-followup'"], ['test/app/closing-loop.test.ts', 'reached satisfied'], EVERY_REPLY],
     terminal: [['test/app/closing-loop.test.ts', 'reached satisfied'], EVERY_REPLY],
   },
-  'KPIs of a period, beside the one before': everywhere(['test/app/kpi.test.ts', "'kpi'"], EVERY_REPLY),
+  'KPIs of a period, beside the one before': {
+    slack: [['test/app/kpi.test.ts', "'kpi'"], EVERY_REPLY],
+    discord: [['test/e2e/export.e2e.test.ts', "'incident-kpi'"], ['test/app/kpi.test.ts', "'kpi'"]],
+    terminal: [['test/app/kpi.test.ts', "'kpi'"], EVERY_REPLY],
+  },
+  'Follow a service: subscribe, told on each change and restore': everywhere(['test/app/service-status.test.ts', "'subscribe'"], ['test/discord/discord.robust.test.ts', 'incident-subscribe'], EVERY_REPLY),
+  'Monthly and quarterly reports: charts and CSV as files': {
+    slack: [['test/e2e/export.e2e.test.ts', "'report month 2026-01'"]],
+    discord: [['test/e2e/export.e2e.test.ts', "slash(users.manager, 'report'"]],
+    terminal: [['test/e2e/shell.caller.e2e.test.ts', 'report month ${month}']],
+  },
   'Report from a message': reportFromMessage,
   'See my queue': queue,
   'Search by words (Chinese segmented)': {

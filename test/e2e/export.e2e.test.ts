@@ -82,3 +82,41 @@ describe('the export on each platform', () => {
     expect(rowsOf(callback!.files![0]!.content)[1]![0]).toBe(incident.id);
   });
 });
+
+describe('the monthly report on each platform', () => {
+  let slack: SlackBot | undefined;
+  let discord: DiscordHarness | undefined;
+  afterEach(async () => {
+    await slack?.close();
+    await discord?.close();
+    slack = undefined;
+    discord = undefined;
+  });
+  // The test apps' clock stands in January 2026: an incident logged then is in "report month 2026-01".
+  const REPORT_FILES = ['trend', 'overdue-by-priority', 'mean-time-by-priority', 'line-rate-by-category', 'per-person', 'reporter-priority'].map((n) => `month-2026-01-${n}.png`).concat('month-2026-01.csv');
+
+  it('GIVEN Slack THEN "/incident report month 2026-01" uploads the six charts and the CSV together into the asker\'s direct message', async () => {
+    slack = await SlackBot.start();
+    await slack.app.service.report(people.user, reportInput({ title: 'Printer offline' }));
+    const posted = await slack.slash(slackUsers.manager, 'report month 2026-01');
+    await slack.idle();
+    expect(slack.responses(posted.responseUrl).map((c) => String(c.params.text)).join('\n')).toContain('The monthly report for 2026-01: 6 charts and the tables as month-2026-01.csv are attached.');
+    const completed = slack.api.callsOf('files.completeUploadExternal');
+    expect(completed).toHaveLength(1);
+    expect(completed[0]!.params.channel_id).toBe(slackUsers.manager.id);
+    expect([...slack.api.fileNames.values()].sort()).toEqual([...REPORT_FILES].sort());
+  });
+
+  it('GIVEN Discord THEN /incident-kpi answers and "/incident report" attaches the report\'s files', async () => {
+    discord = await startDiscord();
+    await discord.t.app.service.report(people.user, reportInput({ title: 'Printer offline' }));
+    const base = slash(users.manager, 'help');
+    const kpi = await discord.deliver({ ...base, data: { ...base.data, name: 'incident-kpi', options: [{ type: 3, name: 'text', value: '2026-01' }] } });
+    expect(discord.fake.callbacks(kpi.id)[0]!.body.data.content).toContain('Incidents logged: 1 (before: 0; +1)');
+    const raw = await discord.deliver(slash(users.manager, 'report', { title: 'month 2026-01' }));
+    const answer = discord.answerOf(raw);
+    expect(String(answer.content)).toContain('The monthly report for 2026-01');
+    const files = discord.fake.callbacks(raw.id).flatMap((c) => c.files ?? []).concat(discord.fake.find('PATCH', '').flatMap((c) => c.files ?? []));
+    expect(files.map((f) => f.name).sort()).toEqual([...REPORT_FILES].sort());
+  });
+});

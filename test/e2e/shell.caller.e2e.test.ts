@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,5 +35,16 @@ describe('the terminal chat: logging for a caller', () => {
     const path = /📎 Saved (\S+\.csv)/.exec(saved)![1]!;
     expect(path.startsWith(join(dataDir, 'exports'))).toBe(true);
     expect(readFileSync(path, 'utf8')).toContain('INC-000001,Printer on floor 3 jams,Open');
+
+    // The monthly report's charts and CSV are saved there too (the process owner asks for this month's).
+    s.send('as zhao.lei');
+    await s.expect('You are acting as Zhao Lei');
+    const month = new Date().toISOString().slice(0, 7);
+    s.send(`report month ${month}`);
+    const csv = await s.expect(new RegExp(`📎 Saved (\\S+month-${month}\\.csv)`));
+    const csvPath = new RegExp(`📎 Saved (\\S+month-${month}\\.csv)`).exec(csv)![1]!;
+    expect(csvPath.startsWith(join(dataDir, 'exports'))).toBe(true);
+    expect(readFileSync(csvPath, 'utf8')).toContain(`trend,Logged,${month},1`);
+    expect(readdirSync(join(dataDir, 'exports')).filter((f) => f.endsWith('.png'))).toHaveLength(6);
   });
 });

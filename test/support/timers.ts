@@ -58,7 +58,7 @@ export class RecordingMessenger implements Messenger {
   to(incidentId: string, rule: string): string[] {
     return this.sent
       .filter((d) => keyMatches(d.message.key, incidentId, rule))
-      .map((d) => (d.destination.kind === 'person' ? d.destination.personId : d.destination.kind === 'group' ? `group:${d.destination.groupId}` : d.destination.kind === 'contact' ? `contact:${d.destination.name}` : `channel:${d.destination.channel}`))
+      .map((d) => (d.destination.kind === 'person' ? d.destination.personId : d.destination.kind === 'group' ? `group:${d.destination.groupId}` : d.destination.kind === 'contact' ? `contact:${d.destination.name}` : d.destination.kind === 'service' ? `service:${d.destination.serviceId}` : `channel:${d.destination.channel}`))
       .sort();
   }
 }
