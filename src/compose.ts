@@ -112,6 +112,10 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
   const metrics = new BotMetrics({ defaultMetrics: options.defaultMetrics ?? true }).countCommands(conn.getClient());
   const app = await createApp({ conn, config, log, clock, registry: createRegistry(), messengers, surfaces, metrics, scheduler: options.scheduler ?? wakeups });
   built.app = app;
+  // The monthly report (SPEC §15): Agenda looks whether a month is due; a month is posted once.
+  wakeups?.recurring('monthly report', config.policy.reports.checkEvery, async () => {
+    await app.monthlyReports.runDue();
+  });
   // The monthly follow-up draw (SPEC §11 回访): Agenda looks whether a month is due; a month is drawn once.
   wakeups?.recurring('follow-up calls', config.policy.closure.followUp.checkEvery, async () => {
     await app.followUps.runDue();

@@ -2,6 +2,7 @@ import { PacedDelivery } from '../../src/outbox/paced.js';
 import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
 import type { ConfigFile } from '../../src/config/config.schema.js';
 import { DeliveryError, type Destination, type Messenger, type OutgoingMessage } from '../../src/app/platform.js';
+import { fileBytes } from '../../src/app/view.js';
 import type { SurfaceStore } from '../../src/outbox/surface.store.js';
 import type { DiscordApi } from './discord.api.js';
 import { nonceOf } from './nonce.js';
@@ -55,7 +56,9 @@ export class DiscordMessenger implements Messenger {
         // So does a major incident's management-line notice, into its management thread.
         const threaded = (destination.channel === 'stakeholders' || destination.channel === 'management') && message.incidentId;
         const target = threaded ? await this.thread(message.incidentId!, destination.channel as 'stakeholders' | 'management') : channelId;
-        await this.api.postMessage(target, body, nonce);
+        // A message with files (a monthly report) is one post with its attachments; the nonce keeps a retry from posting twice.
+        if (message.files?.length) await this.api.postFiles(target, message.text.slice(0, 2000), message.files.map((f) => ({ name: f.name, data: fileBytes(f) })), nonce);
+        else await this.api.postMessage(target, body, nonce);
       } else if (destination.kind === 'contact') {
         throw new DeliveryError('an outside contact is reached by e-mail, not Discord', { permanent: true });
       } else if (destination.kind === 'service') {

@@ -29,7 +29,8 @@ export class ShellMessenger implements Messenger {
   async deliver(destination: Destination, message: OutgoingMessage): Promise<void> {
     const { m } = this.words(destination);
     const buttons = (message.card?.actions ?? []).map((a) => a.label);
-    const text = buttons.length > 0 ? `${message.text}\n${m.shell.notificationButtons({ buttons: buttons.join(', '), id: message.card?.incidentId ?? '' })}` : message.text;
+    const withButtons = buttons.length > 0 ? `${message.text}\n${m.shell.notificationButtons({ buttons: buttons.join(', '), id: message.card?.incidentId ?? '' })}` : message.text;
+    const text = message.files?.length ? `${withButtons}\n${m.shell.notificationFiles({ files: message.files.map((f) => f.name).join(', ') })}` : withButtons;
     const line = m.shell.notification({
       time: this.time.format(this.app.clock.now()),
       to: this.describe(destination),

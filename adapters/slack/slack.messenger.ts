@@ -1,5 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import { DeliveryError, type Destination, type Messenger, type OutgoingMessage } from '../../src/app/platform.js';
+import { fileBytes } from '../../src/app/view.js';
 import { PacedDelivery } from '../../src/outbox/paced.js';
 import type { SurfaceStore } from '../../src/outbox/surface.store.js';
 import { retryAfterMs, slackErrorCode } from './slack.clients.js';
@@ -71,6 +72,22 @@ export class SlackMessenger implements Messenger {
       }
       posted++;
     }
+    if (message.files?.length && targets[0]) await this.upload(targets[0].channel, message);
+  }
+
+  /**
+   * A message's files (a monthly report), uploaded into the channel after its text, once: the upload
+   * is marked done by the message's key, so a retry after it does not upload them again.
+   */
+  private async upload(channel: string, message: OutgoingMessage): Promise<void> {
+    const step = `slack:files:${message.key}`;
+    if ((await this.surfaces.get(step))?.state === 'done') return;
+    try {
+      await this.client.filesUploadV2({ channel_id: channel, file_uploads: (message.files ?? []).map((f) => ({ file: fileBytes(f), filename: f.name, title: f.name })) });
+    } catch (error) {
+      throw toDeliveryError(error);
+    }
+    await this.surfaces.claim(step, message.incidentId ?? '-', { channel }, 'done');
   }
 
   /** Where to post, each with an optional mention the bot itself adds (never user text). */

@@ -27,6 +27,15 @@ export interface OutgoingMessage {
    * there: a messenger that can look (Slack message metadata) checks before posting again.
    */
   maybeSent?: boolean;
+  /** Files posted with it (a monthly report's charts and CSV), in the same channel. */
+  files?: MessageFile[];
+}
+
+/** A file carried by a message: text as is, or binary as base64. */
+export interface MessageFile {
+  name: string;
+  content: string;
+  encoding?: 'base64';
 }
 
 /** A failed delivery; `retryAfterMs` carries a platform's Retry-After, `permanent` stops retries. */

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
+import { findFontFiles, loadFonts } from '../reports/fonts.js';
 
 /**
  * The post-incident review as a PDF, rendered offline with pdfkit from its Markdown: headings,
  * bullets, table rows and the plan's indented lines. Latin text uses the PDF's own Helvetica;
  * Chinese needs a CJK font on the machine (`PDF_CJK_FONT`, else the Debian packages'
- * fonts-wqy-microhei or fonts-noto-cjk): without one, a review with Chinese text gets no PDF
+ * fonts-wqy-microhei or fonts-noto-cjk, else the charts' font from scripts/prepare-fonts.ts): without one, a review with Chinese text gets no PDF
  * (undefined) rather than a PDF of empty boxes, and the Markdown stays the record.
  */
 const CJK = /[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef]/;
@@ -17,10 +18,24 @@ const CJK_FONTS: readonly { path: string; family?: string }[] = [
 export function cjkFont(env: Record<string, string | undefined> = process.env): { path: string; family?: string } | undefined {
   const configured = env.PDF_CJK_FONT;
   if (configured) return existsSync(configured) ? { path: configured } : undefined;
-  return CJK_FONTS.find((f) => existsSync(f.path));
+  return CJK_FONTS.find((f) => existsSync(f.path)) ?? chartCjkFont(env);
 }
 
-export function reviewPdf(markdown: string, font = cjkFont()): Promise<Buffer | undefined> {
+/** The CJK font the report charts found (REPORT_FONT, or the one scripts/prepare-fonts.ts cached). */
+function chartCjkFont(env: Record<string, string | undefined>): { path: string; family?: string } | undefined {
+  try {
+    for (const file of findFontFiles(env as NodeJS.ProcessEnv)) {
+      const font = loadFonts([file]);
+      if (font.cjk) return { path: file, family: font.family };
+    }
+  } catch {
+    // A REPORT_FONT that is missing or no font: the review simply has no CJK font.
+  }
+  return undefined;
+}
+
+/** `font`: the CJK font to use, `null` for none (then a review with Chinese text gets no PDF). */
+export function reviewPdf(markdown: string, font: { path: string; family?: string } | null | undefined = cjkFont()): Promise<Buffer | undefined> {
   const chinese = CJK.test(markdown);
   if (chinese && !font) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {

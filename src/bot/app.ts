@@ -31,6 +31,7 @@ import type { CommandRegistry } from '../app/registry.js';
 import type { Reply } from '../app/view.js';
 import { Kpis } from '../app/kpis.js';
 import { KpiStore } from '../store/kpi.store.js';
+import { MonthlyReports } from '../jobs/monthly-report.js';
 import { ServiceStatus } from '../status/service-status.js';
 import { ServiceStateStore } from '../store/service-state.store.js';
 
@@ -84,6 +85,8 @@ export interface App {
   followUps: FollowUps;
   /** The KPIs' facts (kept by a change listener) and their reading for a period. */
   kpis: Kpis;
+  /** The monthly report posted on its own (run by an Agenda job). */
+  monthlyReports: MonthlyReports;
   /** Service states from their open incidents, their subscribers, the status page's data. */
   serviceStatus: ServiceStatus;
   /** Runs a command; replies are in `options.locale`, else the actor's language (`localeFor`). */
@@ -137,6 +140,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const outbox = new Outbox(outboxStore, messengers, deps.clock, deps.log);
   const notices = new Notices(deps.config, directory, voices, (personId) => localeFor(personId));
   const followUps = new FollowUps({ service, outbox, notices, log: deps.log });
+  const monthlyReports = new MonthlyReports({ service, kpis, store: kpiStore, outbox, log: deps.log });
   const timers = new TimerService({
     service,
     timers: timerStore,
@@ -194,6 +198,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     alertStore,
     followUps,
     kpis,
+    monthlyReports,
     serviceStatus,
     run(actor, name, args, options = {}) {
       const locale = options.locale ?? localeFor(actor.id);

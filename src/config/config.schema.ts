@@ -265,6 +265,17 @@ const Policy = z.object({
   monitoring: Monitoring.default(MONITORING_DEFAULT),
   /** Service states from their open incidents, who is told when one changes, the status page. */
   statusPage: StatusPage.prefault({}),
+  /** The monthly report (SPEC §15), posted by a job on the first of `workingDays` of each month from `startHour` (organisation time zone). */
+  reports: z.object({
+    monthly: z.object({
+      workingDays: z.array(z.number().int().min(0).max(6)).min(1).default([1, 2, 3, 4, 5]),
+      startHour: z.number().int().min(0).max(23).default(9),
+      /** Where it is posted: the management channel by default; `none` turns the job off. */
+      channel: z.enum(['management', 'stakeholders', 'serviceDesk', 'none']).default('management'),
+    }).prefault({}),
+    /** How often the job looks whether a month's report is due (each month is posted once). */
+    checkEvery: Duration.default(3_600_000),
+  }).prefault({}),
 });
 
 const PlatformIds = z.object({ slack: z.string().optional(), discord: z.string().optional() });

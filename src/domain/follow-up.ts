@@ -48,7 +48,7 @@ export function monthRange(label: string, timeZone: string): { from: Date; to: D
  * The month whose calls are due now: last month, once the first working day of this month has
  * reached the policy's hour (organisation time zone); undefined before that.
  */
-export function dueMonth(now: Date, policy: FollowUpPolicy, timeZone: string): string | undefined {
+export function dueMonth(now: Date, policy: Pick<FollowUpPolicy, 'workingDays' | 'startHour'>, timeZone: string): string | undefined {
   const today = partsIn(now, timeZone);
   let firstWorking = 1;
   for (let day = 1; day <= 7; day++) {

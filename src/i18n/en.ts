@@ -561,6 +561,7 @@ export const en = {
     choice: 'choice',
     chooseNumber: 'Type a number from the list.',
     notification: (p: P) => `📨 [${s(p.time)}] to ${s(p.to)} (${s(p.how)}): ${s(p.text)}`,
+    notificationFiles: (p: P) => `Files with it: ${s(p.files)}`,
     notificationButtons: (p: P) => `Buttons for them: ${s(p.buttons)} (as that person: show ${s(p.id)})`,
     urgent: 'mention + direct message',
     direct: 'direct message',

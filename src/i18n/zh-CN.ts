@@ -567,6 +567,7 @@ export const zhCN: Catalog = {
     optional: '可选，回车跳过',
     chooseNumber: '请输入列表中的数字。',
     notification: (p: P) => `📨 [${s(p.time)}] 发给 ${s(p.to)}（${s(p.how)}）：${s(p.text)}`,
+    notificationFiles: (p: P) => `附件：${s(p.files)}`,
     notificationButtons: (p: P) => `对方可用的按钮：${s(p.buttons)}（以其身份：show ${s(p.id)}）`,
     urgent: '@提及 + 私信',
     direct: '私信',

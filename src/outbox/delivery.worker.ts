@@ -198,6 +198,7 @@ export class DeliveryWorker {
     const failures = this.failures(entry);
     const message: OutgoingMessage = {
       key: entry._id, rule: entry.rule, incidentId: entry.incidentId, text: entry.text, card: entry.card, actions: entry.actions, urgent: entry.urgent,
+      ...(entry.files ? { files: entry.files } : {}),
       // An earlier attempt failed or its process stopped mid-way: the message may have arrived (a put-off attempt sent nothing).
       maybeSent: failures > 0 || claim === 'taken-over',
     };

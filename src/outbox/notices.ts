@@ -1,5 +1,5 @@
 import type { ConfigFile, NotificationChannel } from '../config/config.schema.js';
-import type { Destination } from '../app/platform.js';
+import type { Destination, MessageFile } from '../app/platform.js';
 import type { ActionButton, CardView } from '../app/view.js';
 import type { Directory } from '../domain/directory.js';
 import type { Incident, IncidentEvent } from '../domain/incident.js';
@@ -30,6 +30,8 @@ export interface Notice {
   channels: NotificationChannel[];
   /** Written only where some platform reaches the destination (a stakeholder-thread line): none configured is not a failure. */
   optional?: boolean;
+  /** Files posted with it (a monthly report). */
+  files?: MessageFile[];
 }
 
 type Audience = ConfigFile['policy']['statusNotifications'][keyof ConfigFile['policy']['statusNotifications']][number];

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { Destination } from '../app/platform.js';
+import type { Destination, MessageFile } from '../app/platform.js';
 import type { CardView } from '../app/view.js';
 import { deleteById, insertOnce } from '../store/insert-once.js';
 import { prepareCollections } from '../store/models.js';
@@ -38,6 +38,8 @@ export interface OutboxEntry {
   /** Buttons the message offers (e.g. accept/reject for the assignee); the card shows only these. */
   actions?: string[];
   urgent: boolean;
+  /** Files posted with the message (a monthly report). */
+  files?: MessageFile[];
   status: OutboxStatus;
   attempts: number;
   nextAttemptAt: Date;
@@ -65,6 +67,7 @@ const outboxFields = () => ({
   card: Schema.Types.Mixed,
   actions: [String],
   urgent: Boolean,
+  files: Schema.Types.Mixed,
   status: { type: String, required: true },
   attempts: { type: Number, required: true },
   nextAttemptAt: { type: Date, required: true },

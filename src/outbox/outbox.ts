@@ -62,6 +62,7 @@ export class Outbox {
         card: notice.card,
         actions: notice.actions,
         urgent: notice.urgent,
+        ...(notice.files ? { files: notice.files } : {}),
         status: 'pending',
         attempts: 0,
         nextAttemptAt: now,

@@ -186,8 +186,8 @@ describe('the post-incident review as a PDF', () => {
   it('GIVEN Chinese text and no Chinese font THEN no PDF (the Markdown stays); an English review renders', async () => {
     const { reviewPdf, cjkFont } = await import('../../src/app/review-pdf.js');
     expect(cjkFont({ PDF_CJK_FONT: '/nowhere/font.ttc' })).toBeUndefined();
-    expect(await reviewPdf('# 事后回顾：INC-000001 — 核心交换机宕机', undefined)).toBeUndefined();
-    const english = await reviewPdf('# Post-incident review\n\n## Summary\n\n- a | b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n    v1 line', undefined);
+    expect(await reviewPdf('# 事后回顾：INC-000001 — 核心交换机宕机', null)).toBeUndefined();
+    const english = await reviewPdf('# Post-incident review\n\n## Summary\n\n- a | b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n    v1 line', null);
     expect(english!.subarray(0, 5).toString()).toBe('%PDF-');
   });
 });

@@ -7,6 +7,7 @@ import type { ConfigFile } from '../../src/config/config.schema.js';
 import { loadEnv } from '../../src/config/env.js';
 import { connectTestDb, type TestDb } from '../support/db.js';
 import { T0, config as shipped } from '../support/fixtures.js';
+import { RecordingMessenger } from '../support/timers.js';
 
 /** The composition root as main.ts runs it: what it builds, what it starts, what it says at start. */
 describe('composeBot', () => {
@@ -60,6 +61,43 @@ describe('composeBot', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(await runs.find({}).toArray()).toEqual([expect.objectContaining({ _id: '2026-01', drawn: 1 })]);
       expect(await conn.collection('follow_up_calls').find({}).project({ _id: 1 }).toArray()).toEqual([{ _id: '2026-01:INC-000007' }]);
+    } finally {
+      await bot.stop();
+      await conn.dropDatabase();
+    }
+  });
+});
+
+describe('the monthly report job', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await connectTestDb();
+  });
+  afterAll(async () => db.drop());
+
+  it('GIVEN the first working day of a month has come THEN the Agenda job posts last month\'s report with its charts and CSV to the management channel, once, however often it runs', async () => {
+    const config: ConfigFile = structuredClone(shipped);
+    config.policy.reports.checkEvery = 300;
+    const conn = db.conn.useDb(`${db.conn.name}_report`);
+    // An incident logged in January, then Monday 2 February 2026, 09:30 UTC: January's report is due.
+    const clock = new FakeClock(new Date('2026-01-12T08:00:00Z'));
+    const recorder = new RecordingMessenger(clock);
+    const bot = await composeBot({ conn, config, env: loadEnv({ NODE_ENV: 'test', AGENDA_PROCESS_EVERY_MS: '200' }), log: pino({ level: 'silent' }), clock, adapters: [], messengers: [recorder], defaultMetrics: false });
+    await bot.app.service.report({ id: 'lin.na', name: 'Lin Na' }, { title: 'Printer jams', description: 'Every job', impact: 4, urgency: 4 });
+    clock.set(new Date('2026-02-02T09:30:00Z'));
+    await bot.start();
+    try {
+      const posted = () => recorder.sent.filter((d) => d.message.rule === 'monthly-report');
+      for (let i = 0; i < 100 && posted().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      // It keeps running on schedule; the month is not posted again.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(posted()).toHaveLength(1);
+      const [report] = posted();
+      expect(report!.destination).toEqual({ kind: 'channel', channel: 'management' });
+      expect(report!.message.text).toContain('The monthly report for 2026-01');
+      expect(report!.message.text).toContain('Incidents logged: 1 (before: 0; +1)');
+      expect(report!.message.files?.map((f) => f.name)).toEqual(expect.arrayContaining(['month-2026-01.csv', 'month-2026-01-trend.png']));
+      expect(report!.message.files).toHaveLength(7);
     } finally {
       await bot.stop();
       await conn.dropDatabase();

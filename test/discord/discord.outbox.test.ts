@@ -49,6 +49,20 @@ describe('Discord: outbox notifications', () => {
     expect(h.fake.calls.slice(notUrgent).filter((c) => c.path === `/channels/${IDS.serviceDesk}/messages`)).toHaveLength(0);
   });
 
+  it('GIVEN a message with files for the management channel (the monthly report) THEN one post carries them, and a retry posts nothing twice (its nonce)', async () => {
+    const messenger = h.messengers.find((m) => m.platform === 'discord')!;
+    const files = [{ name: 'month-2026-01.csv', content: 'table,row,column,value\r\n' }, { name: 'month-2026-01-trend.png', content: Buffer.from('png').toString('base64'), encoding: 'base64' as const }];
+    const message = { key: '-:monthly-report:2026-01:channel:management:discord', rule: 'monthly-report', text: 'The monthly report for 2026-01', urgent: false, files };
+    await messenger.deliver({ kind: 'channel', channel: 'management' }, message);
+    await messenger.deliver({ kind: 'channel', channel: 'management' }, { ...message, maybeSent: true });
+    const posts = h.fake.find('POST', `/channels/${IDS.management}/messages`).filter((c) => c.files?.length);
+    expect(posts.length).toBeGreaterThan(0);
+    expect(posts[0]!.files!.map((f) => f.name)).toEqual(['month-2026-01.csv', 'month-2026-01-trend.png']);
+    expect(posts[0]!.body.enforce_nonce).toBe(true);
+    expect(new Set(posts.map((p) => p.body.nonce)).size).toBe(1);
+    expect([...h.fake.messages.values()].filter((m) => m.channel_id === IDS.management && String(m.content).startsWith('The monthly report'))).toHaveLength(1);
+  });
+
   it('GIVEN a stakeholder notice about an incident (an escalation) THEN it is posted in that incident\'s stakeholder thread, not the channel', async () => {
     const { incident } = await h.t.app.service.report(people.user, reportInput({ title: 'Mail relay queueing' }));
     const messenger = h.messengers.find((m) => m.platform === 'discord')!;

@@ -80,6 +80,18 @@ describe('Slack: shortcuts, Home tab, messenger and modes', () => {
     expect((permanent as DeliveryError).options.permanent).toBe(true);
   });
 
+  it('delivers a message with files (the monthly report) to a channel: the text, then the files uploaded there once, also when retried', async () => {
+    const messenger = bot.messengers.find((m) => m.platform === 'slack') as Messenger;
+    const files = [{ name: 'month-2026-01.csv', content: 'table,row,column,value\r\n' }, { name: 'month-2026-01-trend.png', content: Buffer.from('png').toString('base64'), encoding: 'base64' as const }];
+    const message = { key: '-:monthly-report:2026-01:channel:management:slack', rule: 'monthly-report', text: 'The monthly report for 2026-01', urgent: false, files };
+    await messenger.deliver({ kind: 'channel', channel: 'management' }, message);
+    await messenger.deliver({ kind: 'channel', channel: 'management' }, { ...message, maybeSent: true });
+    expect(bot.api.messages(CHANNELS.management).filter((m) => m.text.includes('The monthly report for 2026-01'))).toHaveLength(1);
+    const completed = bot.api.callsOf('files.completeUploadExternal').filter((c) => c.params.channel_id === CHANNELS.management);
+    expect(completed).toHaveLength(1);
+    expect([...bot.api.fileNames.values()]).toEqual(expect.arrayContaining(['month-2026-01.csv', 'month-2026-01-trend.png']));
+  });
+
   it('posts a stakeholder notice about an incident in its thread, and looks before posting a retry of a message that may have arrived', async () => {
     const messenger = bot.messengers.find((m) => m.platform === 'slack') as Messenger;
     const command = await bot.slash(slackUsers.user, 'Thread notice target');
