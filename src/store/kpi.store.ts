@@ -4,10 +4,45 @@ import { insertOnce, writeOne } from './insert-once.js';
 import { prepareCollections } from './models.js';
 import { retryTransient } from './transient.js';
 
+/** Facts as stored: their values in FIELDS order (no key names: a day of a large desk is a third the size to read). */
+type StoredFacts = unknown[];
+
 interface DayDoc {
   _id: string;
   /** By incident id, by revision ("r7"): the facts as of that revision. */
-  i?: Record<string, Record<string, KpiFacts>>;
+  i?: Record<string, Record<string, StoredFacts | KpiFacts>>;
+}
+
+const FIELDS = [
+  'rev', 'at', 'priority', 'major', 'group', 'service', 'category', 'ci', 'reporter', 'recorder', 'resolver', 'status', 'closed',
+  'successful', 'problem', 'duplicate', 'knowledge', 'redispatches', 'rating', 'line', 'respondMs', 'resolveMs',
+] as const satisfies readonly (keyof KpiFacts)[];
+const TARGETS = ['respond', 'accept', 'resolve'] as const;
+
+/**
+ * Facts as one flat array (FerretDB stores no nested arrays): the fields in order, null where
+ * absent, then two slots per target: missed (null when the target never ran) and how late.
+ */
+export function encodeFacts(facts: KpiFacts): StoredFacts {
+  return [
+    ...FIELDS.map((field) => facts[field] ?? null),
+    ...TARGETS.flatMap((t) => [facts.targets[t]?.missed ?? null, facts.targets[t]?.lateMs ?? null]),
+  ];
+}
+
+/** Facts back from their array (or as an earlier version stored them, an object). */
+export function decodeFacts(stored: StoredFacts | KpiFacts): KpiFacts {
+  if (!Array.isArray(stored)) return stored;
+  const facts: Record<string, unknown> = { targets: {} };
+  FIELDS.forEach((field, i) => {
+    if (stored[i] !== null && stored[i] !== undefined) facts[field] = stored[i];
+  });
+  TARGETS.forEach((t, i) => {
+    const missed = stored[FIELDS.length + 2 * i] as boolean | null;
+    const lateMs = stored[FIELDS.length + 2 * i + 1] as number | null;
+    if (missed !== null && missed !== undefined) (facts.targets as Record<string, unknown>)[t] = { missed, ...(lateMs !== null && lateMs !== undefined ? { lateMs } : {}) };
+  });
+  return facts as unknown as KpiFacts;
 }
 
 /**
@@ -34,7 +69,7 @@ export class KpiStore {
 
   /** Files an incident's facts at its revision (an idempotent write: a replay sets the same). */
   async record(incidentId: string, day: string, facts: KpiFacts): Promise<void> {
-    const update: Record<string, unknown> = { $set: { [`i.${incidentId}.r${facts.rev}`]: facts } };
+    const update: Record<string, unknown> = { $set: { [`i.${incidentId}.r${facts.rev}`]: encodeFacts(facts) } };
     if (facts.rev > 1) update.$unset = { [`i.${incidentId}.r${facts.rev - 1}`]: '' };
     await writeOne(this.days, { updateOne: { filter: { _id: day }, update, upsert: true } });
   }
@@ -42,7 +77,7 @@ export class KpiStore {
   /** Files many incidents of one day in one write (the one-time fill); each at its revision. */
   async recordMany(day: string, entries: readonly { id: string; facts: KpiFacts }[]): Promise<void> {
     if (entries.length === 0) return;
-    const set = Object.fromEntries(entries.map(({ id, facts }) => [`i.${id}.r${facts.rev}`, facts]));
+    const set = Object.fromEntries(entries.map(({ id, facts }) => [`i.${id}.r${facts.rev}`, encodeFacts(facts)]));
     await retryTransient(() => this.days.updateOne({ _id: day }, { $set: set }, { upsert: true }).exec());
   }
 
@@ -52,8 +87,9 @@ export class KpiStore {
     const out: KpiFacts[] = [];
     for (const doc of docs) {
       for (const revisions of Object.values(doc?.i ?? {})) {
-        const newest = Object.values(revisions).reduce<KpiFacts | undefined>((best, f) => (!best || f.rev > best.rev ? f : best), undefined);
-        if (newest) out.push(newest);
+        // The newest revision present counts ("r12" beats "r9").
+        const newest = Object.keys(revisions).reduce<string | undefined>((best, key) => (!best || Number(key.slice(1)) > Number(best.slice(1)) ? key : best), undefined);
+        if (newest) out.push(decodeFacts(revisions[newest]!));
       }
     }
     return out;
