@@ -100,6 +100,8 @@ export async function ignoreRefusal(work: Promise<unknown>): Promise<void> {
   try {
     await work;
   } catch (error) {
-    if (!isUserError(error)) throw error;
+    // "Busy" is not a refusal: the same keyed change is still running (or its process stopped).
+    // Thrown, the after-commit work stays pending and the sweep does it again later.
+    if (!isUserError(error) || error.code === 'busy') throw error;
   }
 }

@@ -49,6 +49,8 @@ export interface ServiceDeps {
 
 const MAX_ATTEMPTS = 12;
 const PENDING_KEY_WAIT_MS = 5_000;
+/** A request key claimed this long ago and never settled belongs to a process that stopped: no request runs this long. */
+const STALE_KEY_MS = 60_000;
 
 /** The core's one entry point: every change to an incident goes through `report` or `act`. */
 export class IncidentService {
@@ -262,6 +264,12 @@ export class IncidentService {
       const claim = await store.claimKey(key, clock.now());
       if (claim.claimed) return undefined;
       if (claim.result) return store.load(claim.result);
+      // Claimed long ago and never settled: the process that took it stopped mid-request. Taken over
+      // (the unique insert decides between two takers), or the bot's own follow-ups would wait forever.
+      if (clock.now().getTime() - new Date(claim.at).getTime() > STALE_KEY_MS) {
+        await store.releaseKey(key);
+        continue;
+      }
       if (Date.now() > deadline) throw new UserError('busy', { id: key });
       await sleep(100);
     }

@@ -80,7 +80,9 @@ export class Installation {
   }
 
   /** Waits until no outbox entry is pending any more (the bots have said everything). */
+  /** Until no after-commit work is left (a kill may leave some for the sweep) and the outbox is empty. */
   async drained(ms = 600_000): Promise<void> {
+    await until(async () => (await this.conn.collection('incident_pending_effects').countDocuments({})) === 0, ms, 500);
     await until(async () => (await this.conn.collection('outbox').countDocuments({ status: 'pending' })) === 0, ms, 500);
     await sleep(500);
   }
