@@ -170,7 +170,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // The KPIs' facts as of this change (SPEC §15).
   service.onChange(({ incident }) => kpis.record(incident));
   // A service's state follows its open incidents; its channel and subscribers are told of each change (SPEC §7).
-  const serviceStates = new ServiceStateStore(deps.conn, store, deps.config.policy.statusPage.history.max);
+  const serviceStates = new ServiceStateStore(deps.conn, deps.config.policy.statusPage.history.max);
   await serviceStates.init();
   const serviceStatus = new ServiceStatus({ config: deps.config, store: serviceStates, incidents: store, outbox, voices, localeOf: (personId) => localeFor(personId), log: deps.log });
   service.onChange(serviceStatus.onChange);

@@ -12,6 +12,8 @@ export interface Cause {
   title: string;
   priority: Priority;
   major: boolean;
+  /** False when its CI cannot work (a rule may count it for that alone). */
+  ciOperable?: boolean;
 }
 
 /** One service as the status page and `subscribe` show it: never changed is operational, with no `since`. */
@@ -55,7 +57,7 @@ export function assess(incidents: readonly StateInput[], policy: Pick<Policy, 's
   const causes = open
     .filter((i) => matches(outage, i, i.major) || matches(degraded, i, i.major))
     .sort((a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.id.localeCompare(b.id))
-    .map((i) => ({ id: i.id, title: i.title, priority: i.priority, major: i.major }));
+    .map((i) => ({ id: i.id, title: i.title, priority: i.priority, major: i.major, ...(i.ciOperable === false ? { ciOperable: false } : {}) }));
   return { state, causes };
 }
 

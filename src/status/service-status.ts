@@ -78,7 +78,7 @@ export class ServiceStatus {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.deps.store.load(service);
       await this.notifyPending(current);
-      const next = assess(await this.openIncidents(service, incident), this.deps.config.policy);
+      const next = assess(await this.openIncidents(service, incident, current.causes), this.deps.config.policy);
       if (sameAssessment(current, next)) return;
       const transition = { service, rev: current.rev + 1, at: event.at, from: current.state, to: next.state, causes: next.causes, cause: `${event.incidentId}#${event.seq}` };
       if (await this.deps.store.advance(current, transition)) {
@@ -92,12 +92,17 @@ export class ServiceStatus {
   }
 
   /**
-   * The open incidents of the service, the changed one read by `_id` as it is now (its event log
-   * applied): another process may have changed it again since this change was committed.
+   * The open incidents that can weigh on the service: those behind its state now (every open
+   * incident matching a rule is one, so the others cannot change it), and the changed one read by
+   * `_id` as it is now (another process may have changed it again since). No query over the open
+   * incidents, which FerretDB answers by reading them all (at 1,000 open incidents, half a second a
+   * report); two processes deciding at once are settled by the transition's unique insert.
    */
-  private async openIncidents(service: string, incident: Incident): Promise<StateInput[]> {
-    const [stored, now] = await Promise.all([this.deps.store.openIncidentsOf(service), this.deps.incidents.load(incident.id)]);
-    const others = stored.filter((i) => i.id !== incident.id);
+  private async openIncidents(service: string, incident: Incident, causes: readonly Cause[]): Promise<StateInput[]> {
+    const now = await this.deps.incidents.load(incident.id);
+    const others: StateInput[] = causes
+      .filter((c) => c.id !== incident.id)
+      .map((c) => ({ id: c.id, title: c.title, status: 'open', priority: c.priority, major: c.major, ciOperable: c.ciOperable, service }));
     return now && now.service === service && isOpen(now) ? [...others, now] : others;
   }
 

@@ -1,6 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { Cause, ServiceState, StateInput } from '../domain/service-state.js';
-import type { IncidentStore } from './incident-store.js';
+import type { Cause, ServiceState } from '../domain/service-state.js';
 import { insertOnce, writeOne } from './insert-once.js';
 import { prepareCollections } from './models.js';
 import { retryTransient } from './transient.js';
@@ -50,8 +49,6 @@ interface SubscriptionDoc {
   at: Date;
 }
 
-const OPEN_FIELDS = { id: 1, title: 1, status: 1, priority: 1, major: 1, ciOperable: 1, service: 1 } as const;
-
 /**
  * Service states (DESIGN.md: a unique insert decides every race): `service_transitions` is the
  * log, keyed `<service>:<rev>`, so of two processes deciding the same service's next revision one
@@ -68,7 +65,6 @@ export class ServiceStateStore {
 
   constructor(
     conn: Connection,
-    private readonly incidents: IncidentStore,
     /** How many state changes a snapshot keeps (policy.statusPage.history.max). */
     private readonly keep: number,
   ) {
@@ -112,17 +108,6 @@ export class ServiceStateStore {
   /** Notices of the state changes up to `rev` are in the outbox. */
   async markNotified(service: string, rev: number): Promise<void> {
     await writeOne(this.states, { updateOne: { filter: { _id: service, notifiedRev: { $lt: rev } }, update: { $set: { notifiedRev: rev } } } });
-  }
-
-  /**
-   * The open incidents naming this service, from the collection of incidents in flight (FerretDB
-   * scans it for this filter; closed incidents have moved to the archive, so it holds only work in
-   * flight).
-   */
-  async openIncidentsOf(service: string): Promise<StateInput[]> {
-    return retryTransient(() =>
-      this.incidents.m.Incident.find({ service, status: { $nin: ['resolved', 'closed'] } }, OPEN_FIELDS).lean<StateInput[]>().exec(),
-    );
   }
 
   /** False when the person already follows the service. */
