@@ -4,6 +4,19 @@ import { insertOnce, writeOne } from './insert-once.js';
 import { prepareCollections } from './models.js';
 import { retryTransient } from './transient.js';
 
+/**
+ * Each day is kept in this many documents, by incident number: a change rewrites its document
+ * (FerretDB rewrites the whole JSON under its one writer lock), so a busy day's facts must not grow
+ * into one large document that every change of every incident of that day rewrites.
+ */
+const BUCKETS = 16;
+
+/** The document of a day an incident's facts are filed in: "2026-11-30#7". */
+function bucketOf(day: string, incidentId: string): string {
+  const number = Number(/(\d+)$/.exec(incidentId)?.[1] ?? 0);
+  return `${day}#${number % BUCKETS}`;
+}
+
 /** Facts as stored: their values in FIELDS order (no key names: a day of a large desk is a third the size to read). */
 type StoredFacts = unknown[];
 
@@ -46,9 +59,9 @@ export function decodeFacts(stored: StoredFacts | KpiFacts): KpiFacts {
 }
 
 /**
- * KPI facts filed by the day an incident was logged (organisation time zone): `kpi_days`, one
- * document per day ("2026-11-30"), holding each incident's facts under its revision. A period is
- * read as one `_id` lookup per day, never a query over the incidents (which FerretDB answers by
+ * KPI facts filed by the day an incident was logged (organisation time zone): `kpi_days`, sixteen
+ * documents per day ("2026-11-30#0" … "#15", by incident number), holding each incident's facts
+ * under its revision. A period is read as `_id` lookups, never a query over the incidents (which FerretDB answers by
  * reading them all). Each change writes its revision's facts and drops the one before, so a
  * replayed or late write never hides a newer one: the newest revision present counts.
  */
@@ -71,19 +84,23 @@ export class KpiStore {
   async record(incidentId: string, day: string, facts: KpiFacts): Promise<void> {
     const update: Record<string, unknown> = { $set: { [`i.${incidentId}.r${facts.rev}`]: encodeFacts(facts) } };
     if (facts.rev > 1) update.$unset = { [`i.${incidentId}.r${facts.rev - 1}`]: '' };
-    await writeOne(this.days, { updateOne: { filter: { _id: day }, update, upsert: true } });
+    await writeOne(this.days, { updateOne: { filter: { _id: bucketOf(day, incidentId) }, update, upsert: true } });
   }
 
   /** Files many incidents of one day in one write (the one-time fill); each at its revision. */
   async recordMany(day: string, entries: readonly { id: string; facts: KpiFacts }[]): Promise<void> {
-    if (entries.length === 0) return;
-    const set = Object.fromEntries(entries.map(({ id, facts }) => [`i.${id}.r${facts.rev}`, encodeFacts(facts)]));
-    await retryTransient(() => this.days.updateOne({ _id: day }, { $set: set }, { upsert: true }).exec());
+    const byBucket = new Map<string, Record<string, StoredFacts>>();
+    for (const { id, facts } of entries) {
+      const bucket = bucketOf(day, id);
+      byBucket.set(bucket, { ...byBucket.get(bucket), [`i.${id}.r${facts.rev}`]: encodeFacts(facts) });
+    }
+    for (const [bucket, set] of byBucket) await retryTransient(() => this.days.updateOne({ _id: bucket }, { $set: set }, { upsert: true }).exec());
   }
 
   /** The newest facts of every incident logged on these days. */
   async read(days: readonly string[]): Promise<KpiFacts[]> {
-    const docs = await Promise.all(days.map((day) => retryTransient(() => this.days.findById(day).lean<DayDoc>().exec())));
+    const ids = days.flatMap((day) => Array.from({ length: BUCKETS }, (_, b) => `${day}#${b}`));
+    const docs = await Promise.all(ids.map((id) => retryTransient(() => this.days.findById(id).lean<DayDoc>().exec())));
     const out: KpiFacts[] = [];
     for (const doc of docs) {
       for (const revisions of Object.values(doc?.i ?? {})) {
