@@ -1,6 +1,6 @@
 import { PRIORITIES } from '../config/config.schema.js';
 import type { Directory } from '../domain/directory.js';
-import { computeKpis, dayKey, type KpiFacts, type KpiFilter, type Period } from '../domain/kpi.js';
+import { average, computeKpis, dayKey, type KpiFacts, type KpiFilter, type Period } from '../domain/kpi.js';
 import type { Catalog, Locale } from '../i18n/index.js';
 import { barChartSpec, lineChartSpec, renderPng, type VegaLiteSpec } from '../reports/chart.js';
 import { toCsv } from './csv.js';
@@ -62,8 +62,8 @@ export async function periodReport(input: PeriodReportInput, m: Catalog, locale:
       name: 'mean_minutes_by_priority',
       cells: PRIORITIES.flatMap((p) => {
         const of = facts.filter((f) => f.priority === p);
-        const response = mean(of.flatMap((f) => (f.respondMs === undefined ? [] : [f.respondMs])));
-        const resolution = mean(of.flatMap((f) => (f.resolveMs === undefined ? [] : [f.resolveMs])));
+        const response = average(of.flatMap((f) => (f.respondMs === undefined ? [] : [f.respondMs])));
+        const resolution = average(of.flatMap((f) => (f.resolveMs === undefined ? [] : [f.resolveMs])));
         return [
           ...(response === undefined ? [] : [[p, r.meanResponse, minutes(response)] as [string, string, number]]),
           ...(resolution === undefined ? [] : [[p, r.meanResolution, minutes(resolution)] as [string, string, number]]),
@@ -149,10 +149,6 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): [string, T[]
   const groups = new Map<string, T[]>();
   for (const item of items) (groups.get(key(item)) ?? groups.set(key(item), []).get(key(item))!).push(item);
   return [...groups];
-}
-
-function mean(values: number[]): number | undefined {
-  return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 /** Minutes with one decimal. */

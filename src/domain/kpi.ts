@@ -229,12 +229,20 @@ export function matches(facts: KpiFacts, filter: KpiFilter): boolean {
   return (!filter.group || facts.group === filter.group) && (!filter.service || facts.service === filter.service) && (!filter.category || facts.category === filter.category);
 }
 
+/** The mean of some numbers; none have no mean. */
+export function average(values: readonly number[]): number | undefined {
+  return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
 /** The KPIs of SPEC §15 over the facts of one period's incidents. Duplicates count only in `duplicates`. */
 export function computeKpis(all: readonly KpiFacts[], majorPriorities: readonly Incident['priority'][] = ['P1', 'P2']): KpiReport {
   const facts = all.filter((f) => !f.duplicate);
   const total = facts.length;
   const share = (count: number, of: number): Figure => ({ count, of, ...(of > 0 ? { rate: count / of } : {}) });
-  const mean = (values: number[]): Figure => ({ count: values.length, ...(values.length > 0 ? { mean: values.reduce((a, b) => a + b, 0) / values.length } : {}) });
+  const mean = (values: number[]): Figure => {
+    const value = average(values);
+    return { count: values.length, ...(value !== undefined ? { mean: value } : {}) };
+  };
   const resolved = facts.filter((f) => f.resolveMs !== undefined);
   const judged = (target: Target) => facts.filter((f) => f.targets[target] && (f.targets[target].missed || (target === 'respond' ? f.respondMs !== undefined : f.resolveMs !== undefined)));
   const inTarget = (target: Target) => judged(target).filter((f) => !f.targets[target]!.missed).length;
