@@ -404,7 +404,7 @@ export class IncidentStore {
   async joinCi(ci: string, id: string, at: Date, words: readonly string[] = []): Promise<OpenOnCi[]> {
     const join = () =>
       retryTransient(() =>
-        this.m.CiOpen.findOneAndUpdate({ _id: ci }, { $set: { [`open.${id}`]: at, [`words.${id}`]: [...words] } }, { upsert: true, returnDocument: 'before' }).lean<{ open?: Record<string, Date | string>; words?: Record<string, string[]> }>(),
+        this.m.CiOpen.findOneAndUpdate({ _id: ci }, { $set: { [`o.${id}`]: ciEntry(at, words) } }, { upsert: true, returnDocument: 'before' }).lean<CiOpenDoc>(),
       );
     // The first reports on a new CI race to create its document: the losers' upsert hits the
     // unique _id (E11000 on FerretDB as on MongoDB) and simply updates it on the second try.
@@ -414,17 +414,17 @@ export class IncidentStore {
         throw error;
       }),
     );
-    return Object.entries(before?.open ?? {}).map(([key, when]) => ({ id: key, at: new Date(when), ...(before?.words?.[key] ? { words: before.words[key] } : {}) }));
+    return openOnCiOf(before);
   }
 
   /** Puts an incident (back) into its CI's open set (re-opened, or moved to this CI). */
   async enterCi(ci: string, id: string, at: Date, words: readonly string[] = []): Promise<void> {
-    await this.onCi(ci, () => writeOne(this.m.CiOpen, { updateOne: { filter: { _id: ci }, update: { $set: { [`open.${id}`]: at, [`words.${id}`]: [...words] } }, upsert: true } }));
+    await this.onCi(ci, () => writeOne(this.m.CiOpen, { updateOne: { filter: { _id: ci }, update: { $set: { [`o.${id}`]: ciEntry(at, words) } }, upsert: true } }));
   }
 
   /** Takes an incident out of its CI's open set (resolved, closed, withdrawn, linked to a master, moved to another CI). */
   async leaveCi(ci: string, id: string): Promise<void> {
-    await this.onCi(ci, () => writeOne(this.m.CiOpen, { updateOne: { filter: { _id: ci }, update: { $unset: { [`open.${id}`]: '', [`words.${id}`]: '' } } } }));
+    await this.onCi(ci, () => writeOne(this.m.CiOpen, { updateOne: { filter: { _id: ci }, update: { $unset: { [`o.${id}`]: '', [`open.${id}`]: '', [`words.${id}`]: '' } } } }));
   }
 
   private readonly ciQueues = new Map<string, Promise<unknown>>();
@@ -613,4 +613,27 @@ function toIncident(doc: Record<string, unknown>): Incident {
 function toEvent(doc: Record<string, unknown>): IncidentEvent {
   const { _id, processed: _processed, ...rest } = doc;
   return { ...rest, changes: reviveDates((rest.changes ?? {}) as Partial<Incident>) } as unknown as IncidentEvent;
+}
+
+/** A CI's open set as stored: `o` by this version, `open` and `words` by earlier ones. */
+interface CiOpenDoc {
+  o?: Record<string, string>;
+  open?: Record<string, Date | string>;
+  words?: Record<string, string[]>;
+}
+
+/** One incident's entry in its CI's open set: when it was logged and the words of its title, as one text. */
+function ciEntry(at: Date, words: readonly string[]): string {
+  return JSON.stringify([at.getTime(), ...words]);
+}
+
+/** Who is open on a CI, from its document as either version wrote it. */
+function openOnCiOf(doc: CiOpenDoc | null | undefined): OpenOnCi[] {
+  const entries = new Map<string, OpenOnCi>();
+  for (const [id, when] of Object.entries(doc?.open ?? {})) entries.set(id, { id, at: new Date(when), ...(doc?.words?.[id] ? { words: doc.words[id] } : {}) });
+  for (const [id, text] of Object.entries(doc?.o ?? {})) {
+    const [at, ...words] = JSON.parse(text) as [number, ...string[]];
+    entries.set(id, { id, at: new Date(at), words });
+  }
+  return [...entries.values()];
 }

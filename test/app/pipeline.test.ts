@@ -165,8 +165,21 @@ describe('duplicate detection proposes (SPEC §10)', () => {
   it('GIVEN twenty reports on a new CI at once THEN every one is logged and the CI open set holds them all', async () => {
     const replies = await Promise.all(Array.from({ length: 20 }, () => t.app.run(people.user, 'report', on('core-sw-new'))));
     expect(replies.filter((r) => !r.changedIncidentId).map((r) => r.text)).toEqual([]);
-    const set = await t.conn.collection<{ _id: string; open: Record<string, unknown> }>('ci_open_incidents').findOne({ _id: 'core-sw-new' });
-    expect(Object.keys(set?.open ?? {}).sort()).toEqual(replies.map((r) => r.changedIncidentId).sort());
+    const set = await t.conn.collection<{ _id: string; o: Record<string, unknown> }>('ci_open_incidents').findOne({ _id: 'core-sw-new' });
+    expect(Object.keys(set?.o ?? {}).sort()).toEqual(replies.map((r) => r.changedIncidentId).sort());
+  });
+
+  it('GIVEN a CI open set as the version before kept it (dates and word arrays) THEN its incidents are still proposed, and leave it when withdrawn', async () => {
+    const earlier = await t.app.run(people.user, 'report', on('router-old'));
+    const id = earlier.changedIncidentId!;
+    const sets = t.conn.collection<{ _id: string }>('ci_open_incidents');
+    await sets.replaceOne({ _id: 'router-old' }, { open: { [id]: t.clock.now() }, words: { [id]: ['printer', 'down'] } });
+    const next = await t.app.run(people.desk, 'report', on('router-old'));
+    expect(next.text).toContain(`Possible duplicate of ${id}`);
+    await t.app.run(people.desk, 'withdraw', { id, reason: 'Reported twice by mistake' });
+    await t.bot.settle();
+    const set = await sets.findOne({ _id: 'router-old' });
+    expect({ ...set?.open, ...set?.words, ...set?.o }).not.toHaveProperty(id);
   });
 
   it('shows the reporter the hint but not the button', async () => {
