@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     ready: async () => started && (await conn.db?.admin().ping())?.ok === 1,
     metrics: () => bot.metrics.text(),
     routes: bot.routes,
+    timed: (route, seconds) => bot.metrics.requestTimed(route, seconds),
   });
   log.info({ port: http.port }, 'health, readiness and metrics listening');
   await bot.start();

@@ -65,6 +65,7 @@ export class BotMetrics implements TimerMetrics {
   private readonly alertsProcessed: Counter<'source' | 'outcome'>;
   private readonly timeToRespond: Histogram<'priority'>;
   private readonly timeToResolve: Histogram<'priority'>;
+  private readonly requestDuration: Histogram<'route'>;
 
   constructor(options: BotMetricsOptions = {}) {
     const registers = [this.registry];
@@ -208,12 +209,23 @@ export class BotMetrics implements TimerMetrics {
       this.timeToRespond.zero({ priority });
       this.timeToResolve.zero({ priority });
     }
+    this.requestDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Requests to the bot\'s routes (Slack events, alert webhooks), from arrival to the last byte of the answer: for Slack, the ack, which Slack wants within 3 s.',
+      labelNames: ['route'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
+      registers,
+    });
     this.dbCommands = new Counter({
       name: 'mongodb_commands_total',
       help: 'Database commands this process sent, by command name (insert, find, update, …) and collection: the cost of an action in round trips.',
       labelNames: ['command', 'collection'] as const,
       registers,
     });
+  }
+
+  requestTimed(route: string, seconds: number): void {
+    this.requestDuration.observe({ route }, seconds);
   }
 
   alertReceived(source: string, outcome: string): void {

@@ -9,11 +9,18 @@ export interface HttpOptions {
   metrics: () => Promise<string>;
   /** Extra routes (webhooks, platform endpoints) by "METHOD /path". */
   routes?: Map<string, RouteHandler>;
+  /** Told how long each request to a route took, from its arrival to the last byte of the answer (a platform's ack time). */
+  timed?: (route: string, seconds: number) => void;
 }
 
 /** Health (`/healthz`), readiness (`/readyz`: database reachable) and Prometheus metrics (`/metrics`). */
 export async function startHttp(options: HttpOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
+    if (options.timed) {
+      const started = process.hrtime.bigint();
+      const route = routeName(options.routes, req);
+      res.once('finish', () => options.timed?.(route, Number(process.hrtime.bigint() - started) / 1e9));
+    }
     void handle(options, req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end('internal error');
     });
@@ -28,6 +35,17 @@ export async function startHttp(options: HttpOptions): Promise<{ server: Server;
     port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A request's route for the timings: a configured route's key, else "other" (never the raw path: one series per path a scanner tries). */
+function routeName(routes: Map<string, RouteHandler> | undefined, req: IncomingMessage): string {
+  const path = (req.url ?? '/').split('?')[0];
+  const key = `${req.method} ${path}`;
+  if (routes?.has(key)) return key;
+  for (const candidate of routes?.keys() ?? []) {
+    if (candidate.endsWith('/*') && key.startsWith(candidate.slice(0, -1))) return candidate;
+  }
+  return 'other';
 }
 
 async function handle(options: HttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -172,7 +172,7 @@ describe('duplicate detection proposes (SPEC §10)', () => {
   it('GIVEN a CI open set as the version before kept it (dates and word arrays) THEN its incidents are still proposed, and leave it when withdrawn', async () => {
     const earlier = await t.app.run(people.user, 'report', on('router-old'));
     const id = earlier.changedIncidentId!;
-    const sets = t.conn.collection<{ _id: string }>('ci_open_incidents');
+    const sets = t.conn.collection<{ _id: string; open?: object; words?: object; o?: object }>('ci_open_incidents');
     await sets.replaceOne({ _id: 'router-old' }, { open: { [id]: t.clock.now() }, words: { [id]: ['printer', 'down'] } });
     const next = await t.app.run(people.desk, 'report', on('router-old'));
     expect(next.text).toContain(`Possible duplicate of ${id}`);
