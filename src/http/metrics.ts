@@ -52,7 +52,8 @@ export interface BotMetricsOptions {
  *   A timer is counted by the process whose unique insert marked it fired, so with several
  *   replicas each miss or escalation is counted once in the sum over replicas;
  * - histograms of this process, observed by `observeChange`: `incident_time_to_respond_seconds{priority}`,
- *   `incident_time_to_resolve_seconds{priority}`.
+ *   `incident_time_to_resolve_seconds{priority}`; `http_request_duration_seconds{route}`, timed by
+ *   the HTTP server (for `POST /slack/events`, Slack's ack).
  */
 export class BotMetrics implements TimerMetrics {
   readonly registry = new Registry();

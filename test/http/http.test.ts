@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttp } from '../../src/http/server.js';
@@ -10,11 +11,16 @@ describe('health, readiness and metrics', () => {
   let t: TestApp;
   let http: Awaited<ReturnType<typeof startHttp>>;
   let ready = true;
+  let metrics: BotMetrics;
 
   beforeAll(async () => {
     t = await startTestApp();
-    const metrics = new BotMetrics().collectFrom({ store: t.app.store, outbox: t.app.outboxStore, now: () => t.clock.now() });
-    http = await startHttp({ port: 0, ready: async () => ready, metrics: () => metrics.text() });
+    metrics = new BotMetrics().collectFrom({ store: t.app.store, outbox: t.app.outboxStore, now: () => t.clock.now() });
+    const routes = new Map([['POST /slack/events', async (_req: unknown, res: ServerResponse) => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      res.writeHead(200).end();
+    }]]);
+    http = await startHttp({ port: 0, ready: async () => ready, metrics: () => metrics.text(), routes, timed: (route, seconds) => metrics.requestTimed(route, seconds) });
   });
   afterAll(async () => {
     await http.close();
@@ -43,6 +49,16 @@ describe('health, readiness and metrics', () => {
     expect(text).toContain('outbox_messages{status="dead"} 0');
     expect(text).toContain('outbox_oldest_pending_seconds 0');
     expect(text).toMatch(/^process_resident_memory_bytes \d/m);
+  });
+
+  it('times each answer by route, from arrival to its last byte (for Slack, the ack), and any unknown path as "other"', async () => {
+    await fetch(`http://127.0.0.1:${http.port}/slack/events`, { method: 'POST', body: 'x' });
+    await get('/wp-login.php');
+    const text = await (await get('/metrics')).text();
+    expect(text).toContain('http_request_duration_seconds_bucket{le="0.025",route="POST /slack/events"} 0');
+    expect(text).toContain('http_request_duration_seconds_bucket{le="0.05",route="POST /slack/events"} 1');
+    expect(text).toMatch(/http_request_duration_seconds_count\{route="other"\} [1-9]/);
+    expect(text).not.toContain('wp-login');
   });
 
   it('answers 404 for anything else', async () => {
