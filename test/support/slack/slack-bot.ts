@@ -141,6 +141,18 @@ export class SlackDriver {
 
   /** Fills a modal by visible field labels (select options by label or value) and submits it. */
   async submit(user: SlackUser, view: ModalView, answers: Record<string, string>): Promise<{ status: number; body: string; json?: Record<string, unknown> }> {
+    const res = await this.post(this.submissionBody(user, view, answers));
+    let json: Record<string, unknown> | undefined;
+    try {
+      json = res.body ? (JSON.parse(res.body) as Record<string, unknown>) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { ...res, json };
+  }
+
+  /** The body Slack would post for this modal submitted with these answers (by field label or block id), unsigned. */
+  submissionBody(user: SlackUser, view: ModalView, answers: Record<string, string>): string {
     const values: Record<string, Record<string, unknown>> = {};
     for (const block of view.blocks.filter((b) => b.type === 'input')) {
       const label = (block.label as { text: string }).text;
@@ -159,14 +171,7 @@ export class SlackDriver {
       }
       values[String(block.block_id)] = { [element.action_id]: value };
     }
-    const res = await this.post(viewSubmissionBody({ user, view, values, triggerId: triggerId() }));
-    let json: Record<string, unknown> | undefined;
-    try {
-      json = res.body ? (JSON.parse(res.body) as Record<string, unknown>) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { ...res, json };
+    return viewSubmissionBody({ user, view, values, triggerId: triggerId() });
   }
 
   /** Types `value` into a modal's external_select: the options the bot answers with. */
