@@ -98,6 +98,7 @@ export async function reportAndReceipt(ctx: CommandContext, args: RawArgs, links
       ...(articles.length > 0 ? { kbMatches: articles.map((a) => ({ id: a.id, title: a.title })) } : {}),
     },
     ctx.key,
+    { answerFirst: ctx.answerFirst },
   );
   const reply = receipt(ctx, result.incident, result.event?.flags ?? [], ctx.service.possibleDuplicates(result.incident, result.openOnCi));
   if (result.incident.ciInCatalog === false) reply.text = `${reply.text}\n${ctx.m.reply.ciNotInCatalog({ ci: result.incident.ci ?? '' })}`;

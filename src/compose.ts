@@ -198,6 +198,8 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
       // Timers first (running handlers finish, locks are released for other processes), then delivery.
       await wakeups?.stop().catch((err: unknown) => log.error({ err }, 'timer scheduler stop failed'));
       await intake.idle();
+      // Work after answers already given finishes before the process goes (else the sweep of the next start does it).
+      await app.service.idle();
       await delivery.stop();
       for (const adapter of adapters) await adapter.stop().catch((err: unknown) => log.error({ err, adapter: adapter.name }, 'adapter stop failed'));
       app.store.stop();
@@ -206,6 +208,7 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
       let idlePasses = 0;
       for (let round = 0; round < 400 && idlePasses < 3; round++) {
         for (const adapter of adapters) await adapter.idle?.();
+        await app.service.idle();
         await intake.idle();
         const before = delivery.stats.sent + delivery.stats.retried + delivery.stats.dead;
         await delivery.runOnce();

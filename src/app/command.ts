@@ -19,6 +19,8 @@ export interface CommandContext {
   log: Logger;
   /** Idempotency key of the platform request (event id, view id), when there is one. */
   key?: string;
+  /** A person waits for this answer (a submitted form): commit, answer, then the rest (CommitOptions). */
+  answerFirst?: boolean;
   /** The outbox, for the admin command. */
   outbox?: OutboxAdmin;
   /** The monitoring intake's payloads, for the admin command. */

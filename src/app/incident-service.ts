@@ -22,6 +22,25 @@ export interface CommittedChange {
 }
 export type ChangeListener = (change: CommittedChange) => Promise<void>;
 
+export interface ListenerOptions {
+  /**
+   * Work an answer to the person need not wait for (KPI filing, service status, metrics): for a
+   * caller that asks to be answered first it runs after the answer, still before the change is
+   * marked processed, so a crash leaves it to the after-commit sweep like any other.
+   */
+  afterAnswer?: boolean;
+}
+
+export interface CommitOptions {
+  /**
+   * Answer once the change is stored and the work the answer depends on is done (the outbox entries
+   * of cards and notices, the timers planned); listeners marked `afterAnswer` and the marking as
+   * processed follow in the background (`idle()` waits for them). A submitted form asks this: its
+   * person is waiting for the receipt, nobody waits for the KPI filing.
+   */
+  answerFirst?: boolean;
+}
+
 export interface ActResult {
   incident: Incident;
   event?: IncidentEvent;
@@ -54,7 +73,11 @@ const STALE_KEY_MS = 60_000;
 
 /** The core's one entry point: every change to an incident goes through `report` or `act`. */
 export class IncidentService {
-  private readonly listeners: ChangeListener[] = [];
+  private readonly listeners: { listener: ChangeListener; afterAnswer: boolean }[] = [];
+  /** After-commit work still running after its answer, by incident: the incident's next change waits for it, so its work keeps commit order. */
+  private readonly behind = new Map<string, Promise<void>>();
+  /** The events whose after-commit work runs after the answer, now (the sweep leaves them alone). */
+  private readonly answeredFirst = new Set<string>();
   /** What fired timers did (who was told, when, how): shown in the timeline, never a change to the incident. */
   readonly notes: TimelineNotes;
 
@@ -86,8 +109,13 @@ export class IncidentService {
     return this.deps.followUps;
   }
 
-  onChange(listener: ChangeListener): void {
-    this.listeners.push(listener);
+  onChange(listener: ChangeListener, options: ListenerOptions = {}): void {
+    this.listeners.push({ listener, afterAnswer: options.afterAnswer ?? false });
+  }
+
+  /** Resolves when no after-commit work runs after an answer (tests; a graceful stop). */
+  async idle(): Promise<void> {
+    while (this.behind.size > 0) await Promise.all([...this.behind.values()]);
   }
 
   async get(ref: string): Promise<Incident> {
@@ -142,7 +170,7 @@ export class IncidentService {
   }
 
   /** Logs a new incident. A repeated `key` (platform retry, double submit) returns the first result. */
-  async report(actor: Actor, input: ReportInput, key?: string): Promise<ActResult> {
+  async report(actor: Actor, input: ReportInput, key?: string, options: CommitOptions = {}): Promise<ActResult> {
     const { store, config, directory, clock } = this.deps;
     if (key) {
       const earlier = await this.earlierResult(key);
@@ -168,7 +196,7 @@ export class IncidentService {
           // Joining the CI's open set answers who else is open on it (possible duplicates). A crash
           // right here leaves it out of the set: it is then not proposed as a duplicate, nothing more.
           const openOnCi = incident.ci && !incident.links.masterId ? await store.joinCi(incident.ci, incident.id, incident.createdAt, symptomWords(incident)) : undefined;
-          await this.afterCommit({ incident, event });
+          await this.afterCommit({ incident, event }, options);
           return { incident, event, duplicate: false, ...(openOnCi ? { openOnCi } : {}) };
         }
       }
@@ -226,7 +254,8 @@ export class IncidentService {
 
   /** Re-runs after-commit work for events a crash left unprocessed; effects and listeners are idempotent. */
   async replayUnprocessed(olderThanMs = 30_000): Promise<number> {
-    const events = await this.deps.store.unprocessedEvents(new Date(this.deps.clock.now().getTime() - olderThanMs));
+    const events = (await this.deps.store.unprocessedEvents(new Date(this.deps.clock.now().getTime() - olderThanMs)))
+      .filter((event) => !this.answeredFirst.has(`${event.incidentId}#${event.seq}`));
     for (const event of events) {
       const incident = await this.deps.store.load(event.incidentId);
       if (incident) await this.afterCommit({ incident, event });
@@ -234,14 +263,40 @@ export class IncidentService {
     return events.length;
   }
 
-  private async afterCommit(change: CommittedChange): Promise<void> {
+  /**
+   * The listeners in the order they were added, then the event is marked processed. For a caller
+   * answered first, the `afterAnswer` listeners and the marking run on after this returns. Either
+   * way an incident's work starts only when the work of its previous change is done.
+   */
+  private async afterCommit(change: CommittedChange, options: CommitOptions = {}): Promise<void> {
+    const id = change.incident.id;
+    const earlier = this.behind.get(id);
+    if (earlier) await earlier;
+    if (!options.answerFirst) {
+      await this.runListeners(change, () => true);
+      return;
+    }
+    if (!(await this.runListeners(change, (l) => !l.afterAnswer, false))) return;
+    const key = `${id}#${change.event.seq}`;
+    this.answeredFirst.add(key);
+    const rest = this.runListeners(change, (l) => l.afterAnswer).then(() => {
+      this.answeredFirst.delete(key);
+      if (this.behind.get(id) === rest) this.behind.delete(id);
+    });
+    this.behind.set(id, rest);
+  }
+
+  /** Runs the chosen listeners, then (unless told not to) marks the event processed; false when one failed (logged: the sweep retries). */
+  private async runListeners(change: CommittedChange, chosen: (l: { afterAnswer: boolean }) => boolean, markProcessed = true): Promise<boolean> {
     const { log, store } = this.deps;
     try {
-      for (const listener of this.listeners) await listener(change);
-      await store.markProcessed(change.incident, change.event);
+      for (const registered of this.listeners) if (chosen(registered)) await registered.listener(change);
+      if (markProcessed) await store.markProcessed(change.incident, change.event);
+      return true;
     } catch (error) {
       // The change itself is committed; the sweep retries what is left.
       log.error({ err: error, incidentId: change.event.incidentId, seq: change.event.seq }, 'after-commit work failed; will retry');
+      return false;
     }
   }
 

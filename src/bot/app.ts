@@ -167,15 +167,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
     if (entries.length > 0) await outboxStore.add(entries);
   });
   service.onChange(timers.onChange);
-  // The KPIs' facts as of this change (SPEC §15).
-  service.onChange(({ incident }) => kpis.record(incident));
+  // The KPIs' facts as of this change (SPEC §15). This and what follows need not hold up a receipt.
+  service.onChange(({ incident }) => kpis.record(incident), { afterAnswer: true });
   // A service's state follows its open incidents; its channel and subscribers are told of each change (SPEC §7).
   const serviceStates = new ServiceStateStore(deps.conn, deps.config.policy.statusPage.history.max);
   await serviceStates.init();
   const serviceStatus = new ServiceStatus({ config: deps.config, store: serviceStates, incidents: store, outbox, voices, localeOf: (personId) => localeFor(personId), log: deps.log });
-  service.onChange(serviceStatus.onChange);
+  service.onChange(serviceStatus.onChange, { afterAnswer: true });
   // Response and resolution times for /metrics, observed by the process that committed the change.
-  service.onChange(async (change) => deps.metrics?.observeChange(change));
+  service.onChange(async (change) => deps.metrics?.observeChange(change), { afterAnswer: true });
   return {
     config: deps.config,
     service,
@@ -202,7 +202,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     serviceStatus,
     run(actor, name, args, options = {}) {
       const locale = options.locale ?? localeFor(actor.id);
-      const ctx: CommandContext = { service, actor, m: voices.get(locale).m, locale, clock: deps.clock, log: deps.log, key: options.key, outbox: outboxStore, alerts: alertStore, followUps, kpis, serviceStatus };
+      // A submitted form's person waits for the receipt: it comes before the work nobody waits for.
+      const ctx: CommandContext = { service, actor, m: voices.get(locale).m, locale, clock: deps.clock, log: deps.log, key: options.key, answerFirst: options.submitted === true, outbox: outboxStore, alerts: alertStore, followUps, kpis, serviceStatus };
       return runCommand(registry, ctx, name, args, options);
     },
     async suggest(kind, typed) {
