@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import PDFDocument from 'pdfkit';
 import { findFontFiles, loadFonts } from '../reports/fonts.js';
 
 /**
@@ -35,9 +34,11 @@ function chartCjkFont(env: Record<string, string | undefined>): { path: string; 
 }
 
 /** `font`: the CJK font to use, `null` for none (then a review with Chinese text gets no PDF). */
-export function reviewPdf(markdown: string, font: { path: string; family?: string } | null | undefined = cjkFont()): Promise<Buffer | undefined> {
+export async function reviewPdf(markdown: string, font: { path: string; family?: string } | null | undefined = cjkFont()): Promise<Buffer | undefined> {
   const chinese = CJK.test(markdown);
-  if (chinese && !font) return Promise.resolve(undefined);
+  if (chinese && !font) return undefined;
+  // Loaded on the first review (PDFKit and its font engine are megabytes a bot needs rarely).
+  const { default: PDFDocument } = await import('pdfkit');
   return new Promise((resolve, reject) => {
     const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: markdown.split('\n')[0]?.replace(/^#\s*/, '') ?? 'Post-incident review' } });
     const chunks: Buffer[] = [];

@@ -4,8 +4,7 @@
  * fonts.ts, so Chinese and English labels both show). Nothing is loaded from the network: the data
  * is inline and Vega's loader refuses every URL.
  */
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
+import type * as VegaModule from 'vega';
 import type * as VegaLiteModule from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import { chartFonts, type ChartFonts } from './fonts.js';
@@ -198,7 +197,8 @@ export async function renderPng(spec: VegaLiteSpec, options: RenderOptions = {})
     refused.push(uri);
     return Promise.reject(new Error(`report charts render offline; refusing to load ${uri}`));
   };
-  const loader: vega.Loader = { load: refuse, sanitize: refuse, http: refuse, file: refuse };
+  const vega = await loadVega();
+  const loader: VegaModule.Loader = { load: refuse, sanitize: refuse, http: refuse, file: refuse };
   const view = new vega.View(vega.parse(runtime), { renderer: 'none', loader });
   let svg: string;
   try {
@@ -213,12 +213,14 @@ export async function renderPng(spec: VegaLiteSpec, options: RenderOptions = {})
   if (!fonts.cjk && HAN.test(svg)) {
     throw new Error(`the chart has Chinese text but no font found can draw it (${fonts.files.join(', ')}): run \`npx tsx scripts/prepare-fonts.ts\` or set REPORT_FONT to a CJK font`);
   }
-  const resvg = new Resvg(svg, {
+  // Rasterised on libuv's thread pool, not the event loop (a chart is a hundred milliseconds of work).
+  const { renderAsync } = await import('@resvg/resvg-js');
+  const image = await renderAsync(svg, {
     font: { fontFiles: fonts.files, loadSystemFonts: false, defaultFontFamily: fonts.family },
     fitTo: { mode: 'zoom', value: options.scale ?? DEFAULT_SCALE },
     background: 'white',
   });
-  return resvg.render().asPng();
+  return image.asPng();
 }
 
 const HAN = /\p{Script=Han}/u;
@@ -229,11 +231,33 @@ interface TextItem {
   fontSize?: number;
   limit?: number;
 }
-const scenegraph = vega as unknown as {
+interface Scenegraph {
   textMetrics: { width: (item: TextItem, text: unknown) => number };
   fontSize: (item: TextItem) => number;
   fontFamily: (item: TextItem) => string;
-};
+}
+
+let vegaModule: Promise<typeof VegaModule> | undefined;
+
+/**
+ * Vega, loaded on the first chart (a bot that draws no report keeps its memory), with its text
+ * measured by the fonts' own metrics. Without a canvas, Vega guesses every character to be 0.8 em
+ * wide: Chinese labels come out wider than laid out for and collide with the axis title, Latin
+ * ones get too much room. Vega truncates a label to its `limit` by measuring ever shorter
+ * prefixes, so a width past the limit is reported as the limit itself.
+ */
+function loadVega(): Promise<typeof VegaModule> {
+  vegaModule ??= import('vega').then((vega) => {
+    const scenegraph = vega as unknown as Scenegraph;
+    scenegraph.textMetrics.width = (item, text) => {
+      const measure = measures.get(scenegraph.fontFamily(item)) ?? vegaGuess;
+      const width = measure(text == null ? '' : String(text).trim()) * scenegraph.fontSize(item);
+      return item.limit !== undefined && item.limit > 0 ? Math.min(width, item.limit) : width;
+    };
+    return vega;
+  });
+  return vegaModule;
+}
 
 /** Text measures by font family, for the fonts charts have been drawn with. */
 const measures = new Map<string, (text: string) => number>();
@@ -241,14 +265,3 @@ const measures = new Map<string, (text: string) => number>();
 /** Vega's own guess, for a font no chart was drawn with (Vega's estimateWidth itself would truncate, calling back here). */
 const vegaGuess = (text: string) => 0.8 * text.length;
 
-/**
- * Without a canvas, Vega guesses every character to be 0.8 em wide: Chinese labels come out
- * wider than laid out for and collide with the axis title, Latin ones get too much room. Widths
- * from the font's own metrics instead. Vega truncates a label to its `limit` by measuring ever
- * shorter prefixes, so a width past the limit is reported as the limit itself.
- */
-scenegraph.textMetrics.width = (item, text) => {
-  const measure = measures.get(scenegraph.fontFamily(item)) ?? vegaGuess;
-  const width = measure(text == null ? '' : String(text).trim()) * scenegraph.fontSize(item);
-  return item.limit !== undefined && item.limit > 0 ? Math.min(width, item.limit) : width;
-};
