@@ -354,6 +354,8 @@ function bot(port: number, api: FakeSlackApi, uri: string, dbName: string): { ch
       ...process.env, NODE_ENV: 'production', MONGODB_URI: uri, MONGODB_DB: dbName, PORT: String(port),
       INCIDENT_CONFIG: configPath, SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: api.apiUrl,
       SHELL_ADAPTER: 'off', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
+      // BENCH_BOT_NODE_OPTIONS: Node options for the bot alone (say, a heap limit), not the load generator's.
+      ...(process.env.BENCH_BOT_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_BOT_NODE_OPTIONS } : {}),
       // Slack lets a channel take about one post a second; at that pace 1,000 cards take 17 minutes,
       // so the bench measures how fast the bot can deliver unless told to pace like Slack.
       SLACK_CHANNEL_POSTS_PER_SECOND: process.env.BENCH_CHANNEL_PACE ?? '1000', SLACK_CHANNEL_POST_BURST: process.env.BENCH_CHANNEL_PACE ? '4' : '1000',
