@@ -10,8 +10,12 @@ import { SlackMessenger } from './slack.messenger.js';
 import { ChannelPacer, type PacingOptions } from './slack.pacer.js';
 import { ReplySender } from './slack.replies.js';
 import { SlackSurface } from './slack.surface.js';
+import { SubmissionInbox } from './slack.inbox.js';
 
 export const SLACK_EVENTS_ROUTE = 'POST /slack/events';
+
+/** A submission acknowledged this long ago and still not answered belongs to a process that stopped (or is far behind): it is run again. */
+export const HELD_SUBMISSION_STALE_MS = 60_000;
 
 export interface SlackAdapter extends PlatformAdapter {
   readonly mode: 'socket' | 'http';
@@ -68,7 +72,17 @@ export function createSlackAdapter(host: AdapterHost, options: SlackAdapterOptio
     void running.finally(() => inFlight.delete(running));
   };
   const views = new ViewOpener(token, env.SLACK_API_URL);
-  new Interactions({ app, client: bolt.client, views, background, replies, claims: host.surfaces, home, locales, log, track }).register(bolt);
+  const inbox = new SubmissionInbox(host.conn);
+  const interactions = new Interactions({ app, client: bolt.client, views, background, replies, claims: host.surfaces, home, locales, log, track, inbox });
+  interactions.register(bolt);
+  let sweep: NodeJS.Timeout | undefined;
+  // Submissions a stopped process acknowledged and never answered: held this long, they are run again.
+  const replayHeld = () => {
+    track(async () => {
+      const replayed = await interactions.replayHeld(HELD_SUBMISSION_STALE_MS);
+      if (replayed > 0) log.warn({ replayed }, 'answered submissions a stopped process had acknowledged');
+    });
+  };
   bolt.error(async (error) => {
     log.error({ err: error }, 'Slack handler failed');
   });
@@ -92,12 +106,17 @@ export function createSlackAdapter(host: AdapterHost, options: SlackAdapterOptio
       client: delivery, pacer, dir, presenter: app.presenter, m: app.m, clock: app.clock, majorPriority: app.config.policy.majorPriority, log,
     }),
     async start() {
+      await inbox.init();
       await bolt.init(); // auth.test: a wrong token stops start-up here, with Slack's error
       if (mode === 'socket') await bolt.start();
       markReady();
       log.info({ mode }, mode === 'socket' ? 'Slack connected over Socket Mode' : `Slack listening on ${SLACK_EVENTS_ROUTE}`);
+      replayHeld();
+      sweep = setInterval(replayHeld, HELD_SUBMISSION_STALE_MS);
+      sweep.unref();
     },
     async stop() {
+      if (sweep) clearInterval(sweep);
       if (mode === 'socket') await bolt.stop().catch((err: unknown) => log.warn({ err }, 'Socket Mode did not stop cleanly'));
       await this.idle();
     },

@@ -14,6 +14,7 @@ import {
 } from './slack.renderer.js';
 import { formErrors } from '../../src/app/pipeline.js';
 import { truncate } from './slack.text.js';
+import type { HeldSubmission, SubmissionInbox } from './slack.inbox.js';
 
 export const SHORTCUT_REPORT = 'report_incident';
 export const SHORTCUT_REPORT_MESSAGE = 'report_as_incident';
@@ -44,6 +45,8 @@ export interface InteractionDeps {
   log: Logger;
   /** Keeps work running after the ack visible to `idle()` and to error logging. */
   track(work: () => Promise<void>): void;
+  /** Submissions acknowledged and not yet answered, so a stopped process's are run again. */
+  inbox: SubmissionInbox;
 }
 
 type Viewed = { done: true; reply: Reply } | { done: false };
@@ -230,25 +233,64 @@ export class Interactions {
     const errors = fieldErrors({ fields, errors: formErrors(fields, args, app.voice(locale).m) });
     if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
     await ack();
-    const actor = this.actor(user.id, user.name ?? user.username);
     // The view id names this one form: submitting it twice (double click, retry) acts once. Only
     // the id is kept for the work after the ack, not the view (its blocks and their option lists
     // are tens of kilobytes; a burst keeps hundreds of submissions waiting for their commit).
-    const key = `slack:view:${view.id}`;
+    const held: HeldSubmission = {
+      _id: `slack:view:${view.id}`, user: { id: user.id, ...(user.name ?? user.username ? { name: user.name ?? user.username } : {}) },
+      command: meta.c, args, origin: meta.o as HeldSubmission['origin'], entered: this.entered(fields, submitted), at: new Date(),
+    };
     track(async () => {
-      const reply = await app.run(actor, meta.c, args, { submitted: true, key, ...(locale ? { locale } : {}) });
-      if (reply.form || reply.error) return this.answer(meta.o, this.notSaved(reply, fields, submitted, locale));
-      await this.afterSubmit(meta, reply);
+      // Written first thing after the ack: from here a stopped process's submission is run again.
+      // Not written (the database is down): it still runs, and its person is told how it went.
+      await this.deps.inbox.hold(held).catch((err: unknown) => this.deps.log.warn({ err, key: held._id }, 'could not hold a submission; running it anyway'));
+      await this.runHeld(held, meta);
     });
   }
 
-  /** Why a submitted form changed nothing, with what the person entered, ready to paste again. */
-  private notSaved(reply: Reply, fields: FormField[], submitted: Record<string, string>, locale?: Locale): Reply {
-    const { m } = this.deps.app.voice(locale);
-    const problems = reply.form ? Object.values(reply.form.errors ?? {}).join(' ') : '';
-    const entered = fields
+  /** The submissions this process is running now: the sweep leaves them alone however long they wait. */
+  private readonly running = new Set<string>();
+
+  /** Runs a held submission, answers its person, and lets it go. */
+  private async runHeld(held: HeldSubmission, meta: FormMetadata = { c: held.command, a: held.args as Record<string, string>, o: held.origin as unknown as Origin }): Promise<void> {
+    const { app } = this.deps;
+    const actor = this.actor(held.user.id, held.user.name);
+    const { locale } = meta.o;
+    this.running.add(held._id);
+    try {
+      const reply = await app.run(actor, meta.c, held.args, { submitted: true, key: held._id, ...(locale ? { locale } : {}) });
+      if (reply.form || reply.error) await this.answer(meta.o, this.notSaved(reply, held.entered, locale));
+      else await this.afterSubmit(meta, reply);
+    } finally {
+      this.running.delete(held._id);
+    }
+    await this.deps.inbox.release(held._id);
+  }
+
+  /**
+   * Submissions another process acknowledged and never answered (it stopped): run again, once
+   * each (their request keys), and their people answered. Called at start and once a minute.
+   */
+  async replayHeld(olderThanMs: number): Promise<number> {
+    const held = (await this.deps.inbox.stale(new Date(), olderThanMs)).filter((h) => !this.running.has(h._id));
+    for (const submission of held) {
+      this.deps.log.warn({ key: submission._id, heldSince: submission.at }, 'a submission acknowledged by a process that stopped is run now');
+      await this.runHeld(submission).catch((err: unknown) => this.deps.log.error({ err, key: submission._id }, 'a held submission failed again; the next sweep retries it'));
+    }
+    return held.length;
+  }
+
+  /** What the person entered, one line per field, as they would read it back. */
+  private entered(fields: FormField[], submitted: Record<string, string>): string[] {
+    return fields
       .filter((f) => submitted[f.name]?.trim())
       .map((f) => `${f.label}: ${f.options?.find((o) => o.value === submitted[f.name])?.label ?? submitted[f.name]}`);
+  }
+
+  /** Why a submitted form changed nothing, with what the person entered, ready to paste again. */
+  private notSaved(reply: Reply, entered: string[], locale?: Locale): Reply {
+    const { m } = this.deps.app.voice(locale);
+    const problems = reply.form ? Object.values(reply.form.errors ?? {}).join(' ') : '';
     const lines = [reply.text ?? m.slack.notSaved({ problems: problems || m.slack.done })];
     if (entered.length > 0) lines.push(m.slack.youEntered, ...entered);
     return { ephemeral: true, text: lines.join('\n'), ...(reply.error ? { error: reply.error } : {}) };

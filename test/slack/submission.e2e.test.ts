@@ -80,4 +80,40 @@ describe('Slack: submitting a form', () => {
     expect(answer).toContain('Configuration item (CI): door-b2');
     expect(answer).toMatch(/Impact: 2 —/);
   });
+
+  it('GIVEN a process that acknowledged a submission and stopped before answering THEN the next one to start runs it, once, and its person gets the receipt', async () => {
+    const command = await bot.slash(slackUsers.user, '');
+    const form = await bot.modalFor(command.triggerId);
+    await bot.idle();
+    const origin = JSON.parse(form.private_metadata ?? '{}').o as Record<string, unknown>;
+    const held = bot.testApp.conn.collection('slack_submissions');
+    const actor = bot.app.actorFor('slack', slackUsers.user.id);
+    const key = `slack:view:${form.id}-stopped`;
+    // What the stopped process had written right after its ack, two minutes ago.
+    await held.insertOne({
+      _id: key as never, user: { id: slackUsers.user.id }, command: 'report', origin, at: new Date(Date.now() - 120_000),
+      args: { title: 'Wi-Fi down in the east wing', description: 'No access point answers since 10:05', impact: '3', urgency: '3' },
+      entered: ['Title: Wi-Fi down in the east wing'],
+    });
+    const peer = await bot.peer();
+    try {
+      await peer.idle();
+      await bot.idle();
+      expect(bot.lastResponse(command).text).toMatch(/Logged INC-\d+ \(P3\)/);
+      expect(await held.countDocuments({ _id: key as never })).toBe(0);
+      const logged = await bot.app.service.list({ reporterId: actor.id });
+      expect(logged.filter((i) => i.title === 'Wi-Fi down in the east wing')).toHaveLength(1);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('GIVEN a submission answered as usual THEN nothing of it stays held', async () => {
+    const command = await bot.slash(slackUsers.user, '');
+    const form = await bot.modalFor(command.triggerId);
+    await bot.submit(slackUsers.user, form, { Title: 'Projector dead', Description: 'Room 4.12 projector shows nothing', Impact: '3', Urgency: '3' });
+    await bot.idle();
+    expect(bot.lastResponse(command).text).toMatch(/Logged INC-\d+/);
+    expect(await bot.testApp.conn.collection('slack_submissions').countDocuments()).toBe(0);
+  });
 });
