@@ -49,10 +49,11 @@ export function createSlackAdapter(host: AdapterHost, options: SlackAdapterOptio
   let receiver: HTTPReceiver | undefined;
   let bolt: BoltApp;
   if (mode === 'socket') {
-    bolt = new BoltApp({ token, appToken: env.SLACK_APP_TOKEN, socketMode: true, logger, logLevel: LogLevel.INFO, clientOptions: interactive, deferInitialization: true });
+    bolt = new BoltApp({ token, appToken: env.SLACK_APP_TOKEN, socketMode: true, logger, logLevel: LogLevel.INFO, clientOptions: interactive, deferInitialization: true, convoStore: false });
   } else {
     receiver = new HTTPReceiver({ signingSecret: env.SLACK_SIGNING_SECRET ?? '', endpoints: '/slack/events', logger, logLevel: LogLevel.INFO });
-    bolt = new BoltApp({ token, receiver, logger, logLevel: LogLevel.INFO, clientOptions: interactive, deferInitialization: true });
+    // No conversation store: the bot keeps no per-conversation state in Bolt, and its middleware ran on every request.
+    bolt = new BoltApp({ token, receiver, logger, logLevel: LogLevel.INFO, clientOptions: interactive, deferInitialization: true, convoStore: false });
   }
 
   const dir = new SlackDirectory(app);
