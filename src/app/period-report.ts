@@ -1,6 +1,6 @@
 import { PRIORITIES } from '../config/config.schema.js';
 import type { Directory } from '../domain/directory.js';
-import { average, computeKpis, dayKey, type KpiFacts, type KpiFilter, type Period } from '../domain/kpi.js';
+import { average, computeKpis, dayKey, groupBy, type KpiFacts, type KpiFilter, type Period } from '../domain/kpi.js';
 import type { Catalog, Locale } from '../i18n/index.js';
 import { barChartSpec, lineChartSpec, renderPng, type VegaLiteSpec } from '../reports/chart.js';
 import { toCsv } from './csv.js';
@@ -143,12 +143,6 @@ function crossCount(facts: readonly KpiFacts[], row: (f: KpiFacts) => string, co
   }
   const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   return [...counts].sort((a, b) => total(b[1]) - total(a[1]) || a[0].localeCompare(b[0])).flatMap(([r, cols]) => [...cols].sort((a, b) => a[0].localeCompare(b[0])).map(([c, n]) => [r, c, n] as [string, string, number]));
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): [string, T[]][] {
-  const groups = new Map<string, T[]>();
-  for (const item of items) (groups.get(key(item)) ?? groups.set(key(item), []).get(key(item))!).push(item);
-  return [...groups];
 }
 
 /** Minutes with one decimal. */

@@ -229,6 +229,13 @@ export function matches(facts: KpiFacts, filter: KpiFilter): boolean {
   return (!filter.group || facts.group === filter.group) && (!filter.service || facts.service === filter.service) && (!filter.category || facts.category === filter.category);
 }
 
+/** Items by a key, in the order each key first appears. */
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): [string, T[]][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) (groups.get(key(item)) ?? groups.set(key(item), []).get(key(item))!).push(item);
+  return [...groups];
+}
+
 /** The mean of some numbers; none have no mean. */
 export function average(values: readonly number[]): number | undefined {
   return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length;

@@ -12,7 +12,7 @@ const MAX_BATCH = 500;
  * updates waited for a connection it held itself, and the database stopped answering (found by
  * `npm run bench:slack`: a goroutine dump showed 100 open reads and every request waiting).
  */
-const MAX_UPDATE_BATCH = 16;
+export const MAX_UPDATE_BATCH = 16;
 
 export interface Waiting<I, R> {
   item: I;

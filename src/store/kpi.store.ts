@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { KpiFacts } from '../domain/kpi.js';
-import { GroupCommit, insertOnce, type Waiting } from './insert-once.js';
+import { groupBy, type KpiFacts } from '../domain/kpi.js';
+import { GroupCommit, insertOnce, MAX_UPDATE_BATCH } from './insert-once.js';
 import { prepareCollections } from './models.js';
 import { retryTransient } from './transient.js';
 
@@ -16,9 +16,6 @@ function bucketOf(day: string, incidentId: string): string {
   const number = Number(/(\d+)$/.exec(incidentId)?.[1] ?? 0);
   return `${day}#${number % BUCKETS}`;
 }
-
-/** Day documents written by one command at most (see MAX_UPDATE_BATCH in insert-once.ts: FerretDB holds a connection per statement). */
-const MAX_BUCKET_WRITES = 16;
 
 /**
  * The update filing these facts in one day document: for each incident its newest revision here,
@@ -128,26 +125,21 @@ export class KpiStore {
     return this.filings.add({ bucket: bucketOf(day, incidentId), incidentId, facts });
   }
 
+  // At most MAX_UPDATE_BATCH filings a batch, so at most as many statements a command: FerretDB holds a connection per statement (insert-once.ts).
   private readonly filings = new GroupCommit<Filing, void>(async (batch) => {
-    const byBucket = new Map<string, Waiting<Filing, void>[]>();
-    for (const waiting of batch) byBucket.set(waiting.item.bucket, [...(byBucket.get(waiting.item.bucket) ?? []), waiting]);
-    const operations = [...byBucket].map(([bucket, waiting]) => ({ updateOne: { filter: { _id: bucket }, update: filingUpdate(waiting.map((w) => w.item)), upsert: true } }));
+    const operations = groupBy(batch, (w) => w.item.bucket).map(([bucket, waiting]) => ({ updateOne: { filter: { _id: bucket }, update: filingUpdate(waiting.map((w) => w.item)), upsert: true } }));
     try {
       await retryTransient(() => this.days.bulkWrite(operations, { ordered: false }));
       batch.forEach((w) => w.resolve());
     } catch (error) {
       batch.forEach((w) => w.reject(error));
     }
-  }, MAX_BUCKET_WRITES);
+  }, MAX_UPDATE_BATCH);
 
   /** Files many incidents of one day in one write per document (the one-time fill); each at its revision. */
   async recordMany(day: string, entries: readonly { id: string; facts: KpiFacts }[]): Promise<void> {
-    const byBucket = new Map<string, Filing[]>();
-    for (const { id, facts } of entries) {
-      const bucket = bucketOf(day, id);
-      byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), { bucket, incidentId: id, facts }]);
-    }
-    for (const [bucket, filings] of byBucket) await retryTransient(() => this.days.updateOne({ _id: bucket }, filingUpdate(filings), { upsert: true }).exec());
+    const filings = entries.map(({ id, facts }) => ({ bucket: bucketOf(day, id), incidentId: id, facts }));
+    for (const [bucket, ofBucket] of groupBy(filings, (f) => f.bucket)) await retryTransient(() => this.days.updateOne({ _id: bucket }, filingUpdate(ofBucket), { upsert: true }).exec());
   }
 
   /** The newest facts of every incident logged on these days. */
@@ -159,7 +151,7 @@ export class KpiStore {
       // The newest revision present counts (7 beats 6), in either way of filing.
       const newest = new Map<string, { rev: number; stored: StoredFacts | KpiFacts | string }>();
       const offer = (id: string, rev: number, stored: StoredFacts | KpiFacts | string) => {
-        if (!(rev <= (newest.get(id)?.rev ?? -1))) newest.set(id, { rev, stored });
+        if (rev > (newest.get(id)?.rev ?? -1)) newest.set(id, { rev, stored });
       };
       for (const [id, revisions] of Object.entries(doc?.i ?? {})) for (const [key, stored] of Object.entries(revisions)) offer(id, Number(key.slice(1)), stored);
       for (const [key, text] of Object.entries(doc?.s ?? {})) {
