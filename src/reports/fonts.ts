@@ -7,7 +7,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { openSync, type Font } from 'fontkit';
+import { createRequire } from 'node:module';
+import type * as Fontkit from 'fontkit';
+import type { Font } from 'fontkit';
 
 export interface ChartFonts {
   /** Font files for resvg, the main one first; a glyph the main font lacks comes from the next that has it. */
@@ -83,13 +85,24 @@ const HAN_PROBE = 0x4e2d;
 
 const faces = new Map<string, Font>();
 
+let loaded: typeof Fontkit | undefined;
+
+/**
+ * fontkit, loaded on the first font read (a bot that draws no chart and writes no PDF never needs
+ * it), as its CommonJS build: the one PDFKit requires, so the two share one copy.
+ */
+function fontkit(): typeof Fontkit {
+  loaded ??= createRequire(import.meta.url)('fontkit') as typeof Fontkit;
+  return loaded;
+}
+
 /** A file's face, the Simplified Chinese one of a collection (NotoSansCJK-Regular.ttc holds JP, KR, SC, TC…). */
 function face(file: string): Font {
   let font = faces.get(file);
   if (!font) {
-    let opened: ReturnType<typeof openSync>;
+    let opened: ReturnType<typeof Fontkit.openSync>;
     try {
-      opened = openSync(file);
+      opened = fontkit().openSync(file);
     } catch (err) {
       throw new Error(`cannot read font ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
