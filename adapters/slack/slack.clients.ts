@@ -32,17 +32,50 @@ export function deliveryClient(token: string, apiUrl: string | undefined, log: L
   return new webApi.WebClient(token, { ...clientOptions(apiUrl, log, 'slack-delivery'), rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
 }
 
+/** Kept-alive connections for the interactive path's own posts (views.open, response_url answers). */
+const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+
+export interface JsonAnswer {
+  status: number;
+  retryAfter?: string;
+  body: string;
+}
+
+/**
+ * POSTs a JSON text over Node's own HTTP client with kept-alive connections, without the global
+ * `fetch`: under a burst its request and stream objects were a tenth of the bot's CPU on the
+ * path a person waits on (a profile of /incident, then of report receipts). Resolves with any
+ * HTTP answer; rejects only when none came (unreachable, timed out).
+ */
+export function postJson(url: URL, payload: string, headers: Record<string, string>, timeoutMs: number): Promise<JsonAnswer> {
+  const secure = url.protocol === 'https:';
+  const send = secure ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, {
+      method: 'POST',
+      agent: secure ? agents.https : agents.http,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(payload)), ...headers },
+      signal: AbortSignal.timeout(timeoutMs),
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
 /**
  * `views.open` for the interactive path, lean: @slack/web-api stringifies and redacts every
  * request body and answer for its debug lines even with debug off (13% of the bot's CPU under a
- * burst of /incident; the report modal is ~15 KB), and the global `fetch` (a tenth of it in a
- * later profile). A JSON body with the bearer token over Node's own HTTP client and kept-alive
- * connections; no retries (a trigger_id lives 3 s). Failures are shaped like web-api's, so
+ * burst of /incident; the report modal is ~15 KB). A JSON body with the bearer token through
+ * `postJson`; no retries (a trigger_id lives 3 s). Failures are shaped like web-api's, so
  * slackErrorCode and the replies read them the same way.
  */
 export class ViewOpener {
   private readonly url: URL;
-  private readonly agent: HttpAgent;
 
   constructor(
     private readonly token: string,
@@ -51,13 +84,12 @@ export class ViewOpener {
   ) {
     const base = apiUrl ?? 'https://slack.com/api/';
     this.url = new URL(`${base.endsWith('/') ? base : `${base}/`}views.open`);
-    this.agent = this.url.protocol === 'http:' ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true });
   }
 
   async open(triggerId: string, view: object): Promise<{ view?: { id?: string } }> {
-    let res: { status: number; retryAfter?: string; body: string };
+    let res: JsonAnswer;
     try {
-      res = await this.post(JSON.stringify({ trigger_id: triggerId, view }));
+      res = await postJson(this.url, JSON.stringify({ trigger_id: triggerId, view }), { authorization: `Bearer ${this.token}` }, this.timeoutMs);
     } catch (error) {
       throw Object.assign(new Error(`views.open unreachable: ${(error as Error).message}`), { code: 'slack_webapi_request_error', original: error });
     }
@@ -66,25 +98,6 @@ export class ViewOpener {
     const body = JSON.parse(res.body) as { ok?: boolean; error?: string; view?: { id?: string } };
     if (!body.ok) throw Object.assign(new Error(`An API error occurred: ${body.error ?? 'unknown'}`), { code: 'slack_webapi_platform_error', data: body });
     return body;
-  }
-
-  private post(payload: string): Promise<{ status: number; retryAfter?: string; body: string }> {
-    const send = this.url.protocol === 'http:' ? httpRequest : httpsRequest;
-    return new Promise((resolve, reject) => {
-      const req = send(this.url, {
-        method: 'POST',
-        agent: this.agent,
-        headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), authorization: `Bearer ${this.token}` },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(payload);
-    });
   }
 }
 

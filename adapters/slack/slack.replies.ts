@@ -3,7 +3,7 @@ import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { fileBytes, type Reply, type ReplyFile } from '../../src/app/view.js';
 import type { Catalog, Locale } from '../../src/i18n/index.js';
-import { slackErrorCode } from './slack.clients.js';
+import { postJson, slackErrorCode } from './slack.clients.js';
 import { renderReply, type SlackMessage } from './slack.renderer.js';
 
 /** Where a request came from, so its answer goes back there (also kept in a modal's private_metadata). */
@@ -17,6 +17,9 @@ export interface Origin {
   /** The person's language, found when the request came in; answers (and the form's check on submit) use it. */
   locale?: Locale;
 }
+
+/** A response_url that has not answered by then is given up for chat.postEphemeral. */
+const RESPONSE_URL_TIMEOUT_MS = 10_000;
 
 /**
  * Sends a person the answer to what they did: through the request's response_url, else as an
@@ -63,12 +66,9 @@ export class ReplySender {
   private async send(origin: Origin, message: SlackMessage): Promise<void> {
     if (origin.responseUrl) {
       try {
-        const res = await fetch(origin.responseUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message }),
-        });
-        if (res.ok) return;
+        const body = JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message });
+        const res = await postJson(new URL(origin.responseUrl), body, {}, RESPONSE_URL_TIMEOUT_MS);
+        if (res.status >= 200 && res.status < 300) return;
         this.log.warn({ status: res.status }, 'response_url refused the answer; trying chat.postEphemeral');
       } catch (err) {
         this.log.warn({ err }, 'response_url unreachable; trying chat.postEphemeral');
