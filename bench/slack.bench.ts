@@ -397,7 +397,9 @@ function bot(port: number, api: FakeSlackApi, uri: string, dbName: string): { ch
   writeFileSync(configPath, stringify(installationConfig({ discord: false })));
   // BENCH_PROFILE=<dir>: the bot writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+  // BENCH_BOT_NODE_FLAGS: Node flags NODE_OPTIONS does not take (say, --trace-gc), on the bot's command line.
+  const flags = (process.env.BENCH_BOT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: {
       ...process.env, NODE_ENV: 'production', MONGODB_URI: uri, MONGODB_DB: dbName, PORT: String(port),

@@ -101,6 +101,11 @@ export class WakeupScheduler implements TimerScheduler {
   private readonly nextSlot = new Map<number, number>();
   /** Per bucket still being read: the first slot number not yet seen. */
   private readonly cursor = new Map<number, number>();
+  /**
+   * Per bucket still being read: the slots this process wrote, by number. The reader passes over
+   * them without a lookup (it knows what they hold), one read of the log less per wake-up.
+   */
+  private readonly written = new Map<number, Map<number, Slot>>();
   private readonly armed = new Map<string, NodeJS.Timeout>();
   /** Wake-ups this process already ran, per bucket still being read (so a re-read does not arm them again). */
   private readonly ran = new Map<number, Set<string>>();
@@ -180,6 +185,7 @@ export class WakeupScheduler implements TimerScheduler {
         throw error;
       }
       if (inserted) {
+        this.remember(bucket, n, slot);
         this.stats.scheduled++;
         if (!this.stopped && at.getTime() <= now + this.settings.lookaheadMs) this.arm(slot);
         return;
@@ -201,6 +207,7 @@ export class WakeupScheduler implements TimerScheduler {
       const docs = items.map((w, i) => ({ _id: `${bucket}#${first + i}`, incidentId: w.incidentId, at: w.at, by: this.by }));
       try {
         await retryTransient(() => this.slots.insertMany(docs, { ordered: true }));
+        docs.forEach((doc, i) => this.remember(bucket, first + i, doc));
         this.stats.scheduled += items.length;
         for (const doc of docs) if (doc.at.getTime() <= now + this.settings.lookaheadMs) this.arm(doc);
       } catch (error) {
@@ -302,8 +309,11 @@ export class WakeupScheduler implements TimerScheduler {
     if (pastToo) this.lastPastRead = now;
     for (let bucket = pastToo ? this.readFrom : current; bucket <= last; bucket++) {
       let n = this.cursor.get(bucket) ?? 0;
+      const ours = this.written.get(bucket);
       for (;;) {
-        const slot = await retryTransient(() => this.slots.findById(`${bucket}#${n}`).lean<Slot>().exec());
+        const own = ours?.get(n);
+        if (own) ours!.delete(n);
+        const slot = own ?? (await retryTransient(() => this.slots.findById(`${bucket}#${n}`).lean<Slot>().exec()));
         if (!slot) break;
         n++;
         if (slot.incidentId !== HOLE) this.arm({ ...slot, at: new Date(slot.at) });
@@ -314,9 +324,18 @@ export class WakeupScheduler implements TimerScheduler {
     const closed = this.bucketOf(now - this.settings.closeAfterMs);
     for (; this.readFrom < closed; this.readFrom++) {
       this.cursor.delete(this.readFrom);
+      this.written.delete(this.readFrom);
       this.nextSlot.delete(this.readFrom);
       this.ran.delete(this.readFrom);
     }
+  }
+
+  /** A slot this process wrote, for the reader to pass over without a lookup (a bucket already closed is not read again). */
+  private remember(bucket: number, n: number, slot: Slot): void {
+    if (bucket < this.readFrom) return;
+    const ours = this.written.get(bucket) ?? new Map<number, Slot>();
+    ours.set(n, { _id: slot._id, incidentId: slot.incidentId, at: slot.at });
+    this.written.set(bucket, ours);
   }
 
   /** Holds a wake-up in memory until its time (at once if due). */

@@ -151,3 +151,50 @@ describe('The wake-up log fires the timers on time with the real clock, two proc
     expect(await a.conn.collection('timer_wakeups').countDocuments({ _id: `${old}#1` as never })).toBe(1);
   });
 });
+
+describe('The wake-up log reader', () => {
+  const dbName = `t_wakeup_own_${Math.random().toString(36).slice(2, 8)}`;
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const conns: Connection[] = [];
+  const schedulers: WakeupScheduler[] = [];
+  afterAll(async () => {
+    for (const s of schedulers) await s.stop(1_000);
+    await conns[0]?.dropDatabase().catch(() => undefined);
+    for (const c of conns) await c.close();
+  });
+
+  it("GIVEN wake-ups written by this process and by another THEN both fire once, and only the other's is looked up in the log", async () => {
+    const lookedUp: string[] = [];
+    const fired: string[] = [];
+    const open = async (monitor: boolean) => {
+      const conn = await mongoose.createConnection(testMongoUri(), { dbName, monitorCommands: monitor }).asPromise();
+      conns.push(conn);
+      return conn;
+    };
+    const mine = await open(true);
+    mine.getClient().on('commandStarted', (event) => {
+      const command = event.command as { find?: string; filter?: { _id?: unknown } };
+      if (command.find === 'timer_wakeups' && typeof command.filter?._id === 'string') lookedUp.push(command.filter._id);
+    });
+    const other = await open(false);
+    const a = new WakeupScheduler(mine, async (id) => void fired.push(id), log);
+    const b = new WakeupScheduler(other, async () => undefined, log);
+    schedulers.push(a, b);
+    await a.start();
+    await b.start();
+    // Due beyond the lookahead, so the reader meets them when their bucket comes near, not at the write.
+    const at = new Date(Date.now() + 3_500);
+    await a.schedule('INC-OURS', at);
+    await b.schedule('INC-THEIRS', at);
+    // b never fires: only a's reader runs the handler, for its own wake-up and the one b wrote.
+    await b.stop(1_000);
+    const deadline = Date.now() + 8_000;
+    while (Date.now() < deadline && fired.length < 2) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(fired.sort()).toEqual(['INC-OURS', 'INC-THEIRS']);
+    const ours = await mine.collection('timer_wakeups').findOne({ incidentId: 'INC-OURS' });
+    const theirs = await mine.collection('timer_wakeups').findOne({ incidentId: 'INC-THEIRS' });
+    expect(lookedUp).toContain(String(theirs!._id));
+    expect(lookedUp).not.toContain(String(ours!._id));
+  });
+});
