@@ -74,8 +74,17 @@ export interface SurfaceSyncOptions {
  * changes already covered find nothing to do, so card updates coalesce to the latest revision, and
  * one holder at a time keeps every incident's posts in order across processes.
  */
+/** Newest changes kept in memory for their delivery; past this many the oldest go (their delivery reads the store). */
+const NEWEST_KEPT = 20_000;
+
 export class SurfaceSync {
   private readonly chains = new Map<string, Promise<unknown>>();
+  /**
+   * The newest change this process committed of each incident, per platform, until a run shows it:
+   * that run shows the incident as of it without reading the incident back, nor its event when it
+   * is the only one not shown yet. Still the newest, so card updates coalesce as before.
+   */
+  private readonly newest = new Map<string, CommittedChange>();
   private readonly options: SurfaceSyncOptions;
 
   constructor(
@@ -95,7 +104,9 @@ export class SurfaceSync {
   }
 
   /** The outbox entries of a committed change: one per platform with a surface. */
-  entries({ incident, event }: CommittedChange, now: Date): OutboxEntry[] {
+  entries(change: CommittedChange, now: Date): OutboxEntry[] {
+    const { incident, event } = change;
+    for (const surface of this.deps.surfaces) this.keep(`${surface.platform}:${incident.id}`, change);
     return this.deps.surfaces.map((surface) => ({
       _id: `${incident.id}#${event.seq}:${SURFACE_RULE}:${surface.platform}`,
       incidentId: incident.id,
@@ -110,6 +121,15 @@ export class SurfaceSync {
       createdAt: now,
       dueAt: now,
     }));
+  }
+
+  private keep(key: string, change: CommittedChange): void {
+    const kept = this.newest.get(key);
+    if (kept && kept.event.seq >= change.event.seq) return;
+    this.newest.delete(key);
+    this.newest.set(key, change);
+    // A Map keeps insertion order: the first key is the one kept longest.
+    if (this.newest.size > NEWEST_KEPT) this.newest.delete(this.newest.keys().next().value!);
   }
 
   /**
@@ -146,16 +166,20 @@ export class SurfaceSync {
     const lockKey = `${platform}:${incidentId}`;
     if (!(await store.lock(lockKey, this.options.leaseMs))) return false;
     try {
-      const incident = await incidents.load(incidentId, read?.seq);
+      // This process's newest change of the incident, if it covers the one asked for: no read.
+      const kept = this.newest.get(lockKey);
+      const newest = read && kept && kept.event.seq >= read.seq && kept.incident.rev === kept.event.seq ? kept : undefined;
+      const incident = newest?.incident ?? (await incidents.load(incidentId, read?.seq));
       if (!incident) return true;
       const progressKey = `${platform}:progress:${incidentId}`;
       const progress = read ? read.progress : await store.get(progressKey);
       const from = progress?.rev ?? 0;
       if (from >= incident.rev) return true;
-      const events = await incidents.eventsBetween(incidentId, from, incident.rev);
+      const events = newest && from === incident.rev - 1 ? [newest.event] : await incidents.eventsBetween(incidentId, from, incident.rev);
       await surface.apply(incident, events, this.steps(surface, incidentId));
       if (progress) await store.set(progressKey, { rev: incident.rev });
       else if (!(await store.claim(progressKey, incidentId, { rev: incident.rev }, 'done'))) await store.set(progressKey, { rev: incident.rev });
+      if ((this.newest.get(lockKey)?.event.seq ?? Infinity) <= incident.rev) this.newest.delete(lockKey);
       return true;
     } finally {
       await store.unlock(lockKey);

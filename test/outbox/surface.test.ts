@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CHANNELS, SlackBot } from '../support/slack/slack-bot.js';
 import { people, reportInput } from '../support/fixtures.js';
 
@@ -36,6 +36,22 @@ describe('surfaces: what a killed process left half done', () => {
     await bot.testApp.conn.collection('surface_locks').insertOne({ _id: `slack:${incident.id}` as never, by: `${hostname()}:4194305:dead`, at: new Date() });
     await bot.idle();
     expect(bot.card(incident.id)).toBeDefined();
+  });
+
+  it('GIVEN a report THEN its card and thread come from the change this process committed: the incident and its event are not read back', async () => {
+    const load = vi.spyOn(bot.app.store, 'load');
+    const eventsBetween = vi.spyOn(bot.app.store, 'eventsBetween');
+    try {
+      const { incident } = await bot.app.service.report(people.user, reportInput({ title: 'Shown from memory' }));
+      await bot.idle();
+      expect(JSON.stringify(bot.card(incident.id).blocks)).toContain('Shown from memory');
+      expect(bot.api.messages(CHANNELS.stakeholders).some((m) => m.text.includes(incident.id))).toBe(true);
+      expect(load.mock.calls.filter(([id]) => id === incident.id)).toHaveLength(0);
+      expect(eventsBetween.mock.calls.filter(([id]) => id === incident.id)).toHaveLength(0);
+    } finally {
+      load.mockRestore();
+      eventsBetween.mockRestore();
+    }
   });
 
   it('GIVEN five changes before delivery THEN the card is posted once and shows the last one (updates coalesce)', async () => {
