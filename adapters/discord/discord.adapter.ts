@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { AdapterHost, PlatformAdapter } from '../../src/bot/adapter.js';
 import { DiscordApi } from './discord.api.js';
 import { DiscordMessenger } from './discord.messenger.js';
-import { DiscordStore } from './discord.models.js';
+import { DiscordStore, discordInbox, type DiscordInbox } from './discord.models.js';
+import { HELD_SUBMISSION_STALE_MS } from '../../src/store/submission-inbox.js';
 import { DiscordSurface } from './discord.surface.js';
 import { NO_MENTIONS } from './discord.text.js';
 import { InteractionHandler } from './interactions.js';
@@ -28,6 +29,7 @@ export class DiscordAdapter implements PlatformAdapter {
   readonly name = 'discord';
   readonly client: Client;
   readonly store: DiscordStore;
+  readonly inbox: DiscordInbox;
   readonly api: DiscordApi;
   readonly interactions: InteractionHandler;
   readonly warRooms: WarRooms;
@@ -35,6 +37,8 @@ export class DiscordAdapter implements PlatformAdapter {
   readonly surface: DiscordSurface;
   private attached?: Promise<void>;
   private readonly log: Logger;
+  private sweep?: NodeJS.Timeout;
+  private readonly sweeping = new Set<Promise<void>>();
 
   constructor(
     private readonly host: AdapterHost,
@@ -51,7 +55,8 @@ export class DiscordAdapter implements PlatformAdapter {
     this.store = new DiscordStore(host.conn);
     this.api = new DiscordApi(this.client.rest);
     const applicationId = env.DISCORD_APPLICATION_ID;
-    this.interactions = new InteractionHandler({ app, store: this.store, log: this.log, deadlineMs: options.deadlineMs });
+    this.inbox = discordInbox(host.conn);
+    this.interactions = new InteractionHandler({ app, store: this.store, inbox: this.inbox, api: this.api, applicationId, log: this.log, deadlineMs: options.deadlineMs });
     // Outbox delivery gets its own REST queue, rejecting on 429 so the outbox can back off.
     const deliveryRest = new REST({ ...rest, rejectOnRateLimit: () => true }).setToken(token);
     const delivery = new DiscordApi(deliveryRest);
@@ -69,6 +74,7 @@ export class DiscordAdapter implements PlatformAdapter {
   attach(): Promise<void> {
     this.attached ??= (async () => {
       await this.store.init();
+      await this.inbox.init();
       this.client.on(Events.InteractionCreate, this.interactions.dispatch);
       this.client.on(Events.ClientReady, (client) => {
         this.log.info({ user: client.user.tag, guilds: client.guilds.cache.size }, 'discord: connected');
@@ -90,9 +96,27 @@ export class DiscordAdapter implements PlatformAdapter {
     await this.attach();
     // The gateway URL comes from GET /gateway/bot on the configured API, as discord.js does by default.
     await this.client.login(this.host.env.DISCORD_TOKEN);
+    // Forms a stopped process took and never answered: held this long, they are run again.
+    this.replayHeld();
+    this.sweep = setInterval(() => this.replayHeld(), HELD_SUBMISSION_STALE_MS);
+    this.sweep.unref();
+  }
+
+  /** Runs the held forms a stopped process left (tracked, so `idle()` waits for it). */
+  replayHeld(olderThanMs = HELD_SUBMISSION_STALE_MS): Promise<void> {
+    const run = this.interactions.replayHeld(olderThanMs).then(
+      (replayed) => {
+        if (replayed > 0) this.log.warn({ replayed }, 'discord: answered forms a stopped process had taken');
+      },
+      (err: unknown) => this.log.error({ err }, 'discord: reading the held forms failed; the next sweep retries'),
+    );
+    this.sweeping.add(run);
+    void run.finally(() => this.sweeping.delete(run));
+    return run;
   }
 
   async stop(): Promise<void> {
+    if (this.sweep) clearInterval(this.sweep);
     await this.idle();
     await this.client.destroy();
   }
@@ -100,6 +124,7 @@ export class DiscordAdapter implements PlatformAdapter {
   /** Resolves when no interaction is in progress (what follows from changes is in the outbox). */
   async idle(): Promise<void> {
     await this.interactions.idle();
+    while (this.sweeping.size > 0) await Promise.all([...this.sweeping]);
   }
 
 }

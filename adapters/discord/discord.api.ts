@@ -62,6 +62,11 @@ export class DiscordApi {
     return (await this.rest.patch(Routes.channel(channelId), { body, ...(reason ? { reason } : {}) })) as APIChannel;
   }
 
+  /** Edits an interaction's first answer (a deferral's "thinking…"): the interaction token allows it for 15 minutes, without the bot token. */
+  async editOriginal(applicationId: string, interactionToken: string, message: DiscordMessage): Promise<APIMessage> {
+    return (await this.rest.patch(Routes.webhookMessage(applicationId, interactionToken, '@original'), { body: message, auth: false })) as APIMessage;
+  }
+
   async openDm(userId: string): Promise<APIChannel> {
     return (await this.rest.post(Routes.userChannels(), { body: { recipient_id: userId } })) as APIChannel;
   }

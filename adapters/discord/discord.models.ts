@@ -1,5 +1,9 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { FormView } from '../../src/app/view.js';
+import type { RawArgs } from '../../src/app/command.js';
+import type { Actor } from '../../src/domain/directory.js';
+import type { Locale } from '../../src/i18n/index.js';
+import { SubmissionInbox } from '../../src/store/submission-inbox.js';
 import { prepareCollections } from '../../src/store/models.js';
 
 /**
@@ -117,4 +121,31 @@ export class DiscordStore {
   async deleteDraft(id: string): Promise<void> {
     await this.m.Draft.deleteOne({ _id: id });
   }
+}
+
+/** A submitted Discord form taken and not yet answered: enough to run it again and answer its person. */
+export interface HeldDiscordSubmission {
+  /** The form's request key (`discord:form:<draft id>`): running it again acts once. */
+  _id: string;
+  draftId: string;
+  /** The person as the interaction showed them (their role groups included). */
+  actor: Actor;
+  userId: string;
+  command: string;
+  args: RawArgs;
+  locale: Locale;
+  /** The interaction's token: its answer can be edited for 15 minutes, by any process. */
+  token: string;
+  at: Date;
+}
+
+export type DiscordInbox = SubmissionInbox<HeldDiscordSubmission>;
+
+/**
+ * `discord_submissions`: a submitted form is held from the moment it is taken until its person has
+ * the answer. Discord does not send an interaction again once the bot has taken it (deferred), so a
+ * process that stopped in between would leave its person at "thinking…" for good.
+ */
+export function discordInbox(conn: Connection): DiscordInbox {
+  return new SubmissionInbox<HeldDiscordSubmission>(conn, 'discord_submissions');
 }

@@ -13,13 +13,13 @@ import {
 import type { Logger } from 'pino';
 import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { RawArgs } from '../../src/app/command.js';
-import type { FormView } from '../../src/app/view.js';
+import type { FormView, Reply } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
 import type { Catalog, Locale } from '../../src/i18n/index.js';
 import { decodeRef, encodeRef } from './custom-id.js';
 import { OWN_COMMANDS } from './discord.commands.js';
-import { describeDiscordError } from './discord.api.js';
-import type { Draft, DiscordStore } from './discord.models.js';
+import { describeDiscordError, type DiscordApi } from './discord.api.js';
+import type { DiscordInbox, Draft, DiscordStore, HeldDiscordSubmission } from './discord.models.js';
 import { forInteraction, renderReply, renderText, type DiscordMessage } from './discord.renderer.js';
 import { LIMITS, cut } from './discord.text.js';
 import { panelLayout, planForm, renderModal, renderPanel } from './form.renderer.js';
@@ -27,12 +27,20 @@ import { panelLayout, planForm, renderModal, renderPanel } from './form.renderer
 export interface InteractionDeps {
   app: AdapterCore;
   store: DiscordStore;
+  /** Submitted forms from the moment they are taken until their person has the answer. */
+  inbox: DiscordInbox;
+  /** REST, to answer a held submission another process took (its interaction's token, or a DM). */
+  api: DiscordApi;
+  applicationId: string;
   log: Logger;
   /** Past this, an interaction is deferred before the work ends (Discord allows 3 s). */
   deadlineMs?: number;
 }
 
 type How = 'reply' | 'update';
+
+/** An interaction's token answers for 15 minutes; a minute is kept in hand. */
+const INTERACTION_TOKEN_MS = 14 * 60_000;
 
 /**
  * Every interaction the gateway delivers: claimed once (a redelivery is ignored), mapped to a
@@ -201,19 +209,76 @@ export class InteractionHandler {
     await this.send(i, renderReply(reply, ctx.m), how);
   }
 
+  /** The forms this process is running now: the sweep leaves them alone however long they take. */
+  private readonly running = new Set<string>();
+
   private async submit(i: RepliableInteraction, ctx: Ctx, draft: Draft, how: How): Promise<void> {
-    const { app, store } = this.deps;
+    const { app, inbox, log } = this.deps;
     const args = { ...draft.args, ...draft.values };
     // One key per form: a double press of "Report" logs one incident.
-    const reply = await this.beforeDeadline(i, ctx, app.run(ctx.actor, draft.command, args, { submitted: true, key: `discord:form:${draft._id}`, locale: ctx.locale }), how);
+    const key = `discord:form:${draft._id}`;
+    const held: HeldDiscordSubmission = {
+      _id: key, draftId: draft._id, actor: ctx.actor, userId: i.user.id, command: draft.command, args, locale: ctx.locale, token: i.token, at: new Date(),
+    };
+    // Held before it runs: from here a process that stops leaves it to the next one, which answers
+    // through the interaction's token. Not held (the database is down): it still runs and answers.
+    await inbox.hold(held).catch((err: unknown) => log.warn({ err, key }, 'discord: could not hold a submission; running it anyway'));
+    this.running.add(key);
+    try {
+      const reply = await this.beforeDeadline(i, ctx, app.run(ctx.actor, draft.command, args, { submitted: true, key, locale: ctx.locale }), how);
+      await this.send(i, await this.afterSubmit(draft, reply, ctx.m), how);
+    } finally {
+      this.running.delete(key);
+    }
+    await inbox.release(key);
+  }
+
+  /** What a submitted form's person sees: the panel again with the problems, or the answer (the draft then goes). */
+  private async afterSubmit(draft: Draft, reply: Reply, m: Catalog): Promise<DiscordMessage> {
+    const { store } = this.deps;
     if (reply.form) {
       draft.form = { ...reply.form, args: draft.args };
       draft.problems = reply.form.errors ?? {};
       await store.saveDraft(draft);
-      return this.send(i, this.panel(draft, ctx.m), how);
+      return this.panel(draft, m);
     }
     await store.deleteDraft(draft._id);
-    await this.send(i, renderReply(reply, ctx.m), how);
+    return renderReply(reply, m);
+  }
+
+  /**
+   * Forms another process took and never answered (it stopped): run again, once each (their
+   * request keys), and answered in place of the "thinking…" their person was left with while the
+   * interaction's token lasts, else by direct message. Called at start and once a minute.
+   */
+  async replayHeld(olderThanMs: number): Promise<number> {
+    const { inbox, log } = this.deps;
+    const held = (await inbox.stale(new Date(), olderThanMs)).filter((h) => !this.running.has(h._id));
+    for (const submission of held) {
+      log.warn({ key: submission._id, heldSince: submission.at }, 'discord: a form taken by a process that stopped is run now');
+      await this.runHeld(submission).catch((err: unknown) => log.error({ err, key: submission._id }, 'discord: a held form failed again; the next sweep retries it'));
+    }
+    return held.length;
+  }
+
+  private async runHeld(held: HeldDiscordSubmission): Promise<void> {
+    const { app, store, inbox, api, applicationId, log } = this.deps;
+    const { m } = app.voice(held.locale);
+    this.running.add(held._id);
+    try {
+      const reply = await app.run(held.actor, held.command, held.args, { submitted: true, key: held._id, locale: held.locale });
+      const draft = await store.draft(held.draftId);
+      const message = draft ? await this.afterSubmit(draft, reply, m) : renderReply(reply.form ? { ephemeral: true, text: Object.values(reply.form.errors ?? {}).join('\n') || m.discord.formExpired } : reply, m);
+      const tokenLasts = Date.now() - new Date(held.at).getTime() < INTERACTION_TOKEN_MS;
+      const edited = tokenLasts && (await api.editOriginal(applicationId, held.token, message).then(() => true, (err: unknown) => {
+        log.info({ key: held._id, why: describeDiscordError(err) }, 'discord: the interaction can no longer be answered; sending a direct message');
+        return false;
+      }));
+      if (!edited) await api.postMessage(String((await api.openDm(held.userId)).id), message);
+    } finally {
+      this.running.delete(held._id);
+    }
+    await inbox.release(held._id);
   }
 
   private async openForm(i: RepliableInteraction, form: FormView, how: How, m: Catalog): Promise<void> {

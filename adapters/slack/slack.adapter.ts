@@ -10,12 +10,11 @@ import { SlackMessenger } from './slack.messenger.js';
 import { ChannelPacer, type PacingOptions } from './slack.pacer.js';
 import { ReplySender } from './slack.replies.js';
 import { SlackSurface } from './slack.surface.js';
-import { SubmissionInbox } from './slack.inbox.js';
+import { slackInbox } from './slack.inbox.js';
+import { HELD_SUBMISSION_STALE_MS } from '../../src/store/submission-inbox.js';
 
 export const SLACK_EVENTS_ROUTE = 'POST /slack/events';
 
-/** A submission acknowledged this long ago and still not answered belongs to a process that stopped (or is far behind): it is run again. */
-export const HELD_SUBMISSION_STALE_MS = 60_000;
 
 export interface SlackAdapter extends PlatformAdapter {
   readonly mode: 'socket' | 'http';
@@ -73,7 +72,7 @@ export function createSlackAdapter(host: AdapterHost, options: SlackAdapterOptio
     void running.finally(() => inFlight.delete(running));
   };
   const views = new ViewOpener(token, env.SLACK_API_URL);
-  const inbox = new SubmissionInbox(host.conn);
+  const inbox = slackInbox(host.conn);
   const interactions = new Interactions({ app, client: bolt.client, views, background, replies, claims: host.surfaces, home, locales, log, track, inbox });
   interactions.register(bolt);
   let sweep: NodeJS.Timeout | undefined;

@@ -14,7 +14,7 @@ import {
 } from './slack.renderer.js';
 import { formErrors } from '../../src/app/pipeline.js';
 import { truncate } from './slack.text.js';
-import type { HeldSubmission, SubmissionInbox } from './slack.inbox.js';
+import type { HeldSubmission, SlackInbox } from './slack.inbox.js';
 
 export const SHORTCUT_REPORT = 'report_incident';
 export const SHORTCUT_REPORT_MESSAGE = 'report_as_incident';
@@ -46,7 +46,7 @@ export interface InteractionDeps {
   /** Keeps work running after the ack visible to `idle()` and to error logging. */
   track(work: () => Promise<void>): void;
   /** Submissions acknowledged and not yet answered, so a stopped process's are run again. */
-  inbox: SubmissionInbox;
+  inbox: SlackInbox;
 }
 
 type Viewed = { done: true; reply: Reply } | { done: false };

@@ -247,3 +247,54 @@ describe('Discord: messenger and command registration', () => {
     expect(h.fake.find('PUT', `/applications/${IDS.app}/commands`)).toHaveLength(1);
   });
 });
+
+describe('Discord: a submitted form is not lost with its process', () => {
+  /** A form filled in up to its last step, as a process that stopped had it: the draft, the args, the held record. */
+  async function heldForm(harness: DiscordHarness, title: string, heldAgoMs: number): Promise<{ key: string; token: string; args: Record<string, string> }> {
+    const opened = await harness.deliver(slash(users.user, 'report'));
+    await harness.deliver(modalSubmit(users.user, harness.modalOf(opened), { ...P3, title }));
+    const draft = await harness.t.conn.collection('discord_drafts').findOne({ userId: users.user.id }, { sort: { createdAt: -1 } });
+    const key = `discord:form:${String(draft!._id)}`;
+    const token = `itok_stopped_${String(draft!._id)}`;
+    const args = { ...(draft!.args as Record<string, string>), ...(draft!.values as Record<string, string>) };
+    await harness.t.conn.collection('discord_submissions').insertOne({
+      _id: key as never, draftId: draft!._id, actor: harness.t.app.actorFor('discord', users.user.id, users.user.username), userId: users.user.id,
+      command: 'report', args, locale: 'en', token, at: new Date(Date.now() - heldAgoMs),
+    });
+    return { key, token, args };
+  }
+
+  it('GIVEN a process that took a form, logged it and stopped before answering THEN the next one answers in place of "thinking…", logging nothing twice', async () => {
+    h = await startDiscord();
+    const { key, token, args } = await heldForm(h, 'Badge reader dead at gate 2', 120_000);
+    // The stopped process had committed it: the request key is taken.
+    await h.t.app.run(h.t.app.actorFor('discord', users.user.id, users.user.username), 'report', args, { submitted: true, key, locale: 'en' });
+    await h.adapter.replayHeld();
+    const edit = h.fake.find('PATCH', new RegExp(`^/webhooks/${IDS.app}/${token}/messages/@original$`));
+    expect(edit).toHaveLength(1);
+    expect(edit[0]!.body.content).toMatch(/Logged INC-\d+ \(P\d\)/);
+    expect(await h.t.conn.collection('discord_submissions').countDocuments()).toBe(0);
+    const logged = (await h.t.app.service.list({})).filter((i) => i.title === 'Badge reader dead at gate 2');
+    expect(logged).toHaveLength(1);
+    // Answered: a later sweep finds nothing to run.
+    await h.adapter.replayHeld(0);
+    expect(h.fake.find('PATCH', new RegExp(`/${token}/messages/@original$`))).toHaveLength(1);
+  });
+
+  it("GIVEN a held form whose interaction can no longer be answered THEN it is logged and its person told by direct message", async () => {
+    h = await startDiscord();
+    await heldForm(h, 'Lift stuck on floor 4', 20 * 60_000);
+    await h.adapter.replayHeld();
+    const dm = h.dmsTo(users.user.id).at(-1);
+    expect(String(dm?.content)).toMatch(/Logged INC-\d+/);
+    expect((await h.t.app.service.list({})).filter((i) => i.title === 'Lift stuck on floor 4')).toHaveLength(1);
+    expect(await h.t.conn.collection('discord_submissions').countDocuments()).toBe(0);
+  });
+
+  it('GIVEN a form submitted and answered as usual THEN nothing of it stays held', async () => {
+    h = await startDiscord();
+    const receipt = await report(h, users.user, P3);
+    expect(String(receipt.content)).toMatch(/Logged INC-\d+/);
+    expect(await h.t.conn.collection('discord_submissions').countDocuments()).toBe(0);
+  });
+});
