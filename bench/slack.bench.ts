@@ -47,6 +47,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const REPORTS = Number(process.env.BENCH_REPORTS ?? 1000);
 const REPORT_CONCURRENCY = Number(process.env.BENCH_REPORT_CONCURRENCY ?? 50);
+const WARM_REPORTS = Number(process.env.BENCH_WARM_REPORTS ?? 0);
 const args = process.argv.slice(2);
 const PREFILLS = [0, ...(valueOf('--prefill') ?? '').split(',').filter(Boolean).map(Number)];
 const REPORTS_ONLY = args.includes('--reports-only');
@@ -78,6 +79,8 @@ interface ReportRun {
   commandsAtCommit: number;
   commandsTotal: number;
   byCommand: Record<string, number>;
+  /** The bot's wait on each of them, sent to answered, in ms (its mongodb_command_seconds_total). */
+  msByCommand: Record<string, number>;
   peakRssMb: number;
   /** The bot's event-loop delay while the submissions were arriving (prom-client's, reset at each scrape). */
   loop: { p99: number; max: number };
@@ -157,6 +160,9 @@ async function main(): Promise<void> {
       .sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${(n / REPORTS).toFixed(1)}`).join(', ');
     console.log(`\ndatabase commands per report on the empty database, incl. delivery, by command: ${per(false)}`);
     console.log(`by command and collection: ${per(true)}`);
+    const waits = Object.entries(empty.msByCommand).sort((a, b) => b[1] - a[1]).slice(0, 12)
+      .map(([c, ms]) => `${c} ${(ms / (empty.byCommand[c] ?? 1)).toFixed(1)} ms × ${((empty.byCommand[c] ?? 0) / REPORTS).toFixed(1)}`).join(', ');
+    console.log(`the bot's wait per command (sent to answered), most waited first: ${waits}`);
   }
 }
 
@@ -232,8 +238,21 @@ async function reports(api: FakeSlackApi, uri: string, history: number): Promise
     if (history > 0) console.log(`[reports] history ${history}: the bot's start-up work took ${(settledIn / 1000).toFixed(0)} s`);
     const opened = await driver.slash(user, '');
     const view = await driver.modalFor(opened.triggerId);
+    if (WARM_REPORTS > 0) {
+      // Warm-up, not counted (as part 1's few requests): the bot's first reports run its code cold.
+      const warmFrom = api.calls.length;
+      const warm = Array.from({ length: WARM_REPORTS }, (_, i) => driver.submissionBody(user, { ...view, id: `VWARM${history}x${i}` }, {
+        title: `Warm-up report ${i}`, description: 'Not counted.', impact: '4', urgency: '4',
+      }));
+      const warmFile = join(mkdtempSync(join(tmpdir(), 'bench-warm-')), 'bodies.json');
+      writeFileSync(warmFile, JSON.stringify(warm));
+      await postLoad(`${url}/slack/events`, warmFile, 5);
+      await until(async () => api.calls.slice(warmFrom).filter(isReceipt).length >= WARM_REPORTS, 60_000);
+      await untilIdle();
+    }
     const peak = watchRss(child.pid);
     const before = await commandCounts(url);
+    const msBefore = await commandMs(url);
     const acksBefore = await ackBuckets(url);
     const from = api.calls.length;
     const acks: number[] = [];
@@ -251,6 +270,7 @@ async function reports(api: FakeSlackApi, uri: string, history: number): Promise
     acks.push(...load.acks);
     failedAcks += load.failed;
     const slow = load.acks.map((ack, i) => ({ ack, at: load.sentAt[i]! })).filter((a) => a.ack > 1_000);
+    if (process.env.DEBUG_ACKS) writeFileSync("/tmp/acks.json", JSON.stringify(load));
     if (slow.length > 0) console.log(`[reports] ${slow.length} acks over 1 s, sent at ${[...new Set(slow.map((a) => (a.at / 1000).toFixed(0)))].join(', ')} s into the run`);
     const loop = await eventLoopDelay(url);
     const botAck = bucketPercentiles(acksBefore, await ackBuckets(url));
@@ -271,6 +291,8 @@ async function reports(api: FakeSlackApi, uri: string, history: number): Promise
     const after = await commandCounts(url);
     const total = (counts: Record<string, number>) => Object.entries(counts).filter(([c]) => !c.includes(' ')).reduce((a, [, n]) => a + n, 0);
     const byCommand = Object.fromEntries(Object.entries(after).map(([c, n]) => [c, n - (before[c] ?? 0)]).filter(([, n]) => Number(n) > 0));
+    const msAfter = await commandMs(url);
+    const msByCommand = Object.fromEntries(Object.entries(msAfter).map(([c, n]) => [c, n - (msBefore[c] ?? 0)]).filter(([, n]) => Number(n) > 0));
     return {
       prefill: history,
       acks,
@@ -282,6 +304,7 @@ async function reports(api: FakeSlackApi, uri: string, history: number): Promise
       commandsAtCommit: total(atCommit) - total(before),
       commandsTotal: total(after) - total(before),
       byCommand,
+      msByCommand,
       peakRssMb: peak.stop(),
       loop,
       botAck,
@@ -337,6 +360,17 @@ async function commandCounts(url: string): Promise<Record<string, number>> {
     counts[`${command} ${collection}`] = Number(n);
   }
   return counts;
+}
+
+/** The bot's time waiting on the database so far (sent to answered), by command on a collection, in ms. */
+async function commandMs(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const ms: Record<string, number> = {};
+  for (const match of text.matchAll(/^mongodb_command_seconds_total\{command="([^"]+)",collection="([^"]+)"\} ([\d.e+-]+)/gm)) {
+    const [, command, collection, seconds] = match as unknown as [string, string, string, string];
+    ms[`${command} ${collection}`] = Number(seconds) * 1000;
+  }
+  return ms;
 }
 
 /**
@@ -402,7 +436,7 @@ function bot(port: number, api: FakeSlackApi, uri: string, dbName: string): { ch
   const child = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: {
-      ...process.env, NODE_ENV: 'production', MONGODB_URI: uri, MONGODB_DB: dbName, PORT: String(port),
+      ...process.env, NODE_ENV: 'production', MONGODB_URI: process.env.BENCH_URI_EXTRA ? `${uri}${process.env.BENCH_URI_EXTRA}` : uri, MONGODB_DB: dbName, PORT: String(port),
       INCIDENT_CONFIG: configPath, SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: api.apiUrl,
       SHELL_ADAPTER: 'off', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
       // BENCH_BOT_NODE_OPTIONS: Node options for the bot alone (say, a heap limit), not the load generator's.

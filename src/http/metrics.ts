@@ -61,6 +61,7 @@ export class BotMetrics implements TimerMetrics {
   private readonly slaMissed: Counter<'priority' | 'target'>;
   private readonly escalations: Counter<'priority' | 'tier'>;
   private readonly deliveryFailures: Counter<'platform' | 'outcome'>;
+  private readonly dbSeconds: Counter<'command' | 'collection'>;
   private readonly dbCommands: Counter<'command' | 'collection'>;
   private readonly alertsReceived: Counter<'source' | 'outcome'>;
   private readonly alertsProcessed: Counter<'source' | 'outcome'>;
@@ -223,6 +224,12 @@ export class BotMetrics implements TimerMetrics {
       labelNames: ['command', 'collection'] as const,
       registers,
     });
+    this.dbSeconds = new Counter({
+      name: 'mongodb_command_seconds_total',
+      help: 'Time the same commands took, sent to answered (the database\'s work and the wait for it), by command name and collection: where a slow database spends its time.',
+      labelNames: ['command', 'collection'] as const,
+      registers,
+    });
   }
 
   requestTimed(route: string, seconds: number): void {
@@ -241,8 +248,22 @@ export class BotMetrics implements TimerMetrics {
    * Counts every command the driver sends (MongoDB command monitoring: the connection must be made
    * with `monitorCommands: true`, as src/main.ts does). Handshakes and heartbeats are not commands.
    */
-  countCommands(client: { on(event: 'commandStarted', listener: (event: { commandName: string; command: Record<string, unknown> }) => void): unknown }): this {
-    client.on('commandStarted', (event) => this.dbCommands.inc({ command: event.commandName, collection: collectionOf(event) }));
+  countCommands(client: CommandEvents): this {
+    // Labels by request id, from start to answer (a command never answered leaves with its connection: bounded by in-flight commands).
+    const started = new Map<number, { command: string; collection: string }>();
+    client.on('commandStarted', (event) => {
+      const labels = { command: event.commandName, collection: collectionOf(event) };
+      this.dbCommands.inc(labels);
+      started.set(event.requestId, labels);
+    });
+    const answered = (event: { requestId: number; duration: number }) => {
+      const labels = started.get(event.requestId);
+      if (!labels) return;
+      started.delete(event.requestId);
+      this.dbSeconds.inc(labels, event.duration / 1000);
+    };
+    client.on('commandSucceeded', answered);
+    client.on('commandFailed', answered);
     return this;
   }
 
@@ -311,4 +332,10 @@ function collectionOf(event: { commandName: string; command: Record<string, unkn
   if (typeof named === 'string') return named;
   const collection = event.command.collection;
   return typeof collection === 'string' ? collection : '-';
+}
+
+/** The driver's command monitoring events the metrics read (MongoClient with `monitorCommands: true`). */
+interface CommandEvents {
+  on(event: 'commandStarted', listener: (event: { requestId: number; commandName: string; command: Record<string, unknown> }) => void): unknown;
+  on(event: 'commandSucceeded' | 'commandFailed', listener: (event: { requestId: number; duration: number }) => void): unknown;
 }

@@ -57,6 +57,21 @@ describe('/metrics with prom-client', () => {
     }
   });
 
+  it('counts the database commands sent and the time they took, by command and collection', async () => {
+    const { EventEmitter } = await import('node:events');
+    const client = new EventEmitter();
+    const own = new BotMetrics({ defaultMetrics: false }).countCommands(client);
+    client.emit('commandStarted', { requestId: 1, commandName: 'find', command: { find: 'incidents' } });
+    client.emit('commandStarted', { requestId: 2, commandName: 'find', command: { find: 'incidents' } });
+    client.emit('commandSucceeded', { requestId: 1, duration: 12 });
+    client.emit('commandFailed', { requestId: 2, duration: 30 });
+    // An answer for a command never seen started (monitoring turned on mid-flight) counts nothing.
+    client.emit('commandSucceeded', { requestId: 3, duration: 500 });
+    const text = await own.text();
+    expect(value(text, 'mongodb_commands_total{command="find",collection="incidents"}')).toBe(2);
+    expect(value(text, 'mongodb_command_seconds_total{command="find",collection="incidents"}')).toBeCloseTo(0.042, 6);
+  });
+
   it('counts a missed target and the escalation tiers fired, once each, by the process that fired them', async () => {
     metrics.collectFrom({ store: t.app.store, outbox: t.app.outboxStore, now: () => t.clock.now() });
     t.clock.set(T0);
