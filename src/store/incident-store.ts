@@ -34,6 +34,13 @@ export interface OpenOnCi {
   words?: string[];
 }
 
+/** A report waiting to join its CI's open set. */
+interface CiJoiner {
+  entry: OpenOnCi;
+  resolve: (open: OpenOnCi[]) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * Incidents as a snapshot plus an append-only event log. The insert of event `rev + 1` under the
  * unique (incidentId, seq) index decides every race; the snapshot follows with a replace by `_id`
@@ -402,19 +409,45 @@ export class IncidentStore {
    * entries an earlier version wrote). One `findAndModify` by `_id`.
    */
   async joinCi(ci: string, id: string, at: Date, words: readonly string[] = []): Promise<OpenOnCi[]> {
+    return new Promise((resolve, reject) => {
+      const joiner: CiJoiner = { entry: { id, at, words: [...words] }, resolve, reject };
+      const waiting = this.ciJoining.get(ci);
+      if (waiting) {
+        waiting.push(joiner);
+        return;
+      }
+      this.ciJoining.set(ci, [joiner]);
+      void this.onCi(ci, () => this.joinWaiting(ci));
+    });
+  }
+
+  /** Reports on a CI that wait for its open set: the next write to it takes them all. */
+  private readonly ciJoining = new Map<string, CiJoiner[]>();
+
+  /**
+   * Adds every report waiting on this CI in one write, and tells each who was open before it: the
+   * set as it stood, then the reports ahead of it in the same write, as if they had joined one by
+   * one. Forty reports on a failed switch, which would each wait for the one before, cost as many
+   * writes as arrive between two of them, not forty.
+   */
+  private async joinWaiting(ci: string): Promise<void> {
+    const batch = this.ciJoining.get(ci) ?? [];
+    this.ciJoining.delete(ci);
+    const set = Object.fromEntries(batch.map(({ entry }) => [`o.${entry.id}`, ciEntry(entry.at, entry.words ?? [])]));
     const join = () =>
-      retryTransient(() =>
-        this.m.CiOpen.findOneAndUpdate({ _id: ci }, { $set: { [`o.${id}`]: ciEntry(at, words) } }, { upsert: true, returnDocument: 'before' }).lean<CiOpenDoc>(),
-      );
-    // The first reports on a new CI race to create its document: the losers' upsert hits the
-    // unique _id (E11000 on FerretDB as on MongoDB) and simply updates it on the second try.
-    const before = await this.onCi(ci, () =>
-      join().catch((error: unknown) => {
+      retryTransient(() => this.m.CiOpen.findOneAndUpdate({ _id: ci }, { $set: set }, { upsert: true, returnDocument: 'before' }).lean<CiOpenDoc>());
+    try {
+      // The first reports on a new CI race (other processes) to create its document: the losers' upsert
+      // hits the unique _id (E11000 on FerretDB as on MongoDB) and simply updates it on the second try.
+      const before = await join().catch((error: unknown) => {
         if (isDuplicateKey(error)) return join();
         throw error;
-      }),
-    );
-    return openOnCiOf(before);
+      });
+      const open = openOnCiOf(before);
+      batch.forEach(({ resolve }, i) => resolve([...open, ...batch.slice(0, i).map((ahead) => ahead.entry)]));
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+    }
   }
 
   /** Puts an incident (back) into its CI's open set (re-opened, or moved to this CI). */

@@ -162,11 +162,20 @@ describe('duplicate detection proposes (SPEC §10)', () => {
     expect(finds).toEqual([]);
   });
 
-  it('GIVEN twenty reports on a new CI at once THEN every one is logged and the CI open set holds them all', async () => {
+  it('GIVEN twenty reports on a new CI at once THEN every one is logged, the CI open set holds them all, and all but the first are told of a possible duplicate, in fewer writes than reports', async () => {
+    const writes: string[] = [];
+    const client = t.conn.getClient() as unknown as { on(e: string, f: (ev: { commandName: string; command: Record<string, unknown> }) => void): void; removeAllListeners(e: string): void };
+    client.on('commandStarted', (ev) => {
+      if (ev.commandName === 'findAndModify' && ev.command.findAndModify === 'ci_open_incidents') writes.push(JSON.stringify(ev.command.query));
+    });
     const replies = await Promise.all(Array.from({ length: 20 }, () => t.app.run(people.user, 'report', on('core-sw-new'))));
+    client.removeAllListeners('commandStarted');
     expect(replies.filter((r) => !r.changedIncidentId).map((r) => r.text)).toEqual([]);
     const set = await t.conn.collection<{ _id: string; o: Record<string, unknown> }>('ci_open_incidents').findOne({ _id: 'core-sw-new' });
     expect(Object.keys(set?.o ?? {}).sort()).toEqual(replies.map((r) => r.changedIncidentId).sort());
+    // Each report sees the ones that joined the set before it, whether in an earlier write or earlier in the same one.
+    expect(replies.filter((r) => r.text?.includes('Possible duplicate of'))).toHaveLength(19);
+    expect(writes.length).toBeLessThan(20);
   });
 
   it('GIVEN a CI open set as the version before kept it (dates and word arrays) THEN its incidents are still proposed, and leave it when withdrawn', async () => {
