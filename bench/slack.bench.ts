@@ -12,7 +12,8 @@
  * many views.open were refused as expired, and the p99 against the floor's; then each round's p99s.
  *
  * Part 2, reports through the modal: REPORTS submissions of the bot's real report form (each its own
- * view, REPORT_CONCURRENCY in flight), first on an empty database, then on one pre-filled with
+ * view, REPORT_CONCURRENCY in flight; WARM_REPORTS before them, five at a time and not counted, as
+ * part 1's warm-up requests), first on an empty database, then on one pre-filled with
  * `--prefill N` closed incidents (several: `--prefill 10000,100000`). Prints the submission ack
  * p50/p99/max (as the load generator saw them, and as the bot timed them: its
  * http_request_duration_seconds, which leaves out the load generator's own waits), reports committed per second (the reporter told the id), cards posted per second in
@@ -20,7 +21,7 @@
  * monitoring) and the bot's peak RSS; beside them the database's own single-insert and `_id`-read
  * rates at the same concurrency, measured in the same run.
  *
- *   npm run bench:slack                                   (BENCH_SECONDS=10, BENCH_CONCURRENCY=100, BENCH_ROUNDS=3, BENCH_REPORTS=1000, BENCH_REPORT_CONCURRENCY=50)
+ *   npm run bench:slack                                   (BENCH_SECONDS=10, BENCH_CONCURRENCY=100, BENCH_ROUNDS=3, BENCH_REPORTS=1000, BENCH_REPORT_CONCURRENCY=50, BENCH_WARM_REPORTS=20)
  *   npm run bench:slack -- --prefill 10000,100000         (adds a run per history size)
  *   npm run bench:slack -- --reports-only                 (skips part 1; --incident-only skips part 2)
  *   BENCH_PROFILE=/tmp/prof npm run bench:slack            (the bot writes a V8 CPU profile there)
@@ -47,7 +48,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const REPORTS = Number(process.env.BENCH_REPORTS ?? 1000);
 const REPORT_CONCURRENCY = Number(process.env.BENCH_REPORT_CONCURRENCY ?? 50);
-const WARM_REPORTS = Number(process.env.BENCH_WARM_REPORTS ?? 0);
+const WARM_REPORTS = Number(process.env.BENCH_WARM_REPORTS ?? 20);
 const args = process.argv.slice(2);
 const PREFILLS = [0, ...(valueOf('--prefill') ?? '').split(',').filter(Boolean).map(Number)];
 const REPORTS_ONLY = args.includes('--reports-only');
@@ -270,7 +271,6 @@ async function reports(api: FakeSlackApi, uri: string, history: number): Promise
     acks.push(...load.acks);
     failedAcks += load.failed;
     const slow = load.acks.map((ack, i) => ({ ack, at: load.sentAt[i]! })).filter((a) => a.ack > 1_000);
-    if (process.env.DEBUG_ACKS) writeFileSync("/tmp/acks.json", JSON.stringify(load));
     if (slow.length > 0) console.log(`[reports] ${slow.length} acks over 1 s, sent at ${[...new Set(slow.map((a) => (a.at / 1000).toFixed(0)))].join(', ')} s into the run`);
     const loop = await eventLoopDelay(url);
     const botAck = bucketPercentiles(acksBefore, await ackBuckets(url));
