@@ -32,6 +32,9 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   leaseMs: 2 * 60_000,
 };
 
+/** How many sent keys the worker remembers, to leave one that comes back to it again. */
+const RECENT_KEPT = 10_000;
+
 export interface DeliveryStats {
   sent: number;
   /** Attempts that failed and will be tried again. */
@@ -72,6 +75,12 @@ export class DeliveryWorker {
   private readonly local: OutboxEntry[] = [];
   /** Keys in a pass now: a query that finds one again leaves it. */
   private readonly inFlight = new Set<string>();
+  /**
+   * Keys this worker sent lately (the last RECENT_KEPT): one handed over after the query already
+   * found and sent it is dropped, instead of a claim, refused, and the lookups that find it sent.
+   * (A copy the query finds is another matter: a replay or a crash leftover, removed by `claim`.)
+   */
+  private readonly recentlySent = new Set<string>();
   private lastQueryAt = 0;
   /** Called after each delivery with its lag (benchmarks, tests). */
   onDelivered?: (entry: OutboxEntry, lagMs: number) => void;
@@ -163,11 +172,20 @@ export class DeliveryWorker {
     const { store, clock } = this.deps;
     const { batch, concurrency, pollMs } = this.options;
     const now = clock.now();
-    const due = this.local.splice(0, batch).filter((e) => e.nextAttemptAt.getTime() <= now.getTime());
+    // A handed-over entry this worker already sent (the query found it first) is not in the outbox any more.
+    const due = this.local.splice(0, batch).filter((e) => e.nextAttemptAt.getTime() <= now.getTime() && !this.recentlySent.has(e._id));
     if (due.length === 0 || Date.now() - this.lastQueryAt >= pollMs) {
       this.lastQueryAt = Date.now();
       const taken = new Set(due.map((e) => e._id));
-      for (const entry of await store.due(now, batch)) if (!taken.has(entry._id) && !this.inFlight.has(entry._id)) due.push(entry);
+      const found = (await store.due(now, batch)).filter((entry) => !taken.has(entry._id) && !this.inFlight.has(entry._id));
+      due.push(...found);
+      // Entries still waiting in the hand-over (more than a batch of them) that the query found: sent
+      // from here, so not taken again from the hand-over later (a second claim, refused, and the
+      // lookups that find it sent: three commands for nothing).
+      if (found.length > 0 && this.local.length > 0) {
+        const queried = new Set(found.map((e) => e._id));
+        for (let i = this.local.length - 1; i >= 0; i--) if (queried.has(this.local[i]!._id)) this.local.splice(i, 1);
+      }
     }
     let next = 0;
     const worker = async () => {
@@ -214,6 +232,8 @@ export class DeliveryWorker {
       }
       const now = clock.now();
       await store.markSent(entry, attempt, now);
+      this.recentlySent.add(entry._id);
+      if (this.recentlySent.size > RECENT_KEPT) this.recentlySent.delete(this.recentlySent.values().next().value!);
       const lag = now.getTime() - (entry.dueAt ?? entry.createdAt).getTime();
       this.stats.sent++;
       this.stats.lastLagMs = lag;

@@ -105,6 +105,38 @@ describe('outbox: sent entries move to outbox_sent; a key is still sent once', (
     expect(await store.oldestPending()).toBeUndefined();
   });
 
+  it('GIVEN a burst larger than a batch, handed over and found by the query too THEN each entry is claimed once and none is looked up as already sent', async () => {
+    const store = t.app.outboxStore;
+    // The worker's now is past every entry's due time; the entries are written with the test clock.
+    const later = { now: () => new Date(T0.getTime() + 60_000) };
+    const started = new DeliveryWorker({ store, messengers: t.app.messengers, clock: later, log: t.app.log, options: { pollMs: 0, batch: 4 } });
+    const delivered: string[] = [];
+    started.onDelivered = (entry) => void delivered.push(entry._id);
+    const lookups: string[] = [];
+    const client = t.conn.getClient() as unknown as { on(e: string, f: (ev: { commandName: string; command: Record<string, unknown> }) => void): void; removeAllListeners(e: string): void };
+    client.on('commandStarted', (ev) => {
+      if (ev.commandName === 'find' && ev.command.find === 'outbox_sent') lookups.push(JSON.stringify(ev.command.filter));
+    });
+    started.start();
+    try {
+      const burst = incident();
+      // Written in one order, due in the reverse one: the query (oldest due first) and the hand-over (as written) disagree.
+      for (let step = 30; step >= 1; step--) {
+        t.clock.set(new Date(T0.getTime() + step * 1_000));
+        await outbox.enqueue(burst, notice({ step: String(step) }));
+      }
+      const end = Date.now() + 10_000;
+      while (delivered.length < 30 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(new Set(delivered).size).toBe(30);
+      expect(delivered).toHaveLength(30);
+      expect(lookups).toEqual([]);
+    } finally {
+      client.removeAllListeners('commandStarted');
+      await started.stop();
+    }
+  });
+
   it('GIVEN a started worker with a long poll WHEN this process enqueues THEN the entry goes out at once; after stop, only the poll would', async () => {
     const store = t.app.outboxStore;
     const started = new DeliveryWorker({ store, messengers: t.app.messengers, clock: t.clock, log: t.app.log, options: { pollMs: 60_000 } });
