@@ -67,6 +67,9 @@ export interface SurfaceSyncOptions {
   leaseMs: number;
 }
 
+/** Newest changes kept in memory for their delivery; past this many the oldest go (their delivery reads the store). */
+const NEWEST_KEPT = 20_000;
+
 /**
  * Runs the adapters' surfaces from the outbox. A committed change writes one entry per surface
  * platform (`entries`); delivering it (`sync`) takes the incident's lock for that platform, reads
@@ -74,9 +77,6 @@ export interface SurfaceSyncOptions {
  * changes already covered find nothing to do, so card updates coalesce to the latest revision, and
  * one holder at a time keeps every incident's posts in order across processes.
  */
-/** Newest changes kept in memory for their delivery; past this many the oldest go (their delivery reads the store). */
-const NEWEST_KEPT = 20_000;
-
 export class SurfaceSync {
   private readonly chains = new Map<string, Promise<unknown>>();
   /**
