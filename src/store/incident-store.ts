@@ -406,7 +406,8 @@ export class IncidentStore {
   /**
    * Adds an incident to its CI's open set and returns the set as it was before: who else is open
    * on that CI, with when each was logged and the words of its title (the symptom; absent for
-   * entries an earlier version wrote). One `findAndModify` by `_id`, shared by the reports on the CI that wait for it (`joinWaiting`).
+   * entries an earlier version wrote). One `findAndModify` by `_id`, shared by the reports on the
+   * CI that wait for it (`joinWaiting`).
    */
   async joinCi(ci: string, id: string, at: Date, words: readonly string[] = []): Promise<OpenOnCi[]> {
     return new Promise((resolve, reject) => {
