@@ -196,8 +196,8 @@ const CLAIMS: Record<string, Claim> = {
   'Timers in the timeline (who was told, when, how)': timersInTimeline,
   'Admin: outbox and dead letters': admin,
   'Nothing lost or doubled when the bot is killed': {
-    slack: [['test/chaos/chaos.test.ts', 'SIGKILL'], ['test/outbox/surface.test.ts', 'killed process']],
-    discord: [['test/chaos/chaos.test.ts', 'Discord over its gateway'], ['test/discord/discord.robust.test.ts', 'nothing is lost']],
+    slack: [['test/chaos/chaos.test.ts', 'SIGKILL'], ['test/outbox/surface.test.ts', 'killed process'], ['test/slack/submission.e2e.test.ts', 'stopped before answering']],
+    discord: [['test/chaos/chaos.test.ts', 'Discord over its gateway'], ['test/discord/discord.robust.test.ts', 'nothing is lost'], ['test/discord/discord.robust.test.ts', 'stopped before answering']],
     terminal: [['test/e2e/shell.timers.e2e.test.ts', 'crash']],
   },
 };
