@@ -209,9 +209,6 @@ export class InteractionHandler {
     await this.send(i, renderReply(reply, ctx.m), how);
   }
 
-  /** The forms this process is running now: the sweep leaves them alone however long they take. */
-  private readonly running = new Set<string>();
-
   private async submit(i: RepliableInteraction, ctx: Ctx, draft: Draft, how: How): Promise<void> {
     const { app, inbox, log } = this.deps;
     const args = { ...draft.args, ...draft.values };
@@ -223,14 +220,10 @@ export class InteractionHandler {
     // Held before it runs: from here a process that stops leaves it to the next one, which answers
     // through the interaction's token. Not held (the database is down): it still runs and answers.
     await inbox.hold(held).catch((err: unknown) => log.warn({ err, key }, 'discord: could not hold a submission; running it anyway'));
-    this.running.add(key);
-    try {
+    await inbox.settle(key, async () => {
       const reply = await this.beforeDeadline(i, ctx, app.run(ctx.actor, draft.command, args, { submitted: true, key, locale: ctx.locale }), how);
       await this.send(i, await this.afterSubmit(draft, reply, ctx.m), how);
-    } finally {
-      this.running.delete(key);
-    }
-    await inbox.release(key);
+    });
   }
 
   /** What a submitted form's person sees: the panel again with the problems, or the answer (the draft then goes). */
@@ -251,21 +244,14 @@ export class InteractionHandler {
    * request keys), and answered in place of the "thinking…" their person was left with while the
    * interaction's token lasts, else by direct message. Called at start and once a minute.
    */
-  async replayHeld(olderThanMs: number): Promise<number> {
-    const { inbox, log } = this.deps;
-    const held = (await inbox.stale(new Date(), olderThanMs)).filter((h) => !this.running.has(h._id));
-    for (const submission of held) {
-      log.warn({ key: submission._id, heldSince: submission.at }, 'discord: a form taken by a process that stopped is run now');
-      await this.runHeld(submission).catch((err: unknown) => log.error({ err, key: submission._id }, 'discord: a held form failed again; the next sweep retries it'));
-    }
-    return held.length;
+  replayHeld(olderThanMs: number): Promise<number> {
+    return this.deps.inbox.replay(olderThanMs, (held) => this.runHeld(held), this.deps.log);
   }
 
   private async runHeld(held: HeldDiscordSubmission): Promise<void> {
     const { app, store, inbox, api, applicationId, log } = this.deps;
     const { m } = app.voice(held.locale);
-    this.running.add(held._id);
-    try {
+    await inbox.settle(held._id, async () => {
       const reply = await app.run(held.actor, held.command, held.args, { submitted: true, key: held._id, locale: held.locale });
       const draft = await store.draft(held.draftId);
       const message = draft ? await this.afterSubmit(draft, reply, m) : renderReply(reply.form ? { ephemeral: true, text: Object.values(reply.form.errors ?? {}).join('\n') || m.discord.formExpired } : reply, m);
@@ -275,10 +261,7 @@ export class InteractionHandler {
         return false;
       }));
       if (!edited) await api.postMessage(String((await api.openDm(held.userId)).id), message);
-    } finally {
-      this.running.delete(held._id);
-    }
-    await inbox.release(held._id);
+    });
   }
 
   private async openForm(i: RepliableInteraction, form: FormView, how: How, m: Catalog): Promise<void> {

@@ -15,7 +15,6 @@ import { HELD_SUBMISSION_STALE_MS } from '../../src/store/submission-inbox.js';
 
 export const SLACK_EVENTS_ROUTE = 'POST /slack/events';
 
-
 export interface SlackAdapter extends PlatformAdapter {
   readonly mode: 'socket' | 'http';
   readonly messenger: SlackMessenger;

@@ -37,6 +37,8 @@ const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent
 
 export interface JsonAnswer {
   status: number;
+  /** A 2xx status. */
+  ok: boolean;
   retryAfter?: string;
   body: string;
 }
@@ -59,7 +61,8 @@ export function postJson(url: URL, payload: string, headers: Record<string, stri
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body: Buffer.concat(chunks).toString('utf8') }));
+      const status = res.statusCode ?? 0;
+      res.on('end', () => resolve({ status, ok: status >= 200 && status < 300, retryAfter: res.headers['retry-after'] as string | undefined, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -94,7 +97,7 @@ export class ViewOpener {
       throw Object.assign(new Error(`views.open unreachable: ${(error as Error).message}`), { code: 'slack_webapi_request_error', original: error });
     }
     if (res.status === 429) throw Object.assign(new Error('views.open rate limited'), { code: 'slack_webapi_rate_limited_error', retryAfter: Number(res.retryAfter) || undefined });
-    if (res.status < 200 || res.status >= 300) throw Object.assign(new Error(`views.open answered ${res.status}`), { code: 'slack_webapi_http_error', statusCode: res.status });
+    if (!res.ok) throw Object.assign(new Error(`views.open answered ${res.status}`), { code: 'slack_webapi_http_error', statusCode: res.status });
     const body = JSON.parse(res.body) as { ok?: boolean; error?: string; view?: { id?: string } };
     if (!body.ok) throw Object.assign(new Error(`An API error occurred: ${body.error ?? 'unknown'}`), { code: 'slack_webapi_platform_error', data: body });
     return body;

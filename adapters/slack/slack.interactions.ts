@@ -248,36 +248,24 @@ export class Interactions {
     });
   }
 
-  /** The submissions this process is running now: the sweep leaves them alone however long they wait. */
-  private readonly running = new Set<string>();
-
   /** Runs a held submission, answers its person, and lets it go. */
   private async runHeld(held: HeldSubmission, meta: FormMetadata = { c: held.command, a: held.args as Record<string, string>, o: held.origin as unknown as Origin }): Promise<void> {
-    const { app } = this.deps;
+    const { app, inbox } = this.deps;
     const actor = this.actor(held.user.id, held.user.name);
     const { locale } = meta.o;
-    this.running.add(held._id);
-    try {
+    await inbox.settle(held._id, async () => {
       const reply = await app.run(actor, meta.c, held.args, { submitted: true, key: held._id, ...(locale ? { locale } : {}) });
       if (reply.form || reply.error) await this.answer(meta.o, this.notSaved(reply, held.entered, locale));
       else await this.afterSubmit(meta, reply);
-    } finally {
-      this.running.delete(held._id);
-    }
-    await this.deps.inbox.release(held._id);
+    });
   }
 
   /**
    * Submissions another process acknowledged and never answered (it stopped): run again, once
    * each (their request keys), and their people answered. Called at start and once a minute.
    */
-  async replayHeld(olderThanMs: number): Promise<number> {
-    const held = (await this.deps.inbox.stale(new Date(), olderThanMs)).filter((h) => !this.running.has(h._id));
-    for (const submission of held) {
-      this.deps.log.warn({ key: submission._id, heldSince: submission.at }, 'a submission acknowledged by a process that stopped is run now');
-      await this.runHeld(submission).catch((err: unknown) => this.deps.log.error({ err, key: submission._id }, 'a held submission failed again; the next sweep retries it'));
-    }
-    return held.length;
+  replayHeld(olderThanMs: number): Promise<number> {
+    return this.deps.inbox.replay(olderThanMs, (held) => this.runHeld(held), this.deps.log);
   }
 
   /** What the person entered, one line per field, as they would read it back. */

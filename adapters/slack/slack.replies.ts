@@ -68,7 +68,7 @@ export class ReplySender {
       try {
         const body = JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message });
         const res = await postJson(new URL(origin.responseUrl), body, {}, RESPONSE_URL_TIMEOUT_MS);
-        if (res.status >= 200 && res.status < 300) return;
+        if (res.ok) return;
         this.log.warn({ status: res.status }, 'response_url refused the answer; trying chat.postEphemeral');
       } catch (err) {
         this.log.warn({ err }, 'response_url unreachable; trying chat.postEphemeral');

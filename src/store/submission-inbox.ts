@@ -21,8 +21,16 @@ export interface Held {
  * request key makes a second run return the first one's incident. The collection only holds
  * submissions in flight, so reading all of it stays cheap.
  */
+/** Where the replay says what it ran (the adapter's logger). */
+interface ReplayLog {
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
 export class SubmissionInbox<T extends Held> {
   private readonly model: Model<T>;
+  /** The submissions this process is running now: the replay leaves them alone however long they take. */
+  private readonly running = new Set<string>();
 
   constructor(conn: Connection, collection: string) {
     const name = `Held:${collection}`;
@@ -41,6 +49,34 @@ export class SubmissionInbox<T extends Held> {
 
   async release(key: string): Promise<void> {
     await deleteById(this.model, key);
+  }
+
+  /**
+   * Runs a held submission's work (run it, answer its person) as this process's own, then lets it
+   * go. A failure keeps it held, for the replay to run again.
+   */
+  async settle(key: string, work: () => Promise<void>): Promise<void> {
+    this.running.add(key);
+    try {
+      await work();
+    } finally {
+      this.running.delete(key);
+    }
+    await this.release(key);
+  }
+
+  /**
+   * Submissions a stopped process took and never answered (held longer than `olderThanMs`, and not
+   * running here): each run again by `run`, oldest first, one at a time. A failure is logged and
+   * left for the next replay. Returns how many were run.
+   */
+  async replay(olderThanMs: number, run: (held: T) => Promise<void>, log: ReplayLog): Promise<number> {
+    const held = (await this.stale(new Date(), olderThanMs)).filter((h) => !this.running.has(h._id));
+    for (const submission of held) {
+      log.warn({ key: submission._id, heldSince: submission.at }, 'a submission taken by a process that stopped is run now');
+      await run(submission).catch((err: unknown) => log.error({ err, key: submission._id }, 'a held submission failed again; the next replay runs it again'));
+    }
+    return held.length;
   }
 
   /** Submissions held longer than `olderThanMs`: their process stopped (or is far behind), oldest first. */
