@@ -13,7 +13,7 @@ import {
 import type { Logger } from 'pino';
 import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { RawArgs } from '../../src/app/command.js';
-import type { FormView, Reply } from '../../src/app/view.js';
+import { enteredLines, type FormView, type Reply } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
 import type { Catalog, Locale } from '../../src/i18n/index.js';
 import { decodeRef, encodeRef } from './custom-id.js';
@@ -21,7 +21,7 @@ import { OWN_COMMANDS } from './discord.commands.js';
 import { describeDiscordError, type DiscordApi } from './discord.api.js';
 import type { DiscordInbox, Draft, DiscordStore, HeldDiscordSubmission } from './discord.models.js';
 import { forInteraction, renderReply, renderText, type DiscordMessage } from './discord.renderer.js';
-import { LIMITS, cut } from './discord.text.js';
+import { LIMITS, NO_MENTIONS, cut, show } from './discord.text.js';
 import { panelLayout, planForm, renderModal, renderPanel } from './form.renderer.js';
 
 export interface InteractionDeps {
@@ -244,8 +244,28 @@ export class InteractionHandler {
    * request keys), and answered in place of the "thinking…" their person was left with while the
    * interaction's token lasts, else by direct message. Called at start and once a minute.
    */
-  replayHeld(olderThanMs: number): Promise<number> {
-    return this.deps.inbox.replay(olderThanMs, (held) => this.runHeld(held), this.deps.log);
+  replayHeld(olderThanMs: number, giveUpAfterMs?: number): Promise<number> {
+    return this.deps.inbox.replay(olderThanMs, { run: (held) => this.runHeld(held), giveUp: (held) => this.giveUp(held) }, this.deps.log, giveUpAfterMs);
+  }
+
+  /**
+   * A held form still failing an hour after it was sent: its person is told by direct message, with
+   * what they entered (the whole of each field, in an embed), and the draft goes. Throws if the
+   * message cannot be sent, so the form stays held.
+   */
+  private async giveUp(held: HeldDiscordSubmission): Promise<void> {
+    const { app, store, api } = this.deps;
+    const { m } = app.voice(held.locale);
+    const draft = await store.draft(held.draftId);
+    const entered = draft ? enteredLines(draft.form.fields, held.args) : Object.entries(held.args).filter(([, v]) => v?.trim()).map(([k, v]) => `${k}: ${v}`);
+    const message: DiscordMessage = {
+      content: show(entered.length > 0 ? `${m.notice.formGaveUp}\n${m.notice.youEntered}` : m.notice.formGaveUp, LIMITS.content),
+      embeds: entered.length > 0 ? [{ description: show(entered.join('\n'), LIMITS.embedDescription) }] : [],
+      components: [],
+      allowed_mentions: NO_MENTIONS,
+    };
+    await api.postMessage(String((await api.openDm(held.userId)).id), message);
+    if (draft) await store.deleteDraft(draft._id);
   }
 
   private async runHeld(held: HeldDiscordSubmission): Promise<void> {

@@ -21,6 +21,12 @@ export interface SlackAdapter extends PlatformAdapter {
   readonly surface: SlackSurface;
   /** Resolves when every request's after-ack work has finished (tests, shutdown). */
   idle(): Promise<void>;
+  /**
+   * Runs the submissions a stopped process acknowledged and never answered (held longer than
+   * `olderThanMs`); gives up, telling their people, those that still fail `giveUpAfterMs` after they
+   * were sent. Done at start and once a minute; resolves when the pass has finished.
+   */
+  replayHeld(olderThanMs?: number, giveUpAfterMs?: number): Promise<void>;
 }
 
 export interface SlackAdapterOptions {
@@ -76,11 +82,13 @@ export function createSlackAdapter(host: AdapterHost, options: SlackAdapterOptio
   interactions.register(bolt);
   let sweep: NodeJS.Timeout | undefined;
   // Submissions a stopped process acknowledged and never answered: held this long, they are run again.
-  const replayHeld = () => {
-    track(async () => {
-      const replayed = await interactions.replayHeld(HELD_SUBMISSION_STALE_MS);
+  const replayHeld = (olderThanMs = HELD_SUBMISSION_STALE_MS, giveUpAfterMs?: number): Promise<void> => {
+    const pass = (async () => {
+      const replayed = await interactions.replayHeld(olderThanMs, giveUpAfterMs);
       if (replayed > 0) log.warn({ replayed }, 'answered submissions a stopped process had acknowledged');
-    });
+    })();
+    track(() => pass);
+    return pass;
   };
   bolt.error(async (error) => {
     log.error({ err: error }, 'Slack handler failed');
@@ -104,14 +112,15 @@ export function createSlackAdapter(host: AdapterHost, options: SlackAdapterOptio
     surface: new SlackSurface({
       client: delivery, pacer, dir, presenter: app.presenter, m: app.m, clock: app.clock, majorPriority: app.config.policy.majorPriority, log,
     }),
+    replayHeld,
     async start() {
       await inbox.init();
       await bolt.init(); // auth.test: a wrong token stops start-up here, with Slack's error
       if (mode === 'socket') await bolt.start();
       markReady();
       log.info({ mode }, mode === 'socket' ? 'Slack connected over Socket Mode' : `Slack listening on ${SLACK_EVENTS_ROUTE}`);
-      replayHeld();
-      sweep = setInterval(replayHeld, HELD_SUBMISSION_STALE_MS);
+      void replayHeld();
+      sweep = setInterval(() => void replayHeld(), HELD_SUBMISSION_STALE_MS);
       sweep.unref();
     },
     async stop() {

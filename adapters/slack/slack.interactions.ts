@@ -2,7 +2,7 @@ import type { App as BoltApp, webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { AdapterCore } from '../../src/bot/adapter.js';
 import type { RawArgs } from '../../src/app/command.js';
-import { filesOf, type FormField, type FormView, type Reply } from '../../src/app/view.js';
+import { enteredLines, filesOf, type FormView, type Reply } from '../../src/app/view.js';
 import type { Actor } from '../../src/domain/directory.js';
 import { isLocale, type Locale } from '../../src/i18n/index.js';
 import type { HomeTab } from './slack.home.js';
@@ -238,7 +238,7 @@ export class Interactions {
     // are tens of kilobytes; a burst keeps hundreds of submissions waiting for their commit).
     const held: HeldSubmission = {
       _id: `slack:view:${view.id}`, user: { id: user.id, ...(user.name ?? user.username ? { name: user.name ?? user.username } : {}) },
-      command: meta.c, args, origin: meta.o as HeldSubmission['origin'], entered: this.entered(fields, submitted), at: new Date(),
+      command: meta.c, args, origin: meta.o as HeldSubmission['origin'], entered: enteredLines(fields, submitted), at: new Date(),
     };
     track(async () => {
       // Written first thing after the ack: from here a stopped process's submission is run again.
@@ -262,17 +262,19 @@ export class Interactions {
 
   /**
    * Submissions another process acknowledged and never answered (it stopped): run again, once
-   * each (their request keys), and their people answered. Called at start and once a minute.
+   * each (their request keys), and their people answered. One still failing an hour after it was
+   * sent is given up: its person is told, with what they entered. Called at start and once a minute.
    */
-  replayHeld(olderThanMs: number): Promise<number> {
-    return this.deps.inbox.replay(olderThanMs, (held) => this.runHeld(held), this.deps.log);
+  replayHeld(olderThanMs: number, giveUpAfterMs?: number): Promise<number> {
+    return this.deps.inbox.replay(olderThanMs, { run: (held) => this.runHeld(held), giveUp: (held) => this.giveUp(held) }, this.deps.log, giveUpAfterMs);
   }
 
-  /** What the person entered, one line per field, as they would read it back. */
-  private entered(fields: FormField[], submitted: Record<string, string>): string[] {
-    return fields
-      .filter((f) => submitted[f.name]?.trim())
-      .map((f) => `${f.label}: ${f.options?.find((o) => o.value === submitted[f.name])?.label ?? submitted[f.name]}`);
+  /** Tells the person a held submission was given up, with what they entered; throws if it cannot reach them. */
+  private async giveUp(held: HeldSubmission): Promise<void> {
+    const origin = held.origin as unknown as Origin;
+    const { m } = this.deps.app.voice(origin.locale);
+    const lines = [m.notice.formGaveUp, ...(held.entered.length > 0 ? [m.notice.youEntered, ...held.entered] : [])];
+    await this.deps.replies.reply(origin, { ephemeral: true, text: lines.join('\n') });
   }
 
   /** Why a submitted form changed nothing, with what the person entered, ready to paste again. */
@@ -280,7 +282,7 @@ export class Interactions {
     const { m } = this.deps.app.voice(locale);
     const problems = reply.form ? Object.values(reply.form.errors ?? {}).join(' ') : '';
     const lines = [reply.text ?? m.slack.notSaved({ problems: problems || m.slack.done })];
-    if (entered.length > 0) lines.push(m.slack.youEntered, ...entered);
+    if (entered.length > 0) lines.push(m.notice.youEntered, ...entered);
     return { ephemeral: true, text: lines.join('\n'), ...(reply.error ? { error: reply.error } : {}) };
   }
 

@@ -102,6 +102,13 @@ export interface ReplyFile {
   encoding?: 'base64';
 }
 
+/** What a person entered in a form, one line per filled field (option labels, not values), as they would read it back. */
+export function enteredLines(fields: readonly FormField[], values: Readonly<Record<string, string | undefined>>): string[] {
+  return fields
+    .filter((f) => values[f.name]?.trim())
+    .map((f) => `${f.label}: ${f.options?.find((o) => o.value === values[f.name])?.label ?? values[f.name]}`);
+}
+
 /** The bytes of a file, however it is carried. */
 export function fileBytes(file: Pick<ReplyFile, 'content' | 'encoding'>): Buffer {
   return Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8');

@@ -597,6 +597,8 @@ export const en = {
     commsApproved: (p: P) => `${s(p.id)}: your update #${s(p.n)} for ${s(p.audience)} was approved by ${s(p.by)} and has gone out.`,
     commsRejected: (p: P) => `${s(p.id)}: your update #${s(p.n)} for ${s(p.audience)} was rejected by ${s(p.by)}: ${s(p.reason)}`,
     commsUpdate: (p: P) => `${s(p.id)} (${s(p.priority)}) "${s(p.title)}" — update for ${s(p.audience)}:\n${s(p.text)}`,
+    formGaveUp: 'Your form could not be finished: it still failed an hour after you sent it, so the bot has stopped trying. It may not have been logged; search for it (/incident search <words of its title>) before you send it again.',
+    youEntered: 'What you entered (copy it into a new /incident form):',
   },
   /** Notifications the outbox delivers (SPEC §5–§9). */
   notify: {
@@ -844,7 +846,6 @@ export const en = {
     fromMessage: (p: P) => `Reported from a Slack message: ${s(p.link)}`,
     reportedFromMessage: (p: P) => `Reported as ${s(p.id)}.`,
     notSaved: (p: P) => `Nothing was saved: ${s(p.problems)}`,
-    youEntered: 'What you entered (copy it into a new /incident form):',
     homeHeading: 'Incidents',
     homeUpdated: (p: P) => `Updated ${s(p.at)}`,
     asTyped: (p: P) => `${s(p.text)} (as typed)`,

@@ -603,6 +603,8 @@ export const zhCN: Catalog = {
     commsApproved: (p: P) => `${s(p.id)}：您给${s(p.audience)}的通报 #${s(p.n)} 已由 ${s(p.by)} 批准并发出。`,
     commsRejected: (p: P) => `${s(p.id)}：您给${s(p.audience)}的通报 #${s(p.n)} 被 ${s(p.by)} 驳回：${s(p.reason)}`,
     commsUpdate: (p: P) => `${s(p.id)}（${s(p.priority)}）“${s(p.title)}”— 致${s(p.audience)}的通报：\n${s(p.text)}`,
+    formGaveUp: '你的表单未能完成：提交一小时后仍然失败，机器人已停止重试。它可能没有被登记；再次提交前请先搜索（/incident search <标题中的词>）。',
+    youEntered: '你填写的内容（可复制到新的 /incident 表单）：',
   },
   /** 发件箱投递的通知（SPEC §5–§9）。 */
   notify: {
@@ -839,7 +841,6 @@ export const zhCN: Catalog = {
     fromMessage: (p: P) => `由 Slack 消息报告：${s(p.link)}`,
     reportedFromMessage: (p: P) => `已登记为 ${s(p.id)}。`,
     notSaved: (p: P) => `未保存：${s(p.problems)}`,
-    youEntered: '你填写的内容（可复制到新的 /incident 表单）：',
     homeHeading: '事件',
     homeUpdated: (p: P) => `更新于 ${s(p.at)}`,
     asTyped: (p: P) => `${s(p.text)}（按输入）`,

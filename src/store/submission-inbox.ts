@@ -6,6 +6,12 @@ import { retryTransient } from './transient.js';
 /** A submission held this long and still not answered belongs to a process that stopped (or is far behind): it is run again. */
 export const HELD_SUBMISSION_STALE_MS = 60_000;
 
+/**
+ * A held submission that still fails when run again this long after it was taken is given up: its
+ * person is told, with what they entered, and it is let go (rather than tried each minute forever).
+ */
+export const HELD_SUBMISSION_GIVE_UP_MS = 60 * 60_000;
+
 /** What every held submission has: its request key (running it again acts once) and when it was held. */
 export interface Held {
   _id: string;
@@ -25,6 +31,12 @@ export interface Held {
 interface ReplayLog {
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
+}
+
+/** What the replay does with a held submission: run it again, or (failing for too long) tell its person it was given up. */
+export interface ReplayHandlers<T> {
+  run(held: T): Promise<void>;
+  giveUp(held: T, error: unknown): Promise<void>;
 }
 
 export class SubmissionInbox<T extends Held> {
@@ -68,13 +80,26 @@ export class SubmissionInbox<T extends Held> {
   /**
    * Submissions a stopped process took and never answered (held longer than `olderThanMs`, and not
    * running here): each run again by `run`, oldest first, one at a time. A failure is logged and
-   * left for the next replay. Returns how many were run.
+   * left for the next replay, until the submission was taken `giveUpAfterMs` ago: then `giveUp`
+   * tells its person and it is let go (kept if even that fails, for the next replay). Returns how
+   * many were run.
    */
-  async replay(olderThanMs: number, run: (held: T) => Promise<void>, log: ReplayLog): Promise<number> {
+  async replay(olderThanMs: number, handlers: ReplayHandlers<T>, log: ReplayLog, giveUpAfterMs = HELD_SUBMISSION_GIVE_UP_MS): Promise<number> {
     const held = (await this.stale(new Date(), olderThanMs)).filter((h) => !this.running.has(h._id));
     for (const submission of held) {
-      log.warn({ key: submission._id, heldSince: submission.at }, 'a submission taken by a process that stopped is run now');
-      await run(submission).catch((err: unknown) => log.error({ err, key: submission._id }, 'a held submission failed again; the next replay runs it again'));
+      const key = submission._id;
+      log.warn({ key, heldSince: submission.at }, 'a submission taken by a process that stopped is run now');
+      await handlers.run(submission).catch(async (err: unknown) => {
+        if (Date.now() - new Date(submission.at).getTime() < giveUpAfterMs) {
+          log.error({ err, key }, 'a held submission failed again; the next replay runs it again');
+          return;
+        }
+        log.error({ err, key, heldSince: submission.at }, 'a held submission still fails; its person is told and it is let go');
+        await handlers.giveUp(submission, err).then(
+          () => this.release(key),
+          (error: unknown) => log.error({ err: error, key }, 'could not tell the person a held submission was given up; the next replay tries again'),
+        );
+      });
     }
     return held.length;
   }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DeliveryError } from '../../src/app/platform.js';
 import type { Env } from '../../src/config/env.js';
 import { registerCommands } from '../../adapters/discord/register-commands.js';
@@ -289,6 +289,23 @@ describe('Discord: a submitted form is not lost with its process', () => {
     expect(String(dm?.content)).toMatch(/Logged INC-\d+/);
     expect((await h.t.app.service.list({})).filter((i) => i.title === 'Lift stuck on floor 4')).toHaveLength(1);
     expect(await h.t.conn.collection('discord_submissions').countDocuments()).toBe(0);
+  });
+
+  it('GIVEN a held form that still fails an hour after it was sent THEN its person gets a direct message with what they entered, and it is let go', async () => {
+    h = await startDiscord();
+    const { key } = await heldForm(h, 'Cooling alarm in room B', 2 * 60 * 60_000);
+    const run = h.t.app.run.bind(h.t.app);
+    const spy = vi.spyOn(h.t.app, 'run').mockImplementation((...args) => (args[3]?.key === key ? Promise.reject(new Error('cannot run this one')) : run(...args)));
+    try {
+      await h.adapter.replayHeld();
+    } finally {
+      spy.mockRestore();
+    }
+    const dm = h.dmsTo(users.user.id).at(-1);
+    expect(String(dm?.content)).toContain('could not be finished: it still failed an hour after you sent it');
+    expect(String((dm?.embeds as Raw[] | undefined)?.[0]?.description)).toContain('Title: Cooling alarm in room B');
+    expect(await h.t.conn.collection('discord_submissions').countDocuments()).toBe(0);
+    expect((await h.t.app.service.list({})).filter((i) => i.title === 'Cooling alarm in room B')).toHaveLength(0);
   });
 
   it('GIVEN a form submitted and answered as usual THEN nothing of it stays held', async () => {

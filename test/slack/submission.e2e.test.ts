@@ -108,6 +108,44 @@ describe('Slack: submitting a form', () => {
     }
   });
 
+  it('GIVEN a held submission that still fails an hour after it was sent THEN its person is told, with what they entered, and it is let go', async () => {
+    const command = await bot.slash(slackUsers.user, '');
+    const form = await bot.modalFor(command.triggerId);
+    await bot.idle();
+    const origin = JSON.parse(form.private_metadata ?? '{}').o as Record<string, unknown>;
+    const held = bot.testApp.conn.collection('slack_submissions');
+    const hold = (key: string, agoMs: number) => held.insertOne({
+      _id: key as never, user: { id: slackUsers.user.id }, command: 'report', origin, at: new Date(Date.now() - agoMs),
+      args: { title: 'Core router flapping', description: 'BGP sessions drop every few minutes', impact: '2', urgency: '2' },
+      entered: ['Title: Core router flapping', 'Description: BGP sessions drop every few minutes'],
+    });
+    const young = `slack:view:${form.id}-failing-young`;
+    const old = `slack:view:${form.id}-failing-old`;
+    await hold(young, 10 * 60_000);
+    await hold(old, 2 * 60 * 60_000);
+    // Running these two fails, however often it is tried.
+    const run = bot.app.run.bind(bot.app);
+    const spy = vi.spyOn(bot.app, 'run').mockImplementation((...args) => {
+      const key = args[3]?.key;
+      return key === young || key === old ? Promise.reject(new Error('cannot run this one')) : run(...args);
+    });
+    try {
+      await bot.adapter.replayHeld();
+      await bot.idle();
+    } finally {
+      spy.mockRestore();
+    }
+    const answers = bot.responses(command.responseUrl).map((r) => String(r.params.text));
+    expect(answers).toHaveLength(1);
+    expect(answers[0]).toContain('could not be finished: it still failed an hour after you sent it');
+    expect(answers[0]).toContain('What you entered');
+    expect(answers[0]).toContain('Description: BGP sessions drop every few minutes');
+    expect(await held.countDocuments({ _id: old as never })).toBe(0);
+    // Ten minutes old: still tried again at the next sweep, its person not told anything yet.
+    expect(await held.countDocuments({ _id: young as never })).toBe(1);
+    await held.deleteOne({ _id: young as never });
+  });
+
   it('GIVEN a submission answered as usual THEN nothing of it stays held', async () => {
     const command = await bot.slash(slackUsers.user, '');
     const form = await bot.modalFor(command.triggerId);
