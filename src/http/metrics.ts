@@ -304,10 +304,16 @@ export class BotMetrics implements TimerMetrics {
     this.deliveryFailures.inc({ platform, outcome });
   }
 
-  /** The Prometheus text exposition of every series. */
+  /**
+   * The Prometheus text exposition of every series. Scrapes that arrive while one is being rendered
+   * share it: each render reads the database (open incidents, the outbox), and on a database slowed
+   * by a burst, scrapes each starting their own reads would pile up and slow it further.
+   */
   text(): Promise<string> {
-    return this.registry.metrics();
+    this.rendering ??= this.registry.metrics().finally(() => (this.rendering = undefined));
+    return this.rendering;
   }
+  private rendering: Promise<string> | undefined;
 
   get contentType(): string {
     return this.registry.contentType;

@@ -72,6 +72,28 @@ describe('/metrics with prom-client', () => {
     expect(value(text, 'mongodb_command_seconds_total{command="find",collection="incidents"}')).toBeCloseTo(0.042, 6);
   });
 
+  it('GIVEN scrapes that arrive while one is being rendered THEN they share its database reads', async () => {
+    const own = new BotMetrics({ defaultMetrics: false }).collectFrom({ store: t.app.store, outbox: t.app.outboxStore, now: () => t.clock.now() });
+    const client = t.conn.getClient() as unknown as { on(e: string, f: (ev: { commandName: string; command: Record<string, unknown> }) => void): void; off(e: string, f: (ev: { commandName: string; command: Record<string, unknown> }) => void): void };
+    const incidentReads: string[] = [];
+    const listener = (ev: { commandName: string; command: Record<string, unknown> }) => {
+      if (ev.command[ev.commandName] === 'incidents') incidentReads.push(ev.commandName);
+    };
+    client.on('commandStarted', listener);
+    try {
+      const texts = await Promise.all([own.text(), own.text(), own.text()]);
+      expect(new Set(texts).size).toBe(1);
+      expect(texts[0]).toContain('# TYPE incidents gauge');
+      // One render: the open incidents grouped once, the unresolved ones read once.
+      expect(incidentReads.sort()).toEqual(['aggregate', 'find']);
+      // A scrape after it has finished renders afresh.
+      await own.text();
+      expect(incidentReads).toHaveLength(4);
+    } finally {
+      client.off('commandStarted', listener);
+    }
+  });
+
   it('counts a missed target and the escalation tiers fired, once each, by the process that fired them', async () => {
     metrics.collectFrom({ store: t.app.store, outbox: t.app.outboxStore, now: () => t.clock.now() });
     t.clock.set(T0);
