@@ -1,3 +1,4 @@
+import './memory.js';
 import { resolve } from 'node:path';
 import mongoose from 'mongoose';
 import { systemClock } from './app/clock.js';
