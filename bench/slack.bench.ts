@@ -5,7 +5,7 @@
  * from a load generator of its own, bench/post-load.ts):
  *   1. a bare Bolt app that only acks;
  *   2. a minimal Bolt app that acks, then opens a one-field modal (bench/floor-app.ts): the floor;
- *   3. this bot (src/main.ts in HTTP mode, as docs/slack.md tells a user), opening its report form.
+ *   3. this bot (as `npm start` runs it, in HTTP mode as docs/slack.md tells a user), opening its report form.
  * ROUNDS rounds of the three, one after the other (a single 10-second run of a target on two
  * shared cores swings its p99 by several times from run to run). The fake Web API refuses a
  * trigger_id older than Slack's 3 s. Prints, over all rounds, requests/s, ack p50/p99/max, how
@@ -83,6 +83,7 @@ interface ReportRun {
   /** The bot's wait on each of them, sent to answered, in ms (its mongodb_command_seconds_total). */
   msByCommand: Record<string, number>;
   peakRssMb: number;
+  startRssMb: number;
   /** The bot's event-loop delay while the submissions were arriving (prom-client's, reset at each scrape). */
   loop: { p99: number; max: number };
   /** The same acks as the bot timed them (arrival to last byte, its http_request_duration_seconds): the bucket bound under which 50 % and 99 % fell. */
@@ -148,11 +149,11 @@ async function main(): Promise<void> {
   }
   console.log(`\nReports through the modal: ${REPORTS} submissions, ${REPORT_CONCURRENCY} in flight, each its own view; cards paced at ${process.env.BENCH_CHANNEL_PACE ?? '1000'}/s per channel (BENCH_CHANNEL_PACE; Slack's is about 1)`);
   if (floorDb) console.log(`database floor, same run, ${REPORT_CONCURRENCY} concurrent: ${floorDb.inserts.toFixed(0)} single-document inserts/s, ${floorDb.reads.toFixed(0)} _id reads/s`);
-  console.log(`\n${'history'.padStart(8)} ${'ack p50'.padStart(9)} ${'ack p99'.padStart(9)} ${'ack max'.padStart(9)} ${'failed'.padStart(7)} ${'committed/s'.padStart(12)} ${'cards/s'.padStart(8)} ${'cards'.padStart(6)} ${'db cmds/report'.padStart(15)} ${'incl. delivery'.padStart(15)} ${'peak RSS'.padStart(9)} ${'loop p99/max'.padStart(15)} ${'bot-timed ack p50/p99'.padStart(22)}  committed/s vs empty`);
+  console.log(`\n${'history'.padStart(8)} ${'ack p50'.padStart(9)} ${'ack p99'.padStart(9)} ${'ack max'.padStart(9)} ${'failed'.padStart(7)} ${'committed/s'.padStart(12)} ${'cards/s'.padStart(8)} ${'cards'.padStart(6)} ${'db cmds/report'.padStart(15)} ${'incl. delivery'.padStart(15)} ${'RSS idle→peak'.padStart(13)} ${'loop p99/max'.padStart(15)} ${'bot-timed ack p50/p99'.padStart(22)}  committed/s vs empty`);
   const empty = reportRuns[0];
   for (const r of reportRuns) {
     console.log(
-      `${String(r.prefill).padStart(8)} ${ms(percentile(r.acks, 0.5))} ${ms(percentile(r.acks, 0.99))} ${ms(Math.max(...r.acks))} ${String(r.failedAcks).padStart(7)} ${r.committedPerSecond.toFixed(0).padStart(12)} ${r.cardsPerSecond.toFixed(0).padStart(8)} ${String(r.cards).padStart(6)} ${(r.commandsAtCommit / REPORTS).toFixed(1).padStart(15)} ${(r.commandsTotal / REPORTS).toFixed(1).padStart(15)} ${`${r.peakRssMb.toFixed(0)} MB`.padStart(9)} ${`${r.loop.p99.toFixed(0)}/${r.loop.max.toFixed(0)} ms`.padStart(15)} ${`≤${r.botAck.p50.toFixed(0)}/≤${r.botAck.p99.toFixed(0)} ms`.padStart(22)}  ${empty ? `${((r.committedPerSecond / empty.committedPerSecond) * 100).toFixed(0)} %` : ''}`,
+      `${String(r.prefill).padStart(8)} ${ms(percentile(r.acks, 0.5))} ${ms(percentile(r.acks, 0.99))} ${ms(Math.max(...r.acks))} ${String(r.failedAcks).padStart(7)} ${r.committedPerSecond.toFixed(0).padStart(12)} ${r.cardsPerSecond.toFixed(0).padStart(8)} ${String(r.cards).padStart(6)} ${(r.commandsAtCommit / REPORTS).toFixed(1).padStart(15)} ${(r.commandsTotal / REPORTS).toFixed(1).padStart(15)} ${`${r.startRssMb.toFixed(0)}→${r.peakRssMb.toFixed(0)} MB`.padStart(13)} ${`${r.loop.p99.toFixed(0)}/${r.loop.max.toFixed(0)} ms`.padStart(15)} ${`≤${r.botAck.p50.toFixed(0)}/≤${r.botAck.p99.toFixed(0)} ms`.padStart(22)}  ${empty ? `${((r.committedPerSecond / empty.committedPerSecond) * 100).toFixed(0)} %` : ''}`,
     );
   }
   if (empty) {
@@ -309,6 +310,7 @@ async function reports(api: FakeSlackApi, uri: string, history: number): Promise
       byCommand,
       msByCommand,
       peakRssMb: peak.stop(),
+      startRssMb: peak.atStart,
       loop,
       botAck,
     };
@@ -407,17 +409,19 @@ async function untilIdle(): Promise<number> {
 }
 
 /** Samples the bot's resident memory (/proc, so the sampling costs the bot nothing) every 200 ms; stop() gives the peak in MB. */
-function watchRss(pid: number | undefined): { stop(): number } {
-  let peak = 0;
-  const timer = setInterval(() => {
+function watchRss(pid: number | undefined): { stop(): number; atStart: number } {
+  const read = (): number => {
     try {
       const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (match) peak = Math.max(peak, Number(match[1]) / 1024);
+      return match ? Number(match[1]) / 1024 : 0;
     } catch {
-      // not Linux, or the process is gone
+      return 0; // not Linux, or the process is gone
     }
-  }, 200);
-  return { stop: () => (clearInterval(timer), peak) };
+  };
+  const atStart = read();
+  let peak = atStart;
+  const timer = setInterval(() => (peak = Math.max(peak, read())), 200);
+  return { stop: () => (clearInterval(timer), peak), atStart };
 }
 
 function floor(port: number, api: FakeSlackApi, mode: 'ack-only' | 'modal'): ChildProcess {
@@ -436,7 +440,10 @@ function bot(port: number, api: FakeSlackApi, uri: string, dbName: string): { ch
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [];
   // BENCH_BOT_NODE_FLAGS: Node flags NODE_OPTIONS does not take (say, --trace-gc), on the bot's command line.
   const flags = (process.env.BENCH_BOT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', 'src/main.ts'], {
+  // As `npm start` runs it (scripts/start.mjs: compiled to .build/, then plain node; MONGODB_URI is
+  // set, so no development database); BENCH_BOT_MAIN=dist/src/main.js runs the Docker image's build instead.
+  const main = process.env.BENCH_BOT_MAIN ? ['--enable-source-maps', process.env.BENCH_BOT_MAIN] : ['scripts/start.mjs'];
+  const child = spawn(process.execPath, [...profile, ...flags, ...main], {
     cwd: ROOT,
     env: {
       ...process.env, NODE_ENV: 'production', MONGODB_URI: process.env.BENCH_URI_EXTRA ? `${uri}${process.env.BENCH_URI_EXTRA}` : uri, MONGODB_DB: dbName, PORT: String(port),

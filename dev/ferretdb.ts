@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,8 +19,13 @@ import { errnoCode, errorMessage, ping, run, tail, terminate, withDirectConnecti
 
 export const FERRETDB_VERSION = '1.24.2';
 
-/** This folder: main.go and go.mod are copied into the build; the patch is applied to the vendored module. */
-const FERRETDB_SOURCES = fileURLToPath(new URL('./ferretdb/', import.meta.url));
+/**
+ * dev/ferretdb/: main.go and go.mod are copied into the build; the patch is applied to the vendored
+ * module. Found beside this file, or from the compiled copy `npm start` runs (.build/dev/ferretdb.js).
+ */
+const FERRETDB_SOURCES = ['./ferretdb/', '../../dev/ferretdb/']
+  .map((path) => fileURLToPath(new URL(path, import.meta.url)))
+  .find((dir) => existsSync(join(dir, 'main.go'))) ?? fileURLToPath(new URL('./ferretdb/', import.meta.url));
 const FERRETDB_SOURCE_FILES = ['main.go', 'go.mod'] as const;
 const FERRETDB_PATCH = 'sqlite-id-index.patch';
 /** Where `go mod vendor` puts the module the patch applies to (its paths are relative to it). */
