@@ -2,7 +2,8 @@ import { PRIORITIES } from '../config/config.schema.js';
 import type { Directory } from '../domain/directory.js';
 import { average, computeKpis, dayKey, groupBy, type KpiFacts, type KpiFilter, type Period } from '../domain/kpi.js';
 import type { Catalog, Locale } from '../i18n/index.js';
-import { barChartSpec, lineChartSpec, renderPng, type VegaLiteSpec } from '../reports/chart.js';
+import { barChartSpec, lineChartSpec, type VegaLiteSpec } from '../reports/chart.js';
+import { renderPngs } from '../reports/render-charts.js';
 import { toCsv } from './csv.js';
 import { kpiText } from './kpi-text.js';
 import type { ReplyFile } from './view.js';
@@ -125,9 +126,8 @@ export async function periodReport(input: PeriodReportInput, m: Catalog, locale:
   }
   const stem = `${input.kind}-${label}`;
   const files: ReplyFile[] = [];
-  for (const [name, spec] of charts) {
-    files.push({ name: `${stem}-${name}.png`, type: 'image/png', content: (await renderPng(spec)).toString('base64'), encoding: 'base64' });
-  }
+  const pngs = await renderPngs(charts.map(([, spec]) => spec));
+  charts.forEach(([name], i) => files.push({ name: `${stem}-${name}.png`, type: 'image/png', content: pngs[i]!.toString('base64'), encoding: 'base64' }));
   files.push({ name: `${stem}.csv`, type: 'text/csv', content: toCsv([r.csvHeader.split(','), ...tables.flatMap((t) => t.cells.map(([row, column, value]) => [t.name, row, column, value]))]) });
   const summary = kpiText(m, locale, directory, { period: input.period.label, previous: input.previous.label, filter: input.filter, now, before });
   const text = [r.heading({ kind: r.kinds[input.kind], period: label, charts: charts.length, csv: `${stem}.csv` }), summary].join('\n');

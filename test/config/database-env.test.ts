@@ -61,13 +61,15 @@ describe('MONGODB_URI: the product never starts a database itself', () => {
 });
 
 describe('the product holds no database-building code', () => {
-  it('nothing in src/, commands/ or adapters/ imports dev/, mongodb-memory-server or spawns a database', () => {
+  it('nothing in src/, commands/ or adapters/ imports dev/, mongodb-memory-server or spawns a database (the one child process is the report charts\')', () => {
     const offenders: string[] = [];
     for (const folder of ['src', 'commands', 'adapters']) {
       for (const file of readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })) {
         if (!file.endsWith('.ts')) continue;
         const text = readFileSync(join(ROOT, folder, file), 'utf8');
-        if (/from '(\.\.\/)+dev\/|mongodb-memory-server|node:child_process/.test(text)) offenders.push(`${folder}/${file}`);
+        // The one child process the product starts: the report charts' (src/reports/render-charts.ts), which forks chart-worker.js and nothing else.
+        const chartsOnly = `${folder}/${file}` === 'src/reports/render-charts.ts' && [...text.matchAll(/\bfork\(|\bspawn\(|\bexec(File)?\(/g)].length === 1 && /fork\(CHILD,/.test(text) && /'\.\/chart-worker\.js'/.test(text);
+        if (/from '(\.\.\/)+dev\/|mongodb-memory-server/.test(text) || (/node:child_process/.test(text) && !chartsOnly)) offenders.push(`${folder}/${file}`);
       }
     }
     expect(offenders).toEqual([]);
