@@ -68,6 +68,8 @@ export class BotMetrics implements TimerMetrics {
   private readonly timeToRespond: Histogram<'priority'>;
   private readonly timeToResolve: Histogram<'priority'>;
   private readonly requestDuration: Histogram<'route'>;
+  /** The render in flight, which scrapes arriving meanwhile share. */
+  private rendering: Promise<string> | undefined;
 
   constructor(options: BotMetricsOptions = {}) {
     const registers = [this.registry];
@@ -313,7 +315,6 @@ export class BotMetrics implements TimerMetrics {
     this.rendering ??= this.registry.metrics().finally(() => (this.rendering = undefined));
     return this.rendering;
   }
-  private rendering: Promise<string> | undefined;
 
   get contentType(): string {
     return this.registry.contentType;
