@@ -23,9 +23,8 @@ export const FERRETDB_VERSION = '1.24.2';
  * dev/ferretdb/: main.go and go.mod are copied into the build; the patch is applied to the vendored
  * module. Found beside this file, or from the compiled copy `npm start` runs (.build/dev/ferretdb.js).
  */
-const FERRETDB_SOURCES = ['./ferretdb/', '../../dev/ferretdb/']
-  .map((path) => fileURLToPath(new URL(path, import.meta.url)))
-  .find((dir) => existsSync(join(dir, 'main.go'))) ?? fileURLToPath(new URL('./ferretdb/', import.meta.url));
+const FERRETDB_SOURCE_DIRS = ['./ferretdb/', '../../dev/ferretdb/'].map((path) => fileURLToPath(new URL(path, import.meta.url)));
+const FERRETDB_SOURCES = FERRETDB_SOURCE_DIRS.find((dir) => existsSync(join(dir, 'main.go'))) ?? FERRETDB_SOURCE_DIRS[0]!;
 const FERRETDB_SOURCE_FILES = ['main.go', 'go.mod'] as const;
 const FERRETDB_PATCH = 'sqlite-id-index.patch';
 /** Where `go mod vendor` puts the module the patch applies to (its paths are relative to it). */

@@ -8,7 +8,7 @@
  * 65 MB of its resident memory (issue 11 asks for 300 MB at most). Type checking is `npm test`'s job.
  *
  *   node scripts/start.mjs               compile, then run
- *   node scripts/start.mjs --build-only  compile only (the benchmarks run `.build/src/main.js` themselves)
+ *   node scripts/start.mjs --build-only  compile only (the chart test runs the compiled build itself)
  */
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const BUILD_DIR = join(ROOT, '.build');
+const BUILD_DIR = join(ROOT, '.build');
 const SOURCES = ['src', 'commands', 'adapters', 'dev'];
 
 /** Every TypeScript source of the bot (no declaration files), relative to the project. */
@@ -29,7 +29,7 @@ function sources() {
 }
 
 /** Compiles the bot into `.build/`, keeping the folders as they are (`.build/src/main.js`, …). */
-export async function compile() {
+async function compile() {
   await build({
     absWorkingDir: ROOT,
     entryPoints: sources(),

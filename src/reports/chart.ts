@@ -223,6 +223,13 @@ export async function renderPng(spec: VegaLiteSpec, options: RenderOptions = {})
   return image.asPng();
 }
 
+/** Draws charts one after the other, in this process; their PNGs in the same order. */
+export async function renderPngsHere(specs: VegaLiteSpec[], options: RenderOptions = {}): Promise<Buffer[]> {
+  const pngs: Buffer[] = [];
+  for (const spec of specs) pngs.push(await renderPng(spec, options));
+  return pngs;
+}
+
 const HAN = /\p{Script=Han}/u;
 
 /** Vega's text layout, which vega's typings leave out. */

@@ -10,7 +10,7 @@
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderPng, type VegaLiteSpec } from './chart.js';
+import { renderPngsHere, type VegaLiteSpec } from './chart.js';
 
 const CHILD = fileURLToPath(new URL('./chart-worker.js', import.meta.url));
 /** A chart process that has not answered by then is stopped, and the report fails saying so. */
@@ -23,11 +23,7 @@ export function chartsInChildProcess(): boolean {
 
 /** PNGs of the charts, in order; a chart that cannot be drawn fails them all with its reason. */
 export async function renderPngs(specs: VegaLiteSpec[]): Promise<Buffer[]> {
-  if (!chartsInChildProcess()) {
-    const pngs: Buffer[] = [];
-    for (const spec of specs) pngs.push(await renderPng(spec));
-    return pngs;
-  }
+  if (!chartsInChildProcess()) return renderPngsHere(specs);
   const child = fork(CHILD, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let timer: NodeJS.Timeout | undefined;
   try {
