@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { deleteById, insertOnce } from '../store/insert-once.js';
+import { deleteById, insertOnce, writeOne } from '../store/insert-once.js';
 import { holderIsGone, PROCESS_ID } from '../store/holder.js';
 import { prepareCollections } from '../store/models.js';
 import { retryTransient } from '../store/transient.js';
@@ -83,8 +83,9 @@ export class SurfaceStore {
     return insertOnce(this.refs, { ...fields, _id: key, incidentId, state, at: new Date() });
   }
 
-  async set(key: string, fields: RefFields & { state?: SurfaceRef['state'] }): Promise<void> {
-    await retryTransient(() => this.refs.updateOne({ _id: key }, { $set: fields }).exec());
+  /** Updates the record; concurrent updates (other incidents' posts) go out as one command. */
+  set(key: string, fields: RefFields & { state?: SurfaceRef['state'] }): Promise<void> {
+    return writeOne(this.refs, { updateOne: { filter: { _id: key }, update: { $set: fields } } });
   }
 
   /**

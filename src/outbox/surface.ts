@@ -141,6 +141,9 @@ export class SurfaceSync {
     const key = `${platform}:${incidentId}`;
     const run = (this.chains.get(key) ?? Promise.resolve()).catch(() => undefined).then(async () => {
       if (seq === undefined) return this.run(platform, incidentId);
+      // A new incident this process reported and has not shown yet has no progress to read: only
+      // another process could have shown it, and then its posts are found done (`steps.once`).
+      if (seq === 1 && this.newest.get(key)?.event.seq === 1) return this.run(platform, incidentId, { seq, progress: undefined });
       // Progress only moves forward, so a change already shown needs neither the lock nor the incident.
       const progress = await this.deps.store.get(`${platform}:progress:${incidentId}`);
       if ((progress?.rev ?? 0) >= seq) return true;

@@ -54,6 +54,31 @@ describe('surfaces: what a killed process left half done', () => {
     }
   });
 
+  it('GIVEN a report THEN its first showing reads no progress (none can be there yet)', async () => {
+    const get = vi.spyOn(bot.app.surfaceStore, 'get');
+    try {
+      const { incident } = await bot.app.service.report(people.user, reportInput({ title: 'No progress to read' }));
+      await bot.idle();
+      expect(bot.card(incident.id)).toBeDefined();
+      expect(get.mock.calls.filter(([key]) => key === `slack:progress:${incident.id}`)).toHaveLength(0);
+      expect(await bot.app.surfaceStore.get(`slack:progress:${incident.id}`)).toMatchObject({ state: 'done', rev: 1 });
+    } finally {
+      get.mockRestore();
+    }
+  });
+
+  it('GIVEN a new incident another process has already shown THEN showing it again from memory posts nothing twice', async () => {
+    const { incident, event } = await bot.app.service.report(people.user, reportInput({ title: 'Shown elsewhere first' }));
+    await bot.idle();
+    const posts = bot.api.callsOf('chat.postMessage').length;
+    // This process still holds the report in memory as not yet shown (as if another process had shown it).
+    bot.app.surfaces.entries({ incident, event: event! }, new Date());
+    expect(await bot.app.surfaces.sync('slack', incident.id, 1)).toBe(true);
+    expect(bot.api.callsOf('chat.postMessage').length).toBe(posts);
+    expect(bot.api.callsOf('chat.update').filter((c) => JSON.stringify(c.params.blocks ?? '').includes(`card:${incident.id}`))).toHaveLength(0);
+    expect(await bot.app.surfaceStore.get(`slack:progress:${incident.id}`)).toMatchObject({ state: 'done', rev: 1 });
+  });
+
   it('GIVEN five changes before delivery THEN the card is posted once and shows the last one (updates coalesce)', async () => {
     const { incident } = await bot.app.service.report(people.user, reportInput({ title: 'Coalesced' }));
     await bot.app.service.act(incident.id, 'dispatch', people.desk, { groupId: 'network' });
