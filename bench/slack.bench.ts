@@ -19,7 +19,9 @@
  * http_request_duration_seconds, which leaves out the load generator's own waits), reports committed per second (the reporter told the id), cards posted per second in
  * the service-desk channel, database commands per report (the bot's own /metrics, MongoDB command
  * monitoring) and the bot's peak RSS; beside them the database's own single-insert and `_id`-read
- * rates at the same concurrency, measured in the same run.
+ * rates at the same concurrency, measured in the same run. Then the CPU each report cost the bot
+ * and the database server (/proc, Linux only), and the server's CPU per insert in the floor: what a
+ * report costs the database in inserts' worth, and the most reports a second one core of it allows.
  *
  *   npm run bench:slack                                   (BENCH_SECONDS=10, BENCH_CONCURRENCY=100, BENCH_ROUNDS=3, BENCH_REPORTS=1000, BENCH_REPORT_CONCURRENCY=50, BENCH_WARM_REPORTS=20)
  *   npm run bench:slack -- --prefill 10000,100000         (adds a run per history size)
@@ -40,7 +42,8 @@ import { FakeSlackApi, type ApiCall } from '../test/support/slack/fake-slack-api
 import { CHANNELS, SECRET, SlackDriver, slackUserOf } from '../test/support/slack/slack-bot.js';
 import { freePort, installationConfig, until } from '../test/support/installation.js';
 import { prefill } from './prefill.js';
-import { databaseFloor } from './db-floor.js';
+import { databaseFloor, type DatabaseFloor } from './db-floor.js';
+import { cpuSeconds, databasePid } from './cpu.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -88,17 +91,20 @@ interface ReportRun {
   loop: { p99: number; max: number };
   /** The same acks as the bot timed them (arrival to last byte, its http_request_duration_seconds): the bucket bound under which 50 % and 99 % fell. */
   botAck: { p50: number; p99: number };
+  /** CPU seconds the bot and the database server spent from the first submission to the last receipt (commit), and to the last card (total). */
+  cpu: { botCommit: number; dbCommit: number; botTotal: number; dbTotal: number; commitSeconds: number };
 }
 
 async function main(): Promise<void> {
   const db = await startDatabase({ uri: process.env.MONGODB_URI, log: (line) => console.log(`[db] ${line}`) });
+  const dbCpu = ((pid) => () => cpuSeconds(pid))(databasePid());
   const api = new FakeSlackApi();
   await api.start();
   api.triggerLifetimeMs = 3_000;
   /** Per target, one result per round. */
   const results: Result[][] = [];
   const reportRuns: ReportRun[] = [];
-  let floorDb: { inserts: number; reads: number } | undefined;
+  let floorDb: DatabaseFloor | undefined;
   try {
     if (!REPORTS_ONLY) {
       const targets: [string, (port: number) => ChildProcess][] = [
@@ -114,8 +120,8 @@ async function main(): Promise<void> {
       }
     }
     if (!INCIDENT_ONLY) {
-      floorDb = await databaseFloor(db.uri, REPORTS, REPORT_CONCURRENCY);
-      for (const size of PREFILLS) reportRuns.push(await reports(api, db.uri, size));
+      floorDb = await databaseFloor(db.uri, REPORTS, REPORT_CONCURRENCY, dbCpu);
+      for (const size of PREFILLS) reportRuns.push(await reports(api, db.uri, size, dbCpu));
     }
   } finally {
     await api.stop();
@@ -148,12 +154,23 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\nReports through the modal: ${REPORTS} submissions, ${REPORT_CONCURRENCY} in flight, each its own view; cards paced at ${process.env.BENCH_CHANNEL_PACE ?? '1000'}/s per channel (BENCH_CHANNEL_PACE; Slack's is about 1)`);
-  if (floorDb) console.log(`database floor, same run, ${REPORT_CONCURRENCY} concurrent: ${floorDb.inserts.toFixed(0)} single-document inserts/s, ${floorDb.reads.toFixed(0)} _id reads/s`);
+  if (floorDb) console.log(`database floor, same run, ${REPORT_CONCURRENCY} concurrent: ${floorDb.inserts.toFixed(0)} single-document inserts/s, ${floorDb.reads.toFixed(0)} _id reads/s; the server's CPU per insert ${floorDb.insertCpuMs.toFixed(2)} ms`);
   console.log(`\n${'history'.padStart(8)} ${'ack p50'.padStart(9)} ${'ack p99'.padStart(9)} ${'ack max'.padStart(9)} ${'failed'.padStart(7)} ${'committed/s'.padStart(12)} ${'cards/s'.padStart(8)} ${'cards'.padStart(6)} ${'db cmds/report'.padStart(15)} ${'incl. delivery'.padStart(15)} ${'RSS idle→peak'.padStart(13)} ${'loop p99/max'.padStart(15)} ${'bot-timed ack p50/p99'.padStart(22)}  committed/s vs empty`);
   const empty = reportRuns[0];
   for (const r of reportRuns) {
     console.log(
       `${String(r.prefill).padStart(8)} ${ms(percentile(r.acks, 0.5))} ${ms(percentile(r.acks, 0.99))} ${ms(Math.max(...r.acks))} ${String(r.failedAcks).padStart(7)} ${r.committedPerSecond.toFixed(0).padStart(12)} ${r.cardsPerSecond.toFixed(0).padStart(8)} ${String(r.cards).padStart(6)} ${(r.commandsAtCommit / REPORTS).toFixed(1).padStart(15)} ${(r.commandsTotal / REPORTS).toFixed(1).padStart(15)} ${`${r.startRssMb.toFixed(0)}→${r.peakRssMb.toFixed(0)} MB`.padStart(13)} ${`${r.loop.p99.toFixed(0)}/${r.loop.max.toFixed(0)} ms`.padStart(15)} ${`≤${r.botAck.p50.toFixed(0)}/≤${r.botAck.p99.toFixed(0)} ms`.padStart(22)}  ${empty ? `${((r.committedPerSecond / empty.committedPerSecond) * 100).toFixed(0)} %` : ''}`,
+    );
+  }
+  console.log('\nCPU per report, from the first submission to the last receipt (and to the last card), and how busy each was meanwhile:');
+  for (const r of reportRuns) {
+    const { botCommit, dbCommit, botTotal, dbTotal, commitSeconds } = r.cpu;
+    const perReport = (seconds: number) => `${((seconds * 1000) / REPORTS).toFixed(1)} ms`;
+    const inserts = floorDb && Number.isFinite(floorDb.insertCpuMs) ? `, ${((dbCommit * 1000) / REPORTS / floorDb.insertCpuMs).toFixed(1)} single inserts' worth` : '';
+    console.log(
+      `${String(r.prefill).padStart(8)}  bot ${perReport(botCommit)} (${perReport(botTotal)}), ${(botCommit / commitSeconds).toFixed(2)} cores;` +
+        `  database ${perReport(dbCommit)} (${perReport(dbTotal)})${inserts}, ${(dbCommit / commitSeconds).toFixed(2)} cores` +
+        ` → at that cost one database core commits at most ${(REPORTS / dbCommit).toFixed(0)} reports/s`,
     );
   }
   if (empty) {
@@ -221,7 +238,7 @@ async function slashLoad(url: string, concurrency: number, seconds: number, resp
  * with /incident, then REPORTS submissions of it (each with its own view id, as Slack gives every
  * opened modal) go in REPORT_CONCURRENCY at a time. Committed = the reporter was told the id.
  */
-async function reports(api: FakeSlackApi, uri: string, history: number): Promise<ReportRun> {
+async function reports(api: FakeSlackApi, uri: string, history: number, dbCpu: () => number): Promise<ReportRun> {
   const dbName = `bench_reports_${history}_${Date.now()}`;
   if (history > 0) {
     const config = parseConfigText(stringify(installationConfig({ discord: false })));
@@ -270,6 +287,8 @@ async function reports(api: FakeSlackApi, uri: string, history: number): Promise
     }));
     const bodiesFile = join(mkdtempSync(join(tmpdir(), 'bench-bodies-')), 'bodies.json');
     writeFileSync(bodiesFile, JSON.stringify(bodies));
+    const cpuAt = () => ({ bot: cpuSeconds(child.pid), db: dbCpu() });
+    const cpuBefore = cpuAt();
     const started = Date.now();
     const load = await postLoad(`${url}/slack/events`, bodiesFile, REPORT_CONCURRENCY);
     acks.push(...load.acks);
@@ -287,11 +306,13 @@ async function reports(api: FakeSlackApi, uri: string, history: number): Promise
       console.log(`[reports] only ${receipts().length} receipts after 2 minutes; calls seen: ${JSON.stringify(methods)}; last answers: ${since().filter((c) => c.method === 'response_url').slice(-2).map((c) => String(c.params.text)).join(' | ')}`);
     });
     const committedAt = receipts().at(-1)?.at ?? Date.now();
+    const cpuAtCommit = cpuAt();
     const atCommit = await commandCounts(url);
     const cards = () => since().filter(isCard);
     const cardsWaitMs = Number(process.env.BENCH_CARDS_WAIT_MS ?? 300_000);
     await until(async () => cards().length >= receipts().length, cardsWaitMs).catch(() => console.log(`[reports] only ${cards().length} cards after ${(cardsWaitMs / 1000).toFixed(0)} s`));
     const cardsAt = cards().at(-1)?.at ?? Date.now();
+    const cpuAfter = cpuAt();
     const after = await commandCounts(url);
     const total = (counts: Record<string, number>) => Object.entries(counts).filter(([c]) => !c.includes(' ')).reduce((a, [, n]) => a + n, 0);
     const byCommand = Object.fromEntries(Object.entries(after).map(([c, n]) => [c, n - (before[c] ?? 0)]).filter(([, n]) => Number(n) > 0));
@@ -313,6 +334,11 @@ async function reports(api: FakeSlackApi, uri: string, history: number): Promise
       startRssMb: peak.atStart,
       loop,
       botAck,
+      cpu: {
+        botCommit: cpuAtCommit.bot - cpuBefore.bot, dbCommit: cpuAtCommit.db - cpuBefore.db,
+        botTotal: cpuAfter.bot - cpuBefore.bot, dbTotal: cpuAfter.db - cpuBefore.db,
+        commitSeconds: (committedAt - started) / 1000,
+      },
     };
   } finally {
     await stopChild(child);

@@ -1,0 +1,27 @@
+import mongoose from 'mongoose';
+import pino from 'pino';
+import { readFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import { startDatabase } from '../dev/database.js';
+import { composeBot } from '../src/compose.js';
+import { loadConfigFile } from '../src/config/load-config.js';
+import { loadEnv } from '../src/config/env.js';
+import { systemClock } from '../src/app/clock.js';
+
+const cpu = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) / 100; };
+const db = await startDatabase({ log: () => {} });
+const ferret = Number(execSync('pgrep -f ferretdb-1.24.2/ferretdb').toString().trim().split('\n')[0]);
+const conn = await mongoose.createConnection(db.uri, { dbName: 'trace' }).asPromise();
+const env = loadEnv({ MONGODB_URI: db.uri } as never);
+const bot = await composeBot({ conn, config: loadConfigFile(), env, log: pino({ level: 'silent' }), clock: systemClock, adapters: [], defaultMetrics: false });
+await bot.start();
+await new Promise((r) => setTimeout(r, 8000));
+const N = Number(process.env.N ?? 1000);
+const C = Number(process.env.C ?? 50);
+const f0 = cpu(ferret), s0 = cpu(process.pid), t0 = performance.now();
+let next = 0;
+await Promise.all(Array.from({ length: C }, async () => { while (next < N) { const i = next++; await bot.app.service.report({ id: 'lin.na', name: 'Lin Na' }, { title: `Core switch down ${i}`, description: 'No network on the whole floor since 09:10.', impact: 2, urgency: 2, ...(process.env.NOCI ? {} : { ci: `sw-core-${i % 25}` }) } as never, `key-${i}`, { answerFirst: true }); } }));
+const secs = (performance.now() - t0) / 1000;
+console.log(`${N} reports, ${C} concurrent: ${(N / secs).toFixed(0)}/s; ferret cpu ${((cpu(ferret) - f0) * 1000 / N).toFixed(2)} ms/report, bot cpu ${((cpu(process.pid) - s0) * 1000 / N).toFixed(2)} ms/report`);
+await bot.stop(); await conn.close(); await db.stop();
+process.exit(0);
