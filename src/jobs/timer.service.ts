@@ -71,24 +71,21 @@ export class TimerService {
   };
 
   /**
-   * Plans from the incident as stored now (a later change may have landed meanwhile) and schedules
-   * the next wake-up. `committed` is the revision the caller just wrote: planned without reading it back.
+   * Plans the incident's timers as of `committed`, the revision the caller just wrote (planned
+   * without reading it back), or as stored now, and schedules the next wake-up. A change that lands
+   * meanwhile is planned by its own change listener (or, after a crash, by the sweep), and every
+   * plan is kept under its revision: a wake-up from an older plan fires the plan of the incident
+   * as it is then (`fire`), so no second look for a newer change is needed here.
    */
   async replan(incidentId: string, committed?: Incident): Promise<StoredPlan | undefined> {
     const { service, timers, clock } = this.deps;
-    const store = service.deps.store;
-    for (let round = 0; round < 3; round++) {
-      const incident = round === 0 && committed ? committed : await store.load(incidentId);
-      if (!incident) return undefined;
-      const made: StoredPlan = { incidentId, rev: incident.rev, madeAt: clock.now(), timers: planTimers(incident, service.config.policy, clock.now()) };
-      // A revision is planned once: a replay (or another process) finds the first plan and keeps it.
-      const plan = (await timers.savePlan(made)) ? made : ((await timers.plan(incidentId, incident.rev)) ?? made);
-      await this.scheduleNext(plan, await this.firedAmong(plan, clock.now()));
-      // Changed while we planned (events are numbered without gaps: the next one exists): plan again,
-      // so the stored plan is never older than the incident.
-      if (!(await store.event(incidentId, incident.rev + 1))) return plan;
-    }
-    return undefined;
+    const incident = committed ?? (await service.deps.store.load(incidentId));
+    if (!incident) return undefined;
+    const made: StoredPlan = { incidentId, rev: incident.rev, madeAt: clock.now(), timers: planTimers(incident, service.config.policy, clock.now()) };
+    // A revision is planned once: a replay (or another process) finds the first plan and keeps it.
+    const plan = (await timers.savePlan(made)) ? made : ((await timers.plan(incidentId, incident.rev)) ?? made);
+    await this.scheduleNext(plan, await this.firedAmong(plan, clock.now()));
+    return plan;
   }
 
   /** The wake-up handler: fires what is due for this incident, then schedules its next wake-up. */

@@ -69,6 +69,22 @@ describe('timers follow the incident: suspend, resolve, re-dispatch, upgrade, st
     expect(rules.filter((r) => r === 'escalation' || r === 'notification' || r === 'target' || r === 'upgrade')).toEqual([]);
   });
 
+  it('GIVEN the revision before a resolve planned after it (a slower process) THEN its wake-up fires what the incident is now: no escalation', async () => {
+    const id = await workedP2();
+    const accepted = await t.app.service.get(id);
+    t.clock.set(at(3 * MIN));
+    await t.app.service.act(id, 'resolve', people.apps, { resolutionCode: 'resolved-by-workaround', solution: 'restarted the pool' });
+    // Another process planning the accepted revision only now: its plan still holds the escalation at minute 5.
+    const stale = await t.app.timers.replan(id, accepted);
+    expect(stale?.timers.some((timer) => timer.rule === 'escalation')).toBe(true);
+    t.clock.set(at(6 * MIN));
+    await run();
+    expect(messenger.to(id, 'escalation:0')).toEqual([]);
+    t.clock.set(at(23 * MIN));
+    await run();
+    expect(messenger.to(id, 'update:after_resolution')).toEqual(['gao.feng', 'he.xin']);
+  });
+
   it('GIVEN three re-dispatches THEN the incident manager is told of each cross-group move and of the hand-over on the third', async () => {
     const { incident } = await t.app.service.report(people.user, reportInput());
     const id = incident.id;
