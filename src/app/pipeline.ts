@@ -45,9 +45,11 @@ export async function runCommand(
     }
     if (fields.length > 0) {
       chosenByLabel(fields, args);
-      const problems = formErrors(fields, args, ctx.m);
       const nothingGiven = fields.every((f) => args[f.name] === undefined);
-      if (Object.keys(problems).length > 0 || (command.alwaysAsk && nothingGiven && !options.submitted)) {
+      const blankForm = command.alwaysAsk === true && nothingGiven && !options.submitted;
+      // A blank form shows no errors (see below), so its empty answers need no check.
+      const problems = blankForm ? {} : formErrors(fields, args, ctx.m);
+      if (Object.keys(problems).length > 0 || blankForm) {
         // A fresh form only complains about what was actually typed.
         const errors = Object.fromEntries(Object.entries(problems).filter(([field]) => options.submitted || args[field] !== undefined));
         // What the form does not ask is carried along as it came (the incident, a button's draft number).

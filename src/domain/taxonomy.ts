@@ -21,6 +21,18 @@ export function slug(label: Localized): string {
  * label "Access › Login failure › VPN". With `category`, only that category's.
  */
 export function areaChoices(policy: Policy, locale: Locale, category?: string): { value: string; label: string }[] {
+  // Asked for every report form a person opens; a policy does not change once loaded.
+  const known = choicesOf.get(policy) ?? new Map<string, readonly Readonly<{ value: string; label: string }>[]>();
+  choicesOf.set(policy, known);
+  const key = `${locale}\n${category ?? ''}`;
+  let choices = known.get(key);
+  if (!choices) known.set(key, (choices = listAreaChoices(policy, locale, category)));
+  return choices.map((choice) => ({ ...choice }));
+}
+
+const choicesOf = new WeakMap<Policy, Map<string, readonly Readonly<{ value: string; label: string }>[]>>();
+
+function listAreaChoices(policy: Policy, locale: Locale, category?: string): { value: string; label: string }[] {
   const out: { value: string; label: string }[] = [];
   for (const c of policy.categories) {
     if (category && c.id !== category) continue;

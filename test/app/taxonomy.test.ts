@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
 import { areaChoices, placeOf } from '../../src/domain/taxonomy.js';
+import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../../src/config/load-config.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { config, people } from '../support/fixtures.js';
 
@@ -17,6 +19,17 @@ describe('taxonomy: category › area › sub-area', () => {
       { value: 'access/login-failure/e-mail', label: 'Access › Login failure › E-mail' },
     ]);
     expect(areaChoices(policy, 'en').length).toBeLessThanOrEqual(25);
+  });
+
+  it('GIVEN the choices asked again (kept from the first time) THEN each caller gets its own copy, in its own language', () => {
+    const first = areaChoices(policy, 'en', 'access');
+    first[0]!.label = 'changed by a caller';
+    first.pop();
+    expect(areaChoices(policy, 'en', 'access')).toHaveLength(5);
+    expect(areaChoices(policy, 'en', 'access')[0]).toEqual({ value: 'access/authorisation-error', label: 'Access › Authorisation error' });
+    const bilingual = loadConfigFile(resolve(DEFAULT_CONFIG_PATH, '../default.zh-CN.yml')).policy;
+    expect(areaChoices(bilingual, 'en', 'access')[0]!.label).toBe('Access › Authorisation error');
+    expect(areaChoices(bilingual, 'zh-CN', 'access')[0]!.label).toBe('访问 › 授权错误');
   });
 
   it('GIVEN a path THEN it is checked level by level, and against a category given with it', () => {
