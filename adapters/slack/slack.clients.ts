@@ -53,19 +53,28 @@ export function postJson(url: URL, payload: string, headers: Record<string, stri
   const secure = url.protocol === 'https:';
   const send = secure ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
+    // A plain timer rather than AbortSignal.timeout: each signal and its listeners were 2 % of the
+    // bot's CPU under a burst of /incident.
+    const deadline = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
+    const fail = (error: Error) => {
+      clearTimeout(deadline);
+      reject(error);
+    };
     const req = send(url, {
       method: 'POST',
       agent: secure ? agents.https : agents.http,
       headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(payload)), ...headers },
-      signal: AbortSignal.timeout(timeoutMs),
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       const status = res.statusCode ?? 0;
-      res.on('end', () => resolve({ status, ok: status >= 200 && status < 300, retryAfter: res.headers['retry-after'] as string | undefined, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
+      res.on('end', () => {
+        clearTimeout(deadline);
+        resolve({ status, ok: status >= 200 && status < 300, retryAfter: res.headers['retry-after'] as string | undefined, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', fail);
     });
-    req.on('error', reject);
+    req.on('error', fail);
     req.end(payload);
   });
 }
