@@ -153,6 +153,7 @@ async function main(): Promise<void> {
       console.log(`  round ${round + 1}: ${line}; bot vs floor ${(p99s[2]! / p99s[1]!).toFixed(2)}×`);
     }
   }
+  if (reportRuns.length === 0) return;
   console.log(`\nReports through the modal: ${REPORTS} submissions, ${REPORT_CONCURRENCY} in flight, each its own view; cards paced at ${process.env.BENCH_CHANNEL_PACE ?? '1000'}/s per channel (BENCH_CHANNEL_PACE; Slack's is about 1)`);
   if (floorDb) console.log(`database floor, same run, ${REPORT_CONCURRENCY} concurrent: ${floorDb.inserts.toFixed(0)} single-document inserts/s, ${floorDb.reads.toFixed(0)} _id reads/s; the server's CPU per insert ${floorDb.insertCpuMs.toFixed(2)} ms`);
   console.log(`\n${'history'.padStart(8)} ${'ack p50'.padStart(9)} ${'ack p99'.padStart(9)} ${'ack max'.padStart(9)} ${'failed'.padStart(7)} ${'committed/s'.padStart(12)} ${'cards/s'.padStart(8)} ${'cards'.padStart(6)} ${'db cmds/report'.padStart(15)} ${'incl. delivery'.padStart(15)} ${'RSS idle→peak'.padStart(13)} ${'loop p99/max'.padStart(15)} ${'bot-timed ack p50/p99'.padStart(22)}  committed/s vs empty`);
