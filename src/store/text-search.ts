@@ -71,8 +71,13 @@ interface FeedEntry {
 
 export class InProcessTextSearch {
   readonly kind = 'in-process';
-  /** Words by incident number; the words are already cut, so the index splits on spaces only. */
-  private readonly index = new Index({ tokenize: 'strict', resolution: 1, fastupdate: true, encode: (text: string) => text.split(' ').filter(Boolean) });
+  /**
+   * Words by incident number; the words are already cut, so the index splits on spaces only.
+   * Without FlexSearch's `fastupdate` register: at 100,000 incidents it held 20 MB (49 → 29 MB
+   * for the index), and what it speeds up, replacing an incident's words, happens only when a
+   * person corrects a title, description or CI (7 ms then instead of 0.2 ms; measured).
+   */
+  private readonly index = new Index({ tokenize: 'strict', resolution: 1, fastupdate: false, encode: (text: string) => text.split(' ').filter(Boolean) });
   /** The newest revision indexed for each incident number: a late or repeated feed entry does not move it back. */
   private readonly revOf = new Map<number, number>();
   /** Incident numbers found in the archive (`incidents_closed`): read there first. */
