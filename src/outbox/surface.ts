@@ -181,7 +181,11 @@ export class SurfaceSync {
       const events = newest && from === incident.rev - 1 ? [newest.event] : await incidents.eventsBetween(incidentId, from, incident.rev);
       await surface.apply(incident, events, this.steps(surface, incidentId));
       if (progress) await store.set(progressKey, { rev: incident.rev });
-      else if (!(await store.claim(progressKey, incidentId, { rev: incident.rev }, 'done'))) await store.set(progressKey, { rev: incident.rev });
+      else if (!(await store.claim(progressKey, incidentId, { rev: incident.rev }, 'done'))) {
+        // Recorded meanwhile, or before a run that did not read it (a new incident shown from
+        // memory): another process may have shown more since, and progress only moves forward.
+        if (((await store.get(progressKey))?.rev ?? 0) < incident.rev) await store.set(progressKey, { rev: incident.rev });
+      }
       if ((this.newest.get(lockKey)?.event.seq ?? Infinity) <= incident.rev) this.newest.delete(lockKey);
       return true;
     } finally {

@@ -79,6 +79,19 @@ describe('surfaces: what a killed process left half done', () => {
     expect(await bot.app.surfaceStore.get(`slack:progress:${incident.id}`)).toMatchObject({ state: 'done', rev: 1 });
   });
 
+  it('GIVEN a new incident another process has since shown further THEN showing its report again from memory leaves its progress and card where they are', async () => {
+    const { incident, event } = await bot.app.service.report(people.user, reportInput({ title: 'Shown further elsewhere' }));
+    await bot.idle();
+    await bot.app.service.act(incident.id, 'dispatch', people.desk, { groupId: 'network' });
+    await bot.idle();
+    expect(await bot.app.surfaceStore.get(`slack:progress:${incident.id}`)).toMatchObject({ rev: 2 });
+    const updates = bot.api.callsOf('chat.update').length;
+    bot.app.surfaces.entries({ incident, event: event! }, new Date());
+    expect(await bot.app.surfaces.sync('slack', incident.id, 1)).toBe(true);
+    expect(await bot.app.surfaceStore.get(`slack:progress:${incident.id}`)).toMatchObject({ rev: 2 });
+    expect(bot.api.callsOf('chat.update').length).toBe(updates);
+  });
+
   it('GIVEN five changes before delivery THEN the card is posted once and shows the last one (updates coalesce)', async () => {
     const { incident } = await bot.app.service.report(people.user, reportInput({ title: 'Coalesced' }));
     await bot.app.service.act(incident.id, 'dispatch', people.desk, { groupId: 'network' });
