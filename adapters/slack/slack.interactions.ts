@@ -13,7 +13,7 @@ import {
   ACTION_PREFIX, FORM_CALLBACK, fieldErrors, fieldsOfView, parseButtonValue, readSubmission, renderModal, renderNoticeModal, type SlackModal, type SubmittedBlock,
 } from './slack.renderer.js';
 import { formErrors } from '../../src/app/pipeline.js';
-import { truncate } from './slack.text.js';
+import { LIMITS, truncate } from './slack.text.js';
 import type { HeldSubmission, SlackInbox } from './slack.inbox.js';
 
 export const SHORTCUT_REPORT = 'report_incident';
@@ -87,6 +87,13 @@ export class Interactions {
       await ack({ options: await this.ciOptions(options.value, parseMetadata((body as { view?: { private_metadata?: string } }).view?.private_metadata)?.o.locale) } as never);
     });
 
+    // A choice that depends on another answer (the area under the chosen category), as its menu opens
+    // or as the person types: the form's options in that field, narrowed to the answers so far.
+    bolt.options({ type: 'block_suggestion', action_id: /^(?!ci$)/ }, async ({ ack, options, body }) => {
+      const view = (body as { view?: { private_metadata?: string; state?: SubmittedView['state'] } }).view;
+      await ack({ options: await this.choiceOptions(body.user, options.action_id, options.value, view) } as never);
+    });
+
     bolt.shortcut(SHORTCUT_REPORT, async ({ ack, body }) => {
       await ack();
       track(() => this.execute(this.actor(body.user.id, body.user.username), 'report', {}, { user: body.user.id }, body.trigger_id));
@@ -122,6 +129,27 @@ export class Interactions {
       ...(found.some((ci) => ci.value === typed) ? [] : [option(m.slack.asTyped({ text: typed }), typed)]),
       ...found.slice(0, 24).map((ci) => option(ci.label, ci.value)),
     ];
+  }
+
+  /** Up to 100 of the form's options in `field` whose label or value holds what was typed, narrowed to the answers in the view. */
+  private async choiceOptions(
+    user: { id: string; name?: string; username?: string },
+    field: string,
+    value: string | undefined,
+    view: { private_metadata?: string; state?: SubmittedView['state'] } | undefined,
+  ): Promise<{ text: { type: 'plain_text'; text: string }; value: string }[]> {
+    const meta = parseMetadata(view?.private_metadata);
+    if (!meta) return [];
+    const answers = { ...meta.a, ...readSubmission(view?.state) };
+    const found = await this.deps.app.fieldOptions(this.actor(user.id, user.name ?? user.username), meta.c, meta.a, field, answers, meta.o.locale).catch((err: unknown) => {
+      this.deps.log.warn({ err, field }, 'form options could not be listed');
+      return [];
+    });
+    const typed = (value ?? '').trim().toLowerCase();
+    return found
+      .filter((o) => !typed || o.label.toLowerCase().includes(typed) || o.value.toLowerCase().includes(typed))
+      .slice(0, LIMITS.optionsPerSelect)
+      .map((o) => ({ text: { type: 'plain_text' as const, text: truncate(o.label, LIMITS.optionText) }, value: o.value.slice(0, 150) }));
   }
 
   private actor(userId: string, name?: string): Actor {

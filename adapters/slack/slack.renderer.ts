@@ -247,6 +247,14 @@ function renderElement(field: FormField): Record<string, unknown> {
     const initial = field.initial ? { initial_option: { text: plain(field.initial, LIMITS.optionText), value: field.initial.slice(0, 150) } } : {};
     return { type: 'external_select', action_id: field.name, placeholder: plain(field.label, 150), min_query_length: 1, ...initial };
   }
+  if (field.type === 'select' && field.options && field.dependsOn) {
+    // A choice that depends on another answer (an area under the chosen category): its options load
+    // from the bot when the menu opens (the bot then knows that answer), and the modal does not
+    // carry every path, back and forth with each submission.
+    const chosen = field.options.find((o) => o.value === field.initial);
+    const initial = chosen ? { initial_option: { text: plain(chosen.label, LIMITS.optionText), value: chosen.value.slice(0, 150) } } : {};
+    return { type: 'external_select', action_id: field.name, placeholder: plain(field.label, 150), min_query_length: 0, ...initial };
+  }
   if (field.type === 'select' && field.options) {
     const options = field.options.slice(0, LIMITS.optionsPerSelect).map((o) => ({ text: plain(o.label, LIMITS.optionText), value: o.value.slice(0, 150) }));
     const initial = options.find((o) => o.value === field.initial);

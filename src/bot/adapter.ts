@@ -29,7 +29,7 @@ export interface PlatformAdapter {
  * outbox or the timers: what a change must show on a platform reaches the adapter through its
  * surface and messenger, which the composition root hands the outbox.
  */
-export type AdapterCore = Pick<App, 'run' | 'actorFor' | 'registry' | 'presenter' | 'directory' | 'm' | 'voice' | 'localeFor' | 'setLocale' | 'clock' | 'config' | 'suggest'>;
+export type AdapterCore = Pick<App, 'run' | 'actorFor' | 'registry' | 'presenter' | 'directory' | 'm' | 'voice' | 'localeFor' | 'setLocale' | 'clock' | 'config' | 'suggest' | 'fieldOptions'>;
 
 /** What the composition root hands every adapter. */
 export interface AdapterHost {

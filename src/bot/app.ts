@@ -21,14 +21,14 @@ import { SurfaceSync, type Surface } from '../outbox/surface.js';
 import { SurfaceStore } from '../outbox/surface.store.js';
 import type { Clock } from '../app/clock.js';
 import type { Messenger } from '../app/platform.js';
-import type { CommandContext, RawArgs } from '../app/command.js';
+import { cleanArgs, type CommandContext, type RawArgs } from '../app/command.js';
 import { keepCiOpenSet, runEffects } from '../app/effects.js';
 import { IncidentService, type CommittedChange } from '../app/incident-service.js';
 import { runCommand, type RunOptions } from '../app/pipeline.js';
 import type { Presenter } from '../app/presenter.js';
 import { Voices, type Voice } from '../app/voice.js';
 import type { CommandRegistry } from '../app/registry.js';
-import type { Reply } from '../app/view.js';
+import { narrowed, type FormOption, type Reply } from '../app/view.js';
 import { Kpis } from '../app/kpis.js';
 import { KpiStore } from '../store/kpi.store.js';
 import { MonthlyReports } from '../jobs/monthly-report.js';
@@ -95,6 +95,12 @@ export interface App {
   actorFor(platform: 'slack' | 'discord' | 'shell', platformId: string, displayName?: string): Actor;
   /** What a field that looks values up as they are typed offers (FormField.suggest): catalog CIs holding the text. */
   suggest(kind: 'ci', typed: string): Promise<{ value: string; label: string }[]>;
+  /**
+   * The options a command's form offers in one field, given the answers so far (a choice that
+   * depends on another field narrowed to its answer: `narrowed`); empty when the field has none.
+   * For a platform that loads a select's options when it is opened (Slack's external_select).
+   */
+  fieldOptions(actor: Actor, name: string, args: RawArgs, field: string, answers: Readonly<Record<string, string | undefined>>, locale?: Locale): Promise<FormOption[]>;
 }
 
 export async function createApp(deps: AppDeps): Promise<App> {
@@ -205,6 +211,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
       // A submitted form's person waits for the receipt: it comes before the work nobody waits for.
       const ctx: CommandContext = { service, actor, m: voices.get(locale).m, locale, clock: deps.clock, log: deps.log, key: options.key, answerFirst: options.submitted === true, outbox: outboxStore, alerts: alertStore, followUps, kpis, serviceStatus };
       return runCommand(registry, ctx, name, args, options);
+    },
+    async fieldOptions(actor, name, args, fieldName, answers, locale) {
+      const command = registry.get(name);
+      if (!command) return [];
+      const language = locale ?? localeFor(actor.id);
+      const ctx: CommandContext = { service, actor, m: voices.get(language).m, locale: language, clock: deps.clock, log: deps.log, outbox: outboxStore, alerts: alertStore, followUps, kpis, serviceStatus };
+      const field = (await command.fields(ctx, cleanArgs(args))).find((f) => f.name === fieldName);
+      return (field && narrowed(field, answers)?.options) ?? [];
     },
     async suggest(kind, typed) {
       const found = kind === 'ci' ? await catalog.search(typed) : [];

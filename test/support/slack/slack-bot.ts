@@ -153,30 +153,15 @@ export class SlackDriver {
 
   /** The body Slack would post for this modal submitted with these answers (by field label or block id), unsigned. */
   submissionBody(user: SlackUser, view: ModalView, answers: Record<string, string>): string {
-    const values: Record<string, Record<string, unknown>> = {};
-    for (const block of view.blocks.filter((b) => b.type === 'input')) {
-      const label = (block.label as { text: string }).text;
-      const element = block.element as { type: string; action_id: string; options?: { text: { text: string }; value: string }[]; initial_value?: string; initial_option?: unknown };
-      const answer = answers[label] ?? answers[String(block.block_id)];
-      let value: Record<string, unknown>;
-      if (element.type === 'external_select') {
-        // Chosen from the options the bot loaded (suggest): Slack sends the option picked.
-        value = { type: 'external_select', selected_option: answer === undefined ? (element.initial_option ?? null) : { text: { type: 'plain_text', text: answer }, value: answer } };
-      } else if (element.type === 'static_select') {
-        const option = answer === undefined ? element.initial_option : element.options?.find((o) => o.text.text === answer || o.value === answer);
-        if (answer !== undefined && !option) throw new Error(`no option "${answer}" in ${label}`);
-        value = { type: 'static_select', selected_option: option ?? null };
-      } else {
-        value = { type: element.type, value: answer ?? element.initial_value ?? null };
-      }
-      values[String(block.block_id)] = { [element.action_id]: value };
-    }
-    return viewSubmissionBody({ user, view, values, triggerId: triggerId() });
+    return viewSubmissionBody({ user, view, values: stateValues(view, answers), triggerId: triggerId() });
   }
 
-  /** Types `value` into a modal's external_select: the options the bot answers with. */
-  async suggest(user: SlackUser, view: ModalView, actionId: string, value: string): Promise<{ text: { text: string }; value: string }[]> {
-    const res = await this.post(blockSuggestionBody({ user, view, actionId, value }));
+  /**
+   * Types `value` into a modal's external_select (or opens it: ''): the options the bot answers
+   * with. `answers`: what the modal holds meanwhile, as Slack sends its state along.
+   */
+  async suggest(user: SlackUser, view: ModalView, actionId: string, value: string, answers: Record<string, string> = {}): Promise<{ text: { text: string }; value: string }[]> {
+    const res = await this.post(blockSuggestionBody({ user, view, actionId, value, values: stateValues(view, answers) }));
     return (JSON.parse(res.body || '{}') as { options?: { text: { text: string }; value: string }[] }).options ?? [];
   }
 
@@ -291,3 +276,26 @@ export function visibleText(blocks: Block[]): string {
 }
 
 export { people };
+
+/** A modal's state as Slack sends it, with these answers (by field label or block id) in it. */
+function stateValues(view: ModalView, answers: Record<string, string>): Record<string, Record<string, unknown>> {
+  const values: Record<string, Record<string, unknown>> = {};
+  for (const block of view.blocks.filter((b) => b.type === 'input')) {
+    const label = (block.label as { text: string }).text;
+    const element = block.element as { type: string; action_id: string; options?: { text: { text: string }; value: string }[]; initial_value?: string; initial_option?: unknown };
+    const answer = answers[label] ?? answers[String(block.block_id)];
+    let value: Record<string, unknown>;
+    if (element.type === 'external_select') {
+      // Chosen from the options the bot loaded (suggest): Slack sends the option picked.
+      value = { type: 'external_select', selected_option: answer === undefined ? (element.initial_option ?? null) : { text: { type: 'plain_text', text: answer }, value: answer } };
+    } else if (element.type === 'static_select') {
+      const option = answer === undefined ? element.initial_option : element.options?.find((o) => o.text.text === answer || o.value === answer);
+      if (answer !== undefined && !option) throw new Error(`no option "${answer}" in ${label}`);
+      value = { type: 'static_select', selected_option: option ?? null };
+    } else {
+      value = { type: element.type, value: answer ?? element.initial_value ?? null };
+    }
+    values[String(block.block_id)] = { [element.action_id]: value };
+  }
+  return values;
+}

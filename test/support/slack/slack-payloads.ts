@@ -116,7 +116,7 @@ export function viewSubmissionBody(options: {
 }
 
 /** What Slack posts while someone types into an external_select: the bot answers with the options. */
-export function blockSuggestionBody(options: { user: SlackUser; view: { id: string; callback_id: string; private_metadata: string }; actionId: string; value: string }): string {
+export function blockSuggestionBody(options: { user: SlackUser; view: { id: string; callback_id: string; private_metadata: string }; actionId: string; value: string; values?: Record<string, Record<string, unknown>> }): string {
   const payload = {
     type: 'block_suggestion',
     user: { id: options.user.id, username: options.user.name, name: options.user.name, team_id: TEAM.id },
@@ -127,7 +127,7 @@ export function blockSuggestionBody(options: { user: SlackUser; view: { id: stri
     block_id: options.actionId,
     value: options.value,
     team: TEAM,
-    view: { id: options.view.id, type: 'modal', callback_id: options.view.callback_id, private_metadata: options.view.private_metadata, app_id: APP_ID },
+    view: { id: options.view.id, type: 'modal', callback_id: options.view.callback_id, private_metadata: options.view.private_metadata, app_id: APP_ID, state: { values: options.values ?? {} } },
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
