@@ -13,7 +13,7 @@ import {
   ACTION_PREFIX, FORM_CALLBACK, fieldErrors, fieldsOfView, parseButtonValue, readSubmission, renderModal, renderNoticeModal, type SlackModal, type SubmittedBlock,
 } from './slack.renderer.js';
 import { formErrors } from '../../src/app/pipeline.js';
-import { LIMITS, truncate } from './slack.text.js';
+import { LIMITS, selectOption, truncate, type SelectOption } from './slack.text.js';
 import type { HeldSubmission, SlackInbox } from './slack.inbox.js';
 
 export const SHORTCUT_REPORT = 'report_incident';
@@ -116,7 +116,7 @@ export class Interactions {
   }
 
   /** Up to 25 options: what was typed (kept as typed), then the active CIs whose id or name hold it. */
-  private async ciOptions(value: string | undefined, locale: Locale | undefined): Promise<{ text: { type: 'plain_text'; text: string }; value: string }[]> {
+  private async ciOptions(value: string | undefined, locale: Locale | undefined): Promise<SelectOption[]> {
     const typed = (value ?? '').trim().slice(0, 100);
     if (!typed) return [];
     const { m } = this.deps.app.voice(locale);
@@ -124,10 +124,9 @@ export class Interactions {
       this.deps.log.warn({ err }, 'CI options: the catalog could not be searched');
       return [];
     });
-    const option = (text: string, v: string) => ({ text: { type: 'plain_text' as const, text: truncate(text, 75) }, value: v.slice(0, 150) });
     return [
-      ...(found.some((ci) => ci.value === typed) ? [] : [option(m.slack.asTyped({ text: typed }), typed)]),
-      ...found.slice(0, 24).map((ci) => option(ci.label, ci.value)),
+      ...(found.some((ci) => ci.value === typed) ? [] : [selectOption(m.slack.asTyped({ text: typed }), typed)]),
+      ...found.slice(0, 24).map((ci) => selectOption(ci.label, ci.value)),
     ];
   }
 
@@ -137,7 +136,7 @@ export class Interactions {
     field: string,
     value: string | undefined,
     view: { private_metadata?: string; state?: SubmittedView['state'] } | undefined,
-  ): Promise<{ text: { type: 'plain_text'; text: string }; value: string }[]> {
+  ): Promise<SelectOption[]> {
     const meta = parseMetadata(view?.private_metadata);
     if (!meta) return [];
     const answers = { ...meta.a, ...readSubmission(view?.state) };
@@ -149,7 +148,7 @@ export class Interactions {
     return found
       .filter((o) => !typed || o.label.toLowerCase().includes(typed) || o.value.toLowerCase().includes(typed))
       .slice(0, LIMITS.optionsPerSelect)
-      .map((o) => ({ text: { type: 'plain_text' as const, text: truncate(o.label, LIMITS.optionText) }, value: o.value.slice(0, 150) }));
+      .map((o) => selectOption(o.label, o.value));
   }
 
   private actor(userId: string, name?: string): Actor {

@@ -1,5 +1,5 @@
 import type { ActionButton, CardView, Colour, FormField, FormView, ListSection, Reply } from '../../src/app/view.js';
-import { LIMITS, mrkdwn, plain, safeMrkdwn, truncate } from './slack.text.js';
+import { LIMITS, mrkdwn, plain, safeMrkdwn, selectOption, truncate } from './slack.text.js';
 
 /**
  * The one place the neutral reply model becomes Block Kit: cards, lists, forms (modals).
@@ -244,7 +244,7 @@ function renderInput(field: FormField): SlackBlock {
 function renderElement(field: FormField): Record<string, unknown> {
   if (field.suggest) {
     // Options load from the bot as the person types (Bolt's options handler); the typed text is always one of them.
-    const initial = field.initial ? { initial_option: { text: plain(field.initial, LIMITS.optionText), value: field.initial.slice(0, 150) } } : {};
+    const initial = field.initial ? { initial_option: selectOption(field.initial, field.initial) } : {};
     return { type: 'external_select', action_id: field.name, placeholder: plain(field.label, 150), min_query_length: 1, ...initial };
   }
   if (field.type === 'select' && field.options && field.dependsOn) {
@@ -252,11 +252,11 @@ function renderElement(field: FormField): Record<string, unknown> {
     // from the bot when the menu opens (the bot then knows that answer), and the modal does not
     // carry every path, back and forth with each submission.
     const chosen = field.options.find((o) => o.value === field.initial);
-    const initial = chosen ? { initial_option: { text: plain(chosen.label, LIMITS.optionText), value: chosen.value.slice(0, 150) } } : {};
+    const initial = chosen ? { initial_option: selectOption(chosen.label, chosen.value) } : {};
     return { type: 'external_select', action_id: field.name, placeholder: plain(field.label, 150), min_query_length: 0, ...initial };
   }
   if (field.type === 'select' && field.options) {
-    const options = field.options.slice(0, LIMITS.optionsPerSelect).map((o) => ({ text: plain(o.label, LIMITS.optionText), value: o.value.slice(0, 150) }));
+    const options = field.options.slice(0, LIMITS.optionsPerSelect).map((o) => selectOption(o.label, o.value));
     const initial = options.find((o) => o.value === field.initial);
     return { type: 'static_select', action_id: field.name, placeholder: plain(field.label, 150), options, ...(initial ? { initial_option: initial } : {}) };
   }

@@ -42,6 +42,16 @@ export function safeMrkdwn(text: string, max: number = LIMITS.sectionText): stri
   return cut.replace(/&[a-z]{0,3}…$/, '…');
 }
 
+/** One option of a select menu (in a modal, or loaded from the bot as a menu opens): its label trimmed, its value within Slack's 150 characters. */
+export function selectOption(label: string, value: string): SelectOption {
+  return { text: plain(label, LIMITS.optionText), value: value.slice(0, 150) };
+}
+
+export interface SelectOption {
+  text: { type: 'plain_text'; text: string; emoji: boolean };
+  value: string;
+}
+
 /** Plain text (no mrkdwn parsing) only needs trimming. */
 export function plain(text: string, max: number): { type: 'plain_text'; text: string; emoji: boolean } {
   return { type: 'plain_text', text: truncate(text || ' ', max), emoji: true };

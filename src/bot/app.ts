@@ -182,6 +182,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   service.onChange(serviceStatus.onChange, { afterAnswer: true });
   // Response and resolution times for /metrics, observed by the process that committed the change.
   service.onChange(async (change) => deps.metrics?.observeChange(change), { afterAnswer: true });
+  /** What a command runs with, for this person in `locale` (else their own language). */
+  const contextFor = (actor: Actor, locale?: Locale): CommandContext => {
+    const language = locale ?? localeFor(actor.id);
+    return { service, actor, m: voices.get(language).m, locale: language, clock: deps.clock, log: deps.log, outbox: outboxStore, alerts: alertStore, followUps, kpis, serviceStatus };
+  };
   return {
     config: deps.config,
     service,
@@ -207,17 +212,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
     monthlyReports,
     serviceStatus,
     run(actor, name, args, options = {}) {
-      const locale = options.locale ?? localeFor(actor.id);
       // A submitted form's person waits for the receipt: it comes before the work nobody waits for.
-      const ctx: CommandContext = { service, actor, m: voices.get(locale).m, locale, clock: deps.clock, log: deps.log, key: options.key, answerFirst: options.submitted === true, outbox: outboxStore, alerts: alertStore, followUps, kpis, serviceStatus };
+      const ctx = { ...contextFor(actor, options.locale), key: options.key, answerFirst: options.submitted === true };
       return runCommand(registry, ctx, name, args, options);
     },
     async fieldOptions(actor, name, args, fieldName, answers, locale) {
       const command = registry.get(name);
       if (!command) return [];
-      const language = locale ?? localeFor(actor.id);
-      const ctx: CommandContext = { service, actor, m: voices.get(language).m, locale: language, clock: deps.clock, log: deps.log, outbox: outboxStore, alerts: alertStore, followUps, kpis, serviceStatus };
-      const field = (await command.fields(ctx, cleanArgs(args))).find((f) => f.name === fieldName);
+      const field = (await command.fields(contextFor(actor, locale), cleanArgs(args))).find((f) => f.name === fieldName);
       return (field && narrowed(field, answers)?.options) ?? [];
     },
     async suggest(kind, typed) {

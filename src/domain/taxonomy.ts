@@ -22,8 +22,8 @@ export function slug(label: Localized): string {
  */
 export function areaChoices(policy: Policy, locale: Locale, category?: string): { value: string; label: string }[] {
   // Asked for every report form a person opens; a policy does not change once loaded.
-  const known = choicesOf.get(policy) ?? new Map<string, readonly Readonly<{ value: string; label: string }>[]>();
-  choicesOf.set(policy, known);
+  let known = choicesOf.get(policy);
+  if (!known) choicesOf.set(policy, (known = new Map()));
   const key = `${locale}\n${category ?? ''}`;
   let choices = known.get(key);
   if (!choices) known.set(key, (choices = listAreaChoices(policy, locale, category)));
