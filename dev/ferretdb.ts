@@ -1,8 +1,9 @@
 /**
  * FerretDB 1.24.2 (SQLite backend) as a development database, for machines where no mongod can
  * be downloaded. Built once from the Go module proxy into a user cache folder: our own small
- * `main.go` (the published `cmd/ferretdb` panics at start), the module vendored, one source
- * patch applied with `git apply` (sqlite-id-index.patch, which says why), then `go build`.
+ * `main.go` (the published `cmd/ferretdb` panics at start), the module vendored, two source
+ * patches applied with `git apply` (sqlite-id-index.patch and fsql-debug-log.patch, each saying why),
+ * then `go build`.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,14 +21,15 @@ import { errnoCode, errorMessage, ping, run, tail, terminate, withDirectConnecti
 export const FERRETDB_VERSION = '1.24.2';
 
 /**
- * dev/ferretdb/: main.go and go.mod are copied into the build; the patch is applied to the vendored
+ * dev/ferretdb/: main.go and go.mod are copied into the build; the patches are applied to the vendored
  * module. Found beside this file, or from the compiled copy `npm start` runs (.build/dev/ferretdb.js).
  */
 const FERRETDB_SOURCE_DIRS = ['./ferretdb/', '../../dev/ferretdb/'].map((path) => fileURLToPath(new URL(path, import.meta.url)));
 const FERRETDB_SOURCES = FERRETDB_SOURCE_DIRS.find((dir) => existsSync(join(dir, 'main.go'))) ?? FERRETDB_SOURCE_DIRS[0]!;
 const FERRETDB_SOURCE_FILES = ['main.go', 'go.mod'] as const;
-const FERRETDB_PATCH = 'sqlite-id-index.patch';
-/** Where `go mod vendor` puts the module the patch applies to (its paths are relative to it). */
+/** Applied in this order; each file says why. */
+const FERRETDB_PATCHES = ['sqlite-id-index.patch', 'fsql-debug-log.patch'] as const;
+/** Where `go mod vendor` puts the module the patches apply to (their paths are relative to it). */
 const FERRETDB_MODULE_DIR = 'vendor/github.com/FerretDB/FerretDB';
 const WHAT = 'FerretDB';
 const BUILD_TIMEOUT_MS = 20 * 60_000;
@@ -71,7 +73,7 @@ export async function ensureFerretDbBinary(env: NodeJS.ProcessEnv, log: (msg: st
 
 async function sourceHash(): Promise<string> {
   const h = createHash('sha256').update(FERRETDB_VERSION);
-  for (const file of [...FERRETDB_SOURCE_FILES, FERRETDB_PATCH]) {
+  for (const file of [...FERRETDB_SOURCE_FILES, ...FERRETDB_PATCHES]) {
     h.update(`\0${file}\0`).update(await readFile(join(FERRETDB_SOURCES, file)));
   }
   return h.digest('hex');
@@ -103,7 +105,7 @@ async function buildFerretDb(dir: string, binary: string, env: NodeJS.ProcessEnv
     const go = { cwd: work, env: goEnv, timeoutMs: BUILD_TIMEOUT_MS };
     await run('go', ['mod', 'tidy'], go);
     await run('go', ['mod', 'vendor'], go);
-    await applyPatch(join(work, FERRETDB_MODULE_DIR), join(FERRETDB_SOURCES, FERRETDB_PATCH), env);
+    for (const patch of FERRETDB_PATCHES) await applyPatch(join(work, FERRETDB_MODULE_DIR), join(FERRETDB_SOURCES, patch), env);
     await run('go', ['build', '-mod=vendor', '-trimpath', '-o', tmpBinary, '.'], go);
     await rename(tmpBinary, binary);
     log(`Built FerretDB ${FERRETDB_VERSION} in ${Math.round((Date.now() - started) / 1000)} s: ${binary}`);
@@ -113,7 +115,7 @@ async function buildFerretDb(dir: string, binary: string, env: NodeJS.ProcessEnv
 }
 
 /**
- * Applies our source patch to the vendored FerretDB module. `git apply` (git is on any machine
+ * Applies one of our source patches to the vendored FerretDB module. `git apply` (git is on any machine
  * that cloned this repository; `patch` often is not) refuses a patch that does not match exactly,
  * so a changed upstream file fails the build loudly instead of being patched wrongly. Repository
  * discovery is stopped at the build folder, so git treats it as plain files even when the cache
