@@ -26,14 +26,32 @@ export interface Waiting<I, R> {
  * written at once, so a lone call waits for nothing; a busy one turns dozens of round trips (and,
  * on FerretDB, SQLite transactions) into one. `write` settles each caller with its own answer.
  */
+export interface GroupCommitOptions<I> {
+  /** Items one write takes at most (default MAX_BATCH). */
+  maxBatch?: number;
+  /** How many of the waiting items (oldest first, at least one) the next write takes; default: up to `maxBatch`. */
+  take?: (waiting: readonly I[]) => number;
+  /**
+   * Under load (more than one item waiting), a write starts no sooner than this after the one
+   * before it started, so the items of this long go out in one write. A lone item goes at once,
+   * so one person's changes one after another wait for nothing. For writes whose cost grows with
+   * the documents rewritten rather than with the items (a day's KPI documents).
+   */
+  minIntervalMs?: number;
+}
+
 export class GroupCommit<I, R> {
   private readonly waiting: Waiting<I, R>[] = [];
   private flushing = false;
+  private lastStarted = 0;
+  private readonly options: GroupCommitOptions<I>;
 
   constructor(
     private readonly write: (batch: Waiting<I, R>[]) => Promise<void>,
-    private readonly maxBatch = MAX_BATCH,
-  ) {}
+    options: number | GroupCommitOptions<I> = {},
+  ) {
+    this.options = typeof options === 'number' ? { maxBatch: options } : options;
+  }
 
   add(item: I): Promise<R> {
     return new Promise((resolve, reject) => {
@@ -46,8 +64,15 @@ export class GroupCommit<I, R> {
   }
 
   private async flush(): Promise<void> {
+    const { maxBatch = MAX_BATCH, take, minIntervalMs = 0 } = this.options;
     try {
-      while (this.waiting.length > 0) await this.write(this.waiting.splice(0, this.maxBatch));
+      while (this.waiting.length > 0) {
+        const wait = this.waiting.length > 1 ? this.lastStarted + minIntervalMs - Date.now() : 0;
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        this.lastStarted = Date.now();
+        const count = take ? Math.max(1, take(this.waiting.map((w) => w.item))) : maxBatch;
+        await this.write(this.waiting.splice(0, count));
+      }
     } finally {
       this.flushing = false;
     }

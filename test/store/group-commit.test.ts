@@ -1,6 +1,7 @@
 import { Schema } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertOnce, writeOne } from '../../src/store/insert-once.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { GroupCommit, insertOnce, writeOne } from '../../src/store/insert-once.js';
+import { filingsFitting } from '../../src/store/kpi.store.js';
 import { connectTestDb, type TestDb } from '../support/db.js';
 
 /**
@@ -26,4 +27,60 @@ describe('group commit', () => {
     expect(docs.filter((d) => d.n === Number(d._id.slice(1)) + 1)).toHaveLength(300);
     expect((await db.conn.db!.admin().ping()).ok).toBe(1);
   }, 40_000);
+});
+
+/**
+ * Group commit with a pace (the KPI day documents, issue 11): each write rewrites whole documents,
+ * so under load the items of an interval go out together; a lone item after a quiet spell goes at once.
+ */
+describe('group commit with a minimum interval', () => {
+  it('GIVEN items arriving while a write runs THEN they wait until the interval from its start is over and go out together, as many as `take` allows', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const writes: string[][] = [];
+      let finish: () => void = () => undefined;
+      const group = new GroupCommit<string, void>(async (batch) => {
+        writes.push(batch.map((w) => w.item));
+        await new Promise<void>((resolve) => (finish = resolve));
+        batch.forEach((w) => w.resolve());
+      }, { minIntervalMs: 250, take: (waiting) => Math.min(waiting.length, 3) });
+      const first = group.add('a');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(writes).toEqual([['a']]); // a lone item goes at once
+      const rest = ['b', 'c', 'd', 'e'].map((item) => group.add(item));
+      await vi.advanceTimersByTimeAsync(10);
+      finish();
+      await first;
+      await vi.advanceTimersByTimeAsync(200);
+      expect(writes).toHaveLength(1); // 210 ms after the first write started: still waiting
+      await vi.advanceTimersByTimeAsync(40);
+      expect(writes).toEqual([['a'], ['b', 'c', 'd']]);
+      finish();
+      // One left waiting: it goes at once, not an interval later.
+      await vi.advanceTimersByTimeAsync(0);
+      expect(writes).toEqual([['a'], ['b', 'c', 'd'], ['e']]);
+      finish();
+      await vi.advanceTimersByTimeAsync(0);
+      await Promise.all(rest);
+      // Quiet for longer than the interval: the next item goes at once.
+      await vi.advanceTimersByTimeAsync(1_000);
+      const late = group.add('f');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(writes.at(-1)).toEqual(['f']);
+      finish();
+      await vi.advanceTimersByTimeAsync(0);
+      await late;
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('KPI filings per write', () => {
+  it('GIVEN filings for more day documents than one write may update THEN the next write takes those of the first documents, each with all its filings', () => {
+    const waiting = ['d1', 'd2', 'd1', 'd3', 'd2', 'd4'].map((bucket) => ({ bucket }));
+    expect(filingsFitting(waiting, 3)).toBe(5);
+    expect(filingsFitting(waiting, 4)).toBe(6);
+    expect(filingsFitting(waiting.slice(0, 1), 1)).toBe(1);
+  });
 });

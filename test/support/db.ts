@@ -18,12 +18,12 @@ export function testMongoUri(): string {
   return uri;
 }
 
-/** A fresh, uniquely named database on the run's shared server. */
-export async function connectTestDb(): Promise<TestDb> {
+/** A fresh, uniquely named database on the run's shared server; `monitorCommands` for tests that count its commands. */
+export async function connectTestDb(options: { monitorCommands?: boolean } = {}): Promise<TestDb> {
   const uri = testMongoUri();
   // Short, lowercase, [a-z0-9_]: valid on MongoDB and FerretDB alike.
   const dbName = `t_${randomBytes(6).toString('hex')}`;
-  const conn = await mongoose.createConnection(uri, { dbName }).asPromise();
+  const conn = await mongoose.createConnection(uri, { dbName, ...options }).asPromise();
   return {
     uri,
     dbName,
