@@ -37,7 +37,7 @@ const READY_TIMEOUT_MS = 30_000;
 const EXE = process.platform === 'win32' ? '.exe' : '';
 
 export interface FerretDbCandidateOptions {
-  /** Environment for finding `go` (PATH), the cache folder (FERRETDB_CACHE_DIR) and the build. */
+  /** Environment for finding `go` (PATH), the cache folder (FERRETDB_CACHE_DIR), the build and the server (GOGC, GOMEMLIMIT). */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -47,7 +47,7 @@ export function ferretDbCandidate(opts: FerretDbCandidateOptions = {}): Database
     name: 'FerretDB',
     async start({ dataDir, log }) {
       const binary = await ensureFerretDbBinary(env, log);
-      return startFerretDb(binary, dataDir);
+      return startFerretDb(binary, dataDir, env);
     },
   };
 }
@@ -130,7 +130,7 @@ async function applyPatch(moduleDir: string, patchFile: string, env: NodeJS.Proc
 
 type ServerProcess = ChildProcessByStdio<Writable, Readable, Readable>;
 
-async function startFerretDb(binary: string, dataDir: string | undefined): Promise<StartedDatabase> {
+async function startFerretDb(binary: string, dataDir: string | undefined, env: NodeJS.ProcessEnv): Promise<StartedDatabase> {
   const dir = dataDir === undefined
     ? await mkdtemp(join(tmpdir(), 'incident-bot-ferretdb-'))
     : join(dataDir, 'ferretdb');
@@ -141,7 +141,7 @@ async function startFerretDb(binary: string, dataDir: string | undefined): Promi
     binary,
     ['--listen-addr=127.0.0.1:0', `--sqlite-url=${pathToFileURL(dir).href}/?_pragma=synchronous(normal)`, '--exit-on-stdin-eof'],
     // stdin stays open: the server exits when it closes, i.e. when we die, even by SIGKILL.
-    { stdio: ['pipe', 'pipe', 'pipe'] },
+    { stdio: ['pipe', 'pipe', 'pipe'], env: serverEnv(env) },
   );
   const stderr = tail(child.stderr);
   child.on('error', () => undefined); // spawn/kill failures surface through waitForReady or exit
@@ -165,6 +165,19 @@ async function startFerretDb(binary: string, dataDir: string | undefined): Promi
     await stop();
     throw err;
   }
+}
+
+/**
+ * The server's environment: the caller's, with Go's garbage collector set to run a fifth as often
+ * as its default (GOGC=400, the heap grows to five times what is live before it collects) and held
+ * under a soft 512 MiB (GOMEMLIMIT), unless the caller sets either. Under a burst of reports the
+ * server allocates and drops objects for every value of every document it reads; at Go's default
+ * its profile showed 9 % of its CPU in the collector's marking and 19 % in allocation. Measured
+ * in-process (the report path, 1,000 reports 50 at a time on an empty database, two runs each):
+ * 3.9–4.2 → 3.0–3.4 ms of the server's CPU per report; its peak memory 77 → 94–104 MB.
+ */
+export function serverEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, GOGC: env.GOGC ?? '400', GOMEMLIMIT: env.GOMEMLIMIT ?? '512MiB' };
 }
 
 /** Our main prints "READY mongodb://127.0.0.1:PORT/" once the listener is bound. */
