@@ -17,6 +17,12 @@ export interface DiscordAdapterOptions {
   deadlineMs?: number;
   /** REST request timeout. */
   restTimeoutMs?: number;
+  /**
+   * Requests a second @discordjs/rest lets through before it holds the rest back (Discord's global
+   * limit, 50, by default). A local fake API has no such limit: its tests raise it, since a delivery
+   * held back is due again a second later by the clock, and a test's clock stands still.
+   */
+  restRequestsPerSecond?: number;
 }
 
 /**
@@ -48,7 +54,10 @@ export class DiscordAdapter implements PlatformAdapter {
     const token = env.DISCORD_TOKEN;
     if (!token || !env.DISCORD_APPLICATION_ID) throw new Error('DISCORD_TOKEN and DISCORD_APPLICATION_ID are required for Discord');
     this.log = host.log.child({ adapter: 'discord' });
-    const rest = { ...restBase(env.DISCORD_API_URL), retries: options.restRetries ?? 3, timeout: options.restTimeoutMs ?? 15_000 };
+    const rest = {
+      ...restBase(env.DISCORD_API_URL), retries: options.restRetries ?? 3, timeout: options.restTimeoutMs ?? 15_000,
+      ...(options.restRequestsPerSecond ? { globalRequestsPerSecond: options.restRequestsPerSecond } : {}),
+    };
     this.client = new Client({ intents: [GatewayIntentBits.Guilds], allowedMentions: NO_MENTIONS, rest });
     // Set now, not only at login: REST works before (or without) the gateway.
     this.client.rest.setToken(token);

@@ -35,7 +35,7 @@ export async function startDiscord(options: DiscordAdapterOptions = {}, env: Rec
     ...env,
   } as Record<string, string>;
   // The composition root's wiring with the Discord adapter (attached without the gateway).
-  const t = await startTestApp(discordConfig(), { adapters: [(host) => new DiscordAdapter(host, { restRetries: 0, ...options })], env: fullEnv });
+  const t = await startTestApp(discordConfig(), { adapters: [(host) => new DiscordAdapter(host, { restRetries: 0, restRequestsPerSecond: 10_000, ...options })], env: fullEnv });
   const messengers: Messenger[] = t.app.messengers;
   const adapter = t.bot.adapters[0] as DiscordAdapter;
   await adapter.attach();
