@@ -20,12 +20,6 @@ export interface Waiting<I, R> {
   reject: (error: unknown) => void;
 }
 
-/**
- * Group commit: a call made while a write to the same collection is in flight waits for it and
- * goes out with everything else that arrived meanwhile, in one command. An idle collection is
- * written at once, so a lone call waits for nothing; a busy one turns dozens of round trips (and,
- * on FerretDB, SQLite transactions) into one. `write` settles each caller with its own answer.
- */
 export interface GroupCommitOptions<I> {
   /** Items one write takes at most (default MAX_BATCH). */
   maxBatch?: number;
@@ -40,6 +34,12 @@ export interface GroupCommitOptions<I> {
   minIntervalMs?: number;
 }
 
+/**
+ * Group commit: a call made while a write to the same collection is in flight waits for it and
+ * goes out with everything else that arrived meanwhile, in one command. An idle collection is
+ * written at once, so a lone call waits for nothing; a busy one turns dozens of round trips (and,
+ * on FerretDB, SQLite transactions) into one. `write` settles each caller with its own answer.
+ */
 export class GroupCommit<I, R> {
   private readonly waiting: Waiting<I, R>[] = [];
   private flushing = false;

@@ -136,11 +136,11 @@ export class KpiStore {
    * a replay sets the same). Each update rewrites its whole day document, so filings go out
    * together, one update per document: those that arrive while a write is in flight, and under
    * load (more than one waiting) those of FILING_INTERVAL_MS, as many as fit in MAX_UPDATE_BATCH
-   * documents. A burst of
-   * reports then rewrites each of the day's documents about once per interval, not once per
-   * report (a rewrite per report made the KPI filing the database's largest cost in a burst, and
-   * a growing one: 2.1 ms of its CPU per report without it, 3 → 7 ms with it over 4,000 reports).
-   * A lone filing still goes at once: one person's changes one after another wait for nothing.
+   * documents. A burst of reports then rewrites each of the day's documents about once per
+   * interval, not once per report (a rewrite per report made the KPI filing the database's largest
+   * cost in a burst, and a growing one: 2.1 ms of its CPU per report without it, 3 → 7 ms with it
+   * over 4,000 reports). A lone filing still goes at once: one person's changes one after another
+   * wait for nothing.
    */
   record(incidentId: string, day: string, facts: KpiFacts): Promise<void> {
     return this.filings.add({ bucket: bucketOf(day, incidentId), incidentId, facts });
