@@ -44,14 +44,11 @@ export class GroupCommit<I, R> {
   private readonly waiting: Waiting<I, R>[] = [];
   private flushing = false;
   private lastStarted = 0;
-  private readonly options: GroupCommitOptions<I>;
 
   constructor(
     private readonly write: (batch: Waiting<I, R>[]) => Promise<void>,
-    options: number | GroupCommitOptions<I> = {},
-  ) {
-    this.options = typeof options === 'number' ? { maxBatch: options } : options;
-  }
+    private readonly options: GroupCommitOptions<I> = {},
+  ) {}
 
   add(item: I): Promise<R> {
     return new Promise((resolve, reject) => {
@@ -188,7 +185,7 @@ const writers = new WeakMap<Collection, GroupCommit<AnyWriteModel, void>>();
 function queueOf<I, R>(queues: WeakMap<Collection, GroupCommit<I, R>>, model: Model<any>, make: (c: Collection) => (batch: Waiting<I, R>[]) => Promise<void>, maxBatch?: number): GroupCommit<I, R> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const collection = model.collection as unknown as Collection;
   let queue = queues.get(collection);
-  if (!queue) queues.set(collection, (queue = new GroupCommit(make(collection), maxBatch)));
+  if (!queue) queues.set(collection, (queue = new GroupCommit(make(collection), { maxBatch })));
   return queue;
 }
 
