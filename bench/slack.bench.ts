@@ -70,6 +70,8 @@ interface Result {
   failed: number;
   opened: number;
   expired: number;
+  /** The load generator's own CPU (ms) over the round. */
+  loadCpuMs: number;
 }
 
 interface ReportRun {
@@ -93,6 +95,8 @@ interface ReportRun {
   botAck: { p50: number; p99: number };
   /** CPU seconds the bot and the database server spent from the first submission to the last receipt (commit), and to the last card (total). */
   cpu: { botCommit: number; dbCommit: number; botTotal: number; dbTotal: number; commitSeconds: number };
+  /** The load generator's own CPU (ms) while it sent the submissions. */
+  loadCpuMs: number;
 }
 
 async function main(): Promise<void> {
@@ -137,6 +141,7 @@ async function main(): Promise<void> {
       failed: rounds.reduce((a, r) => a + r.failed, 0),
       opened: rounds.reduce((a, r) => a + r.opened, 0),
       expired: rounds.reduce((a, r) => a + r.expired, 0),
+      loadCpuMs: rounds.reduce((a, r) => a + r.loadCpuMs, 0),
     }));
     const floorP99 = percentile(pooled[1]!.acks, 0.99);
     console.log(`\n/incident: ${CONCURRENCY} concurrent for ${SECONDS} s each, ${ROUNDS} rounds of the three one after the other, same fake Web API (trigger_id valid 3 s); all rounds together\n`);
@@ -146,6 +151,7 @@ async function main(): Promise<void> {
         `${r.name.padEnd(44)} ${(r.requests / r.seconds).toFixed(0).padStart(7)} ${ms(percentile(r.acks, 0.5))} ${ms(percentile(r.acks, 0.99))} ${ms(r.acks.at(-1) ?? NaN)} ${String(r.failed).padStart(7)} ${String(r.opened).padStart(7)} ${String(r.expired).padStart(8)}  ${(percentile(r.acks, 0.99) / floorP99).toFixed(2)}×`,
       );
     }
+    console.log(`the load generator's own CPU per request: ${pooled.map((r) => `${r.name.split(':')[0]} ${(r.loadCpuMs / r.requests).toFixed(2)} ms`).join(', ')}`);
     console.log('\neach round: ack p99 (expired trigger_ids), and the p99 against the same round\'s floor');
     for (let round = 0; round < ROUNDS; round++) {
       const p99s = results.map((rounds) => percentile(rounds[round]!.acks, 0.99));
@@ -171,7 +177,8 @@ async function main(): Promise<void> {
     console.log(
       `${String(r.prefill).padStart(8)}  bot ${perReport(botCommit)} (${perReport(botTotal)}), ${(botCommit / commitSeconds).toFixed(2)} cores;` +
         `  database ${perReport(dbCommit)} (${perReport(dbTotal)})${inserts}, ${(dbCommit / commitSeconds).toFixed(2)} cores` +
-        ` → at that cost one database core commits at most ${(REPORTS / dbCommit).toFixed(0)} reports/s`,
+        ` → at that cost one database core commits at most ${(REPORTS / dbCommit).toFixed(0)} reports/s;` +
+        `  the load generator ${(r.loadCpuMs / r.acks.length).toFixed(2)} ms per submission`,
     );
   }
   if (empty) {
@@ -208,7 +215,7 @@ async function measure(name: string, api: FakeSlackApi, start: (port: number) =>
     await untilIdle();
     const from = api.calls.length;
     const started = performance.now();
-    const { acks, failed } = await slashLoad(`${url}/slack/events`, CONCURRENCY, SECONDS, api.responseUrl('load'));
+    const { acks, failed, cpuMs } = await slashLoad(`${url}/slack/events`, CONCURRENCY, SECONDS, api.responseUrl('load'));
     const requests = acks.length;
     const seconds = (performance.now() - started) / 1000;
     await new Promise((resolve) => setTimeout(resolve, 4_000)); // views.open calls still in flight
@@ -217,7 +224,7 @@ async function measure(name: string, api: FakeSlackApi, start: (port: number) =>
     // The fake keeps every call it answered (the bot's each with its 11 KB view): counted, they go,
     // or the bench process grows round by round and its collector holds up the later targets.
     api.calls.splice(from);
-    return { name, requests, seconds, acks, failed, opened: opens.length - expired, expired };
+    return { name, requests, seconds, acks, failed, opened: opens.length - expired, expired, loadCpuMs: cpuMs };
   } finally {
     await stopChild(child);
   }
@@ -228,7 +235,7 @@ async function measure(name: string, api: FakeSlackApi, start: (port: number) =>
  * process of its own, so the fake Web API's work on the target's views does not hold up its
  * clock); the ack is the HTTP answer. `responseUrl`: where answers to the person go.
  */
-async function slashLoad(url: string, concurrency: number, seconds: number, responseUrl: string): Promise<{ acks: number[]; failed: number }> {
+async function slashLoad(url: string, concurrency: number, seconds: number, responseUrl: string): Promise<Load> {
   const user = slackUserOf('lin.na');
   return runLoad(['slash', url, String(concurrency), SECRET, String(seconds), responseUrl, user.id, user.name, CHANNELS.desk]);
 }
@@ -335,6 +342,7 @@ async function reports(api: FakeSlackApi, uri: string, history: number, dbCpu: (
       startRssMb: peak.atStart,
       loop,
       botAck,
+      loadCpuMs: load.cpuMs,
       cpu: {
         botCommit: cpuAtCommit.bot - cpuBefore.bot, dbCommit: cpuAtCommit.db - cpuBefore.db,
         botTotal: cpuAfter.bot - cpuBefore.bot, dbTotal: cpuAfter.db - cpuBefore.db,
@@ -489,17 +497,25 @@ function bot(port: number, api: FakeSlackApi, uri: string, dbName: string): { ch
 }
 
 /** Runs bench/post-load.ts: the submissions go out from a process of their own, which only sends and times them. */
-function postLoad(url: string, bodiesFile: string, concurrency: number): Promise<{ acks: number[]; sentAt: number[]; failed: number }> {
+function postLoad(url: string, bodiesFile: string, concurrency: number): Promise<Load> {
   return runLoad([url, bodiesFile, String(concurrency), SECRET]);
 }
 
-async function runLoad(args: string[]): Promise<{ acks: number[]; sentAt: number[]; failed: number }> {
+/** What bench/post-load.ts measured: each ack (ms) and when it was sent, failures, its own CPU (ms). */
+interface Load {
+  acks: number[];
+  sentAt: number[];
+  failed: number;
+  cpuMs: number;
+}
+
+async function runLoad(args: string[]): Promise<Load> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/post-load.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`bench/post-load.ts exited with ${code}`);
-  return JSON.parse(out) as { acks: number[]; sentAt: number[]; failed: number };
+  return JSON.parse(out) as Load;
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
