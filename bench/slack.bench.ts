@@ -92,7 +92,7 @@ interface ReportRun {
   /** The bot's event-loop delay while the submissions were arriving (prom-client's, reset at each scrape). */
   loop: { p99: number; max: number };
   /** The same acks as the bot timed them (arrival to last byte, its http_request_duration_seconds): the bucket bound under which 50 % and 99 % fell. */
-  botAck: { p50: number; p99: number };
+  botAck: { p50: number; p99: number; max: number };
   /** CPU seconds the bot and the database server spent from the first submission to the last receipt (commit), and to the last card (total). */
   cpu: { botCommit: number; dbCommit: number; botTotal: number; dbTotal: number; commitSeconds: number };
   /** The load generator's own CPU (ms) while it sent the submissions. */
@@ -162,11 +162,11 @@ async function main(): Promise<void> {
   if (reportRuns.length === 0) return;
   console.log(`\nReports through the modal: ${REPORTS} submissions, ${REPORT_CONCURRENCY} in flight, each its own view; cards paced at ${process.env.BENCH_CHANNEL_PACE ?? '1000'}/s per channel (BENCH_CHANNEL_PACE; Slack's is about 1)`);
   if (floorDb) console.log(`database floor, same run, ${REPORT_CONCURRENCY} concurrent: ${floorDb.inserts.toFixed(0)} single-document inserts/s, ${floorDb.reads.toFixed(0)} _id reads/s; the server's CPU per insert ${floorDb.insertCpuMs.toFixed(2)} ms`);
-  console.log(`\n${'history'.padStart(8)} ${'ack p50'.padStart(9)} ${'ack p99'.padStart(9)} ${'ack max'.padStart(9)} ${'failed'.padStart(7)} ${'committed/s'.padStart(12)} ${'cards/s'.padStart(8)} ${'cards'.padStart(6)} ${'db cmds/report'.padStart(15)} ${'incl. delivery'.padStart(15)} ${'RSS idle→peak'.padStart(13)} ${'loop p99/max'.padStart(15)} ${'bot-timed ack p50/p99'.padStart(22)}  committed/s vs empty`);
+  console.log(`\n${'history'.padStart(8)} ${'ack p50'.padStart(9)} ${'ack p99'.padStart(9)} ${'ack max'.padStart(9)} ${'failed'.padStart(7)} ${'committed/s'.padStart(12)} ${'cards/s'.padStart(8)} ${'cards'.padStart(6)} ${'db cmds/report'.padStart(15)} ${'incl. delivery'.padStart(15)} ${'RSS idle→peak'.padStart(13)} ${'loop p99/max'.padStart(15)} ${'bot-timed ack p50/p99/max'.padStart(26)}  committed/s vs empty`);
   const empty = reportRuns[0];
   for (const r of reportRuns) {
     console.log(
-      `${String(r.prefill).padStart(8)} ${ms(percentile(r.acks, 0.5))} ${ms(percentile(r.acks, 0.99))} ${ms(Math.max(...r.acks))} ${String(r.failedAcks).padStart(7)} ${r.committedPerSecond.toFixed(0).padStart(12)} ${r.cardsPerSecond.toFixed(0).padStart(8)} ${String(r.cards).padStart(6)} ${(r.commandsAtCommit / REPORTS).toFixed(1).padStart(15)} ${(r.commandsTotal / REPORTS).toFixed(1).padStart(15)} ${`${r.startRssMb.toFixed(0)}→${r.peakRssMb.toFixed(0)} MB`.padStart(13)} ${`${r.loop.p99.toFixed(0)}/${r.loop.max.toFixed(0)} ms`.padStart(15)} ${`≤${r.botAck.p50.toFixed(0)}/≤${r.botAck.p99.toFixed(0)} ms`.padStart(22)}  ${empty ? `${((r.committedPerSecond / empty.committedPerSecond) * 100).toFixed(0)} %` : ''}`,
+      `${String(r.prefill).padStart(8)} ${ms(percentile(r.acks, 0.5))} ${ms(percentile(r.acks, 0.99))} ${ms(Math.max(...r.acks))} ${String(r.failedAcks).padStart(7)} ${r.committedPerSecond.toFixed(0).padStart(12)} ${r.cardsPerSecond.toFixed(0).padStart(8)} ${String(r.cards).padStart(6)} ${(r.commandsAtCommit / REPORTS).toFixed(1).padStart(15)} ${(r.commandsTotal / REPORTS).toFixed(1).padStart(15)} ${`${r.startRssMb.toFixed(0)}→${r.peakRssMb.toFixed(0)} MB`.padStart(13)} ${`${r.loop.p99.toFixed(0)}/${r.loop.max.toFixed(0)} ms`.padStart(15)} ${`≤${r.botAck.p50.toFixed(0)}/≤${r.botAck.p99.toFixed(0)}/≤${r.botAck.max.toFixed(0)} ms`.padStart(26)}  ${empty ? `${((r.committedPerSecond / empty.committedPerSecond) * 100).toFixed(0)} %` : ''}`,
     );
   }
   console.log('\nCPU per report, from the first submission to the last receipt (and to the last card), and how busy each was meanwhile:');
@@ -381,13 +381,13 @@ async function ackBuckets(url: string): Promise<Map<number, number>> {
   return buckets;
 }
 
-/** From two snapshots of cumulative buckets: the smallest bound holding 50 % and 99 % of the requests in between (ms). */
-function bucketPercentiles(before: Map<number, number>, after: Map<number, number>): { p50: number; p99: number } {
+/** From two snapshots of cumulative buckets: the smallest bound holding 50 %, 99 % and all of the requests in between (ms). */
+function bucketPercentiles(before: Map<number, number>, after: Map<number, number>): { p50: number; p99: number; max: number } {
   const bounds = [...after.keys()].sort((a, b) => a - b);
   const counts = bounds.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
   const total = counts.at(-1) ?? 0;
   const at = (q: number) => (bounds[counts.findIndex((n) => n >= q * total)] ?? NaN) * 1000;
-  return { p50: at(0.5), p99: at(0.99) };
+  return { p50: at(0.5), p99: at(0.99), max: at(1) };
 }
 
 /** The bot's database commands so far, by command (`find`) and by command on a collection (`find incidents`). */
