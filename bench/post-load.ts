@@ -22,12 +22,13 @@ const started = performance.now();
 const cpuBefore = process.cpuUsage();
 
 /**
- * Keep-alive connections, up to one per request in flight (as Slack keeps its own open). Node's
- * http client, not fetch: on this machine fetch spent 0.4–1.0 ms of CPU per 13 KB post against
- * 0.08–0.2 ms for this (3,000 posts, 50 at a time, to a server that only answers), and a load
- * generator using most of a core slows the bot it measures on two cores.
+ * Keep-alive connections, up to one per request in flight; BENCH_KEEPALIVE=0: a new connection per
+ * request, as a proxy without upstream keep-alive sends them. Node's http client, not fetch: on
+ * this machine fetch spent 0.4–1.0 ms of CPU per 13 KB post against 0.08–0.2 ms for this (3,000
+ * posts, 50 at a time, to a server that only answers), and a load generator using most of a core
+ * slows the bot it measures on two cores.
  */
-const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+const agent = new Agent({ keepAlive: process.env.BENCH_KEEPALIVE !== '0', maxSockets: Infinity });
 
 /** Posts one signed body and records its ack time. */
 async function post(url: string, body: string, secret: string): Promise<void> {

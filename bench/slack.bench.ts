@@ -28,6 +28,7 @@
  *   npm run bench:slack -- --reports-only                 (skips part 1; --incident-only skips part 2)
  *   BENCH_PROFILE=/tmp/prof npm run bench:slack            (the bot writes a V8 CPU profile there)
  *   BENCH_CHANNEL_PACE=1 BENCH_CARDS_WAIT_MS=60000 …       (cards at Slack's pace; stop waiting for them after a minute)
+ *   BENCH_KEEPALIVE=0 …                                    (a new connection per request, as a proxy without upstream keep-alive)
  * Prints numbers, asserts nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

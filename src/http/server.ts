@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnAcceptor } from './acceptor.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -25,16 +25,10 @@ export async function startHttp(options: HttpOptions): Promise<{ server: Server;
       if (!res.headersSent) res.writeHead(500).end('internal error');
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '0.0.0.0', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    server,
-    port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  // Accepted on a thread of its own (see acceptor.ts): under a burst the event loop here would take
+  // one new connection per turn.
+  const acceptor = await listenOnAcceptor(server, options.port, '0.0.0.0');
+  return { server, port: acceptor.port, close: () => acceptor.close() };
 }
 
 /** A request's route for the timings: a configured route's key, else "other" (never the raw path: one series per path a scanner tries). */
