@@ -7,13 +7,14 @@ import { Worker } from 'node:worker_threads';
  *
  * Why: Node 20's libuv accepts one connection per turn of the event loop (libuv 1.45 stopped
  * accepting in a loop). Under a burst the bot's turns take 20–100 ms, so fifty new connections
- * took one to two and a half seconds to be accepted, and a client that opens a connection per
- * request (a proxy without upstream keep-alive) got at most one request in per turn: 89–232
- * submissions a second, acks at p99 647 ms, measured with `npm run bench:slack` (BENCH_KEEPALIVE=0).
+ * took one to two seconds to be accepted, and a client that opens a connection per request (a
+ * proxy without upstream keep-alive) got one request in per turn: `npm run bench:slack` with
+ * BENCH_KEEPALIVE=0 took 9.4 s to send its 1,000 submissions (3.1 s with this thread).
  * This thread does nothing else, so it accepts each connection at once; the bytes cross to the
- * main thread as messages, where every connection that has something waiting is served in the
- * same turn. The HTTP server itself (parsing, routes, Slack's receiver) stays on the main thread:
- * Node's server takes any duplex stream as a connection.
+ * main thread as messages, served in arrival order a few milliseconds' worth per turn, so a
+ * burst of new connections waits for turns of work rather than one turn each. The HTTP server
+ * itself (parsing, routes, Slack's receiver) stays on the main thread: Node's server takes any
+ * duplex stream as a connection.
  */
 const ACCEPTOR_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
