@@ -95,6 +95,8 @@ class AcceptedSocket extends Duplex {
 
   /** Bytes from the client; the thread stops reading while the server has not taken what it has. */
   received(bytes: Uint8Array): void {
+    // Bytes still in flight from the thread when the server had already closed the connection.
+    if (this.destroyed || this.readableEnded) return;
     if (!this.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) && !this.paused) {
       this.paused = true;
       this.send({ t: 'pause', id: this.id });
@@ -185,9 +187,11 @@ export async function listenOnAcceptor(server: Server, port: number, host: strin
         case 'data':
           sockets.get(message.id)?.received(message.bytes);
           return;
-        case 'end':
-          sockets.get(message.id)?.push(null);
+        case 'end': {
+          const socket = sockets.get(message.id);
+          if (socket && !socket.destroyed) socket.push(null);
           return;
+        }
         case 'timeout':
           sockets.get(message.id)?.emit('timeout');
           return;
