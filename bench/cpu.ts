@@ -3,13 +3,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 /**
  * CPU seconds a process has used so far (user + system, from /proc), or NaN where there is no
  * /proc (not Linux) or the process is gone. Benchmarks read it before and after a phase to say
- * what each side (the bot, the database) spent on it.
+ * what each side (the bot, the database) spent on it. With `thread`, that one thread's (a process's
+ * main thread has its pid as its id).
  */
-export function cpuSeconds(pid: number | undefined): number {
+export function cpuSeconds(pid: number | undefined, thread?: number): number {
   if (!pid) return NaN;
   try {
     // Fields after the command name (which may hold spaces), from the 3rd: utime is the 14th, stime the 15th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
   } catch {
     return NaN;
