@@ -53,7 +53,7 @@ export class KbStore {
   /** Stores a new article under the next number (a taken number, from a race, takes the one after). */
   async create(fields: Omit<Article, 'id' | 'number' | 'createdAt' | 'updatedAt'>, now: Date): Promise<Article> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const counter = await retryTransient(() => this.counters.findOneAndUpdate({ _id: 'kb' }, { $inc: { n: 1 } }, { upsert: true, new: true }).lean().exec());
+      const counter = await retryTransient(() => this.counters.findOneAndUpdate({ _id: 'kb' }, { $inc: { n: 1 } }, { upsert: true, returnDocument: 'after' }).lean().exec());
       const number = counter?.n ?? 1;
       const article: Article = { ...fields, id: formatArticleId(number), number, createdAt: now, updatedAt: now };
       if (await insertOnce(this.articles, { ...toDoc(article) })) {

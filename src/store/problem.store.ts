@@ -48,7 +48,7 @@ export class ProblemStore {
       if (earlier) return { problem: earlier, created: false };
     }
     for (let attempt = 0; attempt < 20; attempt++) {
-      const counter = await retryTransient(() => this.counters.findOneAndUpdate({ _id: 'problem' }, { $inc: { n: 1 } }, { upsert: true, new: true }).lean().exec());
+      const counter = await retryTransient(() => this.counters.findOneAndUpdate({ _id: 'problem' }, { $inc: { n: 1 } }, { upsert: true, returnDocument: 'after' }).lean().exec());
       const number = counter?.n ?? 1;
       const problem: Problem = { ...fields, id: formatProblemId(number), number, rev: 1, createdAt: now, updatedAt: now };
       // The key first: whoever claims it raises the problem; a loser returns the winner's.
