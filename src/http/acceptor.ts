@@ -95,12 +95,21 @@ class AcceptedSocket extends Duplex {
 
   /** Bytes from the client; the thread stops reading while the server has not taken what it has. */
   received(bytes: Uint8Array): void {
-    // Bytes still in flight from the thread when the server had already closed the connection.
-    if (this.destroyed || this.readableEnded) return;
+    if (this.closedHere()) return;
     if (!this.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) && !this.paused) {
       this.paused = true;
       this.send({ t: 'pause', id: this.id });
     }
+  }
+
+  /** The client ended its side. */
+  ended(): void {
+    if (!this.closedHere()) this.push(null);
+  }
+
+  /** Bytes or an end still in flight from the thread when the server had already closed the connection are dropped. */
+  private closedHere(): boolean {
+    return this.destroyed || this.readableEnded;
   }
 
   override _read(): void {
@@ -187,11 +196,9 @@ export async function listenOnAcceptor(server: Server, port: number, host: strin
         case 'data':
           sockets.get(message.id)?.received(message.bytes);
           return;
-        case 'end': {
-          const socket = sockets.get(message.id);
-          if (socket && !socket.destroyed) socket.push(null);
+        case 'end':
+          sockets.get(message.id)?.ended();
           return;
-        }
         case 'timeout':
           sockets.get(message.id)?.emit('timeout');
           return;
