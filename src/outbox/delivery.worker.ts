@@ -11,6 +11,14 @@ import { holderIsGone } from '../store/holder.js';
 export interface DeliveryOptions {
   /** How often the worker looks for due entries. */
   pollMs: number;
+  /**
+   * How often it looks while entries this process wrote keep it busy (a burst of reports): the look
+   * is a scan of every pending entry on FerretDB, and at `pollMs` under a backlog of a thousand
+   * cards it took about a sixth of the database's CPU while reports were being committed. What
+   * the look is then for can wait this long: another process's entries, failed attempts coming
+   * due (seconds apart at least). Attempts this worker put off come back without it, at their time.
+   */
+  busyPollMs: number;
   /** Entries taken per look, and sent side by side. */
   batch: number;
   concurrency: number;
@@ -24,6 +32,7 @@ export interface DeliveryOptions {
 
 export const DEFAULT_DELIVERY: DeliveryOptions = {
   pollMs: 500,
+  busyPollMs: 5_000,
   batch: 200,
   concurrency: 16,
   maxAttempts: 15,
@@ -73,6 +82,8 @@ export class DeliveryWorker {
   private unsubscribe?: () => void;
   /** Entries this process just wrote, handed over by the store: delivered without a query. */
   private readonly local: OutboxEntry[] = [];
+  /** Entries this worker put off, each handed back to `local` by its timer when due again. */
+  private readonly putOffs = new Map<string, NodeJS.Timeout>();
   /** Keys in a pass now: a query that finds one again leaves it. */
   private readonly inFlight = new Set<string>();
   /**
@@ -118,6 +129,8 @@ export class DeliveryWorker {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.local.length = 0;
+    for (const timer of this.putOffs.values()) clearTimeout(timer);
+    this.putOffs.clear();
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
   }
@@ -170,14 +183,16 @@ export class DeliveryWorker {
    */
   private async pass(): Promise<number> {
     const { store, clock } = this.deps;
-    const { batch, concurrency, pollMs } = this.options;
+    const { batch, concurrency, pollMs, busyPollMs } = this.options;
     const now = clock.now();
     // A handed-over entry this worker already sent (the query found it first) is not in the outbox any more.
     const due = this.local.splice(0, batch).filter((e) => e.nextAttemptAt.getTime() <= now.getTime() && !this.recentlySent.has(e._id));
-    if (due.length === 0 || Date.now() - this.lastQueryAt >= pollMs) {
+    if (due.length === 0 || Date.now() - this.lastQueryAt >= Math.max(pollMs, busyPollMs)) {
       this.lastQueryAt = Date.now();
       const taken = new Set(due.map((e) => e._id));
       const found = (await store.due(now, batch)).filter((entry) => !taken.has(entry._id) && !this.inFlight.has(entry._id));
+      // Found here, so not handed back by its timer as well (a second claim, refused: commands for nothing).
+      for (const entry of found) this.cancelHandBack(entry._id);
       due.push(...found);
       // Entries still waiting in the hand-over (more than a batch of them) that the query found: sent
       // from here, so not taken again from the hand-over later (a second claim, refused, and the
@@ -271,14 +286,34 @@ export class DeliveryWorker {
    */
   private async putOff(entry: OutboxEntry, attempt: number, waitMs: number, reason: string): Promise<void> {
     const { store, clock, log } = this.deps;
-    await store.markFailed(entry._id, attempt, {
-      status: 'pending',
-      nextAttemptAt: new Date(clock.now().getTime() + waitMs),
-      error: reason.slice(0, 500),
-      failures: this.failures(entry),
-    });
+    const update = { status: 'pending' as const, nextAttemptAt: new Date(clock.now().getTime() + waitMs), error: reason.slice(0, 500), failures: this.failures(entry) };
+    await store.markFailed(entry._id, attempt, update);
     this.stats.putOff++;
     log.debug({ outbox: entry._id, platform: entry.platform, retryInMs: waitMs, reason }, 'outbox: delivery put off');
+    // A post paced to a later slot comes back at its slot through the hand-over, not with the next
+    // look at the outbox (which waits `busyPollMs` under a backlog). "Busy" (another process holds
+    // the incident, no time given) is left to that look, so it is not retried in a tight loop.
+    if (waitMs > 0) this.handBack({ ...entry, ...update, attempts: attempt + 1 }, waitMs);
+  }
+
+  /** Hands a put-off entry back to this worker when it is due again. */
+  private handBack(entry: OutboxEntry, waitMs: number): void {
+    if (this.stopped) return;
+    this.cancelHandBack(entry._id);
+    const timer = setTimeout(() => {
+      this.putOffs.delete(entry._id);
+      this.local.push(entry);
+      this.nudge();
+    }, waitMs);
+    timer.unref();
+    this.putOffs.set(entry._id, timer);
+  }
+
+  private cancelHandBack(id: string): void {
+    const timer = this.putOffs.get(id);
+    if (!timer) return;
+    clearTimeout(timer);
+    this.putOffs.delete(id);
   }
 
   /**

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../src/app/clock.js';
 import { DeliveryError } from '../../src/app/platform.js';
 import { DeliveryWorker } from '../../src/outbox/delivery.worker.js';
 import type { Notice } from '../../src/outbox/notices.js';
@@ -74,6 +75,32 @@ describe('outbox: a delivery put off by pacing is not a failed attempt', () => {
     }
     expect(await entryOf(id)).toMatchObject({ status: 'dead', attempts: 6, failures: 3, lastError: 'Slack refused: http 500 (3)' });
     expect(failed).toEqual(['test:retry', 'test:retry', 'test:dead']);
+  });
+
+  it('GIVEN a running worker busy with its own entries WHEN posts are paced to later slots THEN each comes back at its slot, and the outbox is not looked at meanwhile', async () => {
+    const store = t.app.outboxStore;
+    const looks = vi.spyOn(store, 'due');
+    // The first look (the worker's start) finds the entries the earlier tests left (dead or sent).
+    const running = new DeliveryWorker({ store, messengers: t.app.messengers, clock: systemClock, log: t.app.log, options: { pollMs: 60_000, busyPollMs: 60_000 } });
+    running.start();
+    try {
+      await vi.waitFor(() => expect(looks).toHaveBeenCalledTimes(1));
+      const ids = [incident(), incident(), incident()];
+      messenger.failures = [new PacedDelivery('paced', 150), new PacedDelivery('paced', 300), new PacedDelivery('paced', 450)];
+      const sentBefore = messenger.sent.length;
+      const started = Date.now();
+      for (const id of ids) await outbox.enqueue(id, notice);
+      await vi.waitFor(() => expect(messenger.sent.length - sentBefore).toBe(3), { timeout: 5_000, interval: 20 });
+      // Each at its slot or later, none lost or sent twice, and no look at the outbox since the start.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+      for (const id of ids) expect(messenger.to(id, 'status:assigned')).toEqual(['li.wei']);
+      for (const id of ids) expect(await entryOf(id)).toMatchObject({ status: 'sent', attempts: 2, failures: 0 });
+      expect(looks).toHaveBeenCalledTimes(1);
+      expect(running.stats.putOff).toBe(3);
+    } finally {
+      await running.stop();
+      looks.mockRestore();
+    }
   });
 
   it('GIVEN an attempt that really failed WHEN the retry comes THEN the messenger is told the message may be there; after only put-off attempts it is not', async () => {
