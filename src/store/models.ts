@@ -128,6 +128,8 @@ const EventSchema = new Schema(
     reason: String,
     note: String,
     data: { type: Schema.Types.Mixed, default: {} },
+    /** The change set as one Extended JSON text (src/store/incident-store.ts, `changesOf`); `changes` as earlier versions stored it. */
+    c: String,
     changes: { type: Schema.Types.Mixed, default: {} },
     flags: [String],
     /** Databases before incident_pending_effects: false until the after-commit work ran (read once, at the first start). */
