@@ -1,3 +1,4 @@
+import { BSON } from 'mongodb';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { deleteById, insertOnce } from './insert-once.js';
 import { prepareCollections } from './models.js';
@@ -55,8 +56,14 @@ export class SubmissionInbox<T extends Held> {
     await prepareCollections([this.model]);
   }
 
+  /**
+   * Holds a submission: its key and time as fields, the platform's record as one Extended JSON text
+   * (`d`). FerretDB encodes, stores and (to delete it) decodes a document value by value; a form's
+   * answers, origin and entered lines are thirty-odd values a report, read back only by the replay.
+   */
   async hold(submission: T): Promise<void> {
-    await insertOnce(this.model, submission as unknown as Record<string, unknown>);
+    const { _id, at, ...record } = submission;
+    await insertOnce(this.model, { _id, at, d: BSON.EJSON.stringify(record, { relaxed: true }) });
   }
 
   async release(key: string): Promise<void> {
@@ -106,7 +113,9 @@ export class SubmissionInbox<T extends Held> {
 
   /** Submissions held longer than `olderThanMs`: their process stopped (or is far behind), oldest first. */
   async stale(now: Date, olderThanMs: number): Promise<T[]> {
-    const all = await retryTransient(() => this.model.find({}).lean<T[]>().exec());
+    const docs = await retryTransient(() => this.model.find({}).lean<(Held & { d?: string })[]>().exec());
+    // Earlier versions held the record's fields as they are.
+    const all = docs.map(({ d, ...doc }) => (typeof d === 'string' ? { ...(BSON.EJSON.parse(d, { relaxed: true }) as object), _id: doc._id, at: doc.at } : doc) as T);
     return all.filter((s) => now.getTime() - new Date(s.at).getTime() > olderThanMs).sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
   }
 }
