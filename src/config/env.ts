@@ -20,7 +20,7 @@ export const Env = z
     /** Run the terminal chat even when a platform token is set. */
     SHELL_ADAPTER: z.enum(['auto', 'on', 'off']).default('auto'),
     // Read by src/memory.ts before anything else loads; checked here so a typo stops start-up.
-    BOT_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(1000).default(20),
+    BOT_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(1000).default(40),
     /** Who you are when the terminal chat starts (a person id or name). */
     SHELL_ACT_AS: optionalText,
     SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token starting with xoxb-').optional(),
