@@ -95,7 +95,7 @@ interface ReportRun {
   /** The same acks as the bot timed them (arrival to last byte, its http_request_duration_seconds): the bucket bound under which 50 % and 99 % fell. */
   botAck: { p50: number; p99: number; max: number };
   /** CPU seconds the bot and the database server spent from the first submission to the last receipt (commit), and to the last card (total). */
-  cpu: { botCommit: number; dbCommit: number; botTotal: number; dbTotal: number; commitSeconds: number; botMainCommit: number };
+  cpu: { botCommit: number; dbCommit: number; botTotal: number; dbTotal: number; commitSeconds: number; botMainCommit: number; benchCommit: number };
   /** The load generator's own CPU (ms) while it sent the submissions. */
   loadCpuMs: number;
 }
@@ -172,14 +172,14 @@ async function main(): Promise<void> {
   }
   console.log('\nCPU per report, from the first submission to the last receipt (and to the last card), and how busy each was meanwhile:');
   for (const r of reportRuns) {
-    const { botCommit, dbCommit, botTotal, dbTotal, commitSeconds, botMainCommit } = r.cpu;
+    const { botCommit, dbCommit, botTotal, dbTotal, commitSeconds, botMainCommit, benchCommit } = r.cpu;
     const perReport = (seconds: number) => `${((seconds * 1000) / REPORTS).toFixed(1)} ms`;
     const inserts = floorDb && Number.isFinite(floorDb.insertCpuMs) ? `, ${((dbCommit * 1000) / REPORTS / floorDb.insertCpuMs).toFixed(1)} single inserts' worth` : '';
     console.log(
       `${String(r.prefill).padStart(8)}  bot ${perReport(botCommit)} (${perReport(botTotal)}), ${(botCommit / commitSeconds).toFixed(2)} cores, its main thread ${perReport(botMainCommit)} at ${(botMainCommit / commitSeconds).toFixed(2)};` +
         `  database ${perReport(dbCommit)} (${perReport(dbTotal)})${inserts}, ${(dbCommit / commitSeconds).toFixed(2)} cores` +
         ` → at that cost one database core commits at most ${(REPORTS / dbCommit).toFixed(0)} reports/s;` +
-        `  the load generator ${(r.loadCpuMs / r.acks.length).toFixed(2)} ms per submission`,
+        `  the load generator ${(r.loadCpuMs / r.acks.length).toFixed(2)} ms per submission; the fake Slack Web API (the bench's process) ${perReport(benchCommit)}`,
     );
   }
   if (empty) {
@@ -297,7 +297,8 @@ async function reports(api: FakeSlackApi, uri: string, history: number, dbCpu: (
     const bodiesFile = join(mkdtempSync(join(tmpdir(), 'bench-bodies-')), 'bodies.json');
     writeFileSync(bodiesFile, JSON.stringify(bodies));
     // The bot's main thread apart: it runs everything but the thread that accepts connections.
-    const cpuAt = () => ({ bot: cpuSeconds(child.pid), botMain: cpuSeconds(child.pid, child.pid), db: dbCpu() });
+    // This process too: the fake Slack Web API answering the bot (receipts, views, cards) runs here, on the same two cores.
+    const cpuAt = () => ({ bot: cpuSeconds(child.pid), botMain: cpuSeconds(child.pid, child.pid), db: dbCpu(), bench: ownCpuSeconds() });
     const cpuBefore = cpuAt();
     const started = Date.now();
     const load = await postLoad(`${url}/slack/events`, bodiesFile, REPORT_CONCURRENCY);
@@ -351,13 +352,19 @@ async function reports(api: FakeSlackApi, uri: string, history: number, dbCpu: (
       loadCpuMs: load.cpuMs,
       cpu: {
         botCommit: cpuAtCommit.bot - cpuBefore.bot, dbCommit: cpuAtCommit.db - cpuBefore.db, botMainCommit: cpuAtCommit.botMain - cpuBefore.botMain,
-        botTotal: cpuAfter.bot - cpuBefore.bot, dbTotal: cpuAfter.db - cpuBefore.db,
+        botTotal: cpuAfter.bot - cpuBefore.bot, dbTotal: cpuAfter.db - cpuBefore.db, benchCommit: cpuAtCommit.bench - cpuBefore.bench,
         commitSeconds: (committedAt - started) / 1000,
       },
     };
   } finally {
     await stopChild(child);
   }
+}
+
+/** This process's CPU so far, in seconds. */
+function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 /** The reporter told the incident id (the answer to the submission, on its response_url). */
