@@ -1,3 +1,4 @@
+import { BSON } from 'mongodb';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Destination, MessageFile } from '../app/platform.js';
 import type { CardView } from '../app/view.js';
@@ -61,9 +62,11 @@ const outboxFields = () => ({
   _id: { type: String, required: true },
   incidentId: String,
   rule: { type: String, required: true },
-  destination: { type: Schema.Types.Mixed, required: true },
+  /** The message (recipient, text, card, buttons, files) as one Extended JSON text: see `stored`. */
+  m: String,
+  destination: Schema.Types.Mixed,
   platform: { type: String, required: true },
-  text: { type: String, required: true },
+  text: String,
   card: Schema.Types.Mixed,
   actions: [String],
   urgent: Boolean,
@@ -95,6 +98,28 @@ ClaimSchema.index({ at: 1 });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyModel = Model<any>;
+
+/**
+ * An entry as stored: what is queried or updated as fields (status, times, attempts), the message
+ * itself (recipient, text, card, buttons, files) as one Extended JSON text. FerretDB encodes, stores
+ * and decodes a document value by value, and a card alone is dozens of values, written with every
+ * notice and read again by each look for due entries, by its move to `outbox_sent` and its delete.
+ */
+function stored(entry: OutboxEntry): Record<string, unknown> {
+  const { destination, text, card, actions, files, ...rest } = entry;
+  const doc: Record<string, unknown> = { ...rest, m: BSON.EJSON.stringify({ destination, text, card, actions, files }, { relaxed: true }) };
+  for (const [key, value] of Object.entries(doc)) if (value === undefined) delete doc[key];
+  return doc;
+}
+
+/** An entry from its document, as this version stores it or as earlier ones did (the message's fields as they are). */
+function entryOf(doc: Record<string, unknown>): OutboxEntry {
+  if (typeof doc.m !== 'string') return doc as unknown as OutboxEntry;
+  const { m, ...rest } = doc;
+  return { ...rest, ...(BSON.EJSON.parse(m, { relaxed: true }) as object) } as unknown as OutboxEntry;
+}
+
+const entriesOf = (docs: Record<string, unknown>[]): OutboxEntry[] => docs.map(entryOf);
 
 export class OutboxStore {
   private readonly outbox: AnyModel;
@@ -130,7 +155,7 @@ export class OutboxStore {
    * were written.
    */
   async add(entries: OutboxEntry[]): Promise<number> {
-    const written = await Promise.all(entries.map((entry) => this.insertOnce(this.outbox, { ...entry })));
+    const written = await Promise.all(entries.map((entry) => this.insertEntry(this.outbox, entry)));
     const pending = entries.filter((entry, i) => written[i] && entry.status === 'pending');
     if (pending.length > 0) this.notifyPending(pending);
     return written.filter(Boolean).length;
@@ -139,8 +164,8 @@ export class OutboxStore {
   /** Pending entries whose next attempt is due, oldest first. */
   due(now: Date, limit: number): Promise<OutboxEntry[]> {
     return retryTransient(() =>
-      this.outbox.find({ status: 'pending', nextAttemptAt: { $lte: now } }).sort({ nextAttemptAt: 1 }).limit(limit).lean<OutboxEntry[]>().exec(),
-    );
+      this.outbox.find({ status: 'pending', nextAttemptAt: { $lte: now } }).sort({ nextAttemptAt: 1 }).limit(limit).lean<Record<string, unknown>[]>().exec(),
+    ).then(entriesOf);
   }
 
   /**
@@ -157,7 +182,7 @@ export class OutboxStore {
 
   /** Claims one delivery attempt; false when another worker holds it. */
   claim(id: string, attempt: number, by: string, now: Date): Promise<boolean> {
-    return this.insertOnce(this.claims, { _id: `${id}#${attempt}`, at: now, by });
+    return insertOnce(this.claims, { _id: `${id}#${attempt}`, at: now, by });
   }
 
   /**
@@ -184,7 +209,7 @@ export class OutboxStore {
    */
   async markSent(entry: OutboxEntry, attempt: number, now: Date): Promise<void> {
     const record: OutboxEntry = { ...entry, status: 'sent', sentAt: now, attempts: attempt + 1 };
-    await this.insertOnce(this.sent, { ...record });
+    await this.insertEntry(this.sent, record);
     await deleteById(this.outbox, entry._id);
   }
 
@@ -204,7 +229,8 @@ export class OutboxStore {
 
   /** A dead entry sent again (admin), from attempt 0 of a fresh series. Dead entries are all in `outbox`. */
   async retry(id: string, now: Date): Promise<boolean> {
-    const entry = await this.outbox.findById(id).lean<OutboxEntry>().exec();
+    const doc = await this.outbox.findById(id).lean<Record<string, unknown>>().exec();
+    const entry = doc ? entryOf(doc) : undefined;
     if (!entry || entry.status !== 'dead') return false;
     const res = await this.outbox.updateOne({ _id: id, status: 'dead' }, { $set: { status: 'pending', nextAttemptAt: now } }).exec();
     if (res.modifiedCount !== 1) return false;
@@ -228,7 +254,7 @@ export class OutboxStore {
 
   /** Newest first: status 'sent' reads `outbox_sent`, another status `outbox`, no status both. */
   async list(filter: { status?: OutboxStatus; incidentId?: string }, limit: number): Promise<OutboxEntry[]> {
-    const newestFirst = (model: AnyModel) => retryTransient(() => model.find(filter).sort({ createdAt: -1 }).limit(limit).lean<OutboxEntry[]>().exec());
+    const newestFirst = (model: AnyModel) => retryTransient(() => model.find(filter).sort({ createdAt: -1 }).limit(limit).lean<Record<string, unknown>[]>().exec()).then(entriesOf);
     if (filter.status === 'sent') return newestFirst(this.sent);
     const [inPlay, sent] = await Promise.all([newestFirst(this.outbox), filter.status ? [] : newestFirst(this.sent)]);
     const live = await this.withoutSent(inPlay, sent, false);
@@ -237,7 +263,7 @@ export class OutboxStore {
 
   /** Every entry of an incident, from both collections, oldest first, each with its real status. */
   async forIncident(incidentId: string): Promise<OutboxEntry[]> {
-    const oldestFirst = (model: AnyModel) => retryTransient(() => model.find({ incidentId }).sort({ createdAt: 1, _id: 1 }).lean<OutboxEntry[]>().exec());
+    const oldestFirst = (model: AnyModel) => retryTransient(() => model.find({ incidentId }).sort({ createdAt: 1, _id: 1 }).lean<Record<string, unknown>[]>().exec()).then(entriesOf);
     const [inPlay, sent] = await Promise.all([oldestFirst(this.outbox), oldestFirst(this.sent)]);
     // `sent` holds every sent entry of the incident: no need to look keys up one by one.
     const live = await this.withoutSent(inPlay, sent, true);
@@ -276,8 +302,8 @@ export class OutboxStore {
     }
   }
 
-  private insertOnce(model: AnyModel, doc: Record<string, unknown>): Promise<boolean> {
-    return insertOnce(model, doc);
+  private insertEntry(model: AnyModel, entry: OutboxEntry): Promise<boolean> {
+    return insertOnce(model, stored(entry));
   }
 }
 

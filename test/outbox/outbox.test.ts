@@ -60,6 +60,28 @@ describe('outbox: sent entries move to outbox_sent; a key is still sent once', (
     expect(await t.app.outboxStore.forIncident(id)).toEqual([sent]);
   });
 
+  it('GIVEN a notice with a card and buttons THEN the message is stored as one text beside the fields the worker queries, and delivered whole; an entry an earlier version wrote is delivered too', async () => {
+    const id = incident();
+    const card = { id, title: 'Core switch down', status: 'assigned', priority: 'P2', fields: [{ label: 'CI', value: 'sw-core-1' }], at: T0 };
+    await outbox.enqueue(id, notice({ card: card as never, actions: ['accept', 'reject'], text: 'INC assigned: "quotes", 中文' }));
+    const raw = await t.conn.collection('outbox').findOne({ incidentId: id });
+    expect(typeof raw?.m).toBe('string');
+    for (const field of ['destination', 'text', 'card', 'actions']) expect(raw).not.toHaveProperty(field);
+    expect(raw).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: T0, rule: 'status:open' });
+    // As an earlier version wrote it: the message's fields as they are.
+    const old = incident();
+    await t.conn.collection('outbox').insertOne({
+      _id: `${old}:status:open:1:person:he.xin:test`, incidentId: old, rule: 'status:open', destination: { kind: 'person', personId: 'he.xin' }, platform: 'test',
+      text: 'INC opened long ago', urgent: false, status: 'pending', attempts: 0, nextAttemptAt: T0, createdAt: T0, dueAt: T0,
+    } as never);
+    const sentBefore = messenger.sent.length;
+    await worker.runOnce();
+    const delivered = messenger.sent.slice(sentBefore).map((d) => d.message);
+    expect(delivered.find((m) => m.incidentId === id)).toMatchObject({ text: 'INC assigned: "quotes", 中文', card, actions: ['accept', 'reject'] });
+    expect(delivered.find((m) => m.incidentId === old)).toMatchObject({ text: 'INC opened long ago' });
+    expect(await t.app.outboxStore.forIncident(id)).toMatchObject([{ status: 'sent', destination: { kind: 'person', personId: 'he.xin' }, card, actions: ['accept', 'reject'] }]);
+  });
+
   it('GIVEN a crash between the insert into outbox_sent and the delete from outbox THEN the next pass removes the leftover without sending it again', async () => {
     const id = incident();
     await outbox.enqueue(id, notice());
