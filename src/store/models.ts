@@ -200,7 +200,7 @@ const PendingEffectSchema = new Schema(
  * so reading it is cheap even where the server scans (FerretDB).
  */
 const SearchFeedSchema = new Schema(
-  { _id: { type: String, required: true }, n: { type: Number, required: true }, rev: { type: Number, required: true }, terms: [String], at: { type: Date, required: true } },
+  { _id: { type: String, required: true }, n: { type: Number, required: true }, rev: { type: Number, required: true }, w: String, terms: [String], at: { type: Date, required: true } },
   { collection: 'search_feed', versionKey: false, autoIndex: false },
 );
 SearchFeedSchema.index({ at: 1 });

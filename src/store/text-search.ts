@@ -61,11 +61,17 @@ export interface SearchLog {
 }
 const QUIET: SearchLog = { info: () => undefined, warn: () => undefined };
 
+/**
+ * An entry of the search feed: the words as one text, `w` (joined by spaces, which no word holds),
+ * since FerretDB encodes, stores and decodes a document value by value; `terms`, an array, is how
+ * earlier versions wrote them.
+ */
 interface FeedEntry {
   _id: string;
   n: number;
   rev: number;
-  terms: string[];
+  w?: string;
+  terms?: string[];
   at: Date;
 }
 
@@ -145,7 +151,7 @@ export class InProcessTextSearch {
   async processed(incident: Incident, event: IncidentEvent, terms: readonly string[]): Promise<void> {
     if (event.seq !== 1 && !TEXT_FIELDS.some((field) => field in event.changes)) return;
     this.put(incident.number, event.seq, terms);
-    await insertOnce(this.m.SearchFeed, { _id: `${incident.id}#${event.seq}`, n: incident.number, rev: event.seq, terms: [...terms], at: new Date() });
+    await insertOnce(this.m.SearchFeed, { _id: `${incident.id}#${event.seq}`, n: incident.number, rev: event.seq, w: terms.join(' '), at: new Date() });
   }
 
   private put(n: number, rev: number, terms: readonly string[]): void {
@@ -218,7 +224,7 @@ export class InProcessTextSearch {
       return this.filling;
     }
     const entries = await retryTransient(() => this.m.SearchFeed.find({ at: { $gte: new Date(this.readUpTo - FEED_OVERLAP_MS) } }).lean<FeedEntry[]>());
-    for (const entry of entries.sort((a, b) => a.rev - b.rev)) this.put(entry.n, entry.rev, entry.terms);
+    for (const entry of entries.sort((a, b) => a.rev - b.rev)) this.put(entry.n, entry.rev, typeof entry.w === 'string' ? entry.w.split(' ').filter(Boolean) : (entry.terms ?? []));
     this.readUpTo = now;
   }
 
