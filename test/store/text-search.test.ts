@@ -46,10 +46,8 @@ describe('the text search index', () => {
     expect(found(await search(other, '读卡器'))).toEqual([incident.id]);
     expect(found(await search(other, 'rejects cards'))).toEqual([]);
     expect(found(await search(t.app, '读卡器'))).toEqual([incident.id]);
-    // The feed holds the words as one text; an entry an earlier version wrote (an array) is read too.
+    // The other process read the correction from the feed, which holds the words as one text.
     expect(await t.conn.collection('search_feed').findOne({ _id: `${incident.id}#2` as never })).toMatchObject({ w: expect.stringContaining('门禁') });
-    await t.conn.collection('search_feed').insertOne({ _id: `${incident.id}#3`, n: incident.number, rev: 3, terms: ['turnstile', '闸机'], at: new Date() } as never);
-    expect(found(await search(other, '闸机'))).toEqual([incident.id]);
   });
 
   it('GIVEN incidents logged and one closed before a process starts THEN its index holds them all from the start', async () => {
