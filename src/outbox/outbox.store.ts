@@ -1,10 +1,10 @@
-import { BSON } from 'mongodb';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Destination, MessageFile } from '../app/platform.js';
 import type { CardView } from '../app/view.js';
 import { deleteById, insertOnce } from '../store/insert-once.js';
 import { prepareCollections } from '../store/models.js';
 import { retryTransient } from '../store/transient.js';
+import { fromText, toText } from '../store/text-value.js';
 
 /**
  * The outbox: everything the bot must say, one document per message and platform, keyed by
@@ -107,7 +107,7 @@ type AnyModel = Model<any>;
  */
 function stored(entry: OutboxEntry): Record<string, unknown> {
   const { destination, text, card, actions, files, ...rest } = entry;
-  const doc: Record<string, unknown> = { ...rest, m: BSON.EJSON.stringify({ destination, text, card, actions, files }, { relaxed: true }) };
+  const doc: Record<string, unknown> = { ...rest, m: toText({ destination, text, card, actions, files }) };
   for (const [key, value] of Object.entries(doc)) if (value === undefined) delete doc[key];
   return doc;
 }
@@ -116,7 +116,7 @@ function stored(entry: OutboxEntry): Record<string, unknown> {
 function entryOf(doc: Record<string, unknown>): OutboxEntry {
   if (typeof doc.m !== 'string') return doc as unknown as OutboxEntry;
   const { m, ...rest } = doc;
-  return { ...rest, ...(BSON.EJSON.parse(m, { relaxed: true }) as object) } as unknown as OutboxEntry;
+  return { ...rest, ...fromText<object>(m) } as unknown as OutboxEntry;
 }
 
 const entriesOf = (docs: Record<string, unknown>[]): OutboxEntry[] => docs.map(entryOf);

@@ -1,9 +1,9 @@
-import { BSON } from 'mongodb';
 import type { Connection } from 'mongoose';
 import { ACTIVE_STATUSES, applyChanges, formatIncidentId, type Incident, type IncidentEvent, type Status } from '../domain/incident.js';
 import { ensureIndexes, isDuplicateKey, models, type Models } from './models.js';
 import { deleteById, GroupCommit, insertOnce, writeOne } from './insert-once.js';
 import { retryTransient } from './transient.js';
+import { fromText, toText } from './text-value.js';
 import { overlap, wordsOf } from '../domain/words.js';
 import type { SearchFilter, SearchSort } from '../domain/search-filter.js';
 import siftModule from 'sift';
@@ -23,8 +23,6 @@ export interface IncidentQuery {
 
 /** MongoDB's query language evaluated in memory (sift), for candidates read by `_id`. A CommonJS module: its function is also its `default`. */
 const sift = siftModule.default;
-
-const { EJSON } = BSON;
 
 const PRIORITY_ORDER = { P1: 1, P2: 2, P3: 3, P4: 4 } as const;
 /** How old a logged event must be before a reader writes the snapshot it left behind. */
@@ -500,7 +498,7 @@ export class IncidentStore {
 
   private async insertEvent(event: IncidentEvent): Promise<boolean> {
     const { changes, ...rest } = event;
-    return insertOnce(this.m.Event, { ...stripUndefined(rest), _id: eventId(event.incidentId, event.seq), c: EJSON.stringify(toStorable(changes), { relaxed: true }) });
+    return insertOnce(this.m.Event, { ...stripUndefined(rest), _id: eventId(event.incidentId, event.seq), c: toText(toStorable(changes)) });
   }
 
   /**
@@ -661,7 +659,7 @@ function toEvent(doc: Record<string, unknown>): IncidentEvent {
  * queries inside a change set; events are read by `_id`. Earlier versions stored `changes` as a document.
  */
 function changesOf(doc: Record<string, unknown>): Partial<Incident> {
-  if (typeof doc.c === 'string') return reviveDates(EJSON.parse(doc.c, { relaxed: true }) as Partial<Incident>);
+  if (typeof doc.c === 'string') return reviveDates(fromText<Partial<Incident>>(doc.c));
   return reviveDates((doc.changes ?? {}) as Partial<Incident>);
 }
 

@@ -1,8 +1,8 @@
-import { BSON } from 'mongodb';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { deleteById, insertOnce } from './insert-once.js';
 import { prepareCollections } from './models.js';
 import { retryTransient } from './transient.js';
+import { fromText, toText } from './text-value.js';
 
 /** A submission held this long and still not answered belongs to a process that stopped (or is far behind): it is run again. */
 export const HELD_SUBMISSION_STALE_MS = 60_000;
@@ -63,7 +63,7 @@ export class SubmissionInbox<T extends Held> {
    */
   async hold(submission: T): Promise<void> {
     const { _id, at, ...record } = submission;
-    await insertOnce(this.model, { _id, at, d: BSON.EJSON.stringify(record, { relaxed: true }) });
+    await insertOnce(this.model, { _id, at, d: toText(record) });
   }
 
   async release(key: string): Promise<void> {
@@ -115,7 +115,7 @@ export class SubmissionInbox<T extends Held> {
   async stale(now: Date, olderThanMs: number): Promise<T[]> {
     const docs = await retryTransient(() => this.model.find({}).lean<(Held & { d?: string })[]>().exec());
     // Earlier versions held the record's fields as they are.
-    const all = docs.map(({ d, ...doc }) => (typeof d === 'string' ? { ...(BSON.EJSON.parse(d, { relaxed: true }) as object), _id: doc._id, at: doc.at } : doc) as T);
+    const all = docs.map(({ d, ...doc }) => (typeof d === 'string' ? { ...fromText<object>(d), _id: doc._id, at: doc.at } : doc) as T);
     return all.filter((s) => now.getTime() - new Date(s.at).getTime() > olderThanMs).sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
   }
 }
