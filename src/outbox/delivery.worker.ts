@@ -293,7 +293,7 @@ export class DeliveryWorker {
     // A post paced to a later slot comes back at its slot through the hand-over, not with the next
     // look at the outbox (which waits `busyPollMs` under a backlog). "Busy" (another process holds
     // the incident, no time given) is left to that look, so it is not retried in a tight loop.
-    if (waitMs > 0) this.handBack({ ...entry, ...update, attempts: attempt + 1 }, waitMs);
+    if (waitMs > 0) this.handBack({ ...entry, status: update.status, nextAttemptAt: update.nextAttemptAt, lastError: update.error, failures: update.failures, attempts: attempt + 1 }, waitMs);
   }
 
   /** Hands a put-off entry back to this worker when it is due again. */

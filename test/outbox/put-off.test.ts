@@ -94,7 +94,9 @@ describe('outbox: a delivery put off by pacing is not a failed attempt', () => {
       // Each at its slot or later, none lost or sent twice, and no look at the outbox since the start.
       expect(Date.now() - started).toBeGreaterThanOrEqual(150);
       for (const id of ids) expect(messenger.to(id, 'status:assigned')).toEqual(['li.wei']);
-      for (const id of ids) expect(await entryOf(id)).toMatchObject({ status: 'sent', attempts: 2, failures: 0 });
+      for (const id of ids) expect(await entryOf(id)).toMatchObject({ status: 'sent', attempts: 2, failures: 0, lastError: 'paced' });
+      // The record kept is the entry's own fields, nothing of the put-off's update under another name.
+      for (const id of ids) expect(await t.conn.collection('outbox_sent').findOne({ incidentId: id })).not.toHaveProperty('error');
       expect(looks).toHaveBeenCalledTimes(1);
       expect(running.stats.putOff).toBe(3);
     } finally {
