@@ -298,7 +298,7 @@ async function reports(api: FakeSlackApi, uri: string, history: number, dbCpu: (
     writeFileSync(bodiesFile, JSON.stringify(bodies));
     // The bot's main thread apart: it runs everything but the thread that accepts connections.
     // This process too: the fake Slack Web API answering the bot (receipts, views, cards) runs here, on the same two cores.
-    const cpuAt = () => ({ bot: cpuSeconds(child.pid), botMain: cpuSeconds(child.pid, child.pid), db: dbCpu(), bench: ownCpuSeconds() });
+    const cpuAt = () => ({ bot: cpuSeconds(child.pid), botMain: cpuSeconds(child.pid, child.pid), db: dbCpu(), bench: cpuSeconds(process.pid) });
     const cpuBefore = cpuAt();
     const started = Date.now();
     const load = await postLoad(`${url}/slack/events`, bodiesFile, REPORT_CONCURRENCY);
@@ -359,12 +359,6 @@ async function reports(api: FakeSlackApi, uri: string, history: number, dbCpu: (
   } finally {
     await stopChild(child);
   }
-}
-
-/** This process's CPU so far, in seconds. */
-function ownCpuSeconds(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
 }
 
 /** The reporter told the incident id (the answer to the submission, on its response_url). */
