@@ -1,3 +1,4 @@
+import type { Collection } from 'mongodb';
 import type { Connection } from 'mongoose';
 import { ACTIVE_STATUSES, applyChanges, formatIncidentId, type Incident, type IncidentEvent, type Status } from '../domain/incident.js';
 import { ensureIndexes, isDuplicateKey, models, type Models } from './models.js';
@@ -437,7 +438,8 @@ export class IncidentStore {
     this.ciJoining.delete(ci);
     const set = Object.fromEntries(batch.map(({ entry }) => [`o.${entry.id}`, ciEntry(entry.at, entry.words ?? [])]));
     const join = () =>
-      retryTransient(() => this.m.CiOpen.findOneAndUpdate({ _id: ci }, { $set: set }, { upsert: true, returnDocument: 'before' }).lean<CiOpenDoc>());
+      // Through the driver: Mongoose's query (casting the update against the schema, options, hooks) cost the bot more than the write.
+      retryTransient(() => (this.m.CiOpen.collection as unknown as Collection).findOneAndUpdate({ _id: ci as never }, { $set: set }, { upsert: true, returnDocument: 'before' }) as Promise<CiOpenDoc | null>);
     try {
       // The first reports on a new CI race (other processes) to create its document: the losers' upsert
       // hits the unique _id (E11000 on FerretDB as on MongoDB) and simply updates it on the second try.
