@@ -58,6 +58,10 @@ export class DiscordApi {
     return (await this.rest.post(Routes.guildChannels(guildId), { body, ...(reason ? { reason } : {}) })) as APIChannel;
   }
 
+  async deleteChannel(channelId: string, reason?: string): Promise<void> {
+    await this.rest.delete(Routes.channel(channelId), reason ? { reason } : {});
+  }
+
   async editChannel(channelId: string, body: Record<string, unknown>, reason?: string): Promise<APIChannel> {
     return (await this.rest.patch(Routes.channel(channelId), { body, ...(reason ? { reason } : {}) })) as APIChannel;
   }

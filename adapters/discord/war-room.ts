@@ -103,19 +103,33 @@ export class WarRooms {
     return this.guild;
   }
 
-  /** Finds the category by name, or creates it; remembered for the life of the process. */
+  /**
+   * Finds the category by name, or creates it; remembered for the life of the process. Processes
+   * behind one installation (docs/deploy.md) may each find none and create one at the same moment:
+   * after creating, each looks again and keeps the oldest of that name (the smallest snowflake), and
+   * deletes its own if it is not that one, so every process files its rooms under the same category.
+   */
   private category(name: string): Promise<string> {
     let found = this.categories.get(name);
     if (!found) {
       found = (async () => {
         const guildId = await this.guildId();
-        const existing = (await this.deps.api.guildChannels(guildId)).find((c) => c.type === ChannelType.GuildCategory && 'name' in c && c.name === name);
-        return existing?.id ?? (await this.deps.api.createChannel(guildId, { name, type: ChannelType.GuildCategory })).id;
+        const existing = await this.oldestCategory(guildId, name);
+        if (existing) return existing;
+        const mine = (await this.deps.api.createChannel(guildId, { name, type: ChannelType.GuildCategory })).id;
+        const oldest = (await this.oldestCategory(guildId, name)) ?? mine;
+        if (oldest !== mine) await this.deps.api.deleteChannel(mine, `Another process created "${name}" first`).catch(() => undefined);
+        return oldest;
       })();
       this.categories.set(name, found);
       found.catch(() => this.categories.delete(name));
     }
     return found;
+  }
+
+  private async oldestCategory(guildId: string, name: string): Promise<string | undefined> {
+    const ids = (await this.deps.api.guildChannels(guildId)).filter((c) => c.type === ChannelType.GuildCategory && 'name' in c && c.name === name).map((c) => BigInt(c.id));
+    return ids.length ? ids.reduce((a, b) => (b < a ? b : a)).toString() : undefined;
   }
 }
 

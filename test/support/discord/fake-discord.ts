@@ -197,6 +197,10 @@ export class FakeDiscord {
       if (!channel) return [404, { message: 'Unknown Channel', code: 10003 }];
       if (method === 'GET') return [200, channel];
       if (method === 'PATCH') return [200, Object.assign(channel, body)];
+      if (method === 'DELETE') {
+        this.channels.delete(m[1]!);
+        return [200, channel];
+      }
     }
     if ((m = /^\/channels\/(\d+)\/permissions\/(\d+)$/.exec(path)) && method === 'PUT') return [204];
     if ((m = /^\/channels\/(\d+)\/pins\/(\d+)$/.exec(path)) && method === 'PUT') {
