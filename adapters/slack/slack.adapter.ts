@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { App as BoltApp, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { slackEventsListener } from './slack.events.js';
 import type { AdapterHost, PlatformAdapter } from '../../src/bot/adapter.js';
 import { backgroundClient, boltLogger, clientOptions, deliveryClient, ViewOpener } from './slack.clients.js';
 import { SlackDirectory } from './slack.directory.js';
@@ -37,7 +38,8 @@ export interface SlackAdapterOptions {
 /**
  * Slack over Socket Mode (SLACK_APP_TOKEN) or HTTP (SLACK_SIGNING_SECRET). In HTTP mode Bolt's
  * HTTPReceiver does not open a port: its request listener is mounted on the bot's one server at
- * `POST /slack/events`, where it checks Slack's signature (bad or older than 5 minutes → 401).
+ * `POST /slack/events` (read by slackEventsListener, with Bolt's checks: Slack's signature, bad or
+ * older than 5 minutes → 401).
  * Requests in, and two things out for the composition root to hand the outbox: the messenger
  * (notices) and the surface (cards, threads, war rooms), which share one pace per channel.
  */
@@ -99,9 +101,12 @@ export function createSlackAdapter(host: AdapterHost, options: SlackAdapterOptio
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   if (receiver) {
     const listener = receiver.requestListener;
+    const events = slackEventsListener({ bolt, signingSecret: env.SLACK_SIGNING_SECRET ?? '', logger });
     host.routes.set(SLACK_EVENTS_ROUTE, async (req, res) => {
       await ready;
-      listener(req, res);
+      // Slack's requests are POSTs, read once (slack.events.ts); anything else gets Bolt's answer.
+      if (req.method === 'POST') await events(req, res);
+      else listener(req, res);
     });
   }
 

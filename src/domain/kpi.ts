@@ -176,8 +176,27 @@ export function parsePeriod(words: readonly string[], now: Date, timeZone: strin
   return named ?? { period: month(today.year, today.month), previous: month(today.year, today.month - 1) };
 }
 
+/** A quarter of an hour: every time zone's offset is a multiple of it, so a day starts on one. */
+const QUARTER_HOUR = 15 * 60_000;
+/** Day keys by time zone and quarter hour: every change files its facts under its day (`partsIn` was 0.6 % of a burst's main thread). */
+const dayKeys = new Map<string, string>();
+
 /** The calendar day (organisation time zone) an instant falls on, as the facts are filed: "2026-11-30". */
 export function dayKey(at: Date, timeZone: string): string {
+  const quarter = Math.floor(at.getTime() / QUARTER_HOUR);
+  const cacheKey = `${timeZone}|${quarter}`;
+  const known = dayKeys.get(cacheKey);
+  if (known !== undefined) return known;
+  const key = dayKeyOf(at, timeZone);
+  // Kept only when the whole quarter hour is one day (not so for an offset of another age, say 0:17:30).
+  if (dayKeyOf(new Date(quarter * QUARTER_HOUR), timeZone) === key && dayKeyOf(new Date((quarter + 1) * QUARTER_HOUR - 1), timeZone) === key) {
+    if (dayKeys.size >= 5_000) dayKeys.clear();
+    dayKeys.set(cacheKey, key);
+  }
+  return key;
+}
+
+function dayKeyOf(at: Date, timeZone: string): string {
   const p = partsIn(at, timeZone);
   return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
 }

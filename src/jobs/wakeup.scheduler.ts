@@ -6,7 +6,7 @@ import type { Db } from 'mongodb';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Logger } from 'pino';
 import { holderIsGone } from '../store/holder.js';
-import { deleteById, insertOnce } from '../store/insert-once.js';
+import { deleteById, insertOnce, readById } from '../store/insert-once.js';
 import { isDuplicateKey, prepareCollections } from '../store/models.js';
 import { retryTransient } from '../store/transient.js';
 import type { TimerScheduler } from './timer.service.js';
@@ -313,7 +313,7 @@ export class WakeupScheduler implements TimerScheduler {
       for (;;) {
         const own = ours?.get(n);
         if (own) ours!.delete(n);
-        const slot = own ?? (await retryTransient(() => this.slots.findById(`${bucket}#${n}`).lean<Slot>().exec()));
+        const slot = own ?? (await readById<Slot>(this.slots, `${bucket}#${n}`));
         if (!slot) break;
         n++;
         if (slot.incidentId !== HOLE) this.arm({ ...slot, at: new Date(slot.at) });

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { deleteById, insertOnce, writeOne } from '../store/insert-once.js';
+import { deleteById, insertOnce, readById, writeOne } from '../store/insert-once.js';
 import { holderIsGone, PROCESS_ID } from '../store/holder.js';
 import { prepareCollections } from '../store/models.js';
 import { retryTransient } from '../store/transient.js';
@@ -75,7 +75,7 @@ export class SurfaceStore {
   }
 
   async get(key: string): Promise<SurfaceRef | undefined> {
-    return (await retryTransient(() => this.refs.findById(key).lean<SurfaceRef>().exec())) ?? undefined;
+    return (await readById<SurfaceRef>(this.refs, key)) ?? undefined;
   }
 
   /** Inserts the record; false when it exists already (its earlier holder claimed it). */

@@ -210,3 +210,12 @@ export function deleteById(model: Model<any>, id: string): Promise<void> { // es
 export function writeOne(model: Model<any>, operation: AnyWriteModel): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
   return queueOf(writers, model, writeBatch, MAX_UPDATE_BATCH).add(operation);
 }
+
+/**
+ * A document by `_id`, through the driver rather than a Mongoose query, whose casting, options and
+ * hooks were most of the bot's cost for a lookup this small (the wake-up log's reads, a card's
+ * records: hundreds a second in a burst; `npm run bench:slack` profile). Plain documents, as `lean()`.
+ */
+export function readById<T>(model: Model<any>, id: string): Promise<T | null> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return retryTransient(() => (model.collection as unknown as Collection).findOne({ _id: id as never }) as Promise<T | null>);
+}

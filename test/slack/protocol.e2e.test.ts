@@ -46,6 +46,30 @@ describe("Slack: the protocol's hard edges", () => {
     expect(bot.api.calls.slice(before)).toEqual([]);
   });
 
+  it("GIVEN Slack's unsigned ssl_check THEN 200 and nothing else in the body is read", async () => {
+    const before = bot.api.calls.length;
+    const smuggled = slashCommandBody({ user: slackUsers.user, text: 'report Smuggled', channel: 'CDESK', responseUrl: bot.api.responseUrl('ssl'), triggerId: triggerId() });
+    const check = await bot.post(`ssl_check=1&${smuggled}`, { headers: { 'x-slack-signature': 'v0=' + '0'.repeat(64) } });
+    expect(check.status).toBe(200);
+    await bot.idle();
+    expect(bot.api.calls.slice(before)).toEqual([]);
+  });
+
+  it("GIVEN Slack's url_verification THEN its challenge is answered", async () => {
+    const answer = await bot.post(JSON.stringify({ type: 'url_verification', challenge: 'ch-123', token: 'x' }), { json: true });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ challenge: 'ch-123' });
+  });
+
+  it('GIVEN a signed body that is not JSON, or larger than Slack ever sends THEN 400 and 413, and nothing is done', async () => {
+    const before = bot.api.calls.length;
+    expect((await bot.post('{"type": "event_callback", ', { json: true })).status).toBe(400);
+    expect((await bot.post(`payload=${encodeURIComponent('{"type":')}`)).status).toBe(400);
+    expect((await bot.post(`text=${'x'.repeat(11 * 1024 * 1024)}`)).status).toBe(413);
+    await bot.idle();
+    expect(bot.api.calls.slice(before)).toEqual([]);
+  });
+
   it('acknowledges within 3 s even when the core is slow, spending the trigger_id on a waiting modal at once', async () => {
     const original = bot.app.run.bind(bot.app);
     bot.app.run = async (...args) => {
