@@ -1,7 +1,7 @@
 import { Client, Events, GatewayIntentBits, REST } from 'discord.js';
 import type { Logger } from 'pino';
 import type { AdapterHost, PlatformAdapter } from '../../src/bot/adapter.js';
-import { DiscordApi } from './discord.api.js';
+import { DiscordApi, makeRequest } from './discord.api.js';
 import { DiscordMessenger } from './discord.messenger.js';
 import { DiscordStore, discordInbox, type DiscordInbox } from './discord.models.js';
 import { HELD_SUBMISSION_STALE_MS } from '../../src/store/submission-inbox.js';
@@ -143,9 +143,9 @@ export function createDiscordAdapter(host: AdapterHost, options?: DiscordAdapter
 }
 
 /** DISCORD_API_URL as discord.js wants it: the base without the version ("…/api", not "…/api/v10"). */
-export function restBase(url: string | undefined): { api?: string; version?: string } {
-  if (!url) return {};
+export function restBase(url: string | undefined): { api?: string; version?: string; makeRequest: typeof makeRequest } {
+  if (!url) return { makeRequest };
   const trimmed = url.replace(/\/+$/, '');
   const versioned = /^(.*)\/v(\d+)$/.exec(trimmed);
-  return versioned ? { api: versioned[1], version: versioned[2] } : { api: trimmed };
+  return { makeRequest, ...(versioned ? { api: versioned[1], version: versioned[2] } : { api: trimmed }) };
 }

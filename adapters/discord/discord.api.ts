@@ -1,4 +1,5 @@
 import {
+  DefaultRestOptions,
   DiscordAPIError,
   HTTPError,
   RateLimitError,
@@ -10,6 +11,22 @@ import {
   type ChannelType,
 } from 'discord.js';
 import type { DiscordMessage } from './discord.renderer.js';
+
+/**
+ * @discordjs/rest's own request function, except that a multipart body (a file upload) goes out as
+ * the bytes it encodes to. The library builds the upload as the process's global `FormData` and
+ * hands it to its undici's `request()`, which sends through the process-wide dispatcher: whichever
+ * undici a process loads first installs it. When that is the undici Slack's Socket Mode brings (a
+ * newer one), it does not recognise the global `FormData` and the upload fails with "action is not
+ * a function" — a major incident's review file never reached Discord, so its war room was never
+ * archived. Bytes and their content type are understood by every version.
+ */
+export async function makeRequest(url: string, init: Parameters<typeof DefaultRestOptions.makeRequest>[1]): ReturnType<typeof DefaultRestOptions.makeRequest> {
+  if (!(init.body instanceof FormData)) return DefaultRestOptions.makeRequest(url, init);
+  const encoded = new Response(init.body);
+  const headers = { ...(init.headers as Record<string, string> | undefined), 'content-type': encoded.headers.get('content-type') ?? 'multipart/form-data' };
+  return DefaultRestOptions.makeRequest(url, { ...init, headers, body: Buffer.from(await encoded.arrayBuffer()) });
+}
 
 /**
  * The few Discord REST calls the adapter makes, on raw routes: they need no gateway cache, so the
