@@ -2,9 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { createRegistry } from '../commands/index.js';
-import { createDiscordAdapter } from '../adapters/discord/discord.adapter.js';
 import { ShellAdapter } from '../adapters/shell/shell.adapter.js';
-import { createSlackAdapter } from '../adapters/slack/slack.adapter.js';
 import { createApp, type App } from './bot/app.js';
 import type { Clock } from './app/clock.js';
 import type { Messenger } from './app/platform.js';
@@ -80,11 +78,18 @@ export interface Bot {
   settle(): Promise<void>;
 }
 
-/** The platform adapters the environment asks for: each platform adds one line here. */
-export function adaptersFromEnv(env: Env): AdapterFactory[] {
+/**
+ * The platform adapters the environment asks for: each platform adds one line here. A platform's
+ * module (and its SDK) is loaded only when the platform is configured: discord.js alone is 13 MB
+ * of heap, Bolt 9 MB, and every full collection marks what is loaded (src/memory.ts).
+ */
+export async function adaptersFromEnv(env: Env): Promise<AdapterFactory[]> {
   const factories: AdapterFactory[] = [];
-  if (env.SLACK_BOT_TOKEN) factories.push(createSlackAdapter);
-  if (env.DISCORD_TOKEN) factories.push((host) => createDiscordAdapter(host));
+  if (env.SLACK_BOT_TOKEN) factories.push((await import('../adapters/slack/slack.adapter.js')).createSlackAdapter);
+  if (env.DISCORD_TOKEN) {
+    const { createDiscordAdapter } = await import('../adapters/discord/discord.adapter.js');
+    factories.push((host) => createDiscordAdapter(host));
+  }
   return factories;
 }
 
@@ -134,7 +139,7 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
     messengers.push(new EmailMessenger({ transport: createTransport(env.SMTP_URL), from: env.SMTP_FROM, directory: app.directory, voice: () => app.voice(), links, load: (id) => app.store.load(id), contact }));
   }
   const host: AdapterHost = { app, conn, env, log, routes, surfaces: app.surfaceStore };
-  const adapters = (options.adapters ?? adaptersFromEnv(env)).map((make) => make(host));
+  const adapters = (options.adapters ?? (await adaptersFromEnv(env))).map((make) => make(host));
   const shell = options.shell ? new ShellAdapter({ app, exportDir: join(env.DATA_DIR, 'exports'), ...options.shell }) : undefined;
   const all: PlatformAdapter[] = shell ? [...adapters, shell] : adapters;
   for (const adapter of all) {

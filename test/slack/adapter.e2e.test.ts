@@ -119,23 +119,23 @@ describe('Slack: shortcuts, Home tab, messenger and modes', () => {
     await expect(attempt).rejects.toMatchObject({ options: { retryAfterMs: 2_000 } });
   });
 
-  it('picks Socket Mode with an app token and HTTP (a route on the bot server) with a signing secret', () => {
+  it('picks Socket Mode with an app token and HTTP (a route on the bot server) with a signing secret', async () => {
     const host = (env: Record<string, string>) => ({
       app: bot.app, env: loadEnv({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: bot.api.apiUrl, ...env }), log: pino({ level: 'silent' }),
       routes: new Map<string, RouteHandler>(), surfaces: bot.app.surfaceStore, conn: bot.testApp.conn,
     });
-    const build = (h: ReturnType<typeof host>) => adaptersFromEnv(h.env).map((make) => make(h)) as SlackAdapter[];
+    const build = async (h: ReturnType<typeof host>) => (await adaptersFromEnv(h.env)).map((make) => make(h)) as SlackAdapter[];
     const socketHost = host({ SLACK_APP_TOKEN: 'xapp-1' });
-    const [socket] = build(socketHost);
+    const [socket] = await build(socketHost);
     expect(socket?.mode).toBe('socket');
     expect(socketHost.routes.size).toBe(0);
     const httpHost = host({ SLACK_SIGNING_SECRET: 's' });
-    const [http] = build(httpHost);
+    const [http] = await build(httpHost);
     expect(http?.mode).toBe('http');
     expect([...httpHost.routes.keys()]).toEqual(['POST /slack/events']);
     // What it sends goes through the outbox: a messenger for notices, a surface for cards and threads.
     expect(http?.messenger.platform).toBe('slack');
     expect(http?.surface.platform).toBe('slack');
-    expect(build(host({ SLACK_BOT_TOKEN: '' }))).toHaveLength(0);
+    expect(await build(host({ SLACK_BOT_TOKEN: '' }))).toHaveLength(0);
   });
 });
