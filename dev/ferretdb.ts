@@ -137,9 +137,11 @@ async function startFerretDb(binary: string, dataDir: string | undefined, env: N
   const tempDir = dataDir === undefined ? dir : undefined;
   await mkdir(dir, { recursive: true });
 
+  const socket = await socketPath(env);
+  const listen = socket === undefined ? ['--listen-addr=127.0.0.1:0'] : ['--listen-addr=', `--listen-unix=${socket}`];
   const child: ServerProcess = spawn(
     binary,
-    ['--listen-addr=127.0.0.1:0', `--sqlite-url=${pathToFileURL(dir).href}/?_pragma=synchronous(normal)`, '--exit-on-stdin-eof'],
+    [...listen, `--sqlite-url=${pathToFileURL(dir).href}/?_pragma=synchronous(normal)`, '--exit-on-stdin-eof'],
     // stdin stays open: the server exits when it closes, i.e. when we die, even by SIGKILL.
     { stdio: ['pipe', 'pipe', 'pipe'], env: serverEnv(env) },
   );
@@ -154,10 +156,12 @@ async function startFerretDb(binary: string, dataDir: string | undefined, env: N
       process.off('exit', killOnExit);
       await terminate(child);
       if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
+      if (socket !== undefined) await rm(dirname(socket), { recursive: true, force: true });
     })());
 
   try {
-    const uri = withDirectConnection(await waitForReady(child, stderr));
+    const printed = await waitForReady(child, stderr);
+    const uri = withDirectConnection(socket === undefined ? printed : `mongodb://${encodeURIComponent(socket)}/`);
     await ping(uri);
     const where = tempDir === undefined ? dir : 'temporary';
     return { uri, kind: 'ferretdb', describe: `FerretDB ${FERRETDB_VERSION} (SQLite, ${where}) at ${uri}`, stop, kill: killOnExit };
@@ -165,6 +169,21 @@ async function startFerretDb(binary: string, dataDir: string | undefined, env: N
     await stop();
     throw err;
   }
+}
+
+/**
+ * Where the server listens: a Unix domain socket in a folder of its own under the temporary
+ * folder, or undefined for TCP on 127.0.0.1 (Windows, or a temporary folder whose path leaves no
+ * room: a socket path holds at most 107 bytes on Linux, 103 on macOS). Every command of the bot
+ * crosses this connection: over loopback TCP each write also runs the kernel's TCP stack on the
+ * writer's thread; over a Unix socket, 8,000 inserts 50 at a time here cost the driver 15–25 %
+ * less CPU per insert and the server 5–15 % less (two runs each of dev/ferretdb.ts's server).
+ */
+async function socketPath(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (process.platform === 'win32' || env.FERRETDB_LISTEN === 'tcp') return undefined;
+  const base = tmpdir();
+  if (Buffer.byteLength(join(base, 'incident-bot-db-XXXXXX', 'ferretdb.sock')) > 100) return undefined;
+  return join(await mkdtemp(join(base, 'incident-bot-db-')), 'ferretdb.sock');
 }
 
 /**
@@ -180,7 +199,7 @@ export function serverEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, GOGC: env.GOGC ?? '400', GOMEMLIMIT: env.GOMEMLIMIT ?? '512MiB' };
 }
 
-/** Our main prints "READY mongodb://127.0.0.1:PORT/" once the listener is bound. */
+/** Our main prints "READY mongodb://…" once the listener is bound (the TCP address, when it listens on TCP). */
 function waitForReady(child: ServerProcess, stderr: () => string): Promise<string> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });

@@ -20,13 +20,14 @@ import (
 
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:0", "TCP address to listen on (port 0 picks a free port)")
+	listenUnix := flag.String("listen-unix", "", "Unix domain socket path to listen on as well (empty: none)")
 	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite directory URL (existing directory, trailing slash)")
 	parentStdin := flag.Bool("exit-on-stdin-eof", false, "exit when stdin closes, so the server dies with its parent even on SIGKILL")
 	flag.Parse()
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Listener:  ferretdb.ListenerConfig{TCP: *listen, Unix: *listenUnix},
 		Handler:   "sqlite",
 		SQLiteURL: *sqliteURL,
 		Logger:    logger,
@@ -53,7 +54,7 @@ func main() {
 	}()
 
 	// ferretdb.New has already bound the listener, so READY means "accepting connections".
-	// The parent parses this line to learn the actual port.
+	// The parent parses this line to learn the actual port (it knows the socket path it passed).
 	fmt.Println("READY", f.MongoDBURI())
 	<-done
 }

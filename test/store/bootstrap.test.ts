@@ -1,6 +1,6 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -74,6 +74,20 @@ describe('startDatabase', () => {
       await db.stop();
     }
     await db.stop(); // idempotent
+  });
+
+  it.runIf(process.platform !== 'win32')('runs the embedded FerretDB on a Unix socket of its own, removed when it stops', async () => {
+    const db = await ferretDbCandidate().start({ log: () => undefined });
+    const socket = decodeURIComponent(/^mongodb:\/\/([^/]+)\//.exec(db.uri)?.[1] ?? '');
+    try {
+      expect(socket).toMatch(/ferretdb\.sock$/);
+      expect((await stat(socket)).isSocket()).toBe(true);
+      const reply = await withClient(db.uri, (c) => c.db('admin').command({ ping: 1 }));
+      expect(reply.ok).toBe(1);
+    } finally {
+      await db.stop();
+    }
+    await expect(stat(dirname(socket))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('keeps data in dataDir across a restart', async () => {
