@@ -27,9 +27,13 @@ export function backgroundClient(token: string, apiUrl: string | undefined, log:
   return new webApi.WebClient(token, clientOptions(apiUrl, log, 'slack-background'));
 }
 
+const DELIVERY_TIMEOUT_MS = 15_000;
+
 /** The outbox retries on its own schedule: its client throws on 429 with the wait instead of pausing. */
-export function deliveryClient(token: string, apiUrl: string | undefined, log: Logger): WebClient {
-  return new webApi.WebClient(token, { ...clientOptions(apiUrl, log, 'slack-delivery'), rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
+export function deliveryClient(token: string, apiUrl: string | undefined, log: Logger, timeoutMs = DELIVERY_TIMEOUT_MS): WebClient {
+  return new DeliveryClient(token, apiUrl, log.child({ component: 'slack-delivery' }), timeoutMs, {
+    ...clientOptions(apiUrl, log, 'slack-delivery'), timeout: timeoutMs, rejectRateLimitedCalls: true, retryConfig: { retries: 0 },
+  });
 }
 
 /** Kept-alive connections for the interactive path's own posts (views.open, response_url answers). */
@@ -80,12 +84,43 @@ export function postJson(url: URL, payload: string, headers: Record<string, stri
 }
 
 /**
- * `views.open` for the interactive path, lean: @slack/web-api stringifies and redacts every
- * request body and answer for its debug lines even with debug off (13% of the bot's CPU under a
- * burst of /incident; the report modal is ~15 KB). A JSON body with the bearer token through
- * `postJson`; no retries (a trigger_id lives 3 s). Failures are shaped like web-api's, so
- * slackErrorCode and the replies read them the same way.
+ * One Web API call, lean: a JSON body with the bearer token through `postJson`, no retries, no
+ * queue. @slack/web-api stringifies and redacts every request body and answer for its debug lines
+ * even with debug off, sends the body form-encoded (each block list a JSON text inside it) through
+ * `fetch`: 13 % of the bot's CPU under a burst of /incident (the report modal is ~15 KB), and under
+ * a burst of reports a fifth of everything the bot allocated (a sampling heap profile: the
+ * querystring encoder, fetch's streams, the redaction). Failures are shaped like web-api's (`code`,
+ * `retryAfter` in seconds, `statusCode`, `data`), so slackErrorCode, retryAfterMs and the replies
+ * read them the same way.
  */
+export async function callLean(url: URL, token: string, method: string, args: object, timeoutMs: number): Promise<webApi.WebAPICallResult> {
+  let res: JsonAnswer;
+  try {
+    res = await postJson(url, JSON.stringify(args), { authorization: `Bearer ${token}` }, timeoutMs);
+  } catch (error) {
+    throw Object.assign(new Error(`${method} unreachable: ${(error as Error).message}`), { code: 'slack_webapi_request_error', original: error });
+  }
+  if (res.status === 429) {
+    const seconds = Number.parseInt(res.retryAfter ?? '', 10);
+    throw Object.assign(new Error(`${method} rate limited`), { code: 'slack_webapi_rate_limited_error', retryAfter: Number.isNaN(seconds) ? undefined : seconds });
+  }
+  if (!res.ok) throw Object.assign(new Error(`${method} answered ${res.status}`), { code: 'slack_webapi_http_error', statusCode: res.status, body: res.body });
+  let body: webApi.WebAPICallResult & { error?: string };
+  try {
+    body = JSON.parse(res.body) as webApi.WebAPICallResult & { error?: string };
+  } catch {
+    throw Object.assign(new Error(`${method} answered something other than JSON`), { code: 'slack_webapi_http_error', statusCode: res.status, body: res.body.slice(0, 200) });
+  }
+  if (!body.ok) throw Object.assign(new Error(`An API error occurred: ${body.error ?? 'unknown'}`), { code: 'slack_webapi_platform_error', data: body });
+  return body;
+}
+
+function methodUrl(apiUrl: string | undefined, method: string): URL {
+  const base = apiUrl ?? 'https://slack.com/api/';
+  return new URL(`${base.endsWith('/') ? base : `${base}/`}${method}`);
+}
+
+/** `views.open` for the interactive path, lean (callLean); a trigger_id lives 3 s, so no retries. */
 export class ViewOpener {
   private readonly url: URL;
 
@@ -94,22 +129,44 @@ export class ViewOpener {
     apiUrl: string | undefined,
     private readonly timeoutMs = 3_000,
   ) {
-    const base = apiUrl ?? 'https://slack.com/api/';
-    this.url = new URL(`${base.endsWith('/') ? base : `${base}/`}views.open`);
+    this.url = methodUrl(apiUrl, 'views.open');
   }
 
   async open(triggerId: string, view: object): Promise<{ view?: { id?: string } }> {
-    let res: JsonAnswer;
-    try {
-      res = await postJson(this.url, JSON.stringify({ trigger_id: triggerId, view }), { authorization: `Bearer ${this.token}` }, this.timeoutMs);
-    } catch (error) {
-      throw Object.assign(new Error(`views.open unreachable: ${(error as Error).message}`), { code: 'slack_webapi_request_error', original: error });
-    }
-    if (res.status === 429) throw Object.assign(new Error('views.open rate limited'), { code: 'slack_webapi_rate_limited_error', retryAfter: Number(res.retryAfter) || undefined });
-    if (!res.ok) throw Object.assign(new Error(`views.open answered ${res.status}`), { code: 'slack_webapi_http_error', statusCode: res.status });
-    const body = JSON.parse(res.body) as { ok?: boolean; error?: string; view?: { id?: string } };
-    if (!body.ok) throw Object.assign(new Error(`An API error occurred: ${body.error ?? 'unknown'}`), { code: 'slack_webapi_platform_error', data: body });
-    return body;
+    return callLean(this.url, this.token, 'views.open', { trigger_id: triggerId, view }, this.timeoutMs) as Promise<{ view?: { id?: string } }>;
+  }
+}
+
+/** The outbox's posts of every card and thread line: sent through callLean (see DeliveryClient). */
+const LEAN_METHODS = new Set(['chat.postMessage', 'chat.update']);
+
+/**
+ * The outbox's client: `chat.postMessage` and `chat.update`, made for every card and every thread
+ * line, go lean (callLean); anything rarer (war rooms, pins, history reads, uploads) through
+ * web-api as configured. Neither retries: the outbox retries on its own schedule, and a 429 throws
+ * with its wait.
+ */
+class DeliveryClient extends webApi.WebClient {
+  private readonly urls = new Map<string, URL>();
+
+  constructor(
+    private readonly bearer: string,
+    private readonly apiUrl: string | undefined,
+    private readonly log: Logger,
+    private readonly timeoutMs: number,
+    options: WebClientOptions,
+  ) {
+    super(bearer, options);
+  }
+
+  override async apiCall(method: string, options: Record<string, unknown> = {}): Promise<webApi.WebAPICallResult> {
+    if (!LEAN_METHODS.has(method) || options.token !== undefined) return super.apiCall(method, options);
+    let url = this.urls.get(method);
+    if (!url) this.urls.set(method, (url = methodUrl(this.apiUrl, method)));
+    const result = await callLean(url, this.bearer, method, options, this.timeoutMs);
+    // As web-api does: Slack's warnings about a call (say, a missing fallback text) reach the log.
+    for (const warning of result.response_metadata?.warnings ?? []) this.log.warn({ method, slackWarning: warning }, 'Slack warned about a call');
+    return result;
   }
 }
 

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ViewOpener, postJson } from '../../adapters/slack/slack.clients.js';
+import pino from 'pino';
+import { ViewOpener, deliveryClient, postJson, retryAfterMs, slackErrorCode } from '../../adapters/slack/slack.clients.js';
 
 /** The interactive path's own HTTP posts (views.open, response_url answers): an answer, or a clear failure in time. */
 describe('postJson', () => {
@@ -13,8 +14,15 @@ describe('postJson', () => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
       req.on('end', () => {
+        const echo = { got: req.headers['content-type']?.startsWith('application/json') ? JSON.parse(body) : body, type: req.headers['content-type'], auth: req.headers.authorization };
         if (req.url === '/views.open') {
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, view: { id: 'V1' }, got: JSON.parse(body), auth: req.headers.authorization }));
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, view: { id: 'V1' }, ...echo }));
+        } else if (req.url === '/chat.postMessage' || req.url === '/conversations.open') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, channel: 'C1', ts: '1.2', ...echo }));
+        } else if (req.url === '/chat.update') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'message_not_found' }));
+        } else if (req.url === '/fail/chat.postMessage') {
+          res.writeHead(503).end('upstream down');
         } else {
           res.writeHead(429, { 'retry-after': '7' }).end('slow down');
         }
@@ -43,5 +51,30 @@ describe('postJson', () => {
     expect(await new ViewOpener('xoxb-test', base).open('T1', { type: 'modal' })).toMatchObject({ ok: true, view: { id: 'V1' }, got: { trigger_id: 'T1', view: { type: 'modal' } }, auth: 'Bearer xoxb-test' });
     const silent = new ViewOpener('xoxb-test', `${base}silent/`, 300);
     await expect(silent.open('T2', {})).rejects.toMatchObject({ code: 'slack_webapi_request_error' });
+  });
+
+  it('GIVEN the outbox\'s client THEN cards go as JSON with the bearer token, and each failure comes back shaped as web-api\'s', async () => {
+    const log = pino({ level: 'silent' });
+    const client = deliveryClient('xoxb-test', base, log);
+    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'P1 & <b>' } }];
+    const posted = (await client.chat.postMessage({ channel: 'C1', text: 'card', blocks })) as unknown as { ts: string; got: unknown; type: string; auth: string };
+    expect(posted).toMatchObject({ ts: '1.2', got: { channel: 'C1', text: 'card', blocks }, auth: 'Bearer xoxb-test' });
+    expect(posted.type).toContain('application/json');
+    // Slack's own refusal: its error code, as web-api's platform error.
+    const refused = await client.chat.update({ channel: 'C1', ts: '1.2', text: 'x' }).catch((error: unknown) => error);
+    expect(slackErrorCode(refused)).toBe('message_not_found');
+    // A 429 (the test server's answer to any other path) carries its wait for the outbox.
+    const server429 = deliveryClient('xoxb-test', `${base}busy/`, log);
+    const slowed = await server429.chat.postMessage({ channel: 'C1', text: 'x' }).catch((error: unknown) => error);
+    expect(slackErrorCode(slowed)).toBe('ratelimited');
+    expect(retryAfterMs(slowed)).toBe(7_000);
+    const down = await deliveryClient('xoxb-test', `${base}fail/`, log).chat.postMessage({ channel: 'C1', text: 'x' }).catch((error: unknown) => error);
+    expect(slackErrorCode(down)).toBe('http 503');
+    const silent = await deliveryClient('xoxb-test', `${base}silent/`, log, 300).chat.postMessage({ channel: 'C1', text: 'x' }).catch((error: unknown) => error);
+    expect(slackErrorCode(silent)).toBe('unreachable');
+    // Rarer calls still go through web-api, form-encoded.
+    const opened = (await client.conversations.open({ users: 'U1' })) as unknown as { type: string; got: string };
+    expect(opened.type).toContain('application/x-www-form-urlencoded');
+    expect(opened.got).toContain('users=U1');
   });
 });
