@@ -32,7 +32,7 @@
  * Prints numbers, asserts nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -275,7 +275,7 @@ async function reports(api: FakeSlackApi, uri: string, history: number, dbCpu: (
       const warm = Array.from({ length: WARM_REPORTS }, (_, i) => driver.submissionBody(user, { ...view, id: `VWARM${history}x${i}` }, {
         title: `Warm-up report ${i}`, description: 'Not counted.', impact: '4', urgency: '4',
       }));
-      const warmFile = join(mkdtempSync(join(tmpdir(), 'bench-warm-')), 'bodies.json');
+      const warmFile = join(scratchDir('bench-warm-'), 'bodies.json');
       writeFileSync(warmFile, JSON.stringify(warm));
       await postLoad(`${url}/slack/events`, warmFile, 5);
       await until(async () => api.calls.slice(warmFrom).filter(isReceipt).length >= WARM_REPORTS, 60_000);
@@ -294,7 +294,7 @@ async function reports(api: FakeSlackApi, uri: string, history: number, dbCpu: (
       title: `Core switch down, floor ${i % 12} (${i})`, description: 'No network on the whole floor since 09:10.',
       impact: '2', urgency: '2', ci: `sw-core-${i % 25}`,
     }));
-    const bodiesFile = join(mkdtempSync(join(tmpdir(), 'bench-bodies-')), 'bodies.json');
+    const bodiesFile = join(scratchDir('bench-bodies-'), 'bodies.json');
     writeFileSync(bodiesFile, JSON.stringify(bodies));
     // The bot's main thread apart: it runs everything but the thread that accepts connections.
     // This process too: the fake Slack Web API answering the bot (receipts, views, cards) runs here, on the same two cores.
@@ -475,7 +475,7 @@ function floor(port: number, api: FakeSlackApi, mode: 'ack-only' | 'modal'): Chi
 }
 
 function bot(port: number, api: FakeSlackApi, uri: string, dbName: string): { child: ChildProcess } {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-slack-'));
+  const dir = scratchDir('bench-slack-');
   const configPath = join(dir, 'config.yml');
   writeFileSync(configPath, stringify(installationConfig({ discord: false })));
   // BENCH_PROFILE=<dir>: the bot writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
@@ -523,6 +523,13 @@ async function runLoad(args: string[]): Promise<Load> {
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`bench/post-load.ts exited with ${code}`);
   return JSON.parse(out) as Load;
+}
+
+/** A temporary folder, removed when the bench exits (the report bodies alone are 13 MB a run). */
+function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
