@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { LogLevel, webApi, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from 'pino';
@@ -52,34 +52,50 @@ export interface JsonAnswer {
  * `fetch`: under a burst its request and stream objects were a tenth of the bot's CPU on the
  * path a person waits on (a profile of /incident, then of report receipts). Resolves with any
  * HTTP answer; rejects only when none came (unreachable, timed out).
+ *
+ * A kept-alive connection the server closes for idleness just as a request goes out on it fails
+ * with ECONNRESET before the server read anything (seen once in 52,000 `views.open` of a bench,
+ * after the bot had been idle for a few seconds): that request is sent again once, on a new
+ * connection, as Node's documentation advises (`request.reusedSocket`).
  */
 export function postJson(url: URL, payload: string, headers: Record<string, string>, timeoutMs: number): Promise<JsonAnswer> {
   const secure = url.protocol === 'https:';
   const send = secure ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
+    let req: ClientRequest;
     // A plain timer rather than AbortSignal.timeout: each signal and its listeners were 2 % of the
-    // bot's CPU under a burst of /incident.
+    // bot's CPU under a burst of /incident. It covers both attempts.
     const deadline = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
     const fail = (error: Error) => {
       clearTimeout(deadline);
       reject(error);
     };
-    const req = send(url, {
-      method: 'POST',
-      agent: secure ? agents.https : agents.http,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(payload)), ...headers },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      const status = res.statusCode ?? 0;
-      res.on('end', () => {
-        clearTimeout(deadline);
-        resolve({ status, ok: status >= 200 && status < 300, retryAfter: res.headers['retry-after'] as string | undefined, body: Buffer.concat(chunks).toString('utf8') });
+    const attempt = (fresh: boolean) => {
+      let answered = false;
+      req = send(url, {
+        method: 'POST',
+        // The second attempt on a connection of its own (closed after it), not another pooled one.
+        agent: fresh ? false : secure ? agents.https : agents.http,
+        headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(payload)), ...headers },
+      }, (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        const status = res.statusCode ?? 0;
+        res.on('end', () => {
+          clearTimeout(deadline);
+          resolve({ status, ok: status >= 200 && status < 300, retryAfter: res.headers['retry-after'] as string | undefined, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', fail);
       });
-      res.on('error', fail);
-    });
-    req.on('error', fail);
-    req.end(payload);
+      const sent = req;
+      sent.on('error', (error: NodeJS.ErrnoException) => {
+        if (!fresh && !answered && sent.reusedSocket && error.code === 'ECONNRESET') return attempt(true);
+        fail(error);
+      });
+      sent.end(payload);
+    };
+    attempt(false);
   });
 }
 

@@ -77,4 +77,28 @@ describe('postJson', () => {
     expect(opened.type).toContain('application/x-www-form-urlencoded');
     expect(opened.got).toContain('users=U1');
   });
+
+  it('GIVEN a kept-alive connection the server drops as a request goes out on it THEN the request goes again on a new one, once', async () => {
+    // Each connection serves one request; the next request on it is cut off unanswered, as a server
+    // closing an idle connection does when a request crosses its close.
+    const served = new WeakSet<object>();
+    let received = 0;
+    const dropping = createServer((req, res) => {
+      received++;
+      if (served.has(req.socket)) return void req.socket.destroy();
+      served.add(req.socket);
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+    const url = new URL(`http://127.0.0.1:${(dropping.address() as AddressInfo).port}/chat.postMessage`);
+    try {
+      expect(await postJson(url, '{}', {}, 2_000)).toMatchObject({ status: 200, body: '{"ok":true}' });
+      expect(await postJson(url, '{}', {}, 2_000)).toMatchObject({ status: 200, body: '{"ok":true}' });
+      expect(received).toBe(3);
+    } finally {
+      dropping.closeAllConnections();
+      await new Promise((resolve) => dropping.close(resolve));
+    }
+  });
 });
