@@ -57,6 +57,9 @@ const args = process.argv.slice(2);
 const PREFILLS = [0, ...(valueOf('--prefill') ?? '').split(',').filter(Boolean).map(Number)];
 const REPORTS_ONLY = args.includes('--reports-only');
 const INCIDENT_ONLY = args.includes('--incident-only');
+/** Temporary folders, removed when the bench exits (the report bodies alone are 13 MB a run). */
+const scratch: string[] = [];
+process.once('exit', () => scratch.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 function valueOf(flag: string): string | undefined {
   const i = args.indexOf(flag);
@@ -525,10 +528,10 @@ async function runLoad(args: string[]): Promise<Load> {
   return JSON.parse(out) as Load;
 }
 
-/** A temporary folder, removed when the bench exits (the report bodies alone are 13 MB a run). */
+/** A temporary folder, removed when the bench exits (`scratch`). */
 function scratchDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  scratch.push(dir);
   return dir;
 }
 
