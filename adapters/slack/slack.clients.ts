@@ -14,9 +14,15 @@ type WebClientOptions = webApi.WebClientOptions;
  */
 export const RETRY = { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 2_000, randomize: false };
 
+/** The Web API's base URL with its trailing slash: SLACK_API_URL's, else Slack's own. */
+function apiBase(apiUrl: string | undefined): string {
+  const base = apiUrl ?? 'https://slack.com/api/';
+  return base.endsWith('/') ? base : `${base}/`;
+}
+
 export function clientOptions(apiUrl: string | undefined, log: Logger, name: string): WebClientOptions {
   return {
-    ...(apiUrl ? { slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` } : {}),
+    ...(apiUrl ? { slackApiUrl: apiBase(apiUrl) } : {}),
     retryConfig: RETRY,
     logger: boltLogger(log, name),
     timeout: 15_000,
@@ -131,11 +137,6 @@ export async function callLean(url: URL, token: string, method: string, args: ob
   return body;
 }
 
-function methodUrl(apiUrl: string | undefined, method: string): URL {
-  const base = apiUrl ?? 'https://slack.com/api/';
-  return new URL(`${base.endsWith('/') ? base : `${base}/`}${method}`);
-}
-
 /** `views.open` for the interactive path, lean (callLean); a trigger_id lives 3 s, so no retries. */
 export class ViewOpener {
   private readonly url: URL;
@@ -145,7 +146,7 @@ export class ViewOpener {
     apiUrl: string | undefined,
     private readonly timeoutMs = 3_000,
   ) {
-    this.url = methodUrl(apiUrl, 'views.open');
+    this.url = new URL('views.open', apiBase(apiUrl));
   }
 
   async open(triggerId: string, view: object): Promise<{ view?: { id?: string } }> {
@@ -154,7 +155,7 @@ export class ViewOpener {
 }
 
 /** The outbox's posts of every card and thread line: sent through callLean (see DeliveryClient). */
-const LEAN_METHODS = new Set(['chat.postMessage', 'chat.update']);
+const LEAN_METHODS = ['chat.postMessage', 'chat.update'];
 
 /**
  * The outbox's client: `chat.postMessage` and `chat.update`, made for every card and every thread
@@ -163,22 +164,23 @@ const LEAN_METHODS = new Set(['chat.postMessage', 'chat.update']);
  * with its wait.
  */
 class DeliveryClient extends webApi.WebClient {
-  private readonly urls = new Map<string, URL>();
+  /** The lean methods' URLs, by method. */
+  private readonly lean: Map<string, URL>;
 
   constructor(
     private readonly bearer: string,
-    private readonly apiUrl: string | undefined,
+    apiUrl: string | undefined,
     private readonly log: Logger,
     private readonly timeoutMs: number,
     options: WebClientOptions,
   ) {
     super(bearer, options);
+    this.lean = new Map(LEAN_METHODS.map((method) => [method, new URL(method, apiBase(apiUrl))]));
   }
 
   override async apiCall(method: string, options: Record<string, unknown> = {}): Promise<webApi.WebAPICallResult> {
-    if (!LEAN_METHODS.has(method) || options.token !== undefined) return super.apiCall(method, options);
-    let url = this.urls.get(method);
-    if (!url) this.urls.set(method, (url = methodUrl(this.apiUrl, method)));
+    const url = this.lean.get(method);
+    if (!url || options.token !== undefined) return super.apiCall(method, options);
     const result = await callLean(url, this.bearer, method, options, this.timeoutMs);
     // As web-api does: Slack's warnings about a call (say, a missing fallback text) reach the log.
     for (const warning of result.response_metadata?.warnings ?? []) this.log.warn({ method, slackWarning: warning }, 'Slack warned about a call');
