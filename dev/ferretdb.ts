@@ -1,9 +1,9 @@
 /**
  * FerretDB 1.24.2 (SQLite backend) as a development database, for machines where no mongod can
  * be downloaded. Built once from the Go module proxy into a user cache folder: our own small
- * `main.go` (the published `cmd/ferretdb` panics at start), the module vendored, two source
- * patches applied with `git apply` (sqlite-id-index.patch and fsql-debug-log.patch, each saying why),
- * then `go build`.
+ * `main.go` (the published `cmd/ferretdb` panics at start), the module vendored, three source
+ * patches applied with `git apply` (sqlite-id-index.patch, sqlite-id-pushdown.patch and
+ * fsql-debug-log.patch, each saying why), then `go build`.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,7 +28,7 @@ const FERRETDB_SOURCE_DIRS = ['./ferretdb/', '../../dev/ferretdb/'].map((path) =
 const FERRETDB_SOURCES = FERRETDB_SOURCE_DIRS.find((dir) => existsSync(join(dir, 'main.go'))) ?? FERRETDB_SOURCE_DIRS[0]!;
 const FERRETDB_SOURCE_FILES = ['main.go', 'go.mod'] as const;
 /** Applied in this order; each file says why. */
-const FERRETDB_PATCHES = ['sqlite-id-index.patch', 'fsql-debug-log.patch'] as const;
+const FERRETDB_PATCHES = ['sqlite-id-index.patch', 'sqlite-id-pushdown.patch', 'fsql-debug-log.patch'] as const;
 /** Where `go mod vendor` puts the module the patches apply to (their paths are relative to it). */
 const FERRETDB_MODULE_DIR = 'vendor/github.com/FerretDB/FerretDB';
 const WHAT = 'FerretDB';
