@@ -1,7 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Destination, MessageFile } from '../app/platform.js';
 import type { CardView } from '../app/view.js';
-import { deleteById, insertOnce } from '../store/insert-once.js';
+import { deleteById, insertOnce, writeOne } from '../store/insert-once.js';
 import { prepareCollections } from '../store/models.js';
 import { retryTransient } from '../store/transient.js';
 import { fromText, toText } from '../store/text-value.js';
@@ -218,13 +218,13 @@ export class OutboxStore {
    * not). The `attempts` condition stays although the attempt's claim already makes one worker its
    * writer: a claim is taken over once its lease is over, and the condition turns the late write of
    * a worker that was only slow, not dead, into a no-op instead of overwriting what the new holder
-   * recorded since. It costs nothing extra (on FerretDB every update scans the collection either way).
+   * recorded since. It costs nothing extra: the lookup is by `_id` either way (on FerretDB too,
+   * with dev/ferretdb/sqlite-id-pushdown.patch). Records of attempts made side by side (a burst of
+   * notices put off to their channel's pace) go out as one bulk write.
    */
   async markFailed(id: string, attempt: number, update: { status: OutboxStatus; nextAttemptAt: Date; error: string; failures: number }): Promise<void> {
     const { status, nextAttemptAt, error, failures } = update;
-    await retryTransient(() =>
-      this.outbox.updateOne({ _id: id, attempts: attempt }, { $set: { status, nextAttemptAt, lastError: error, failures, attempts: attempt + 1 } }).exec(),
-    );
+    await writeOne(this.outbox, { updateOne: { filter: { _id: id, attempts: attempt }, update: { $set: { status, nextAttemptAt, lastError: error, failures, attempts: attempt + 1 } } } });
   }
 
   /** A dead entry sent again (admin), from attempt 0 of a fresh series. Dead entries are all in `outbox`. */
