@@ -105,6 +105,31 @@ describe('outbox: a delivery put off by pacing is not a failed attempt', () => {
     }
   });
 
+  it('GIVEN a running worker whose only work is posts put off to later slots THEN it does not look at the outbox at every poll while they wait', async () => {
+    const store = t.app.outboxStore;
+    const looks = vi.spyOn(store, 'due');
+    // Polls every 40 ms when idle; while entries it put off are waiting, at most once a minute.
+    const running = new DeliveryWorker({ store, messengers: t.app.messengers, clock: systemClock, log: t.app.log, options: { pollMs: 40, busyPollMs: 60_000 } });
+    running.start();
+    try {
+      await vi.waitFor(() => expect(looks).toHaveBeenCalled());
+      const ids = [incident(), incident()];
+      messenger.failures = [new PacedDelivery('paced', 600), new PacedDelivery('paced', 900)];
+      const sentBefore = messenger.sent.length;
+      for (const id of ids) await outbox.enqueue(id, notice);
+      await vi.waitFor(() => expect(running.stats.putOff).toBeGreaterThanOrEqual(2), { timeout: 2_000, interval: 10 });
+      const looksWhilePutOff = looks.mock.calls.length;
+      await vi.waitFor(() => expect(messenger.sent.length - sentBefore).toBe(2), { timeout: 5_000, interval: 10 });
+      // Half a second and more of waiting at a 40 ms poll: a dozen looks before; none now but the
+      // one a pass may have started as the last entry went out.
+      expect(looks.mock.calls.length - looksWhilePutOff).toBeLessThanOrEqual(1);
+      for (const id of ids) expect(messenger.to(id, 'status:assigned')).toEqual(['li.wei']);
+    } finally {
+      await running.stop();
+      looks.mockRestore();
+    }
+  });
+
   it('GIVEN an attempt that really failed WHEN the retry comes THEN the messenger is told the message may be there; after only put-off attempts it is not', async () => {
     const seen: boolean[] = [];
     const deliver = messenger.deliver.bind(messenger);

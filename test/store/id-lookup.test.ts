@@ -1,4 +1,4 @@
-import { Schema } from 'mongoose';
+import { Schema, type Model } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestDb, type TestDb } from '../support/db.js';
 
@@ -12,7 +12,10 @@ import { connectTestDb, type TestDb } from '../support/db.js';
 describe('lookups by _id with more conditions', () => {
   let db: TestDb;
   let ferret: boolean;
-  const Doc = () => db.conn.models.IdLookupDoc ?? db.conn.model('IdLookupDoc', new Schema({ _id: String, attempts: Number, by: String, status: String }, { collection: 'id_lookup', versionKey: false }));
+  interface LookupDoc { _id: string; attempts: number; by: string; status: string }
+  const Doc = (): Model<LookupDoc> =>
+    (db.conn.models.IdLookupDoc as Model<LookupDoc> | undefined)
+    ?? db.conn.model<LookupDoc>('IdLookupDoc', new Schema<LookupDoc>({ _id: String, attempts: Number, by: String, status: String }, { collection: 'id_lookup', versionKey: false }));
 
   beforeAll(async () => {
     db = await connectTestDb();
