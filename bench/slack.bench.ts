@@ -28,6 +28,11 @@
  *   npm run bench:slack -- --reports-only                 (skips part 1; --incident-only skips part 2)
  *   BENCH_PROFILE=/tmp/prof npm run bench:slack            (the bot writes a V8 CPU profile there)
  *   BENCH_CHANNEL_PACE=1 BENCH_CARDS_WAIT_MS=60000 …       (cards at Slack's pace; stop waiting for them after a minute)
+ * Posts are paced at 1,000/s per channel (the bot's delivery at full speed), and then, unless
+ * BENCH_CHANNEL_PACE is set, once more on an empty database at Slack's pace of one post a second per
+ * channel, as `npm start` paces them: the thousands of posts that then wait for their turn must
+ * not slow the commits (the cards take 17 minutes there; that run stops waiting for them after
+ * BENCH_PACED_CARDS_WAIT_MS, 5 s).
  *   BENCH_KEEPALIVE=0 …                                    (a new connection per request, as a proxy without upstream keep-alive)
  * Prints numbers, asserts nothing.
  */
@@ -56,6 +61,8 @@ const WARM_REPORTS = Number(process.env.BENCH_WARM_REPORTS ?? 20);
 const args = process.argv.slice(2);
 const PREFILLS = [0, ...(valueOf('--prefill') ?? '').split(',').filter(Boolean).map(Number)];
 const REPORTS_ONLY = args.includes('--reports-only');
+/** Posts a second per channel for the reports' runs (Slack's is about 1; at that, 1,000 cards take 17 minutes). */
+const PACE = Number(process.env.BENCH_CHANNEL_PACE ?? 1000);
 const INCIDENT_ONLY = args.includes('--incident-only');
 /** Temporary folders, removed when the bench exits (the report bodies alone are 13 MB a run). */
 const scratch: string[] = [];
@@ -80,6 +87,8 @@ interface Result {
 
 interface ReportRun {
   prefill: number;
+  /** Posts a second per channel the bot was given (SLACK_CHANNEL_POSTS_PER_SECOND). */
+  pace: number;
   acks: number[];
   failedAcks: number;
   committedPerSecond: number;
@@ -129,7 +138,8 @@ async function main(): Promise<void> {
     }
     if (!INCIDENT_ONLY) {
       floorDb = await databaseFloor(db.uri, REPORTS, REPORT_CONCURRENCY, dbCpu);
-      for (const size of PREFILLS) reportRuns.push(await reports(api, db.uri, size, dbCpu));
+      for (const size of PREFILLS) reportRuns.push(await reports(api, db.uri, size, dbCpu, PACE));
+      if (process.env.BENCH_CHANNEL_PACE === undefined) reportRuns.push(await reports(api, db.uri, 0, dbCpu, 1));
     }
   } finally {
     await api.stop();
@@ -164,13 +174,14 @@ async function main(): Promise<void> {
     }
   }
   if (reportRuns.length === 0) return;
-  console.log(`\nReports through the modal: ${REPORTS} submissions, ${REPORT_CONCURRENCY} in flight, each its own view; cards paced at ${process.env.BENCH_CHANNEL_PACE ?? '1000'}/s per channel (BENCH_CHANNEL_PACE; Slack's is about 1)`);
+  console.log(`\nReports through the modal: ${REPORTS} submissions, ${REPORT_CONCURRENCY} in flight, each its own view; posts paced at ${PACE}/s per channel (BENCH_CHANNEL_PACE)${reportRuns.some((r) => r.pace !== PACE) ? ', and in the row marked "@1/s" at Slack\'s one post a second per channel, as npm start paces them' : ''}`);
   if (floorDb) console.log(`database floor, same run, ${REPORT_CONCURRENCY} concurrent: ${floorDb.inserts.toFixed(0)} single-document inserts/s, ${floorDb.reads.toFixed(0)} _id reads/s; the server's CPU per insert ${floorDb.insertCpuMs.toFixed(2)} ms`);
-  console.log(`\n${'history'.padStart(8)} ${'ack p50'.padStart(9)} ${'ack p99'.padStart(9)} ${'ack max'.padStart(9)} ${'failed'.padStart(7)} ${'committed/s'.padStart(12)} ${'cards/s'.padStart(8)} ${'cards'.padStart(6)} ${'db cmds/report'.padStart(15)} ${'incl. delivery'.padStart(15)} ${'RSS idle→peak'.padStart(13)} ${'loop p99/max'.padStart(15)} ${'bot-timed ack p50/p99/max'.padStart(26)}  committed/s vs empty`);
+  const label = (r: ReportRun) => `${r.prefill}${r.pace === PACE ? '' : ` @${r.pace}/s`}`.padStart(10);
+  console.log(`\n${'history'.padStart(10)} ${'ack p50'.padStart(9)} ${'ack p99'.padStart(9)} ${'ack max'.padStart(9)} ${'failed'.padStart(7)} ${'committed/s'.padStart(12)} ${'cards/s'.padStart(8)} ${'cards'.padStart(6)} ${'db cmds/report'.padStart(15)} ${'incl. delivery'.padStart(15)} ${'RSS idle→peak'.padStart(13)} ${'loop p99/max'.padStart(15)} ${'bot-timed ack p50/p99/max'.padStart(26)}  committed/s vs empty`);
   const empty = reportRuns[0];
   for (const r of reportRuns) {
     console.log(
-      `${String(r.prefill).padStart(8)} ${ms(percentile(r.acks, 0.5))} ${ms(percentile(r.acks, 0.99))} ${ms(Math.max(...r.acks))} ${String(r.failedAcks).padStart(7)} ${r.committedPerSecond.toFixed(0).padStart(12)} ${r.cardsPerSecond.toFixed(0).padStart(8)} ${String(r.cards).padStart(6)} ${(r.commandsAtCommit / REPORTS).toFixed(1).padStart(15)} ${(r.commandsTotal / REPORTS).toFixed(1).padStart(15)} ${`${r.startRssMb.toFixed(0)}→${r.peakRssMb.toFixed(0)} MB`.padStart(13)} ${`${r.loop.p99.toFixed(0)}/${r.loop.max.toFixed(0)} ms`.padStart(15)} ${`≤${r.botAck.p50.toFixed(0)}/≤${r.botAck.p99.toFixed(0)}/≤${r.botAck.max.toFixed(0)} ms`.padStart(26)}  ${empty ? `${((r.committedPerSecond / empty.committedPerSecond) * 100).toFixed(0)} %` : ''}`,
+      `${label(r)} ${ms(percentile(r.acks, 0.5))} ${ms(percentile(r.acks, 0.99))} ${ms(Math.max(...r.acks))} ${String(r.failedAcks).padStart(7)} ${r.committedPerSecond.toFixed(0).padStart(12)} ${r.cardsPerSecond.toFixed(0).padStart(8)} ${String(r.cards).padStart(6)} ${(r.commandsAtCommit / REPORTS).toFixed(1).padStart(15)} ${(r.commandsTotal / REPORTS).toFixed(1).padStart(15)} ${`${r.startRssMb.toFixed(0)}→${r.peakRssMb.toFixed(0)} MB`.padStart(13)} ${`${r.loop.p99.toFixed(0)}/${r.loop.max.toFixed(0)} ms`.padStart(15)} ${`≤${r.botAck.p50.toFixed(0)}/≤${r.botAck.p99.toFixed(0)}/≤${r.botAck.max.toFixed(0)} ms`.padStart(26)}  ${empty ? `${((r.committedPerSecond / empty.committedPerSecond) * 100).toFixed(0)} %` : ''}`,
     );
   }
   console.log('\nCPU per report, from the first submission to the last receipt (and to the last card), and how busy each was meanwhile:');
@@ -179,7 +190,7 @@ async function main(): Promise<void> {
     const perReport = (seconds: number) => `${((seconds * 1000) / REPORTS).toFixed(1)} ms`;
     const inserts = floorDb && Number.isFinite(floorDb.insertCpuMs) ? `, ${((dbCommit * 1000) / REPORTS / floorDb.insertCpuMs).toFixed(1)} single inserts' worth` : '';
     console.log(
-      `${String(r.prefill).padStart(8)}  bot ${perReport(botCommit)} (${perReport(botTotal)}), ${(botCommit / commitSeconds).toFixed(2)} cores, its main thread ${perReport(botMainCommit)} at ${(botMainCommit / commitSeconds).toFixed(2)};` +
+      `${label(r)}  bot ${perReport(botCommit)} (${perReport(botTotal)}), ${(botCommit / commitSeconds).toFixed(2)} cores, its main thread ${perReport(botMainCommit)} at ${(botMainCommit / commitSeconds).toFixed(2)};` +
         `  database ${perReport(dbCommit)} (${perReport(dbTotal)})${inserts}, ${(dbCommit / commitSeconds).toFixed(2)} cores` +
         ` → at that cost one database core commits at most ${(REPORTS / dbCommit).toFixed(0)} reports/s;` +
         `  the load generator ${(r.loadCpuMs / r.acks.length).toFixed(2)} ms per submission; the fake Slack Web API (the bench's process) ${perReport(benchCommit)}`,
@@ -250,8 +261,8 @@ async function slashLoad(url: string, concurrency: number, seconds: number, resp
  * with /incident, then REPORTS submissions of it (each with its own view id, as Slack gives every
  * opened modal) go in REPORT_CONCURRENCY at a time. Committed = the reporter was told the id.
  */
-async function reports(api: FakeSlackApi, uri: string, history: number, dbCpu: () => number): Promise<ReportRun> {
-  const dbName = `bench_reports_${history}_${Date.now()}`;
+async function reports(api: FakeSlackApi, uri: string, history: number, dbCpu: () => number, pace: number): Promise<ReportRun> {
+  const dbName = `bench_reports_${history}_${pace}_${Date.now()}`;
   if (history > 0) {
     const config = parseConfigText(stringify(installationConfig({ discord: false })));
     const started = performance.now();
@@ -259,7 +270,7 @@ async function reports(api: FakeSlackApi, uri: string, history: number, dbCpu: (
     console.log(` in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
   const port = await freePort();
-  const { child } = bot(port, api, uri, dbName);
+  const { child } = bot(port, api, uri, dbName, pace);
   const url = `http://127.0.0.1:${port}`;
   const driver = new SlackDriver(api, url);
   const user = slackUserOf('lin.na');
@@ -327,7 +338,7 @@ async function reports(api: FakeSlackApi, uri: string, history: number, dbCpu: (
     const loop = await eventLoopDelay(url);
     const botAck = bucketPercentiles(acksBefore, await ackBuckets(url));
     const cards = () => since().filter(isCard);
-    const cardsWaitMs = Number(process.env.BENCH_CARDS_WAIT_MS ?? 300_000);
+    const cardsWaitMs = pace === PACE ? Number(process.env.BENCH_CARDS_WAIT_MS ?? 300_000) : Number(process.env.BENCH_PACED_CARDS_WAIT_MS ?? 5_000);
     await until(async () => cards().length >= receipts().length, cardsWaitMs).catch(() => console.log(`[reports] only ${cards().length} cards after ${(cardsWaitMs / 1000).toFixed(0)} s`));
     const cardsAt = cards().at(-1)?.at ?? Date.now();
     const cpuAfter = cpuAt();
@@ -338,6 +349,7 @@ async function reports(api: FakeSlackApi, uri: string, history: number, dbCpu: (
     const msByCommand = Object.fromEntries(Object.entries(msAfter).map(([c, n]) => [c, n - (msBefore[c] ?? 0)]).filter(([, n]) => Number(n) > 0));
     return {
       prefill: history,
+      pace,
       acks,
       failedAcks,
       committed: receipts().length,
@@ -477,7 +489,7 @@ function floor(port: number, api: FakeSlackApi, mode: 'ack-only' | 'modal'): Chi
   });
 }
 
-function bot(port: number, api: FakeSlackApi, uri: string, dbName: string): { child: ChildProcess } {
+function bot(port: number, api: FakeSlackApi, uri: string, dbName: string, pace = PACE): { child: ChildProcess } {
   const dir = scratchDir('bench-slack-');
   const configPath = join(dir, 'config.yml');
   writeFileSync(configPath, stringify(installationConfig({ discord: false })));
@@ -498,7 +510,7 @@ function bot(port: number, api: FakeSlackApi, uri: string, dbName: string): { ch
       ...(process.env.BENCH_BOT_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_BOT_NODE_OPTIONS } : {}),
       // Slack lets a channel take about one post a second; at that pace 1,000 cards take 17 minutes,
       // so the bench measures how fast the bot can deliver unless told to pace like Slack.
-      SLACK_CHANNEL_POSTS_PER_SECOND: process.env.BENCH_CHANNEL_PACE ?? '1000', SLACK_CHANNEL_POST_BURST: process.env.BENCH_CHANNEL_PACE ? '4' : '1000',
+      SLACK_CHANNEL_POSTS_PER_SECOND: String(pace), SLACK_CHANNEL_POST_BURST: process.env.BENCH_CHANNEL_PACE === undefined && pace === PACE ? '1000' : '4',
     },
     // BENCH_BOT_LOG=<file>: the bot's log lines (LOG_LEVEL from BENCH_LOG_LEVEL) go there.
     stdio: ['ignore', process.env.BENCH_BOT_LOG ? openSync(process.env.BENCH_BOT_LOG, 'a') : 'ignore', 'inherit'],
