@@ -28,12 +28,12 @@
  *   npm run bench:slack -- --reports-only                 (skips part 1; --incident-only skips part 2)
  *   BENCH_PROFILE=/tmp/prof npm run bench:slack            (the bot writes a V8 CPU profile there)
  *   BENCH_CHANNEL_PACE=1 BENCH_CARDS_WAIT_MS=60000 …       (cards at Slack's pace; stop waiting for them after a minute)
+ *   BENCH_KEEPALIVE=0 …                                    (a new connection per request, as a proxy without upstream keep-alive)
  * Posts are paced at 1,000/s per channel (the bot's delivery at full speed), and then, unless
  * BENCH_CHANNEL_PACE is set, once more on an empty database at Slack's pace of one post a second per
  * channel, as `npm start` paces them: the thousands of posts that then wait for their turn must
  * not slow the commits (the cards take 17 minutes there; that run stops waiting for them after
  * BENCH_PACED_CARDS_WAIT_MS, 5 s).
- *   BENCH_KEEPALIVE=0 …                                    (a new connection per request, as a proxy without upstream keep-alive)
  * Prints numbers, asserts nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

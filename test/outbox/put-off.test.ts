@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { systemClock } from '../../src/app/clock.js';
 import { DeliveryError } from '../../src/app/platform.js';
 import { DeliveryWorker } from '../../src/outbox/delivery.worker.js';
@@ -24,6 +24,19 @@ describe('outbox: a delivery put off by pacing is not a failed attempt', () => {
   const incident = () => `INC-${String(900_000 + ++n).padStart(6, '0')}`;
   const notice: Notice = { rule: 'status:assigned', step: '1', to: [{ kind: 'person', personId: 'li.wei' }], text: 'INC assigned', urgent: false, channels: [] };
   const entryOf = async (id: string) => (await t.app.outboxStore.forIncident(id))[0]!;
+  /** A started worker on the real clock, with a spy on its looks at the outbox; stopped after `body`. */
+  const whileRunning = async (options: { pollMs: number; busyPollMs: number }, body: (running: DeliveryWorker, looks: MockInstance) => Promise<void>) => {
+    const store = t.app.outboxStore;
+    const looks = vi.spyOn(store, 'due');
+    const running = new DeliveryWorker({ store, messengers: t.app.messengers, clock: systemClock, log: t.app.log, options });
+    running.start();
+    try {
+      await body(running, looks);
+    } finally {
+      await running.stop();
+      looks.mockRestore();
+    }
+  };
 
   beforeAll(async () => {
     t = await startTestApp(config, { messengers: [] });
@@ -78,12 +91,8 @@ describe('outbox: a delivery put off by pacing is not a failed attempt', () => {
   });
 
   it('GIVEN a running worker busy with its own entries WHEN posts are paced to later slots THEN each comes back at its slot, and the outbox is not looked at meanwhile', async () => {
-    const store = t.app.outboxStore;
-    const looks = vi.spyOn(store, 'due');
     // The first look (the worker's start) finds the entries the earlier tests left (dead or sent).
-    const running = new DeliveryWorker({ store, messengers: t.app.messengers, clock: systemClock, log: t.app.log, options: { pollMs: 60_000, busyPollMs: 60_000 } });
-    running.start();
-    try {
+    await whileRunning({ pollMs: 60_000, busyPollMs: 60_000 }, async (running, looks) => {
       await vi.waitFor(() => expect(looks).toHaveBeenCalledTimes(1));
       const ids = [incident(), incident(), incident()];
       messenger.failures = [new PacedDelivery('paced', 150), new PacedDelivery('paced', 300), new PacedDelivery('paced', 450)];
@@ -99,19 +108,12 @@ describe('outbox: a delivery put off by pacing is not a failed attempt', () => {
       for (const id of ids) expect(await t.conn.collection('outbox_sent').findOne({ incidentId: id })).not.toHaveProperty('error');
       expect(looks).toHaveBeenCalledTimes(1);
       expect(running.stats.putOff).toBe(3);
-    } finally {
-      await running.stop();
-      looks.mockRestore();
-    }
+    });
   });
 
   it('GIVEN a running worker whose only work is posts put off to later slots THEN it does not look at the outbox at every poll while they wait', async () => {
-    const store = t.app.outboxStore;
-    const looks = vi.spyOn(store, 'due');
     // Polls every 40 ms when idle; while entries it put off are waiting, at most once a minute.
-    const running = new DeliveryWorker({ store, messengers: t.app.messengers, clock: systemClock, log: t.app.log, options: { pollMs: 40, busyPollMs: 60_000 } });
-    running.start();
-    try {
+    await whileRunning({ pollMs: 40, busyPollMs: 60_000 }, async (running, looks) => {
       await vi.waitFor(() => expect(looks).toHaveBeenCalled());
       const ids = [incident(), incident()];
       messenger.failures = [new PacedDelivery('paced', 600), new PacedDelivery('paced', 900)];
@@ -124,10 +126,7 @@ describe('outbox: a delivery put off by pacing is not a failed attempt', () => {
       // one a pass may have started as the last entry went out.
       expect(looks.mock.calls.length - looksWhilePutOff).toBeLessThanOrEqual(1);
       for (const id of ids) expect(messenger.to(id, 'status:assigned')).toEqual(['li.wei']);
-    } finally {
-      await running.stop();
-      looks.mockRestore();
-    }
+    });
   });
 
   it('GIVEN an attempt that really failed WHEN the retry comes THEN the messenger is told the message may be there; after only put-off attempts it is not', async () => {
