@@ -66,44 +66,53 @@ export class ServiceStatus {
     if (event.action !== 'report' && 'service' in event.changes) {
       for (const snapshot of await this.deps.store.all()) if (snapshot.causes.some((c) => c.id === incident.id)) services.add(snapshot.service);
     }
-    for (const service of services) await this.evaluate(service, incident, event);
+    for (const service of services) await this.lanes.run(service, event);
   };
+
+  /**
+   * One decision per service at a time in this process; the changes committed meanwhile wait and
+   * are decided together next. Forty people reporting the same outage in a minute make a few
+   * revisions, not forty decisions racing each other for the same one.
+   */
+  private readonly lanes = new Lanes<IncidentEvent>((service, events) => this.evaluate(service, events));
 
   /**
    * Decides the service's next revision if its open incidents now say something else. The insert
    * of revision `rev + 1` settles a race between processes: the loser reloads, usually to find the
    * same answer already stored. Notices a crash left unsent go out first.
    */
-  private async evaluate(service: string, incident: Incident, event: IncidentEvent): Promise<void> {
+  private async evaluate(service: string, events: readonly IncidentEvent[]): Promise<void> {
+    const latest = events.at(-1)!;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.deps.store.load(service);
       await this.notifyPending(current);
-      const next = assess(await this.openIncidents(service, incident, current.causes), this.deps.config.policy);
+      const next = assess(await this.openIncidents(service, events, current.causes), this.deps.config.policy);
       if (sameAssessment(current, next)) return;
-      const transition = { service, rev: current.rev + 1, at: event.at, from: current.state, to: next.state, causes: next.causes, cause: `${event.incidentId}#${event.seq}` };
+      const transition = { service, rev: current.rev + 1, at: latest.at, from: current.state, to: next.state, causes: next.causes, cause: `${latest.incidentId}#${latest.seq}` };
       if (await this.deps.store.advance(current, transition)) {
         await this.notifyPending(await this.deps.store.load(service));
         return;
       }
       await sleep(Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random()));
     }
-    // Left unprocessed, the change is tried again by the after-commit sweep.
-    throw new Error(`service state of ${service}: ${MAX_ATTEMPTS} races lost in a row after ${incident.id}#${event.seq}`);
+    // Left unprocessed, the changes are tried again by the after-commit sweep.
+    throw new Error(`service state of ${service}: ${MAX_ATTEMPTS} races lost in a row after ${latest.incidentId}#${latest.seq}`);
   }
 
   /**
    * The open incidents that can weigh on the service: those behind its state now (every open
-   * incident matching a rule is one, so the others cannot change it), and the changed one read by
-   * `_id` as it is now (another process may have changed it again since). No query over the open
-   * incidents, which FerretDB answers by reading them all (at 1,000 open incidents, half a second a
-   * report); two processes deciding at once are settled by the transition's unique insert.
+   * incident matching a rule is one, so the others cannot change it), and the changed ones read by
+   * `_id` as they are now (another process may have changed them again since). No query over the
+   * open incidents, which FerretDB answers by reading them all (at 1,000 open incidents, half a
+   * second a report); two processes deciding at once are settled by the transition's unique insert.
    */
-  private async openIncidents(service: string, incident: Incident, causes: readonly Cause[]): Promise<StateInput[]> {
-    const now = await this.deps.incidents.load(incident.id);
+  private async openIncidents(service: string, events: readonly IncidentEvent[], causes: readonly Cause[]): Promise<StateInput[]> {
+    const changed = new Set(events.map((e) => e.incidentId));
+    const now = await this.deps.incidents.loadMany([...changed]);
     const others: StateInput[] = causes
-      .filter((c) => c.id !== incident.id)
+      .filter((c) => !changed.has(c.id))
       .map((c) => ({ id: c.id, title: c.title, status: 'open', priority: c.priority, major: c.major, ciOperable: c.ciOperable, service }));
-    return now && now.service === service && isOpen(now) ? [...others, now] : others;
+    return [...others, ...now.filter((i) => i.service === service && isOpen(i))];
   }
 
   /** State changes not yet in the outbox, oldest first; a second writer of the same notice adds nothing (its outbox key). */
@@ -215,4 +224,53 @@ function mayMoveService(event: IncidentEvent): boolean {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A key's run going now, and the items waiting for its next run (let go when this one ends). */
+interface Lane<T> {
+  waiting?: { items: T[]; done: Promise<void> };
+  release?: () => void;
+}
+
+/**
+ * Work per key, one run at a time: what arrives while a key's run is going waits, with everything
+ * else that arrives meanwhile, for the next run of that key. Each caller's promise settles with the
+ * run that took its item.
+ */
+export class Lanes<T> {
+  private readonly lanes = new Map<string, Lane<T>>();
+
+  constructor(private readonly work: (key: string, items: readonly T[]) => Promise<void>) {}
+
+  run(key: string, item: T): Promise<void> {
+    const lane = this.lanes.get(key);
+    if (!lane) {
+      const fresh: Lane<T> = {};
+      this.lanes.set(key, fresh);
+      return this.go(key, fresh, [item]);
+    }
+    if (!lane.waiting) {
+      const items: T[] = [];
+      const turn = new Promise<void>((resolve) => (lane.release = resolve));
+      lane.waiting = { items, done: turn.then(() => this.go(key, lane, items)) };
+    }
+    lane.waiting.items.push(item);
+    return lane.waiting.done;
+  }
+
+  /** Runs one batch; then the batch that gathered meanwhile goes, or the key is idle again. */
+  private async go(key: string, lane: Lane<T>, items: readonly T[]): Promise<void> {
+    try {
+      await this.work(key, items);
+    } finally {
+      const release = lane.release;
+      if (lane.waiting && release) {
+        lane.waiting = undefined;
+        lane.release = undefined;
+        release();
+      } else {
+        this.lanes.delete(key);
+      }
+    }
+  }
 }

@@ -199,4 +199,30 @@ describe('service status: states, subscribers, notices', () => {
       expect(told('network').get(people.user.id)).toEqual([expect.stringMatching(/: Outage since/), expect.stringMatching(/is restored/)]);
     });
   });
+
+  describe('a burst on one service', () => {
+    it('forty reports of the same outage at once: every one behind the state, a few revisions, one notice', async () => {
+      t.clock.set(new Date('2026-01-08T09:00:00Z'));
+      await say(people.user, 'subscribe', 'desktops');
+      const reports = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => t.app.service.report(people.user, reportInput({ title: `Desktop ${i} frozen`, service: 'desktops', impact: 3, urgency: 3 }))),
+      );
+      await t.app.service.idle();
+      await flush();
+      const ids = reports.map((r) => r.incident.id).sort();
+      expect((await stateOf('desktops')).state).toBe('degraded');
+      expect((await stateOf('desktops')).causes.map((c) => c.id).sort()).toEqual(ids);
+      // The decisions waited for each other and went in batches: one revision a report would be 40,
+      // each one racing the others for the next revision number.
+      const revisions = await t.conn.collection('service_transitions').countDocuments({ service: 'desktops' });
+      expect(revisions).toBeGreaterThanOrEqual(1);
+      expect(revisions).toBeLessThanOrEqual(4);
+      expect(told('desktops').get(people.user.id)).toEqual([expect.stringMatching(/^Desktops: Degraded since 2026-01-08 09:00 UTC/)]);
+      for (const { incident } of reports) await t.app.service.act(incident.id, 'resolve', people.desk, { resolutionCode: 'resolved-by-workaround', solution: 'Rebooted' });
+      await t.app.service.idle();
+      await flush();
+      expect((await stateOf('desktops')).state).toBe('operational');
+      expect(told('desktops').get(people.user.id)).toEqual([expect.stringMatching(/Degraded since/), expect.stringMatching(/is restored/)]);
+    });
+  });
 });
