@@ -69,7 +69,7 @@ export interface Bot {
   intake: AlertIntake;
   /** Starts adapters, the after-commit sweep, delivery and timers. */
   start(): Promise<void>;
-  /** Stops them in the order that loses nothing: timers, delivery, adapters. */
+  /** Stops them in the order that loses nothing: timers, the requests adapters have taken, after-commit work, delivery, adapters. */
   stop(): Promise<void>;
   /**
    * Waits until requests in progress are answered and everything the outbox holds that is due
@@ -202,6 +202,9 @@ export async function composeBot(options: ComposeOptions): Promise<Bot> {
       if (sweep) clearInterval(sweep);
       // Timers first (running handlers finish, locks are released for other processes), then delivery.
       await wakeups?.stop().catch((err: unknown) => log.error({ err }, 'timer scheduler stop failed'));
+      // Forms already taken (acknowledged, their commit still running) are committed first, so that
+      // their after-commit work is among what is waited for next.
+      for (const adapter of adapters) await adapter.idle?.().catch((err: unknown) => log.error({ err, adapter: adapter.name }, 'adapter did not settle'));
       await intake.idle();
       // Work after answers already given finishes before the process goes (else the sweep of the next start does it).
       await app.service.idle();

@@ -6,7 +6,7 @@ import { composeBot } from '../../src/compose.js';
 import type { ConfigFile } from '../../src/config/config.schema.js';
 import { loadEnv } from '../../src/config/env.js';
 import { connectTestDb, type TestDb } from '../support/db.js';
-import { T0, config as shipped } from '../support/fixtures.js';
+import { T0, config as shipped, people, reportInput } from '../support/fixtures.js';
 import { RecordingMessenger } from '../support/timers.js';
 
 /** The composition root as main.ts runs it: what it builds, what it starts, what it says at start. */
@@ -37,6 +37,35 @@ describe('composeBot', () => {
       expect(bot.adapters).toEqual([]);
     } finally {
       await bot.stop();
+    }
+  });
+
+  it('GIVEN a form taken by an adapter whose commit is still running WHEN the bot stops THEN the report is stored and its after-commit work done before stop returns', async () => {
+    const conn = db.conn.useDb(`${db.conn.name}_stop`);
+    let taken: Promise<unknown> = Promise.resolve();
+    // An adapter that has acknowledged a form (Slack's ack) and commits it a moment later, as the real ones do.
+    const adapter = { name: 'fake', start: async () => undefined, stop: async () => void (await taken), idle: async () => void (await taken) };
+    const bot = await composeBot({
+      conn, config: shipped, env: loadEnv({ NODE_ENV: 'test' }), log: pino({ level: 'silent' }), clock: new FakeClock(T0),
+      scheduler: { schedule: async () => undefined }, adapters: [() => adapter], defaultMetrics: false,
+    });
+    // The slowest after-commit work of a change (the service state, the KPIs) runs after the answer.
+    let afterAnswerDone = false;
+    bot.app.service.onChange(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      afterAnswerDone = true;
+    }, { afterAnswer: true });
+    await bot.start();
+    try {
+      taken = new Promise((resolve) => setTimeout(resolve, 50)).then(() => bot.app.service.report(people.user, reportInput({ title: 'Taken just before the stop' }), undefined, { answerFirst: true }));
+      await bot.stop();
+      const stored = await conn.collection('incidents').find({}).project({ title: 1 }).toArray();
+      expect(stored).toEqual([expect.objectContaining({ title: 'Taken just before the stop' })]);
+      // Nothing left for the next start's sweep: the after-commit work ran while the database was still there.
+      expect(afterAnswerDone).toBe(true);
+      expect(await conn.collection('incident_pending_effects').countDocuments({})).toBe(0);
+    } finally {
+      await conn.dropDatabase();
     }
   });
 
