@@ -142,8 +142,10 @@ async function startFerretDb(binary: string, dataDir: string | undefined, env: N
   const child: ServerProcess = spawn(
     binary,
     [...listen, `--sqlite-url=${pathToFileURL(dir).href}/?_pragma=synchronous(normal)`, '--exit-on-stdin-eof'],
-    // stdin stays open: the server exits when it closes, i.e. when we die, even by SIGKILL.
-    { stdio: ['pipe', 'pipe', 'pipe'], env: serverEnv(env) },
+    // stdin stays open: the server exits when it closes, i.e. when we die, even by SIGKILL. A
+    // process group of its own: Ctrl-C in the terminal (or a signal to the whole group) reaches the
+    // bot, which then finishes the work it has taken while the database is still there.
+    { stdio: ['pipe', 'pipe', 'pipe'], env: serverEnv(env), detached: true },
   );
   const stderr = tail(child.stderr);
   child.on('error', () => undefined); // spawn/kill failures surface through waitForReady or exit
