@@ -306,7 +306,7 @@ async function reports(api: FakeSlackApi, uri: string, history: number, dbCpu: (
     // encode): the load generator's own work must not count as the bot's ack time.
     const bodies = Array.from({ length: REPORTS }, (_, i) => driver.submissionBody(user, { ...view, id: `VBENCH${history}x${i}` }, {
       title: `Core switch down, floor ${i % 12} (${i})`, description: 'No network on the whole floor since 09:10.',
-      impact: '2', urgency: '2', ci: `sw-core-${i % 25}`,
+      impact: '2', urgency: '2', ci: `sw-core-${i % 25}`, ...(process.env.BENCH_SERVICE ? { service: process.env.BENCH_SERVICE } : {}),
     }));
     const bodiesFile = join(scratchDir('bench-bodies-'), 'bodies.json');
     writeFileSync(bodiesFile, JSON.stringify(bodies));
