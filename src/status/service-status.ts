@@ -107,12 +107,11 @@ export class ServiceStatus {
    * second a report); two processes deciding at once are settled by the transition's unique insert.
    */
   private async openIncidents(service: string, events: readonly IncidentEvent[], causes: readonly Cause[]): Promise<StateInput[]> {
-    // Each changed incident's newest event here: a stored snapshot at least that new is read alone
-    // (no look for later events), which is the usual case.
+    // Each changed incident's newest event here: snapshots at least that new are read together, in
+    // one command (the usual case); one behind its events is brought forward.
     const changed = new Map<string, number>();
     for (const e of events) changed.set(e.incidentId, Math.max(e.seq, changed.get(e.incidentId) ?? 0));
-    const loaded = await Promise.all([...changed].map(([id, seq]) => this.deps.incidents.load(id, seq)));
-    const now = loaded.filter((i): i is Incident => i !== undefined);
+    const now = await this.deps.incidents.loadAtLeast(changed);
     const others: StateInput[] = causes
       .filter((c) => !changed.has(c.id))
       .map((c) => ({ id: c.id, title: c.title, status: 'open', priority: c.priority, major: c.major, ciOperable: c.ciOperable, service }));

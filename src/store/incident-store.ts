@@ -43,6 +43,9 @@ interface CiJoiner {
   reject: (error: unknown) => void;
 }
 
+/** `_id` values one read asks for at most (the FerretDB patch reads up to 500 by the index). */
+const IDS_PER_READ = 500;
+
 /**
  * Incidents as a snapshot plus an append-only event log. The insert of event `rev + 1` under the
  * unique (incidentId, seq) index decides every race; the snapshot follows with a replace by `_id`
@@ -231,6 +234,29 @@ export class IncidentStore {
     const newest = behind.at(-1)?.at as Date | undefined;
     if (!newest || Date.now() - new Date(newest).getTime() > REPAIR_AFTER_MS) await this.replaceSnapshot(incident, archived);
     return incident;
+  }
+
+  /**
+   * The incidents of `wanted` (id → the revision the reader needs at least). Those whose stored
+   * snapshot is that new come in one command per 500 (`_id` in the list: FerretDB reads those rows
+   * by the `_id` index, see dev/ferretdb/sqlite-id-pushdown.patch); the rest (archived, or behind
+   * their events) are read one by one as `load` reads them.
+   */
+  async loadAtLeast(wanted: ReadonlyMap<string, number>): Promise<Incident[]> {
+    const ids = [...wanted.keys()];
+    const found = new Map<string, Incident>();
+    if (ids.length > 1) {
+      for (let from = 0; from < ids.length; from += IDS_PER_READ) {
+        const part = ids.slice(from, from + IDS_PER_READ);
+        const docs = await retryTransient(() => this.m.Incident.find({ _id: { $in: part } }).lean());
+        for (const doc of docs) {
+          const incident = toIncident(doc);
+          if (incident.rev >= (wanted.get(incident.id) ?? 0)) found.set(incident.id, incident);
+        }
+      }
+    }
+    const rest = await Promise.all(ids.filter((id) => !found.has(id)).map((id) => this.load(id, wanted.get(id))));
+    return [...found.values(), ...rest.filter((i): i is Incident => i !== undefined)];
   }
 
   async loadMany(ids: readonly string[]): Promise<Incident[]> {

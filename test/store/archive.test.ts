@@ -28,6 +28,34 @@ describe('closed incidents are archived', () => {
     return incident.id;
   }
 
+  it('GIVEN open, archived, missing and behind-their-events incidents THEN loadAtLeast reads each at the revision asked, the up-to-date open ones in one command', async () => {
+    const a = (await t.app.service.report(people.user, reportInput({ title: 'Batch A' }))).incident;
+    const b = (await t.app.service.report(people.user, reportInput({ title: 'Batch B' }))).incident;
+    const archived = await closed('Batch archived');
+    // B's snapshot left behind its second event, as a crash between the two writes leaves it.
+    await t.app.service.act(b.id, 'dispatch', people.desk, { groupId: 'network', assigneeId: people.network.id });
+    await t.conn.collection('incidents').updateOne({ _id: b.id as never }, { $set: { rev: 1, status: 'open' } });
+    const finds: Record<string, unknown>[] = [];
+    const listen = (e: { commandName: string; command: Record<string, unknown> }) => {
+      if (e.commandName === 'find' && e.command.find === 'incidents') finds.push(e.command.filter as Record<string, unknown>);
+    };
+    const client = t.conn.getClient();
+    client.on('commandStarted', listen);
+    try {
+      const loaded = await t.app.store.loadAtLeast(new Map([[a.id, 1], [b.id, 2], [archived, 1], ['INC-999999', 1]]));
+      const byId = new Map(loaded.map((i) => [i.id, i]));
+      expect([...byId.keys()].sort()).toEqual([a.id, b.id, archived].sort());
+      expect(byId.get(a.id)).toMatchObject({ rev: 1, title: 'Batch A' });
+      expect(byId.get(b.id)).toMatchObject({ rev: 2, status: 'assigned' });
+      expect(byId.get(archived)).toMatchObject({ status: 'closed' });
+    } finally {
+      client.off('commandStarted', listen);
+    }
+    // One read for the list; then one each for those it could not settle (B behind, the archived one, the missing one).
+    expect(finds[0]).toEqual({ _id: { $in: [a.id, b.id, archived, 'INC-999999'] } });
+    expect(finds.filter((f) => '_id' in f && typeof f._id === 'string').map((f) => f._id).sort()).toEqual([b.id, archived, 'INC-999999'].sort());
+  });
+
   it('GIVEN an incident closed THEN it is only in incidents_closed, loads by id with its timeline, and queues do not read the archive', async () => {
     const id = await closed('Archive me');
     const open = await t.app.service.report(people.user, reportInput({ title: 'Still open' }));

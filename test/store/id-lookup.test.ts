@@ -54,5 +54,23 @@ describe('lookups by _id with more conditions', () => {
     expect((await explain({ _id: 'a' })).filterPushdown).toBe(true);
     expect((await explain({ _id: 'a', attempts: 2 })).filterPushdown).toBe(true);
     expect((await explain({ attempts: 2 })).filterPushdown).toBe(false);
+    // A list of _ids is read by those _ids; a list the patch does not take is read as before.
+    expect((await explain({ _id: { $in: ['a', 'c', 'zz'] } })).filterPushdown).toBe(true);
+    expect((await explain({ _id: { $in: ['a', 'c'] }, status: 'dead' })).filterPushdown).toBe(true);
+    expect((await explain({ _id: { $in: ['a', 7] } })).filterPushdown).toBe(false);
+    expect((await explain({ _id: { $in: [] } })).filterPushdown).toBe(false);
+    expect((await explain({ _id: { $nin: ['a'] } })).filterPushdown).toBe(false);
+  });
+
+  it('GIVEN a list of _ids THEN the documents with those _ids come back, and only those the rest of the filter allows', async () => {
+    await Doc().insertMany([{ _id: 'd', attempts: 1, by: 'p1', status: 'pending' }, { _id: 'e', attempts: 5, by: 'p2', status: 'dead' }]);
+    const ids = async (filter: Record<string, unknown>) => (await Doc().find(filter).lean()).map((d) => d._id).sort();
+    expect(await ids({ _id: { $in: ['a', 'd', 'e', 'zz'] } })).toEqual(['a', 'd', 'e']);
+    expect(await ids({ _id: { $in: ['a', 'd', 'e'] }, status: 'dead' })).toEqual(['e']);
+    expect(await ids({ _id: { $in: ['zz'] } })).toEqual([]);
+    expect(await ids({ _id: { $in: ['a', 7] } })).toEqual(['a']);
+    expect(await Doc().countDocuments({ _id: { $in: ['c', 'd'] }, attempts: { $gte: 1 } })).toBe(2);
+    expect((await Doc().deleteMany({ _id: { $in: ['d', 'e'] }, by: 'p1' })).deletedCount).toBe(1);
+    expect(await ids({})).toEqual(['a', 'c', 'e']);
   });
 });
