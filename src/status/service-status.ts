@@ -229,10 +229,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A key's run going now, and the items waiting for its next run (let go when this one ends). */
+/** A key's run going now, and the batch waiting for its next run (let go when this one ends). */
 interface Lane<T> {
-  waiting?: { items: T[]; done: Promise<void> };
-  release?: () => void;
+  waiting?: { items: T[]; done: Promise<void>; release: () => void };
 }
 
 /**
@@ -254,8 +253,9 @@ export class Lanes<T> {
     }
     if (!lane.waiting) {
       const items: T[] = [];
-      const turn = new Promise<void>((resolve) => (lane.release = resolve));
-      lane.waiting = { items, done: turn.then(() => this.go(key, lane, items)) };
+      let release!: () => void;
+      const turn = new Promise<void>((resolve) => (release = resolve));
+      lane.waiting = { items, release, done: turn.then(() => this.go(key, lane, items)) };
     }
     lane.waiting.items.push(item);
     return lane.waiting.done;
@@ -266,14 +266,10 @@ export class Lanes<T> {
     try {
       await this.work(key, items);
     } finally {
-      const release = lane.release;
-      if (lane.waiting && release) {
-        lane.waiting = undefined;
-        lane.release = undefined;
-        release();
-      } else {
-        this.lanes.delete(key);
-      }
+      const next = lane.waiting;
+      lane.waiting = undefined;
+      if (next) next.release();
+      else this.lanes.delete(key);
     }
   }
 }
