@@ -194,8 +194,9 @@ export class IncidentService {
         if (await store.create(incident, event)) {
           if (key) await store.settleKey(key, incident.id);
           // Joining the CI's open set answers who else is open on it (possible duplicates). A crash
-          // right here leaves it out of the set: it is then not proposed as a duplicate, nothing more.
-          const openOnCi = incident.ci && !incident.links.masterId ? await store.joinCi(incident.ci, incident.id, incident.createdAt, symptomWords(incident)) : undefined;
+          // right here, or a join that fails, leaves it out of the set: it is then not proposed as a
+          // duplicate, nothing more. The incident is logged: its report must not be told otherwise.
+          const openOnCi = incident.ci && !incident.links.masterId ? await this.joinCi(incident) : undefined;
           await this.afterCommit({ incident, event }, options);
           return { incident, event, duplicate: false, ...(openOnCi ? { openOnCi } : {}) };
         }
@@ -205,6 +206,14 @@ export class IncidentService {
       if (key) await store.releaseKey(key);
       throw error;
     }
+  }
+
+  /** Who else is open on the incident's CI, as it joins the CI's open set; undefined (and logged) when the join failed. */
+  private async joinCi(incident: Incident): Promise<OpenOnCi[] | undefined> {
+    return this.deps.store.joinCi(incident.ci!, incident.id, incident.createdAt, symptomWords(incident)).catch((error: unknown) => {
+      this.deps.log.error({ err: error, incidentId: incident.id, ci: incident.ci }, 'could not add the incident to its CI\'s open set; no possible duplicates proposed for it');
+      return undefined;
+    });
   }
 
   /**

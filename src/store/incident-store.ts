@@ -2,7 +2,7 @@ import type { Collection } from 'mongodb';
 import type { Connection } from 'mongoose';
 import { ACTIVE_STATUSES, applyChanges, formatIncidentId, type Incident, type IncidentEvent, type Status } from '../domain/incident.js';
 import { ensureIndexes, isDuplicateKey, models, type Models } from './models.js';
-import { deleteById, GroupCommit, insertOnce, writeOne } from './insert-once.js';
+import { deleteById, GroupCommit, insertOnce, MAX_UPDATE_BATCH, writeOne } from './insert-once.js';
 import { retryTransient } from './transient.js';
 import { fromText, toText } from './text-value.js';
 import { overlap, wordsOf } from '../domain/words.js';
@@ -434,49 +434,85 @@ export class IncidentStore {
   /**
    * Adds an incident to its CI's open set and returns the set as it was before: who else is open
    * on that CI, with when each was logged and the words of its title (the symptom; absent for
-   * entries an earlier version wrote). One `findAndModify` by `_id`, shared by the reports on the
-   * CI that wait for it (`joinWaiting`).
+   * entries an earlier version wrote). Reports that arrive while a join is in flight wait for it
+   * and then join together, whatever their CIs (`joinRound`).
    */
   async joinCi(ci: string, id: string, at: Date, words: readonly string[] = []): Promise<OpenOnCi[]> {
     return new Promise((resolve, reject) => {
       const joiner: CiJoiner = { entry: { id, at, words: [...words] }, resolve, reject };
       const waiting = this.ciJoining.get(ci);
-      if (waiting) {
-        waiting.push(joiner);
-        return;
+      if (waiting) waiting.push(joiner);
+      else this.ciJoining.set(ci, [joiner]);
+      if (!this.ciJoinsRunning) {
+        this.ciJoinsRunning = true;
+        void this.joinRounds();
       }
-      this.ciJoining.set(ci, [joiner]);
-      void this.onCi(ci, () => this.joinWaiting(ci));
     });
   }
 
-  /** Reports on a CI that wait for its open set: the next write to it takes them all. */
+  /** Reports waiting to join their CI's open set, by CI: the next round takes them all. */
   private readonly ciJoining = new Map<string, CiJoiner[]>();
+  private ciJoinsRunning = false;
+
+  /** One round of joins at a time, each taking every report that waited for the one before (up to IDS_PER_READ CIs). */
+  private async joinRounds(): Promise<void> {
+    try {
+      while (this.ciJoining.size > 0) {
+        const round = new Map([...this.ciJoining].slice(0, IDS_PER_READ));
+        for (const ci of round.keys()) this.ciJoining.delete(ci);
+        await this.onCis([...round.keys()], () => this.joinRound(round));
+      }
+    } finally {
+      this.ciJoinsRunning = false;
+    }
+  }
 
   /**
-   * Adds every report waiting on this CI in one write, and tells each who was open before it: the
-   * set as it stood, then the reports ahead of it in the same write, as if they had joined one by
-   * one. Forty reports on a failed switch, which would each wait for the one before, cost as many
-   * writes as arrive between two of them, not forty.
+   * Adds every waiting report to its CI's open set and tells each who was open before it: the set
+   * as it stood, then the reports ahead of it on that CI in the same round, as if they had joined
+   * one by one. One CI: one `findAndModify`. Several: one read of their sets by `_id` and their
+   * writes in one bulk (per MAX_UPDATE_BATCH). A burst of reports on twenty-five switches, which
+   * cost a write per switch per arrival, costs two commands per round. The sets are read and
+   * written under this process's per-CI order (`onCis`), so no report of it is missed by another.
    */
-  private async joinWaiting(ci: string): Promise<void> {
-    const batch = this.ciJoining.get(ci) ?? [];
-    this.ciJoining.delete(ci);
-    const set = Object.fromEntries(batch.map(({ entry }) => [`o.${entry.id}`, ciEntry(entry.at, entry.words ?? [])]));
-    const join = () =>
-      // Through the driver: Mongoose's query (casting the update against the schema, options, hooks) cost the bot more than the write.
-      retryTransient(() => (this.m.CiOpen.collection as unknown as Collection).findOneAndUpdate({ _id: ci as never }, { $set: set }, { upsert: true, returnDocument: 'before' }) as Promise<CiOpenDoc | null>);
-    try {
-      // The first reports on a new CI race (other processes) to create its document: the losers' upsert
-      // hits the unique _id (E11000 on FerretDB as on MongoDB) and simply updates it on the second try.
-      const before = await join().catch((error: unknown) => {
-        if (isDuplicateKey(error)) return join();
-        throw error;
-      });
+  private async joinRound(round: Map<string, CiJoiner[]>): Promise<void> {
+    const collection = this.m.CiOpen.collection as unknown as Collection;
+    const setOf = (batch: CiJoiner[]) => Object.fromEntries(batch.map(({ entry }) => [`o.${entry.id}`, ciEntry(entry.at, entry.words ?? [])]));
+    const settle = (batch: CiJoiner[], before: CiOpenDoc | null | undefined) => {
       const open = openOnCiOf(before);
       batch.forEach(({ resolve }, i) => resolve([...open, ...batch.slice(0, i).map((ahead) => ahead.entry)]));
+    };
+    if (round.size === 1) {
+      const [[ci, batch]] = [...round] as [[string, CiJoiner[]]];
+      // Through the driver: Mongoose's query (casting the update against the schema, options, hooks) cost the bot more than the write.
+      const join = () => retryTransient(() => collection.findOneAndUpdate({ _id: ci as never }, { $set: setOf(batch) }, { upsert: true, returnDocument: 'before' }) as Promise<CiOpenDoc | null>);
+      // The first reports on a new CI race (other processes) to create its document: the losers' upsert
+      // hits the unique _id (E11000 on FerretDB as on MongoDB) and simply updates it on the second try.
+      await join()
+        .catch((error: unknown) => (isDuplicateKey(error) ? join() : Promise.reject(error)))
+        .then(
+          (before) => settle(batch, before),
+          (error: unknown) => batch.forEach(({ reject }) => reject(error)),
+        );
+      return;
+    }
+    const cis = [...round.keys()];
+    let before: Map<string, CiOpenDoc>;
+    try {
+      const docs = (await retryTransient(() => collection.find({ _id: { $in: cis } as never }).toArray())) as unknown as (CiOpenDoc & { _id: string })[];
+      before = new Map(docs.map((doc) => [String(doc._id), doc]));
     } catch (error) {
-      for (const { reject } of batch) reject(error);
+      for (const batch of round.values()) for (const { reject } of batch) reject(error);
+      return;
+    }
+    const failed = await upsertEach(
+      collection,
+      cis.map((ci) => ({ ci, set: setOf(round.get(ci)!) })),
+    );
+    for (const [ci, batch] of round) {
+      const error = failed.get(ci);
+      if (error) batch.forEach(({ reject }) => reject(error));
+      else settle(batch, before.get(ci));
     }
   }
 
@@ -505,6 +541,18 @@ export class IncidentStore {
     this.ciQueues.set(ci, settled);
     void settled.then(() => {
       if (this.ciQueues.get(ci) === settled) this.ciQueues.delete(ci);
+    });
+    return next;
+  }
+
+  /** `work` once every earlier change of these CIs in this process is done, and before any later one (onCi for several CIs). */
+  private onCis<T>(cis: readonly string[], work: () => Promise<T>): Promise<T> {
+    const previous = Promise.all(cis.map((ci) => (this.ciQueues.get(ci) ?? Promise.resolve()).catch(() => undefined)));
+    const next = previous.then(work);
+    const settled = next.then(() => undefined, () => undefined);
+    for (const ci of cis) this.ciQueues.set(ci, settled);
+    void settled.then(() => {
+      for (const ci of cis) if (this.ciQueues.get(ci) === settled) this.ciQueues.delete(ci);
     });
     return next;
   }
@@ -699,6 +747,38 @@ interface CiOpenDoc {
 }
 
 /** One incident's entry in its CI's open set: when it was logged and the words of its title, as one text. */
+/**
+ * `$set`s each CI's open set (created when missing), MAX_UPDATE_BATCH updates a command, the
+ * commands side by side. Returns the CIs whose write failed, with why. An upsert that lost the race
+ * to create its document (another process: E11000) is written again, as an update of it.
+ */
+async function upsertEach(collection: Collection, writes: readonly { ci: string; set: Record<string, string> }[]): Promise<Map<string, unknown>> {
+  const failed = new Map<string, unknown>();
+  const one = (w: { ci: string; set: Record<string, string> }) => ({ updateOne: { filter: { _id: w.ci as never }, update: { $set: w.set }, upsert: true } });
+  const chunks: (typeof writes)[] = [];
+  for (let i = 0; i < writes.length; i += MAX_UPDATE_BATCH) chunks.push(writes.slice(i, i + MAX_UPDATE_BATCH));
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      try {
+        await retryTransient(() => collection.bulkWrite(chunk.map(one), { ordered: false }));
+      } catch (error) {
+        const raw = (error as { writeErrors?: unknown } | null)?.writeErrors;
+        const errors = (raw === undefined ? undefined : Array.isArray(raw) ? raw : [raw]) as { index: number; code?: number; err?: { code?: number } }[] | undefined;
+        // The command as a whole failed (after its retries): every CI of it.
+        if (!errors) return chunk.forEach((w) => failed.set(w.ci, error));
+        await Promise.all(
+          errors.map(async (e) => {
+            const w = chunk[e.index]!;
+            if ((e.code ?? e.err?.code) !== 11000) return failed.set(w.ci, error);
+            await retryTransient(() => collection.bulkWrite([one(w)])).catch((again: unknown) => failed.set(w.ci, again));
+          }),
+        );
+      }
+    }),
+  );
+  return failed;
+}
+
 function ciEntry(at: Date, words: readonly string[]): string {
   return JSON.stringify([at.getTime(), ...words]);
 }

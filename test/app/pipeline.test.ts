@@ -178,6 +178,43 @@ describe('duplicate detection proposes (SPEC §10)', () => {
     expect(writes.length).toBeLessThan(20);
   });
 
+  it('GIVEN reports on ten CIs at once THEN each CI\'s open set holds its own, the later report on each CI is told of the earlier, and the sets take fewer commands than CIs', async () => {
+    const commands: string[] = [];
+    const client = t.conn.getClient() as unknown as { on(e: string, f: (ev: { commandName: string; command: Record<string, unknown> }) => void): void; removeAllListeners(e: string): void };
+    client.on('commandStarted', (ev) => {
+      if (ev.command[ev.commandName] === 'ci_open_incidents') commands.push(ev.commandName);
+    });
+    const cis = Array.from({ length: 10 }, (_, i) => `edge-sw-${i}`);
+    const first = await Promise.all(cis.map((ci) => t.app.run(people.user, 'report', on(ci))));
+    const second = await Promise.all(cis.map((ci) => t.app.run(people.desk, 'report', on(ci))));
+    client.removeAllListeners('commandStarted');
+    const sets = t.conn.collection<{ _id: string; o: Record<string, unknown> }>('ci_open_incidents');
+    for (const [i, ci] of cis.entries()) {
+      expect(Object.keys((await sets.findOne({ _id: ci }))?.o ?? {}).sort()).toEqual([first[i]!.changedIncidentId, second[i]!.changedIncidentId].sort());
+      expect(first[i]!.text).not.toContain('Possible duplicate');
+      expect(second[i]!.text).toContain(`Possible duplicate of ${first[i]!.changedIncidentId} (same CI ${ci}`);
+    }
+    // Twenty joins: one read and one write per round of CIs, not one command per report.
+    expect(commands.length).toBeLessThan(10);
+  });
+
+  it('GIVEN a CI\'s open set that cannot be written THEN the report is still logged and answered, only without possible duplicates', async () => {
+    const earlier = await t.app.run(people.user, 'report', on('fw-broken'));
+    const collection = t.conn.model('CiOpen').collection;
+    const failing = vi.spyOn(collection, 'findOneAndUpdate').mockRejectedValue(Object.assign(new Error('disk full'), { code: 14031 }));
+    try {
+      const reply = await t.app.run(people.desk, 'report', on('fw-broken'));
+      expect(reply.error).toBeUndefined();
+      expect(reply.text).toContain(reply.changedIncidentId!);
+      expect(reply.text).not.toContain('Possible duplicate');
+      expect(failing).toHaveBeenCalled();
+      expect(await t.app.service.get(reply.changedIncidentId!)).toMatchObject({ ci: 'fw-broken', status: 'open' });
+    } finally {
+      failing.mockRestore();
+    }
+    expect(earlier.changedIncidentId).toBeDefined();
+  });
+
   it('GIVEN a CI open set as the version before kept it (dates and word arrays) THEN its incidents are still proposed, and leave it when withdrawn', async () => {
     const earlier = await t.app.run(people.user, 'report', on('router-old'));
     const id = earlier.changedIncidentId!;
