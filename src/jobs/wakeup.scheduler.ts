@@ -6,7 +6,7 @@ import type { Db } from 'mongodb';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Logger } from 'pino';
 import { holderIsGone } from '../store/holder.js';
-import { deleteById, insertOnce, readById } from '../store/insert-once.js';
+import { deleteById, insertOnce, readByIds } from '../store/insert-once.js';
 import { isDuplicateKey, prepareCollections } from '../store/models.js';
 import { retryTransient } from '../store/transient.js';
 import type { TimerScheduler } from './timer.service.js';
@@ -307,18 +307,30 @@ export class WakeupScheduler implements TimerScheduler {
     // Past buckets only get late writers: read them once a second, the current ones every tick.
     const pastToo = now - this.lastPastRead >= 1_000;
     if (pastToo) this.lastPastRead = now;
-    for (let bucket = pastToo ? this.readFrom : current; bucket <= last; bucket++) {
-      let n = this.cursor.get(bucket) ?? 0;
-      const ours = this.written.get(bucket);
-      for (;;) {
-        const own = ours?.get(n);
-        if (own) ours!.delete(n);
-        const slot = own ?? (await readById<Slot>(this.slots, `${bucket}#${n}`));
-        if (!slot) break;
-        n++;
-        if (slot.incidentId !== HOLE) this.arm({ ...slot, at: new Date(slot.at) });
+    // Every bucket's next slot in one read (its own slots passed over first), then again for the
+    // buckets where one was found: one command a tick, where a read per bucket was fifteen.
+    let buckets: number[] = [];
+    for (let bucket = pastToo ? this.readFrom : current; bucket <= last; bucket++) buckets.push(bucket);
+    while (buckets.length > 0) {
+      const asked = new Map<string, number>();
+      for (const bucket of buckets) {
+        let n = this.cursor.get(bucket) ?? 0;
+        const ours = this.written.get(bucket);
+        for (let own = ours?.get(n); own; own = ours?.get(n)) {
+          ours!.delete(n);
+          n++;
+          if (own.incidentId !== HOLE) this.arm(own);
+        }
+        this.cursor.set(bucket, n);
+        asked.set(`${bucket}#${n}`, bucket);
       }
-      this.cursor.set(bucket, n);
+      buckets = [];
+      for (const slot of await readByIds<Slot>(this.slots, [...asked.keys()])) {
+        const bucket = asked.get(slot._id)!;
+        this.cursor.set(bucket, (this.cursor.get(bucket) ?? 0) + 1);
+        if (slot.incidentId !== HOLE) this.arm({ ...slot, at: new Date(slot.at) });
+        buckets.push(bucket);
+      }
     }
     // Buckets closed for good are left to the recovery sweep.
     const closed = this.bucketOf(now - this.settings.closeAfterMs);

@@ -219,3 +219,19 @@ export function writeOne(model: Model<any>, operation: AnyWriteModel): Promise<v
 export function readById<T>(model: Model<any>, id: string): Promise<T | null> { // eslint-disable-line @typescript-eslint/no-explicit-any
   return retryTransient(() => (model.collection as unknown as Collection).findOne({ _id: id as never }) as Promise<T | null>);
 }
+
+/**
+ * Documents by `_id`, in one read (up to MAX_BATCH ids), through the driver as `readById`. An `_id`
+ * list is an index lookup on MongoDB and on the project's FerretDB (dev/ferretdb/sqlite-id-pushdown.patch
+ * reads up to 500 string or ObjectId values by the index). Those found, in no particular order.
+ */
+export async function readByIds<T>(model: Model<any>, ids: readonly string[]): Promise<T[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (ids.length === 0) return [];
+  const collection = model.collection as unknown as Collection;
+  const found: T[] = [];
+  for (let i = 0; i < ids.length; i += MAX_BATCH) {
+    const part = ids.slice(i, i + MAX_BATCH);
+    found.push(...((await retryTransient(() => (part.length === 1 ? collection.find({ _id: part[0] as never }) : collection.find({ _id: { $in: part } as never })).toArray())) as T[]));
+  }
+  return found;
+}

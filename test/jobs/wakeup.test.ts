@@ -173,8 +173,10 @@ describe('The wake-up log reader', () => {
     };
     const mine = await open(true);
     mine.getClient().on('commandStarted', (event) => {
-      const command = event.command as { find?: string; filter?: { _id?: unknown } };
-      if (command.find === 'timer_wakeups' && typeof command.filter?._id === 'string') lookedUp.push(command.filter._id);
+      const command = event.command as { find?: string; filter?: { _id?: string | { $in?: string[] } } };
+      const id = command.filter?._id;
+      // One slot, or every bucket's next slot in one read.
+      if (command.find === 'timer_wakeups' && id !== undefined) lookedUp.push(...(typeof id === 'string' ? [id] : (id.$in ?? [])));
     });
     const other = await open(false);
     const a = new WakeupScheduler(mine, async (id) => void fired.push(id), log);
@@ -196,5 +198,24 @@ describe('The wake-up log reader', () => {
     const theirs = await mine.collection('timer_wakeups').findOne({ incidentId: 'INC-THEIRS' });
     expect(lookedUp).toContain(String(theirs!._id));
     expect(lookedUp).not.toContain(String(ours!._id));
+  });
+
+  it('GIVEN an idle reader THEN each tick reads the log once, for every bucket it watches together', async () => {
+    const conn = await mongoose.createConnection(testMongoUri(), { dbName: `${dbName}_idle`, monitorCommands: true }).asPromise();
+    conns.push(conn);
+    const reader = new WakeupScheduler(conn, async () => undefined, log);
+    schedulers.push(reader);
+    await reader.start();
+    const reads: unknown[] = [];
+    conn.getClient().on('commandStarted', (event) => {
+      if ((event.command as { find?: string }).find === 'timer_wakeups') reads.push((event.command as { filter?: unknown }).filter);
+    });
+    await new Promise((r) => setTimeout(r, 1_100));
+    await reader.stop(1_000);
+    // About five ticks a second, each watching the current buckets (and the past ten once a second):
+    // a read per bucket was over twenty-five a second.
+    expect(reads.length).toBeGreaterThanOrEqual(3);
+    expect(reads.length).toBeLessThanOrEqual(8);
+    await conn.dropDatabase().catch(() => undefined);
   });
 });
