@@ -2,7 +2,7 @@ import type { Collection } from 'mongodb';
 import type { Connection } from 'mongoose';
 import { ACTIVE_STATUSES, applyChanges, formatIncidentId, type Incident, type IncidentEvent, type Status } from '../domain/incident.js';
 import { ensureIndexes, isDuplicateKey, models, type Models } from './models.js';
-import { deleteById, GroupCommit, insertOnce, MAX_UPDATE_BATCH, writeOne } from './insert-once.js';
+import { deleteById, GroupCommit, insertOnce, MAX_UPDATE_BATCH, readById, writeOne } from './insert-once.js';
 import { retryTransient } from './transient.js';
 import { fromText, toText } from './text-value.js';
 import { overlap, wordsOf } from '../domain/words.js';
@@ -445,7 +445,8 @@ export class IncidentStore {
       else this.ciJoining.set(ci, [joiner]);
       if (!this.ciJoinsRunning) {
         this.ciJoinsRunning = true;
-        void this.joinRounds();
+        // Once the code running now is done: joins asked for together go in one round.
+        queueMicrotask(() => void this.joinRounds());
       }
     });
   }
@@ -560,16 +561,21 @@ export class IncidentStore {
   /** Claims an idempotency key. Returns the stored result when the key was already used. */
   async claimKey(key: string, at: Date): Promise<{ claimed: true } | { claimed: false; result?: string; at: Date }> {
     if (await insertOnce(this.m.RequestKey, { _id: key, at })) return { claimed: true };
-    const existing = await retryTransient(() => this.m.RequestKey.findById(key).lean<{ result?: string; at: Date }>());
-    return { claimed: false, result: existing?.result, at: existing?.at ?? at };
+    const [claim, settled] = await Promise.all([
+      readById<{ result?: string; at: Date }>(this.m.RequestKey, key),
+      readById<{ result: string }>(this.m.RequestResult, key),
+    ]);
+    return { claimed: false, result: settled?.result ?? claim?.result, at: claim?.at ?? at };
   }
 
+  /** Records what the claimed key's request did (see RequestResultSchema): one insert, with others under load. */
   async settleKey(key: string, result: string): Promise<void> {
-    await writeOne(this.m.RequestKey, { updateOne: { filter: { _id: key }, update: { $set: { result } } } });
+    await insertOnce(this.m.RequestResult, { _id: key, result, at: new Date() });
   }
 
+  /** Lets a key go (its request failed, or its claim is stale), with any result recorded for it. */
   async releaseKey(key: string): Promise<void> {
-    await retryTransient(() => this.m.RequestKey.deleteOne({ _id: key }));
+    await Promise.all([deleteById(this.m.RequestKey, key), deleteById(this.m.RequestResult, key)]);
   }
 
   private async insertEvent(event: IncidentEvent): Promise<boolean> {
