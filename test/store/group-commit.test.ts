@@ -1,6 +1,6 @@
 import { Schema } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { GroupCommit, insertOnce, writeOne } from '../../src/store/insert-once.js';
+import { deleteById, GroupCommit, insertOnce, writeOne } from '../../src/store/insert-once.js';
 import { filingsFitting } from '../../src/store/kpi.store.js';
 import { connectTestDb, type TestDb } from '../support/db.js';
 
@@ -27,6 +27,28 @@ describe('group commit', () => {
     expect(docs.filter((d) => d.n === Number(d._id.slice(1)) + 1)).toHaveLength(300);
     expect((await db.conn.db!.admin().ping()).ok).toBe(1);
   }, 40_000);
+
+  it('GIVEN 120 concurrent deletes by _id, some of documents already gone THEN each caller is answered, exactly those documents go, and they go in a few single-statement commands', async () => {
+    const watched = await connectTestDb({ monitorCommands: true });
+    const Doc = watched.conn.model('GroupDeleteDoc', new Schema({ _id: String, n: Number }, { collection: 'group_delete', versionKey: false }));
+    await Doc.createCollection();
+    await Doc.insertMany(Array.from({ length: 200 }, (_, i) => ({ _id: `k${i}`, n: i })));
+    const statements: number[] = [];
+    const client = watched.conn.getClient();
+    const watch = (event: { commandName: string; command: Record<string, unknown> }) => {
+      if (event.commandName === 'delete' && event.command.delete === 'group_delete') statements.push((event.command.deletes as unknown[]).length);
+    };
+    client.on('commandStarted', watch);
+    // k0..k99 exist; k200..k219 never did.
+    const gone = [...Array.from({ length: 100 }, (_, i) => `k${i}`), ...Array.from({ length: 20 }, (_, i) => `k${200 + i}`)];
+    await Promise.all(gone.map((id) => deleteById(Doc, id)));
+    client.off('commandStarted', watch);
+    const left = (await Doc.find({}).lean<{ _id: string }[]>()).map((d) => d._id).sort();
+    expect(left).toEqual(Array.from({ length: 100 }, (_, i) => `k${100 + i}`).sort());
+    expect(statements.every((n) => n === 1)).toBe(true);
+    expect(statements.length).toBeLessThanOrEqual(3);
+    await watched.drop();
+  });
 });
 
 /**
