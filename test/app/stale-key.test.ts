@@ -28,6 +28,24 @@ describe('a request key left claimed by a process that stopped', () => {
     expect((await t.app.service.timeline(incident.id)).filter((e) => e.action === 'update')).toHaveLength(1);
   });
 
+  it('GIVEN a keyed report THEN its key is settled without an update; the same request again THEN the same incident, and a key an earlier version settled still answers', async () => {
+    const updates: string[] = [];
+    const client = t.conn.getClient() as unknown as { on(e: string, f: (ev: { commandName: string; command: Record<string, unknown> }) => void): void; off(e: string, f: unknown): void };
+    const watch = (ev: { commandName: string; command: Record<string, unknown> }) => {
+      if (ev.commandName === 'update' && String(ev.command.update).startsWith('request_')) updates.push(String(ev.command.update));
+    };
+    client.on('commandStarted', watch);
+    const first = await t.app.service.report(people.user, reportInput({ title: 'Printer jammed' }), 'test:key:printer');
+    client.off('commandStarted', watch);
+    expect(updates).toEqual([]);
+    const again = await t.app.service.report(people.user, reportInput({ title: 'Printer jammed' }), 'test:key:printer');
+    expect(again).toMatchObject({ duplicate: true, incident: { id: first.incident.id } });
+    // As an earlier version stored it: the result on the claim itself.
+    await t.conn.collection('request_keys').insertOne({ _id: 'test:key:legacy' as never, at: t.clock.now(), result: first.incident.id });
+    const legacy = await t.app.service.report(people.user, reportInput({ title: 'Printer jammed' }), 'test:key:legacy');
+    expect(legacy).toMatchObject({ duplicate: true, incident: { id: first.incident.id } });
+  });
+
   it('GIVEN the bot\'s own follow-up meets a busy key THEN its after-commit work fails (to be done again), not silently skipped', async () => {
     const { incident } = await t.app.service.report(people.user, reportInput({ title: 'Core switch down', impact: 1, urgency: 1 }));
     await t.app.service.act(incident.id, 'resolve', people.desk, { resolutionCode: 'resolved-by-workaround', solution: 'Failover' });
@@ -37,6 +55,7 @@ describe('a request key left claimed by a process that stopped', () => {
     expect(written).toHaveLength(1);
     // The same close's effects again, with the review's key claimed by a stopped process a moment ago.
     await t.conn.collection('request_keys').deleteOne({ _id: `review-doc:${incident.id}` as never });
+    await t.conn.collection('request_results').deleteOne({ _id: `review-doc:${incident.id}` as never });
     await t.conn.collection('request_keys').insertOne({ _id: `review-doc:${incident.id}` as never, at: t.clock.now() });
     const last = (await t.app.service.timeline(incident.id)).find((e) => e.action === 'close')!;
     const failed = await runEffects(t.app.service, { incident: close.incident, event: last }, new Problems(t.app.service)).catch((e: unknown) => e);
