@@ -228,7 +228,7 @@ export class SurfaceSync {
             throw error;
           }
         }
-        await store.set(id, { ...fields, state: 'done' });
+        await store.done(id, incidentId, fields);
         return { ...(ref ?? { _id: id, incidentId, at: new Date() }), ...fields, state: 'done' };
       },
     };

@@ -30,6 +30,36 @@ describe('surfaces: what a killed process left half done', () => {
     expect(await bot.app.surfaceStore.get(`slack:card:${incident.id}`)).toMatchObject({ state: 'done', message: posted.ts });
   });
 
+  it('GIVEN a card posted THEN it is recorded done by an insert (no update of its claim), and read back with its message; a card an earlier version marked done on its claim is not posted again', async () => {
+    const updates: unknown[] = [];
+    const client = bot.testApp.conn.getClient();
+    const watch = (event: { commandName: string; command: Record<string, unknown> }) => {
+      if (event.commandName === 'update' && event.command.update === 'surface_refs') updates.push(...(event.command.updates as unknown[]));
+    };
+    client.on('commandStarted', watch);
+    const { incident } = await bot.app.service.report(people.user, reportInput({ title: 'Recorded by insert' }));
+    await bot.idle();
+    client.off('commandStarted', watch);
+    const key = `slack:card:${incident.id}`;
+    expect(JSON.stringify(updates)).not.toContain(key);
+    expect(await bot.app.surfaceStore.get(key)).toMatchObject({ _id: key, state: 'done', channel: CHANNELS.desk, message: bot.card(incident.id).ts });
+    // As an earlier version recorded it: the claim itself marked done, no done record.
+    const legacy = await bot.app.service.report(people.user, reportInput({ title: 'Recorded the old way' }));
+    await bot.idle();
+    const legacyKey = `slack:card:${legacy.incident.id}`;
+    const refs = bot.testApp.conn.collection('surface_refs');
+    const done = await refs.findOne({ _id: `${legacyKey}|done` as never });
+    await refs.deleteOne({ _id: `${legacyKey}|done` as never });
+    await refs.updateOne({ _id: legacyKey as never }, { $set: { state: 'done', channel: done!.channel, message: done!.message, rev: done!.rev } });
+    const posts = bot.api.callsOf('chat.postMessage').length;
+    await bot.app.service.act(legacy.incident.id, 'dispatch', people.desk, { groupId: 'network' });
+    await bot.idle();
+    expect(bot.api.callsOf('chat.postMessage').slice(posts).filter((c) => c.params.channel === CHANNELS.desk && JSON.stringify(c.params.blocks ?? '').includes(`"card:${legacy.incident.id}"`)).map((c) => c.params.channel)).toEqual([]);
+    // The card was updated in place instead.
+    expect(bot.api.callsOf('chat.update').some((c) => c.params.ts === done!.message)).toBe(true);
+    expect(await bot.app.surfaceStore.get(legacyKey)).toMatchObject({ state: 'done', message: done!.message });
+  });
+
   it('GIVEN the incident lock held by a process of this host that no longer runs THEN the next delivery takes it over at once', async () => {
     const { incident } = await bot.app.service.report(people.user, reportInput({ title: 'Lock left behind' }));
     // A pid that cannot be running (above the kernel's pid_max).
