@@ -536,19 +536,13 @@ export class IncidentStore {
    * FerretDB can still, rarely, lose a hint this way (a proposal, never an incident).
    */
   private onCi<T>(ci: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.ciQueues.get(ci) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const settled = next.then(() => undefined, () => undefined);
-    this.ciQueues.set(ci, settled);
-    void settled.then(() => {
-      if (this.ciQueues.get(ci) === settled) this.ciQueues.delete(ci);
-    });
-    return next;
+    return this.onCis([ci], work);
   }
 
   /** `work` once every earlier change of these CIs in this process is done, and before any later one (onCi for several CIs). */
   private onCis<T>(cis: readonly string[], work: () => Promise<T>): Promise<T> {
-    const previous = Promise.all(cis.map((ci) => (this.ciQueues.get(ci) ?? Promise.resolve()).catch(() => undefined)));
+    // Each queue holds a settled promise (it never rejects): the work runs whatever the one before did.
+    const previous = Promise.all(cis.map((ci) => this.ciQueues.get(ci)));
     const next = previous.then(work);
     const settled = next.then(() => undefined, () => undefined);
     for (const ci of cis) this.ciQueues.set(ci, settled);
