@@ -101,7 +101,7 @@ export class SurfaceStore {
   /**
    * Records a claimed post done, with what it returned (channel, message id…): a document of its
    * own next to the claim (an insert, with others under load) rather than an update of the claim,
-   * which FerretDB runs for 0.3–0.5 ms of its CPU, about seven times an insert (measured here).
+   * which FerretDB runs for 0.25–0.5 ms of its CPU, 6–7 times an insert (`npm run bench:db-ops`).
    * Every post of every card and thread passes here once.
    */
   async done(key: string, incidentId: string, fields: RefFields): Promise<void> {

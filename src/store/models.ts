@@ -176,10 +176,10 @@ RequestKeySchema.index({ at: 1 });
 
 /**
  * What a request whose key was claimed did (the incident it logged or changed), by the same key:
- * written once it is done, as an insert of its own rather than an update of the claim. FerretDB
- * spends 0.3–0.5 ms of its CPU on an update by `_id`, about seven times an insert that goes out with
- * others (a report and each button press settle a key). Keys an earlier version settled keep their
- * result in `request_keys` and are read there too.
+ * written once it is done, as an insert of its own rather than an update of the claim (a report and
+ * each button press settle a key): FerretDB spends 0.25–0.5 ms of its CPU on an update by `_id`,
+ * 6–7 times an insert that goes out with others (`npm run bench:db-ops`). Keys an earlier version
+ * settled keep their result in `request_keys` and are read there too.
  */
 const RequestResultSchema = new Schema(
   { _id: { type: String, required: true }, result: { type: String, required: true }, at: { type: Date, required: true } },
