@@ -2,7 +2,7 @@ import type { Collection } from 'mongodb';
 import type { Connection } from 'mongoose';
 import { ACTIVE_STATUSES, applyChanges, formatIncidentId, type Incident, type IncidentEvent, type Status } from '../domain/incident.js';
 import { ensureIndexes, isDuplicateKey, models, type Models } from './models.js';
-import { deleteById, GroupCommit, insertOnce, MAX_UPDATE_BATCH, readById, writeOne } from './insert-once.js';
+import { deleteById, GroupCommit, insertOnce, MAX_UPDATE_BATCH, readById, readByIds, writeErrors, writeOne } from './insert-once.js';
 import { retryTransient } from './transient.js';
 import { fromText, toText } from './text-value.js';
 import { overlap, wordsOf } from '../domain/words.js';
@@ -43,7 +43,7 @@ interface CiJoiner {
   reject: (error: unknown) => void;
 }
 
-/** `_id` values one read asks for at most (the FerretDB patch reads up to 500 by the index). */
+/** CIs one join round takes at most: their sets are read as one `_id` list (the FerretDB patch reads up to 500 by the index). */
 const IDS_PER_READ = 500;
 
 /**
@@ -246,13 +246,9 @@ export class IncidentStore {
     const ids = [...wanted.keys()];
     const found = new Map<string, Incident>();
     if (ids.length > 1) {
-      for (let from = 0; from < ids.length; from += IDS_PER_READ) {
-        const part = ids.slice(from, from + IDS_PER_READ);
-        const docs = await retryTransient(() => this.m.Incident.find({ _id: { $in: part } }).lean());
-        for (const doc of docs) {
-          const incident = toIncident(doc);
-          if (incident.rev >= (wanted.get(incident.id) ?? 0)) found.set(incident.id, incident);
-        }
+      for (const doc of await readByIds<Record<string, unknown>>(this.m.Incident, ids)) {
+        const incident = toIncident(doc);
+        if (incident.rev >= (wanted.get(incident.id) ?? 0)) found.set(incident.id, incident);
       }
     }
     const rest = await Promise.all(ids.filter((id) => !found.has(id)).map((id) => this.load(id, wanted.get(id))));
@@ -500,8 +496,8 @@ export class IncidentStore {
     const cis = [...round.keys()];
     let before: Map<string, CiOpenDoc>;
     try {
-      const docs = (await retryTransient(() => collection.find({ _id: { $in: cis } as never }).toArray())) as unknown as (CiOpenDoc & { _id: string })[];
-      before = new Map(docs.map((doc) => [String(doc._id), doc]));
+      const docs = await readByIds<CiOpenDoc & { _id: string }>(this.m.CiOpen, cis);
+      before = new Map(docs.map((doc) => [doc._id, doc]));
     } catch (error) {
       for (const batch of round.values()) for (const { reject } of batch) reject(error);
       return;
@@ -762,14 +758,13 @@ async function upsertEach(collection: Collection, writes: readonly { ci: string;
       try {
         await retryTransient(() => collection.bulkWrite(chunk.map(one), { ordered: false }));
       } catch (error) {
-        const raw = (error as { writeErrors?: unknown } | null)?.writeErrors;
-        const errors = (raw === undefined ? undefined : Array.isArray(raw) ? raw : [raw]) as { index: number; code?: number; err?: { code?: number } }[] | undefined;
+        const errors = writeErrors(error);
         // The command as a whole failed (after its retries): every CI of it.
         if (!errors) return chunk.forEach((w) => failed.set(w.ci, error));
         await Promise.all(
-          errors.map(async (e) => {
-            const w = chunk[e.index]!;
-            if ((e.code ?? e.err?.code) !== 11000) return failed.set(w.ci, error);
+          [...errors].map(async ([index, e]) => {
+            const w = chunk[index]!;
+            if (e.code !== 11000) return failed.set(w.ci, error);
             await retryTransient(() => collection.bulkWrite([one(w)])).catch((again: unknown) => failed.set(w.ci, again));
           }),
         );

@@ -158,8 +158,8 @@ async function single(collection: Collection, doc: Record<string, unknown>): Pro
   }
 }
 
-/** The per-document errors of an unordered bulk insert, by index; undefined when the error is not one. */
-function writeErrors(error: unknown): Map<number, { code?: number; message: string }> | undefined {
+/** The per-document errors of an unordered bulk write, by index; undefined when the error is not one. */
+export function writeErrors(error: unknown): Map<number, { code?: number; message: string }> | undefined {
   const raw = (error as { writeErrors?: unknown } | null)?.writeErrors;
   if (raw === undefined) return undefined;
   const list = (Array.isArray(raw) ? raw : [raw]) as { index: number; code?: number; errmsg?: string; err?: { code?: number; errmsg?: string } }[];
